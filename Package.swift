@@ -1,0 +1,97 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "LaneKiosk",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "clearanced", targets: ["clearanced"]),
+        .executable(name: "clearance-bench", targets: ["ClearanceBench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.0"..<"5.0.0"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.0.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.20.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "5.0.0"),
+    ],
+    targets: [
+        // Cargo domain: value types, parsing and validation. Foundation only.
+        .target(name: "RoadCargo", swiftSettings: strict),
+        // The clearance rules as pure functions over values and a clock.
+        .target(
+            name: "ClearanceCore",
+            dependencies: ["RoadCargo", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict),
+        // Central persistence through GRDB.
+        .target(
+            name: "CargoStore",
+            dependencies: ["RoadCargo", "ClearanceCore", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict),
+        // clearanced's services: HTTP API.
+        .target(
+            name: "Central",
+            dependencies: [
+                "RoadCargo", "ClearanceCore", "CargoStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict),
+        .executableTarget(
+            name: "clearanced",
+            dependencies: [
+                "Central", "CargoStore", "RoadCargo", "ClearanceCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict),
+        .executableTarget(
+            name: "ClearanceBench",
+            dependencies: [
+                "RoadCargo", "ClearanceCore", "CargoStore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict),
+
+        // C libraries: one system-library module and one Swift wrapper each.
+        .systemLibrary(
+            name: "CGpiod", pkgConfig: "libgpiod", providers: [.apt(["libgpiod-dev"])]),
+        .target(name: "GPIO", dependencies: ["CGpiod"], swiftSettings: strict),
+        .systemLibrary(
+            name: "CSerialPort", pkgConfig: "libserialport", providers: [.apt(["libserialport-dev"])]),
+        .target(name: "SerialPort", dependencies: ["CSerialPort"], swiftSettings: strict),
+        // No pkgConfig: sdl2.pc adds -D_REENTRANT, which SwiftPM refuses with a warning.
+        .systemLibrary(name: "CSDL2", providers: [.apt(["libsdl2-dev", "libsdl2-ttf-dev"])]),
+        .target(name: "Displays", dependencies: ["CSDL2", "RoadCargo"], swiftSettings: strict),
+
+        .testTarget(name: "RoadCargoTests", dependencies: ["RoadCargo"], swiftSettings: strict),
+        .testTarget(
+            name: "ClearanceCoreTests", dependencies: ["ClearanceCore", "RoadCargo"], swiftSettings: strict),
+        .testTarget(
+            name: "CargoStoreTests", dependencies: ["CargoStore", "ClearanceCore", "RoadCargo"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "CentralTests",
+            dependencies: [
+                "Central", "CargoStore", "ClearanceCore", "RoadCargo",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: strict),
+        .testTarget(name: "GPIOTests", dependencies: ["GPIO"], swiftSettings: strict),
+        .testTarget(name: "SerialPortTests", dependencies: ["SerialPort"], swiftSettings: strict),
+        .testTarget(name: "DisplaysTests", dependencies: ["Displays"], swiftSettings: strict),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,4 @@
+#ifndef LANEKIOSK_CGPIOD_SHIM_H
+#define LANEKIOSK_CGPIOD_SHIM_H
+#include <gpiod.h>
+#endif

@@ -1,0 +1,4 @@
+#ifndef LANEKIOSK_CSERIALPORT_SHIM_H
+#define LANEKIOSK_CSERIALPORT_SHIM_H
+#include <libserialport.h>
+#endif

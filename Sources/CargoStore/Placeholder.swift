@@ -1,0 +1,1 @@
+// CargoStore: see docs/ARCHITECTURE.md

@@ -1,0 +1,1 @@
+// Central: see docs/ARCHITECTURE.md

@@ -1,0 +1,1 @@
+// ClearanceCore: see docs/ARCHITECTURE.md

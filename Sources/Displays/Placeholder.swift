@@ -1,0 +1,1 @@
+// Displays: see docs/ARCHITECTURE.md

@@ -1,0 +1,1 @@
+// GPIO: see docs/ARCHITECTURE.md

@@ -1,0 +1,1 @@
+// SerialPort: see docs/ARCHITECTURE.md
