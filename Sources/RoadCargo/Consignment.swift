@@ -164,7 +164,8 @@ public struct ConsignmentSubmission: Sendable, Hashable, Codable {
         direction: Direction, expectedDate: CalendarDay, consignor: Party, consignee: Party,
         goodsItems: [GoodsItem], transhipment: Transhipment? = nil, expectedControlPoint: ControlPoint? = nil,
         sealNumber: String? = nil, containerNumber: String? = nil, ucr: String? = nil,
-        equipmentSizeAndType: String? = nil, senderReference: String? = nil, actingOnBehalf: ActingOnBehalf? = nil
+        equipmentSizeAndType: String? = nil, senderReference: String? = nil,
+        actingOnBehalf: ActingOnBehalf? = nil
     ) {
         self.direction = direction
         self.expectedDate = expectedDate
@@ -210,7 +211,8 @@ public struct Consignment: Sendable, Hashable, Codable {
 
     public init(
         ccrn: CCRN, submission: ConsignmentSubmission, submittedBy: String, submittedAt: Date,
-        amendedAt: Date? = nil, validUntil: CalendarDay, status: ConsignmentStatus = .active, bundledIn: UBR? = nil
+        amendedAt: Date? = nil, validUntil: CalendarDay, status: ConsignmentStatus = .active,
+        bundledIn: UBR? = nil
     ) {
         self.ccrn = ccrn
         self.submission = submission

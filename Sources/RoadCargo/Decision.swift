@@ -112,7 +112,8 @@ public enum WatchTarget: Sendable, Hashable, Codable {
         case "consignee":
             let n = WatchTarget.normaliseName(value)
             guard !n.isEmpty else {
-                throw ValidationFailure(field: "value", rule: "watch.empty", detail: "a consignee name is needed")
+                throw ValidationFailure(
+                    field: "value", rule: "watch.empty", detail: "a consignee name is needed")
             }
             self = .consignee(n)
         default:

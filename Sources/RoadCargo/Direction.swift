@@ -24,7 +24,8 @@ public enum Direction: String, Sendable, Hashable, Codable, CaseIterable, Custom
             throw DecodingError.dataCorrupted(
                 .init(
                     codingPath: decoder.codingPath,
-                    debugDescription: "the import/export indicator is \"import\" or \"export\", not \"\(raw)\""))
+                    debugDescription:
+                        "the import/export indicator is \"import\" or \"export\", not \"\(raw)\""))
         }
         self = d
     }

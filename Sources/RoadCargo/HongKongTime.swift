@@ -90,7 +90,9 @@ public struct CalendarDay: Sendable, Hashable, Codable, Comparable, CustomString
 
     /// The first instant of this day in Hong Kong.
     public var start: Date {
-        Date(timeIntervalSince1970: TimeInterval(Int64(daysSinceEpoch) * 86_400 - Int64(HongKongTime.offsetSeconds)))
+        Date(
+            timeIntervalSince1970: TimeInterval(
+                Int64(daysSinceEpoch) * 86_400 - Int64(HongKongTime.offsetSeconds)))
     }
 
     /// The first instant of the next day: "valid until the end of this day"
@@ -123,7 +125,8 @@ public struct CalendarDay: Sendable, Hashable, Codable, Comparable, CustomString
 
     public var description: String {
         let (y, m, d) = components
-        return String(y).leftPadded(to: 4) + "-" + String(m).leftPadded(to: 2) + "-" + String(d).leftPadded(to: 2)
+        return String(y).leftPadded(to: 4) + "-" + String(m).leftPadded(to: 2) + "-"
+            + String(d).leftPadded(to: 2)
     }
 
     public static func < (a: CalendarDay, b: CalendarDay) -> Bool { a.daysSinceEpoch < b.daysSinceEpoch }

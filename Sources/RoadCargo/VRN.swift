@@ -25,7 +25,8 @@ public struct VRN: Sendable, Hashable, Codable, Comparable, CustomStringConverti
             }
         }
         guard !out.isEmpty else {
-            throw ValidationFailure(field: "", rule: "vrn.empty", detail: "a VRN needs 1 to 8 letters or digits")
+            throw ValidationFailure(
+                field: "", rule: "vrn.empty", detail: "a VRN needs 1 to 8 letters or digits")
         }
         guard out.count <= 8 else {
             throw ValidationFailure(

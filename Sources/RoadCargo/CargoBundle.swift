@@ -30,7 +30,7 @@ public enum BundleStatus: String, Sendable, Hashable, Codable, CaseIterable {
 }
 
 /// A completed bundle.
-public struct Bundle: Sendable, Hashable, Codable {
+public struct CargoBundle: Sendable, Hashable, Codable {
     public var ubr: UBR
     public var driverName: String
     /// The driver account that made it: only it may debundle.

@@ -1,0 +1,137 @@
+import ClearanceCore
+import Foundation
+import RoadCargo
+
+/// A watch-list entry as stored, with who put it there and why.
+public struct WatchEntry: Sendable, Hashable, Codable {
+    public var id: Int64
+    public var target: WatchTarget
+    public var note: String
+    public var addedBy: String
+    public var addedAt: Date
+
+    public init(id: Int64, target: WatchTarget, note: String, addedBy: String, addedAt: Date) {
+        self.id = id
+        self.target = target
+        self.note = note
+        self.addedBy = addedBy
+        self.addedAt = addedAt
+    }
+}
+
+/// A vehicle's passage through a lane, as central recorded it.
+public struct Crossing: Sendable, Hashable, Codable {
+    public var id: Int64
+    public var lane: LaneID
+    public var vrn: VRN
+    public var arrivedAt: Date
+    public var unladenPressed: Bool
+    public var decision: Decision
+    public var decidedAt: Date
+
+    public init(
+        id: Int64, lane: LaneID, vrn: VRN, arrivedAt: Date, unladenPressed: Bool, decision: Decision,
+        decidedAt: Date
+    ) {
+        self.id = id
+        self.lane = lane
+        self.vrn = vrn
+        self.arrivedAt = arrivedAt
+        self.unladenPressed = unladenPressed
+        self.decision = decision
+        self.decidedAt = decidedAt
+    }
+}
+
+/// The result of one record of a batch upload: accepted with its
+/// consignment, or refused with the reasons; records are independent.
+public enum BatchRecordResult: Sendable {
+    case accepted(Consignment)
+    case refused([ValidationIssue])
+}
+
+/// Central's persistent state, behind one interface so that a deployment for
+/// many control points can put a database server behind it instead of the
+/// embedded SQLite file (``SQLiteCargoStore``).
+///
+/// Every mutating call runs the rules of ClearanceCore inside one write
+/// transaction, so that check and change are atomic: a refused request leaves
+/// the store exactly as it was. Refusals are thrown as `ValidationFailure`
+/// (bad input), `RuleConflict` (the stored state forbids it), `AccessDenied`
+/// (someone else's record) or ``StoreError/notFound(_:)``.
+public protocol CargoRepository: Sendable {
+    // MARK: Consignments
+    /// Validates, allocates a fresh CCRN and stores the consignment.
+    func submitConsignment(_ submission: ConsignmentSubmission, by account: Account, at now: Date)
+        async throws
+        -> Consignment
+    /// Each record is validated and stored on its own; a refused record
+    /// changes nothing.
+    func submitBatch(_ submissions: [ConsignmentSubmission], by account: Account, at now: Date) async throws
+        -> [BatchRecordResult]
+    func consignment(_ ccrn: CCRN) async throws -> Consignment?
+    /// Only the submitting account (or an officer) may amend or withdraw.
+    func amendConsignment(
+        _ ccrn: CCRN, to submission: ConsignmentSubmission, by account: Account, at now: Date
+    )
+        async throws -> Consignment
+    func withdrawConsignment(_ ccrn: CCRN, by account: Account, at now: Date) async throws -> Consignment
+
+    // MARK: Bundles
+    /// Checks the bundling rules, allocates a fresh UBR, marks the CCRNs bundled.
+    func createBundle(_ request: BundleRequest, by account: Account, at now: Date) async throws -> CargoBundle
+    /// Ends an active bundle and frees its CCRNs.
+    func debundle(_ ubr: UBR, by account: Account, at now: Date) async throws -> CargoBundle
+    func bundle(_ ubr: UBR) async throws -> CargoBundle?
+    /// All bundles ever made for a VRN, newest first.
+    func bundles(vrn: VRN) async throws -> [CargoBundle]
+    /// One index probe: the VRN's active bundle in that direction.
+    func activeBundle(vrn: VRN, direction: Direction) async throws -> CargoBundle?
+
+    // MARK: Decisions
+    /// Loads what the decision core needs (bundle, its consignments, the
+    /// matching watch-list entries) in one read transaction.
+    func decisionCase(for request: DecisionRequest) async throws -> DecisionCase
+    /// Records a crossing; a laden crossing on a bundle marks the bundle used
+    /// and its CCRNs spent (bundling rule 5). Idempotent by `requestID`: the
+    /// same request recorded twice changes nothing the second time.
+    func recordCrossing(
+        requestID: String, request: DecisionRequest, decision: Decision, at now: Date
+    ) async throws -> Crossing
+    func crossings(vrn: VRN?, limit: Int) async throws -> [Crossing]
+
+    // MARK: Watch list
+    func watchEntries() async throws -> [WatchEntry]
+    func addWatch(_ target: WatchTarget, note: String, by officer: Account, at now: Date) async throws
+        -> WatchEntry
+    /// Returns false when no such entry existed.
+    func removeWatch(id: Int64) async throws -> Bool
+
+    // MARK: Lanes
+    func lanes() async throws -> [Lane]
+    func lane(_ id: LaneID) async throws -> Lane?
+    func putLane(_ lane: Lane) async throws
+    func removeLane(_ id: LaneID) async throws -> Bool
+
+    // MARK: Accounts
+    /// Creates an account and returns its bearer token, shown once; only its
+    /// SHA-256 hash is stored.
+    func addAccount(_ account: Account) async throws -> String
+    /// The account a bearer token belongs to, or nil.
+    func account(forToken token: String) async throws -> Account?
+}
+
+public enum StoreError: Error, Sendable, Hashable, CustomStringConvertible {
+    case notFound(String)
+    case duplicate(String)
+    /// The file is not a LaneKiosk store, or was written by a newer version.
+    case incompatible(String)
+
+    public var description: String {
+        switch self {
+        case .notFound(let what): "\(what) not found"
+        case .duplicate(let what): "\(what) already exists"
+        case .incompatible(let why): why
+        }
+    }
+}

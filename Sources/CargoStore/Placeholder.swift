@@ -1,1 +1,0 @@
-// CargoStore: see docs/ARCHITECTURE.md

@@ -1,1 +1,0 @@
-// ClearanceCore: see docs/ARCHITECTURE.md

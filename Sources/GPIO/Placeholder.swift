@@ -1,1 +1,0 @@
-// GPIO: see docs/ARCHITECTURE.md
