@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs the Debian packages LaneKiosk needs, only those missing.
+# Usage: scripts/install-deps.sh [build|test|demo]
+# Uses sudo when not root. The Swift toolchain itself is not a Debian
+# package; it must be on PATH (see README).
+set -euo pipefail
+
+want=(pkg-config libsqlite3-dev libgpiod-dev gpiod libserialport-dev libsdl2-dev libsdl2-ttf-dev
+    fonts-noto-cjk libxml2-dev curl ca-certificates)
+case "${1:-build}" in
+test) want+=(socat libxml2-utils python3 python3-venv python3-pip jq) ;;
+demo) want+=(jq) ;;
+build) ;;
+*) echo "usage: $0 [build|test|demo]" >&2; exit 64 ;;
+esac
+
+missing=()
+for p in "${want[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+        missing+=("$p")
+    fi
+done
+
+if ((${#missing[@]})); then
+    echo "install-deps: installing ${missing[*]}" >&2
+    SUDO=()
+    if [ "$(id -u)" -ne 0 ]; then SUDO=(sudo); fi
+    export DEBIAN_FRONTEND=noninteractive
+    "${SUDO[@]}" apt-get update -qq
+    "${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if ! command -v swift >/dev/null 2>&1; then
+    echo "install-deps: no 'swift' on PATH. Install the Swift 6.3 toolchain for Debian 12" \
+        "(swift.org, 'Installing Swift'), put its usr/bin on PATH, and run this again." >&2
+    exit 69
+fi

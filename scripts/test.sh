@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh clone: installs what is missing, builds,
+# fuzzes the HTTP API against its OpenAPI document, checks formatting, then
+# runs every Swift test. Exits non-zero on any failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/install-deps.sh test
+
+# SDL renders headless in tests; no display server is needed.
+export SDL_VIDEODRIVER=offscreen
+# Tests must not depend on the host's zone: everything is Hong Kong time at the
+# edges, and UTC inside makes a zone bug show.
+export TZ=UTC
+
+echo "== build"
+swift build --build-tests 2>&1 | grep -v -E '^\[[0-9]+/[0-9]+\]' || { echo "build failed" >&2; exit 1; }
+# grep above may hide the real exit status of swift build; build again quietly to be sure.
+swift build --build-tests -q
+
+echo "== format"
+if out=$(swift format lint --strict --recursive Sources Tests Package.swift 2>&1) && [ -z "$out" ]; then
+    echo "swift format: clean"
+else
+    printf '%s\n' "$out" | head -40
+    echo "swift format lint found problems; run: swift format -i -r Sources Tests Package.swift" >&2
+    exit 1
+fi
+
+echo "== API fuzzing (schemathesis against a live clearanced)"
+scripts/api-fuzz.sh
+
+echo "== swift test"
+swift test --skip-build
