@@ -1,0 +1,35 @@
+/// One edge on a button input, as the kernel saw it.
+///
+/// Shared by every GPIO backend (libgpiod and the simulator's virtual one), so
+/// that debounce and the lane state machine never know where an edge came from.
+/// Debounce is not done here: a bouncing contact produces several events and
+/// the consumer decides which ones count.
+public struct ButtonEvent: Sendable, Hashable, CustomStringConvertible {
+    /// Which way the line moved, after any active-low inversion requested for the line.
+    public enum Edge: Sendable, Hashable {
+        case rising
+        case falling
+    }
+
+    /// The line offset on its chip.
+    public var line: UInt32
+    public var edge: Edge
+    /// When the kernel saw the edge, in nanoseconds.
+    ///
+    /// From the kernel's event timestamp, not from when userspace read it, so
+    /// that a slow reader does not distort debounce intervals. With the GPIO
+    /// character device v1 ABI that libgpiod 1.6 uses, Linux 5.7 and later stamp
+    /// events with `CLOCK_MONOTONIC`; older kernels used `CLOCK_REALTIME`. Compare
+    /// timestamps with each other, not with wall-clock time.
+    public var timestampNanoseconds: UInt64
+
+    public init(line: UInt32, edge: Edge, timestampNanoseconds: UInt64) {
+        self.line = line
+        self.edge = edge
+        self.timestampNanoseconds = timestampNanoseconds
+    }
+
+    public var description: String {
+        "line \(line) \(edge == .rising ? "rising" : "falling") at \(timestampNanoseconds) ns"
+    }
+}
