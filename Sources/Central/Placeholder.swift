@@ -1,1 +1,0 @@
-// Central: see docs/ARCHITECTURE.md

@@ -1,1 +1,0 @@
-// SerialPort: see docs/ARCHITECTURE.md
