@@ -32,7 +32,10 @@ let package = Package(
         // Central persistence through GRDB.
         .target(
             name: "CargoStore",
-            dependencies: ["RoadCargo", "ClearanceCore", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "RoadCargo", "ClearanceCore", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: strict),
         // clearanced's services: HTTP API.
         .target(
