@@ -73,7 +73,11 @@ public enum BundlingRules {
             }
         }
         try c.throwIfAny()
-        if let active = activeBundle, active.status == .active {
+        // Rule 3 is per VRN and direction: a bundle for the other direction
+        // (or another vehicle) handed in by mistake must not block this one.
+        if let active = activeBundle, active.status == .active, active.vrn == request.vrn,
+            active.direction == request.direction
+        {
             throw RuleConflict(
                 field: "vrn", rule: "bundle.vrn-active",
                 detail:

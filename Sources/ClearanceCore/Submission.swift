@@ -41,19 +41,7 @@ public enum SubmissionRules {
         _ submission: ConsignmentSubmission, submittedAt: Date, by kind: SubmitterKind
     ) throws(ValidationFailure) {
         var issues = ConsignmentValidation.issues(in: submission)
-        switch (kind, submission.actingOnBehalf) {
-        case (.agent, nil):
-            issues.append(
-                ValidationIssue(
-                    field: "actingOnBehalf", rule: "submission.agent-on-behalf",
-                    detail: "an agent must fill in the acting-on-behalf section"))
-        case (.shipper, .some):
-            issues.append(
-                ValidationIssue(
-                    field: "actingOnBehalf", rule: "submission.shipper-on-behalf",
-                    detail: "a shipper submits for itself; leave the acting-on-behalf section out"))
-        default: break
-        }
+        issues.append(contentsOf: roleIssues(submission, by: kind))
         do { try checkWindow(expectedDate: submission.expectedDate, submittedAt: submittedAt) } catch {
             issues.append(contentsOf: error.issues)
         }
@@ -74,12 +62,9 @@ public enum SubmissionRules {
                     field: "direction", rule: "amend.direction",
                     detail: "the import/export indicator cannot change; withdraw and submit anew"))
         }
-        if kind == .agent, submission.actingOnBehalf == nil {
-            issues.append(
-                ValidationIssue(
-                    field: "actingOnBehalf", rule: "submission.agent-on-behalf",
-                    detail: "an agent must fill in the acting-on-behalf section"))
-        }
+        // The same role rule as a new submission: an amendment must not slip
+        // an acting-on-behalf section into a shipper's own consignment.
+        issues.append(contentsOf: roleIssues(submission, by: kind))
         let today = CalendarDay(containing: now)
         if submission.expectedDate < today || submission.expectedDate > current.validUntil {
             issues.append(
@@ -90,6 +75,27 @@ public enum SubmissionRules {
                 ))
         }
         if !issues.isEmpty { throw ValidationFailure(issues) }
+    }
+
+    /// Agents fill in the acting-on-behalf section; shippers leave it out.
+    private static func roleIssues(_ submission: ConsignmentSubmission, by kind: SubmitterKind)
+        -> [ValidationIssue]
+    {
+        switch (kind, submission.actingOnBehalf) {
+        case (.agent, nil):
+            [
+                ValidationIssue(
+                    field: "actingOnBehalf", rule: "submission.agent-on-behalf",
+                    detail: "an agent must fill in the acting-on-behalf section")
+            ]
+        case (.shipper, .some):
+            [
+                ValidationIssue(
+                    field: "actingOnBehalf", rule: "submission.shipper-on-behalf",
+                    detail: "a shipper submits for itself; leave the acting-on-behalf section out")
+            ]
+        default: []
+        }
     }
 
     public static func checkWithdraw(_ current: Consignment) throws {
