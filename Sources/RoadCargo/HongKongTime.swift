@@ -79,7 +79,9 @@ public struct CalendarDay: Sendable, Hashable, Codable, Comparable, CustomString
     /// Parses `YYYY-MM-DD`.
     public init(_ raw: String) throws(ValidationFailure) {
         let parts = raw.split(separator: "-", omittingEmptySubsequences: false)
+        // Int("+1") is 1: insist on ASCII digits so that "2009-+1-05" is refused.
         guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
+            parts.allSatisfy({ $0.allSatisfy { $0.isASCII && $0.isNumber } }),
             let y = Int(parts[0]), let m = Int(parts[1]), let d = Int(parts[2])
         else {
             throw ValidationFailure(
