@@ -1,1 +1,0 @@
-// Displays: see docs/ARCHITECTURE.md

@@ -1,0 +1,49 @@
+/// Pixels copied out of a canvas: rows top to bottom, 4 bytes per pixel in R, G, B, A order.
+public struct RGBAImage: Sendable, Hashable {
+    public let width: Int
+    public let height: Int
+    /// `width * height * 4` bytes, no row padding.
+    public let pixels: [UInt8]
+
+    /// - Precondition: `pixels.count == width * height * 4`, both dimensions positive.
+    public init(width: Int, height: Int, pixels: [UInt8]) {
+        precondition(width > 0 && height > 0, "image must have a positive size")
+        precondition(
+            pixels.count == width * height * 4, "pixel buffer does not match \(width)x\(height) RGBA")
+        self.width = width
+        self.height = height
+        self.pixels = pixels
+    }
+
+    /// The colour at `point`.
+    /// - Precondition: `point` lies inside the image.
+    public subscript(point: Point) -> RGBAColor {
+        precondition(
+            (0..<width).contains(point.x) && (0..<height).contains(point.y), "pixel outside the image")
+        let offset = (point.y * width + point.x) * 4
+        return RGBAColor(
+            red: pixels[offset], green: pixels[offset + 1], blue: pixels[offset + 2],
+            alpha: pixels[offset + 3])
+    }
+
+    /// How many pixels differ from `color`: a cheap check that something was drawn.
+    public func countOfPixels(differentFrom color: RGBAColor) -> Int {
+        var count = 0
+        var offset = 0
+        while offset < pixels.count {
+            if pixels[offset] != color.red || pixels[offset + 1] != color.green
+                || pixels[offset + 2] != color.blue
+                || pixels[offset + 3] != color.alpha
+            {
+                count += 1
+            }
+            offset += 4
+        }
+        return count
+    }
+
+    /// The image as a PNG file's bytes.
+    public func pngData() -> [UInt8] {
+        PNGEncoder.encode(self)
+    }
+}
