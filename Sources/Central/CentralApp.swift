@@ -1,0 +1,101 @@
+import CargoStore
+import ClearanceCore
+import Foundation
+import Hummingbird
+import Logging
+import RoadCargo
+
+/// The request context every route uses.
+public typealias CentralContext = BasicRequestContext
+
+/// clearanced's HTTP API: the briefing's system-to-system channel for
+/// shippers, agents and drivers, plus the officers' administration.
+///
+/// Everything the API does goes through the injected repository, clock and
+/// policy, so tests run it in-process over a temporary store and a
+/// simulated clock, exactly as production runs it over SQLite and the
+/// system clock.
+public struct CentralApp: Sendable {
+    /// Body size limits. JSON requests are small forms; a batch file is
+    /// capped where ``BatchXML`` caps it.
+    public struct Limits: Sendable, Hashable {
+        public var jsonBody: Int
+        public var batchBody: Int
+
+        public init(jsonBody: Int = 1 << 20, batchBody: Int = BatchXML.maximumBytes) {
+            self.jsonBody = jsonBody
+            self.batchBody = batchBody
+        }
+    }
+
+    public let repository: any CargoRepository
+    public let clock: any WallClock
+    public let policy: DecisionPolicy
+    public let logger: Logger
+    public let limits: Limits
+
+    let auth: Authenticator
+
+    /// - Parameters:
+    ///   - clock: a ``SimulatedWallClock`` makes the clock endpoints writable
+    ///     by officers; any other clock makes them answer 409.
+    public init(
+        repository: any CargoRepository, clock: any WallClock, policy: DecisionPolicy, logger: Logger,
+        limits: Limits = Limits()
+    ) {
+        self.repository = repository
+        self.clock = clock
+        self.policy = policy
+        self.logger = logger
+        self.limits = limits
+        self.auth = Authenticator(repository: repository)
+    }
+
+    var simulatedClock: SimulatedWallClock? { clock as? SimulatedWallClock }
+
+    /// The router with every `/v1` route. Its `routes` list is what the
+    /// OpenAPI test compares with `docs/openapi.yaml`.
+    public func buildRouter() -> Router<CentralContext> {
+        let router = Router(context: CentralContext.self)
+        // First, so it also wraps the "no route" responder and every handler.
+        router.add(middleware: ProblemMiddleware(logger: logger))
+        router.get("/v1/health") { _, _ in try JSONBody.response(HealthBody(status: "ok")) }
+        addConsignmentRoutes(to: router)
+        addBundleRoutes(to: router)
+        addDecisionRoutes(to: router)
+        addWatchListRoutes(to: router)
+        addLaneRoutes(to: router)
+        addClockRoutes(to: router)
+        return router
+    }
+
+    /// The application serving ``buildRouter()``; run it as a Service.
+    ///
+    /// - Parameter onServerRunning: called once the socket is bound, with the
+    ///   bound address and port (useful with port 0, which picks a free one).
+    public func buildApplication(
+        configuration: ApplicationConfiguration,
+        onServerRunning: @escaping @Sendable (_ host: String, _ port: Int) async -> Void = { _, _ in }
+    ) -> some ApplicationProtocol {
+        Application(
+            router: buildRouter(), configuration: configuration,
+            onServerRunning: { channel in
+                let address = channel.localAddress
+                await onServerRunning(address?.ipAddress ?? "?", address?.port ?? 0)
+            },
+            logger: logger)
+    }
+}
+
+extension Parameters {
+    /// A path parameter parsed with a domain parser; a bad value is a 422
+    /// naming the parameter.
+    func parsed<T>(_ name: String, _ parse: (String) throws(ValidationFailure) -> T) throws -> T {
+        let raw = get(name) ?? ""
+        do {
+            return try parse(raw)
+        } catch {
+            throw ValidationFailure(error.issues.map { $0.nested(under: name) })
+        }
+    }
+}

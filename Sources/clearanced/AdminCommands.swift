@@ -1,0 +1,94 @@
+import ArgumentParser
+import CargoStore
+import Foundation
+import RoadCargo
+
+/// `clearanced account ...`: accounts are made on the server host, never
+/// through the API, so that issuing a token needs shell access.
+struct AccountCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "account", abstract: "Manage API accounts.", subcommands: [Add.self])
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create an account and print its bearer token (shown once; only its hash is stored).")
+
+        @OptionGroup var store: StoreOptions
+
+        @Option(
+            help: "Unique login name, e.g. winning-co or driver-ho (1 to 64 of a-z, A-Z, 0-9, '.', '_', '-')."
+        )
+        var name: String
+
+        @Option(help: "One of: \(AccountRole.allCases.map(\.rawValue).joined(separator: ", ")).")
+        var role: AccountRole
+
+        @Option(
+            name: .customLong("control-point"),
+            help:
+                "Limit an officer to one control point: \(ControlPoint.allCases.map(\.rawValue).joined(separator: ", "))."
+        )
+        var controlPoint: ControlPoint?
+
+        func validate() throws {
+            let allowed = CharacterSet(
+                charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
+            guard (1...64).contains(name.count), name.unicodeScalars.allSatisfy(allowed.contains) else {
+                throw ValidationError(
+                    "--name \"\(name)\": use 1 to 64 letters, digits, '.', '_' or '-', e.g. driver-ho")
+            }
+            if controlPoint != nil, role != .officer {
+                throw ValidationError(
+                    "--control-point limits officers only; drop it for a \(role.rawValue) account")
+            }
+        }
+
+        func run() async throws {
+            let repository = try store.open()
+            let account = Account(name: name, role: role, controlPoint: controlPoint)
+            let token: String
+            do {
+                token = try await repository.addAccount(account)
+            } catch StoreError.duplicate {
+                printError("clearanced: an account named \(name) already exists; pick another name")
+                throw ExitCode(65)
+            }
+            print("account \(name) (\(role.rawValue)) created; its bearer token, shown only this once:")
+            print(token)
+        }
+    }
+}
+
+/// `clearanced lane ...`: lanes can also be managed through the API by officers.
+struct LaneCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lane", abstract: "Manage the lanes central knows.", subcommands: [Add.self])
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Add or replace a lane.")
+
+        @OptionGroup var store: StoreOptions
+
+        @Option(help: "Lane id, e.g. LMC-IN-01 (1 to 32 of A-Z, a-z, 0-9, '-', '_').")
+        var id: String
+
+        @Option(
+            name: .customLong("control-point"),
+            help: "\(ControlPoint.allCases.map(\.rawValue).joined(separator: ", ")).")
+        var controlPoint: ControlPoint
+
+        @Option(help: "import (inbound) or export (outbound).")
+        var direction: Direction
+
+        func validate() throws {
+            do { _ = try LaneID(id) } catch { throw ValidationError("--id: \(error.issues[0].detail)") }
+        }
+
+        func run() async throws {
+            let repository = try store.open()
+            let lane = Lane(id: try LaneID(id), controlPoint: controlPoint, direction: direction)
+            try await repository.putLane(lane)
+            print("lane \(lane.id) at \(controlPoint.rawValue), \(direction.rawValue)")
+        }
+    }
+}

@@ -1,0 +1,61 @@
+import ArgumentParser
+import CargoStore
+import Foundation
+import RoadCargo
+
+/// clearanced: LaneKiosk's central server. The executable only parses
+/// arguments, opens the store, assembles the services and maps failures to
+/// exit codes; everything else lives in the Central and CargoStore modules.
+@main
+struct Clearanced: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "clearanced",
+        abstract: "LaneKiosk's central server: cargo store, clearance decisions and the HTTP API.",
+        subcommands: [Serve.self, AccountCommand.self, LaneCommand.self],
+        defaultSubcommand: Serve.self)
+}
+
+/// sysexits(3): the configuration (a file, the store) is unusable.
+let exitConfig = ExitCode(78)
+
+/// Options every subcommand that touches the store shares.
+struct StoreOptions: ParsableArguments {
+    @Option(help: "The SQLite store file; created with its directory's permissions when missing.")
+    var db: String
+
+    func validate() throws {
+        let dir = URL(fileURLWithPath: db).deletingLastPathComponent().path
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else {
+            throw ValidationError("--db \(db): the directory \(dir) does not exist; create it first")
+        }
+    }
+
+    /// Opens the store, reporting an unusable file as a configuration error.
+    func open() throws -> SQLiteCargoStore {
+        do {
+            return try SQLiteCargoStore(path: db)
+        } catch {
+            printError("clearanced: cannot open the store \(db): \(error)")
+            throw exitConfig
+        }
+    }
+}
+
+func printError(_ message: String) {
+    FileHandle.standardError.write(Data((message + "\n").utf8))
+}
+
+/// Writes a line to stdout at once: scripts read it from a pipe, where
+/// stdout would otherwise be buffered until exit.
+func printNow(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+}
+
+extension AccountRole: ExpressibleByArgument {}
+extension ControlPoint: ExpressibleByArgument {
+    public init?(argument: String) { try? self.init(argument) }
+}
+extension Direction: ExpressibleByArgument {
+    public init?(argument: String) { try? self.init(argument) }
+}
