@@ -41,6 +41,9 @@ extension CentralApp {
                     "seconds", "number.range",
                     "must lie between 0 and \(Int(Self.maximumAdvance)) (ten years)")
             }
+            guard simulated.now().addingTimeInterval(body.seconds) <= APIParse.timeRange.upperBound else {
+                throw Problem.invalid("seconds", "time.range", "the clock would pass the end of 2999")
+            }
             simulated.advance(by: body.seconds)
             return try JSONBody.response(clockBody())
         }

@@ -4,7 +4,9 @@ import RoadCargo
 // JSON shapes of a consignment. They mirror the domain types field for field
 // but hold only strings, numbers and booleans, so that decoding never runs a
 // domain parser whose error would lose its rule code; `domain(_:)` converts
-// and collects every issue with its field path.
+// enumerations and dates, collecting every issue with its field path. The
+// content rules (lengths, codes, check digits) are ClearanceCore's
+// `ConsignmentValidation`, applied by the store for JSON and batch XML alike.
 
 /// A party (Parts II and III).
 public struct PartyBody: Codable, Sendable, Hashable {
@@ -25,17 +27,6 @@ public struct PartyBody: Codable, Sendable, Hashable {
     }
 
     func domain(_ f: inout FieldChecks, at path: String) -> Party {
-        f.text("\(path).name", name, max: 70)
-        if countryCode.utf8.count != 2 || !countryCode.utf8.allSatisfy({ (65...90).contains($0) }) {
-            f.add(
-                "\(path).countryCode", "party.country-code",
-                "an ISO 3166-1 alpha-2 code in capitals, e.g. HK or CN; got \"\(countryCode)\"")
-        }
-        f.count("\(path).addressLines", addressLines.count, min: 1, max: 5)
-        for (i, line) in addressLines.enumerated() { f.text("\(path).addressLines[\(i)]", line, max: 70) }
-        f.text("\(path).subEntityName", subEntityName, max: 35)
-        f.text("\(path).subEntityCode", subEntityCode, max: 9)
-        f.text("\(path).postcode", postcode, max: 17)
         return Party(
             name: name, countryCode: countryCode, addressLines: addressLines, subEntityName: subEntityName,
             subEntityCode: subEntityCode, postcode: postcode)
@@ -52,20 +43,7 @@ public struct MeasureBody: Codable, Sendable, Hashable {
         unit = m.unit
     }
 
-    static let maximum = 1e9
-
     func domain(_ f: inout FieldChecks, at path: String) -> Measure {
-        if !(value > 0 && value <= Self.maximum) {
-            f.add(
-                "\(path).value", "number.range",
-                "must be above 0 and at most \(Int(Self.maximum)); got \(value)")
-        }
-        if unit.utf8.count != 3 || !unit.utf8.allSatisfy({ (65...90).contains($0) || (48...57).contains($0) })
-        {
-            f.add(
-                "\(path).unit", "measure.unit",
-                "a UN/ECE Rec. 20 code of 3 capitals or digits, e.g. KGM; got \"\(unit)\"")
-        }
         return Measure(value: value, unit: unit)
     }
 }
@@ -80,8 +58,6 @@ public struct PackagingBody: Codable, Sendable, Hashable {
     }
 
     func domain(_ f: inout FieldChecks, at path: String) -> Packaging {
-        f.range("\(path).count", count, 1...9_999_999)
-        f.text("\(path).kind", kind, max: 35)
         return Packaging(count: count, kind: kind)
     }
 }
@@ -98,9 +74,6 @@ public struct PermitBody: Codable, Sendable, Hashable {
     }
 
     func domain(_ f: inout FieldChecks, at path: String) -> Permit {
-        f.text("\(path).number", number, max: 35)
-        f.text("\(path).issuingAuthority", issuingAuthority, max: 70)
-        f.text("\(path).type", type, max: 35)
         return Permit(number: number, issuingAuthority: issuingAuthority, type: type)
     }
 }
@@ -124,15 +97,7 @@ public struct GoodsItemBody: Codable, Sendable, Hashable {
     }
 
     func domain(_ f: inout FieldChecks, at path: String) -> GoodsItem {
-        f.text("\(path).description", description, max: 512)
-        // The form asks for gross weight or gross volume: exactly one.
-        if (grossWeight == nil) == (grossVolume == nil) {
-            f.add(
-                "\(path).grossWeight", "goods.gross-measure",
-                "give exactly one of grossWeight and grossVolume")
-        }
         let permitList = permits ?? []
-        f.count("\(path).permits", permitList.count, min: 0, max: 99)
         return GoodsItem(
             description: description, packaging: packaging?.domain(&f, at: "\(path).packaging"),
             grossWeight: grossWeight?.domain(&f, at: "\(path).grossWeight"),
@@ -155,9 +120,6 @@ public struct TranshipmentBody: Codable, Sendable, Hashable {
     }
 
     func domain(_ f: inout FieldChecks, at path: String) -> Transhipment {
-        f.text("\(path).portOfLoading", portOfLoading, max: 35)
-        f.text("\(path).portOfDischarge", portOfDischarge, max: 35)
-        f.text("\(path).conveyanceReference", conveyanceReference, max: 35)
         return Transhipment(
             portOfLoading: portOfLoading, portOfDischarge: portOfDischarge,
             conveyanceReference: conveyanceReference)
@@ -189,9 +151,6 @@ public struct ActingOnBehalfBody: Codable, Sendable, Hashable {
         }
         let type = ActingOnBehalf.ShipperType(rawValue: shipperType)
         if type == nil { f.add("\(path).shipperType", "enum", "must be company or individual") }
-        f.text("\(path).shipperName", shipperName, max: 70)
-        f.text("\(path).hkid", hkid, max: 12)
-        f.text("\(path).businessRegistration", businessRegistration, max: 16)
         guard let role, let type else { return nil }
         return ActingOnBehalf(
             agentRole: role, shipperType: type, shipperName: shipperName, hkid: hkid,
@@ -242,15 +201,8 @@ public struct SubmissionBody: Codable, Sendable, Hashable {
         }
         let from = consignor.domain(&f, at: "consignor")
         let to = consignee.domain(&f, at: "consignee")
-        f.count("goodsItems", goodsItems.count, min: 1, max: 999)
         let goods = goodsItems.enumerated().map { $1.domain(&f, at: "goodsItems[\($0)]") }
         let tranship = transhipment?.domain(&f, at: "transhipment")
-        for (name, value) in [
-            ("sealNumber", sealNumber), ("containerNumber", containerNumber), ("ucr", ucr),
-            ("equipmentSizeAndType", equipmentSizeAndType), ("senderReference", senderReference),
-        ] {
-            f.text(name, value, max: 35)
-        }
         let onBehalf = actingOnBehalf?.domain(&f, at: "actingOnBehalf")
         try f.throwIfAny()
         guard let dir, let day else {

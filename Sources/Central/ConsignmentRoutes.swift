@@ -86,15 +86,7 @@ extension CentralApp {
         guard buffer.readableBytes > 0 else {
             throw Problem(.malformed, "the request body is empty; send a batch XML file")
         }
-        // The same field limits as a JSON submission, so that a record is
-        // refused or accepted the same way whichever channel carried it.
-        let records = try BatchXML.parse(Data(buffer.readableBytesView)).map { record in
-            var checked = record
-            if case .success(let s) = record.result {
-                checked.result = Result { () throws(ValidationFailure) in try SubmissionBody(s).domain() }
-            }
-            return checked
-        }
+        let records = try BatchXML.parse(Data(buffer.readableBytesView))
         let parsed = records.compactMap { record -> ConsignmentSubmission? in
             if case .success(let s) = record.result { return s }
             return nil

@@ -108,7 +108,19 @@ enum APIParse {
 
     static func day(_ raw: String) throws(ValidationFailure) -> CalendarDay { try CalendarDay(raw) }
 
-    static func time(_ raw: String) throws(ValidationFailure) -> Date { try HongKongTime.parse(raw) }
+    /// Times from 1970 to the end of 2999: outside that span a time is a
+    /// typo, and responses promise four-digit years.
+    static func time(_ raw: String) throws(ValidationFailure) -> Date {
+        let t = try HongKongTime.parse(raw)
+        guard t >= timeRange.lowerBound, t <= timeRange.upperBound else {
+            throw ValidationFailure(
+                field: "", rule: "time.range",
+                detail: "must lie between 1970-01-01 and 2999-12-31; got \(raw)")
+        }
+        return t
+    }
+
+    static let timeRange = Date(timeIntervalSince1970: 0)...Date(timeIntervalSince1970: 32_503_679_999)
 }
 
 /// Runs a domain parser and files its issues under `field` (a parser names
