@@ -1,0 +1,521 @@
+import ClearanceCore
+import Foundation
+import GRDB
+import RoadCargo
+
+/// Central's store in one SQLite file (WAL mode), through GRDB.
+///
+/// Every mutating call loads what the rules need, runs the ClearanceCore
+/// check and writes the change in one `BEGIN IMMEDIATE` transaction, so no
+/// other writer (in this process or another) can change the data between
+/// check and write, and a refusal leaves the file exactly as it was. Reads
+/// run on WAL snapshots and never wait for a writer.
+///
+/// Who may do what, beyond the rules:
+/// - consignments are submitted by shipper and agent accounts only;
+/// - only the submitting account or an officer amends or withdraws one;
+/// - bundles are created by driver accounts only: a bundle is the driver's
+///   own declaration of what the truck carries, so an officer does not make
+///   one on the driver's behalf (an officer overrides at the lane instead);
+/// - a bundle is debundled by the driver who made it or by an officer;
+/// - watch-list entries are added by officers only.
+public final class SQLiteCargoStore: CargoRepository {
+    /// The database, for this package's benchmark and tests: raw SQL that
+    /// bypasses the rules belongs nowhere else.
+    package let writer: any DatabaseWriter
+
+    /// Opens (creating if needed) the store at `path` and brings its schema up
+    /// to date.
+    ///
+    /// - Throws: ``StoreError/incompatible(_:)`` when the file is not a
+    ///   LaneKiosk store or was written by a newer version; a
+    ///   `DatabaseError` when SQLite cannot open it at all.
+    public convenience init(path: String) throws {
+        var config = Self.configuration()
+        // A second process (a backup, the sqlite3 shell) may hold the write
+        // lock briefly; wait for it rather than fail a driver's request.
+        config.busyMode = .timeout(5)
+        let pool: DatabasePool
+        do {
+            pool = try DatabasePool(path: path, configuration: config)
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_NOTADB {
+            throw StoreError.incompatible("\(path) is not an SQLite database, so not a LaneKiosk store")
+        }
+        try self.init(writer: pool, describedAs: path)
+    }
+
+    /// A store that lives in memory only, for tests and dry runs; it is gone
+    /// when the value is released.
+    public static func inMemory() throws -> SQLiteCargoStore {
+        try SQLiteCargoStore(writer: DatabaseQueue(configuration: configuration()), describedAs: "memory")
+    }
+
+    private init(writer: any DatabaseWriter, describedAs name: String) throws {
+        self.writer = writer
+        do {
+            try writer.writeWithoutTransaction { db in try Self.checkCompatible(db, name) }
+            try Schema.migrator.migrate(writer)
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_NOTADB {
+            throw StoreError.incompatible("\(name) is not an SQLite database, so not a LaneKiosk store")
+        }
+    }
+
+    private static func configuration() -> Configuration {
+        var config = Configuration()
+        config.foreignKeysEnabled = true
+        config.label = "CargoStore"
+        return config
+    }
+
+    /// Refuses files that are not ours or come from a newer schema, before
+    /// the migrator touches them: migrating someone else's database, or
+    /// running old code on a newer schema, would corrupt data quietly.
+    private static func checkCompatible(_ db: Database, _ name: String) throws {
+        let applicationID = try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0
+        let userVersion = try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0
+        let tables =
+            try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'")
+            ?? 0
+        if applicationID != Schema.applicationID && (applicationID != 0 || tables > 0) {
+            throw StoreError.incompatible(
+                "\(name) is an SQLite database but not a LaneKiosk store (application_id \(applicationID))")
+        }
+        let migrator = Schema.migrator
+        let superseded = tables > 0 ? try migrator.hasBeenSuperseded(db) : false
+        if userVersion > Schema.version || superseded {
+            let unknown = try migrator.appliedIdentifiers(db).subtracting(
+                migrator.migrations
+            ).sorted()
+            throw StoreError.incompatible(
+                "\(name) was written by a newer LaneKiosk (schema version \(userVersion)"
+                    + (unknown.isEmpty ? "" : ", migrations \(unknown.joined(separator: ", "))")
+                    + "); this build knows up to version \(Schema.version). Run the newer clearanced, or restore a backup made by this one"
+            )
+        }
+    }
+
+    /// Runs `body` in one immediate write transaction: committed if it
+    /// returns, rolled back (leaving the store untouched) if it throws.
+    private func transaction<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws
+        -> T
+    {
+        try await writer.writeWithoutTransaction { db in
+            var result: T?
+            try db.inTransaction(.immediate) {
+                result = try body(db)
+                return .commit
+            }
+            return result!
+        }
+    }
+
+    // MARK: Consignments
+
+    public func submitConsignment(_ submission: ConsignmentSubmission, by account: Account, at now: Date)
+        async throws -> Consignment
+    {
+        let kind = try Self.submitterKind(account)
+        let now = Self.normalised(now)
+        try SubmissionRules.validate(submission, submittedAt: now, by: kind)
+        return try await transaction { db in
+            try Self.insertNew(submission, by: account.name, at: now, db)
+        }
+    }
+
+    public func submitBatch(_ submissions: [ConsignmentSubmission], by account: Account, at now: Date)
+        async throws -> [BatchRecordResult]
+    {
+        let kind = try Self.submitterKind(account)
+        let now = Self.normalised(now)
+        guard submissions.count <= SubmissionRules.maximumBatch else {
+            throw ValidationFailure(
+                field: "consignments", rule: "batch.too-many",
+                detail:
+                    "a batch holds at most \(SubmissionRules.maximumBatch) consignments; this one has \(submissions.count)"
+            )
+        }
+        return try await transaction { db in
+            var results: [BatchRecordResult] = []
+            results.reserveCapacity(submissions.count)
+            for submission in submissions {
+                do {
+                    try SubmissionRules.validate(submission, submittedAt: now, by: kind)
+                    var accepted: Consignment?
+                    // A savepoint per record: a record that fails half-way
+                    // (or a later change here that writes before checking)
+                    // is undone alone.
+                    try db.inSavepoint {
+                        accepted = try Self.insertNew(submission, by: account.name, at: now, db)
+                        return .commit
+                    }
+                    results.append(.accepted(accepted!))
+                } catch let failure as ValidationFailure {
+                    results.append(.refused(failure.issues))
+                }
+            }
+            return results
+        }
+    }
+
+    public func consignment(_ ccrn: CCRN) async throws -> Consignment? {
+        try await writer.read { db in try Rows.consignment(db, ccrn) }
+    }
+
+    public func amendConsignment(
+        _ ccrn: CCRN, to submission: ConsignmentSubmission, by account: Account, at now: Date
+    ) async throws -> Consignment {
+        let now = Self.normalised(now)
+        return try await transaction { db in
+            let current = try Self.ownConsignment(ccrn, account, action: "amend", db)
+            try SubmissionRules.checkAmend(
+                current, to: submission, at: now, by: Self.amendingKind(account, current))
+            try Rows.updateSubmission(ccrn, submission, amendedAt: now, db)
+            return try Rows.consignment(db, ccrn)!
+        }
+    }
+
+    public func withdrawConsignment(_ ccrn: CCRN, by account: Account, at now: Date) async throws
+        -> Consignment
+    {
+        try await transaction { db in
+            let current = try Self.ownConsignment(ccrn, account, action: "withdraw", db)
+            try SubmissionRules.checkWithdraw(current)
+            try Rows.setStatus(ccrn, .withdrawn, bundledIn: nil, db)
+            return try Rows.consignment(db, ccrn)!
+        }
+    }
+
+    private static func insertNew(
+        _ submission: ConsignmentSubmission, by accountName: String, at now: Date, _ db: Database
+    ) throws -> Consignment {
+        let ccrn = Column.ccrn(try NumberAllocator.allocate(.ccrn, in: db, atMillis: Column.millis(now)))
+        let consignment = Consignment(
+            ccrn: ccrn, submission: submission, submittedBy: accountName, submittedAt: now,
+            validUntil: SubmissionRules.validUntil(submittedAt: now))
+        try Rows.insert(consignment, db)
+        // Read back, so the caller gets exactly what a later read returns.
+        return try Rows.consignment(db, ccrn)!
+    }
+
+    private static func ownConsignment(_ ccrn: CCRN, _ account: Account, action: String, _ db: Database)
+        throws -> Consignment
+    {
+        guard let current = try Rows.consignment(db, ccrn) else {
+            throw StoreError.notFound("CCRN \(ccrn)")
+        }
+        guard account.role == .officer || current.submittedBy == account.name else {
+            throw AccessDenied(
+                "CCRN \(ccrn) was submitted by another account; only that account or an officer may \(action) it"
+            )
+        }
+        return current
+    }
+
+    private static func submitterKind(_ account: Account) throws -> SubmitterKind {
+        switch account.role {
+        case .shipper: .shipper
+        case .agent: .agent
+        case .driver, .officer:
+            throw AccessDenied(
+                "only shipper and agent accounts submit consignments; \(account.name) is a \(account.role.rawValue)"
+            )
+        }
+    }
+
+    /// An officer amending keeps the submitter's kind, which the stored
+    /// submission shows (agents fill in acting-on-behalf).
+    private static func amendingKind(_ account: Account, _ current: Consignment) -> SubmitterKind {
+        switch account.role {
+        case .agent: .agent
+        case .shipper: .shipper
+        case .driver, .officer: current.submission.actingOnBehalf == nil ? .shipper : .agent
+        }
+    }
+
+    // MARK: Bundles
+
+    public func createBundle(_ request: BundleRequest, by account: Account, at now: Date) async throws
+        -> CargoBundle
+    {
+        guard account.role == .driver else {
+            throw AccessDenied(
+                "only driver accounts create bundles; \(account.name) is a \(account.role.rawValue)")
+        }
+        let now = Self.normalised(now)
+        return try await transaction { db in
+            var consignments: [CCRN: Consignment] = [:]
+            for ccrn in request.ccrns where consignments[ccrn] == nil {
+                consignments[ccrn] = try Rows.consignment(db, ccrn)
+            }
+            let active = try Rows.activeBundle(db, vrn: request.vrn, direction: request.direction)
+            try BundlingRules.check(request, consignments: consignments, activeBundle: active, now: now)
+            let ubr = Column.ubr(try NumberAllocator.allocate(.ubr, in: db, atMillis: Column.millis(now)))
+            let bundle = BundlingRules.complete(request, ubr: ubr, driverAccount: account.name, at: now)
+            try Rows.insert(bundle, db)
+            for ccrn in bundle.ccrns {
+                try Rows.setStatus(ccrn, .bundled, bundledIn: ubr, db)
+            }
+            return try Rows.bundle(db, ubr)!
+        }
+    }
+
+    public func debundle(_ ubr: UBR, by account: Account, at now: Date) async throws -> CargoBundle {
+        let now = Self.normalised(now)
+        return try await transaction { db in
+            guard let bundle = try Rows.bundle(db, ubr) else { throw StoreError.notFound("UBR \(ubr)") }
+            try BundlingRules.checkDebundle(bundle, by: account.name, isOfficer: account.role == .officer)
+            try Rows.endBundle(ubr, .debundled, at: now, db)
+            for ccrn in bundle.ccrns {
+                try Rows.setStatus(ccrn, .active, bundledIn: nil, db)
+            }
+            return try Rows.bundle(db, ubr)!
+        }
+    }
+
+    public func bundle(_ ubr: UBR) async throws -> CargoBundle? {
+        try await writer.read { db in try Rows.bundle(db, ubr) }
+    }
+
+    public func bundles(vrn: VRN) async throws -> [CargoBundle] {
+        try await writer.read { db in
+            let rows = try Row.fetchAll(
+                db.cachedStatement(
+                    sql: "SELECT * FROM bundles WHERE vrn = ? ORDER BY completed_at DESC, ubr DESC"),
+                arguments: [vrn.value])
+            return try rows.map { try Rows.bundle(from: $0, db) }
+        }
+    }
+
+    public func activeBundle(vrn: VRN, direction: Direction) async throws -> CargoBundle? {
+        try await writer.read { db in try Rows.activeBundle(db, vrn: vrn, direction: direction) }
+    }
+
+    // MARK: Decisions
+
+    public func decisionCase(for request: DecisionRequest) async throws -> DecisionCase {
+        try await writer.read { db in try Self.decisionCase(for: request, db) }
+    }
+
+    /// Only the watch-list entries that could match this vehicle are loaded
+    /// (its VRN, its CCRNs, its consignees), each by one index probe, so the
+    /// cost of a decision does not grow with the watch list.
+    package static func decisionCase(for request: DecisionRequest, _ db: Database) throws -> DecisionCase {
+        let bundle = try Rows.activeBundle(db, vrn: request.vrn, direction: request.lane.direction)
+        let watched = try db.cachedStatement(
+            sql: "SELECT 1 FROM watch_list WHERE kind = ? AND value = ? LIMIT 1")
+        func isWatched(_ target: WatchTarget) throws -> Bool {
+            try Bool.fetchOne(watched, arguments: [target.kind, target.value]) ?? false
+        }
+        var targets: [WatchTarget] = []
+        if try isWatched(.vrn(request.vrn)) { targets.append(.vrn(request.vrn)) }
+        var consignments: [CCRN: Consignment] = [:]
+        if let bundle {
+            for ccrn in bundle.ccrns {
+                guard let consignment = try Rows.consignment(db, ccrn) else { continue }
+                consignments[ccrn] = consignment
+                if try isWatched(.ccrn(ccrn)) { targets.append(.ccrn(ccrn)) }
+                let consignee = WatchTarget.consignee(consignment.submission.consignee.name)
+                if try isWatched(consignee) { targets.append(consignee) }
+            }
+        }
+        return DecisionCase(
+            request: request, bundle: bundle, consignments: consignments, watchList: WatchList(targets))
+    }
+
+    public func recordCrossing(
+        requestID: String, request: DecisionRequest, decision: Decision, at now: Date
+    ) async throws -> Crossing {
+        let now = Self.normalised(now)
+        return try await transaction { db in
+            if let (first, firstRequest) = try Rows.crossing(db, requestID: requestID) {
+                // A lane resending after a lost answer: the crossing happened
+                // once. The same id for another vehicle is a lane bug, and
+                // silently answering with the other vehicle would hide it.
+                guard Self.sameRequest(firstRequest, request) else {
+                    throw RuleConflict(
+                        field: "requestID", rule: "crossing.request-id-reused",
+                        detail:
+                            "request id \(requestID) was already recorded for \(firstRequest.vrn) at lane \(firstRequest.lane.id)"
+                    )
+                }
+                return first
+            }
+            if let ubr = decision.ubr {
+                guard let bundle = try Rows.bundle(db, ubr) else { throw StoreError.notFound("UBR \(ubr)") }
+                guard bundle.vrn == request.vrn else {
+                    throw RuleConflict(
+                        field: "decision.ubr", rule: "crossing.ubr-vehicle",
+                        detail: "UBR \(ubr) belongs to vehicle \(bundle.vrn), not \(request.vrn)")
+                }
+                // "In every case the bundle becomes used once the vehicle
+                // leaves the lane": CLEARED and INSPECT both let it leave.
+                // A bundle already ended (used at another lane, or debundled
+                // while the truck stood here) stays as it is; the crossing is
+                // still recorded, because it happened.
+                let leaves = decision.instruction == .cleared || decision.instruction == .inspect
+                if leaves, bundle.status == .active {
+                    try Rows.endBundle(ubr, .used, at: now, db)
+                    for ccrn in bundle.ccrns {
+                        try Rows.setStatus(ccrn, .spent, bundledIn: ubr, db)
+                    }
+                }
+            }
+            try db.execute(
+                sql: """
+                    INSERT INTO crossings(request_id, lane_id, control_point, direction, vrn, arrived_at,
+                        unladen, instruction, reason, ubr, decision, decided_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    requestID, request.lane.id.value, request.lane.controlPoint.rawValue,
+                    request.lane.direction.rawValue, request.vrn.value, Column.millis(request.arrivedAt),
+                    request.unladenPressed, decision.instruction.rawValue, decision.reason.rawValue,
+                    decision.ubr.map(Column.number), try Column.json(decision), Column.millis(now),
+                ])
+            return try Rows.crossing(db, requestID: requestID)!.0
+        }
+    }
+
+    private static func sameRequest(_ a: DecisionRequest, _ b: DecisionRequest) -> Bool {
+        a.lane.id == b.lane.id && a.vrn == b.vrn && a.unladenPressed == b.unladenPressed
+            && Column.millis(a.arrivedAt) == Column.millis(b.arrivedAt)
+    }
+
+    public func crossings(vrn: VRN?, limit: Int) async throws -> [Crossing] {
+        let limit = max(0, limit)
+        return try await writer.read { db in
+            let rows: [Row]
+            if let vrn {
+                rows = try Row.fetchAll(
+                    db, sql: "SELECT * FROM crossings WHERE vrn = ? ORDER BY id DESC LIMIT ?",
+                    arguments: [vrn.value, limit])
+            } else {
+                rows = try Row.fetchAll(
+                    db, sql: "SELECT * FROM crossings ORDER BY id DESC LIMIT ?", arguments: [limit])
+            }
+            return try rows.map(Rows.crossing(from:))
+        }
+    }
+
+    // MARK: Watch list
+
+    public func watchEntries() async throws -> [WatchEntry] {
+        try await writer.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM watch_list ORDER BY id").map(Rows.watchEntry(from:))
+        }
+    }
+
+    public func addWatch(_ target: WatchTarget, note: String, by officer: Account, at now: Date) async throws
+        -> WatchEntry
+    {
+        guard officer.role == .officer else {
+            throw AccessDenied(
+                "only officers manage the watch list; \(officer.name) is a \(officer.role.rawValue)")
+        }
+        let now = Self.normalised(now)
+        return try await transaction { db in
+            try db.execute(
+                sql: "INSERT INTO watch_list(kind, value, note, added_by, added_at) VALUES (?, ?, ?, ?, ?)",
+                arguments: [target.kind, target.value, note, officer.name, Column.millis(now)])
+            let row = try Row.fetchOne(
+                db, sql: "SELECT * FROM watch_list WHERE id = ?", arguments: [db.lastInsertedRowID])!
+            return try Rows.watchEntry(from: row)
+        }
+    }
+
+    public func removeWatch(id: Int64) async throws -> Bool {
+        try await transaction { db in
+            try db.execute(sql: "DELETE FROM watch_list WHERE id = ?", arguments: [id])
+            return db.changesCount > 0
+        }
+    }
+
+    // MARK: Lanes
+
+    public func lanes() async throws -> [Lane] {
+        try await writer.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM lanes ORDER BY id").map(Rows.lane(from:))
+        }
+    }
+
+    public func lane(_ id: LaneID) async throws -> Lane? {
+        try await writer.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM lanes WHERE id = ?", arguments: [id.value])
+                .map(Rows.lane(from:))
+        }
+    }
+
+    /// Adds the lane, or replaces the one with the same id.
+    public func putLane(_ lane: Lane) async throws {
+        try await transaction { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO lanes(id, control_point, direction) VALUES (?, ?, ?)
+                    ON CONFLICT(id) DO UPDATE SET control_point = excluded.control_point,
+                        direction = excluded.direction
+                    """,
+                arguments: [lane.id.value, lane.controlPoint.rawValue, lane.direction.rawValue])
+        }
+    }
+
+    public func removeLane(_ id: LaneID) async throws -> Bool {
+        try await transaction { db in
+            try db.execute(sql: "DELETE FROM lanes WHERE id = ?", arguments: [id.value])
+            return db.changesCount > 0
+        }
+    }
+
+    // MARK: Accounts
+
+    /// Names are unique ignoring case, so `Driver-Ho` cannot pose as
+    /// `driver-ho` in a list an officer reads.
+    ///
+    /// - Throws: ``StoreError/duplicate(_:)`` when the name is taken,
+    ///   `ValidationFailure` when it is empty, too long or holds white space.
+    public func addAccount(_ account: Account) async throws -> String {
+        let name = account.name
+        guard !name.isEmpty, name.count <= 64, !name.contains(where: { $0.isWhitespace || $0.isNewline }),
+            name.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value != 0x7F })
+        else {
+            throw ValidationFailure(
+                field: "name", rule: "account.name",
+                detail: "an account name is 1 to 64 characters without spaces or control characters")
+        }
+        let token = Tokens.generate()
+        let hash = Tokens.hash(token)
+        try await transaction { db in
+            if try Bool.fetchOne(db, sql: "SELECT 1 FROM accounts WHERE name = ?", arguments: [name]) ?? false
+            {
+                throw StoreError.duplicate("account \(name)")
+            }
+            try db.execute(
+                sql: "INSERT INTO accounts(name, role, control_point, token_hash) VALUES (?, ?, ?, ?)",
+                arguments: [name, account.role.rawValue, account.controlPoint?.rawValue, hash])
+        }
+        return token
+    }
+
+    public func account(forToken token: String) async throws -> Account? {
+        let hash = Tokens.hash(token)
+        return try await writer.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM accounts WHERE token_hash = ?", arguments: [hash])
+                .map(Rows.account(from:))
+        }
+    }
+
+    /// The account with this name (ignoring case), or nil.
+    public func account(named name: String) async throws -> Account? {
+        try await writer.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM accounts WHERE name = ?", arguments: [name])
+                .map(Rows.account(from:))
+        }
+    }
+
+    // MARK: Time
+
+    /// Rounds to the stored precision (milliseconds) first, so a value
+    /// returned by a call equals the same value read back later.
+    private static func normalised(_ date: Date) -> Date {
+        Column.date(millis: Column.millis(date))
+    }
+}
