@@ -1,1 +1,287 @@
-print("bench")
+import ArgumentParser
+import CargoStore
+import ClearanceCore
+import Foundation
+import GRDB
+import RoadCargo
+
+/// Decisions per second through CargoStore and ClearanceCore beside raw
+/// indexed SQLite lookups on the same data, in the same run (issue 2, item 9).
+///
+/// The data: `--bundles` bundles over a tenth as many vehicles, each vehicle
+/// with a history of used bundles in both directions and one active bundle
+/// per direction, one consignment per bundle. Every lookup and decision asks
+/// about a random vehicle that has an active bundle, so every decision takes
+/// the longest path (bundle, consignments, watch list, selection hash).
+@main
+struct ClearanceBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "clearance-bench",
+        abstract: "Decisions per second through the store beside raw indexed SQLite lookups.")
+
+    @Option(help: "Bundles to store (and as many consignments).")
+    var bundles = 1_000_000
+
+    @Option(help: "Timed lookups, and as many timed decisions.")
+    var lookups = 200_000
+
+    @Option(help: "Store file; reused when it already holds --bundles bundles. Default: a temporary file.")
+    var db: String?
+
+    func validate() throws {
+        guard bundles >= 10 else { throw ValidationError("--bundles must be at least 10") }
+        guard bundles <= 40_000_000 else {
+            throw ValidationError("--bundles is at most 40000000 (there are not more distinct plates here)")
+        }
+        guard lookups >= 1 else { throw ValidationError("--lookups must be at least 1") }
+    }
+
+    func run() async throws {
+        let path =
+            db
+            ?? FileManager.default.temporaryDirectory
+            .appendingPathComponent("clearance-bench-\(getpid()).sqlite").path
+        defer {
+            if db == nil {
+                for suffix in ["", "-wal", "-shm"] {
+                    try? FileManager.default.removeItem(atPath: path + suffix)
+                }
+            }
+        }
+        let data = Dataset(bundles: bundles)
+        let store = try SQLiteCargoStore(path: path)
+        let stored = try await store.writer.read {
+            try Int.fetchOne($0, sql: "SELECT count(*) FROM bundles")!
+        }
+        let populate: String
+        if stored == bundles {
+            populate = "reused"
+        } else if stored == 0 {
+            let start = ContinuousClock.now
+            try await data.populate(store)
+            populate = "populated in \(format(ContinuousClock.now - start))"
+        } else {
+            throw ValidationError(
+                "\(path) holds \(stored) bundles, not \(bundles); pass --bundles \(stored) or remove it")
+        }
+        let size = ["", "-wal"].reduce(0) { sum, suffix in
+            sum + ((try? FileManager.default.attributesOfItem(atPath: path + suffix)[.size] as? Int) ?? 0)
+        }
+
+        print("clearance-bench")
+        print(
+            "  data      \(bundles) bundles (\(data.vehicles * 2) active) over \(data.vehicles) vehicles, \(bundles) consignments"
+        )
+        print("  file      \(path), \(String(format: "%.1f", Double(size) / 1_048_576)) MiB, \(populate)")
+
+        let keys = data.randomKeys(lookups)
+        let sql = "SELECT * FROM bundles WHERE vrn = ? AND direction = ? AND status = 'active'"
+        let plan = try await store.writer.read { db in
+            try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql, arguments: ["X", "import"])
+                .map { $0["detail"] as String }.joined(separator: "; ")
+        }
+        print("  plan      \(plan)")
+
+        // (a) The baseline: the same point lookup, straight through a cached
+        // statement on one connection, no rules, no hops between threads.
+        let raw = try await store.writer.read { db in
+            let stmt = try db.cachedStatement(sql: sql)
+            for key in keys.prefix(10_000) {
+                _ = try Row.fetchOne(stmt, arguments: [key.vrn.value, key.direction.rawValue])
+            }
+            var samples = [Duration]()
+            samples.reserveCapacity(keys.count)
+            var found = 0
+            let start = ContinuousClock.now
+            for key in keys {
+                let t = ContinuousClock.now
+                if try Row.fetchOne(stmt, arguments: [key.vrn.value, key.direction.rawValue]) != nil {
+                    found += 1
+                }
+                samples.append(ContinuousClock.now - t)
+            }
+            return Measurement(samples: samples, total: ContinuousClock.now - start, found: found)
+        }
+
+        // (b) What a lane's question costs: load the case through the store's
+        // public API (one read transaction on a pooled reader), then decide.
+        let policy = DecisionPolicy(
+            phase: .full,
+            selection: SelectionSettings(
+                key: Data("clearance-bench-selection-key".utf8), ladenRate: 0.05, unladenRate: 0.02))
+        let arrivedAt = data.now
+        func request(_ key: Dataset.Key) -> DecisionRequest {
+            DecisionRequest(
+                lane: key.direction == .inbound ? data.inbound : data.outbound, vrn: key.vrn,
+                arrivedAt: arrivedAt, unladenPressed: false)
+        }
+        for key in keys.prefix(2_000) {
+            _ = DecisionCore.decide(try await store.decisionCase(for: request(key)), policy: policy)
+        }
+        var samples = [Duration]()
+        samples.reserveCapacity(keys.count)
+        var outcomes: [String: Int] = [:]
+        let start = ContinuousClock.now
+        for key in keys {
+            let t = ContinuousClock.now
+            let decision = DecisionCore.decide(
+                try await store.decisionCase(for: request(key)), policy: policy)
+            samples.append(ContinuousClock.now - t)
+            outcomes["\(decision.instruction.rawValue) \(decision.reason.rawValue)", default: 0] += 1
+        }
+        let full = Measurement(
+            samples: samples, total: ContinuousClock.now - start,
+            found: outcomes["CLEARED BUNDLE_OK", default: 0])
+
+        print("  (a) raw indexed lookups  \(raw.summary)   [\(sql)]")
+        print("  (b) full decisions       \(full.summary)   [decisionCase(for:) + DecisionCore.decide]")
+        print("  ratio (a)/(b)            \(String(format: "%.1f", raw.perSecond / full.perSecond))x")
+        print(
+            "  decisions  "
+                + outcomes.sorted { $0.value > $1.value }.map { "\($0.key) \($0.value)" }.joined(
+                    separator: ", "))
+        if raw.found != keys.count {
+            print("  warning: only \(raw.found) of \(keys.count) lookups found an active bundle")
+        }
+    }
+}
+
+/// Timings of one run of lookups or decisions.
+struct Measurement: Sendable {
+    var samples: [Duration]
+    var total: Duration
+    var found: Int
+
+    var perSecond: Double { Double(samples.count) / seconds(total) }
+
+    var summary: String {
+        let sorted = samples.sorted()
+        func pct(_ p: Double) -> Duration { sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] }
+        let rate = String(format: "%9.0f/s", perSecond)
+        return "\(rate)  p50 \(micro(pct(0.50)))  p99 \(micro(pct(0.99)))"
+    }
+}
+
+func seconds(_ d: Duration) -> Double {
+    Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+}
+
+func micro(_ d: Duration) -> String { String(format: "%6.1f µs", seconds(d) * 1e6) }
+
+func format(_ d: Duration) -> String { String(format: "%.1f s", seconds(d)) }
+
+/// The synthetic data, derived from the bundle count alone so a reused file
+/// and this run agree on which vehicles exist.
+struct Dataset: Sendable {
+    struct Key: Sendable {
+        var vrn: VRN
+        var direction: Direction
+    }
+
+    let bundles: Int
+    /// A tenth of the bundles: each vehicle has about ten, five per direction.
+    let vehicles: Int
+    /// A fixed time, so that decisions (and random selection) are the same
+    /// on every run and on a reused file.
+    let now = try! HongKongTime.parse("2025-01-06T10:00:00+08:00")
+    let inbound = Lane(id: try! LaneID("LMC-IN-01"), controlPoint: .lokMaChau, direction: .inbound)
+    let outbound = Lane(id: try! LaneID("LMC-OUT-01"), controlPoint: .lokMaChau, direction: .outbound)
+
+    init(bundles: Int) {
+        self.bundles = bundles
+        vehicles = bundles / 10
+    }
+
+    /// Ordinary Hong Kong marks: two letters without I, O or Q, then 1 to 9999.
+    static let letters = Array("ABCDEFGHJKLMNPRSTUVWXYZ")
+
+    func vrn(_ j: Int) -> VRN {
+        let prefix = j / 9999
+        let a = Self.letters[prefix / Self.letters.count % Self.letters.count]
+        let b = Self.letters[prefix % Self.letters.count]
+        // validate() keeps j below 23 * 23 * 9999, so two letters suffice.
+        return try! VRN("\(a)\(b)\(j % 9999 + 1)")
+    }
+
+    /// Bundle i belongs to vehicle i % vehicles, in round i / vehicles; even
+    /// rounds are imports, odd ones exports; the last round of each direction
+    /// is active, the earlier ones were used.
+    func populate(_ store: SQLiteCargoStore) async throws {
+        var rng = SystemRandomNumberGenerator()
+        var numbers = Set<UInt64>(minimumCapacity: 2 * bundles)
+        while numbers.count < 2 * bundles {
+            numbers.insert(UInt64.random(in: 100_000_000...999_999_999, using: &rng))
+        }
+        var shuffled = Array(numbers)
+        shuffled.shuffle(using: &rng)
+        // Sorted within each kind: rows go into the B-trees in key order.
+        let ccrns = shuffled[..<bundles].sorted().map { CCRN(payload: $0) }
+        let ubrs = shuffled[bundles...].sorted().map { UBR(payload: $0) }
+
+        let consignees = (0..<100).map { "Importer \($0) Trading Company Limited" }
+        func submission(_ direction: Direction, _ k: Int) -> ConsignmentSubmission {
+            ConsignmentSubmission(
+                direction: direction, expectedDate: CalendarDay(containing: now),
+                consignor: Party(
+                    name: "Shenzhen Winning Manufacturing Co", countryCode: "CN",
+                    addressLines: ["88 Shennan Road", "Futian", "Shenzhen"]),
+                consignee: Party(
+                    name: consignees[k], countryCode: "HK",
+                    addressLines: ["2 Castle Peak Road", "Kwai Chung", "New Territories"]),
+                goodsItems: [
+                    GoodsItem(
+                        description: "Plastic toys, assorted", packaging: Packaging(count: 40, kind: "CT"),
+                        grossWeight: Measure(value: 880, unit: "KGM"))
+                ],
+                expectedControlPoint: .lokMaChau, containerNumber: "MSCU1234565")
+        }
+        var templates: [Direction: [String]] = [:]
+        for d in Direction.allCases {
+            templates[d] = try (0..<100).map { try BulkLoader.json(submission(d, $0)) }
+        }
+        let rounds = (bundles + vehicles - 1) / vehicles
+
+        try store.bulkLoad { loader in
+            for i in 0..<bundles {
+                let (j, r) = (i % vehicles, i / vehicles)
+                let direction: Direction = r % 2 == 0 ? .inbound : .outbound
+                let active = i + 2 * vehicles >= bundles
+                let completed = now.addingTimeInterval(-3600 * Double(rounds - r))
+                let submitted = completed.addingTimeInterval(-3600)
+                let k = i % 100
+                let consignment = Consignment(
+                    ccrn: ccrns[i], submission: submission(direction, k), submittedBy: "shipper-\(j % 500)",
+                    submittedAt: submitted, validUntil: SubmissionRules.validUntil(submittedAt: submitted),
+                    status: active ? .bundled : .spent, bundledIn: ubrs[i])
+                try loader.insert(consignment, submissionJSON: templates[direction]![k])
+                let request = BundleRequest(
+                    driverName: "Driver \(j)", vrn: vrn(j), direction: direction,
+                    expectedControlPoint: .lokMaChau, ccrns: [ccrns[i]])
+                var bundle = BundlingRules.complete(
+                    request, ubr: ubrs[i], driverAccount: "driver-\(j)", at: completed)
+                if !active {
+                    bundle.status = .used
+                    bundle.endedAt = bundle.earliestCrossing
+                }
+                try loader.insert(bundle)
+            }
+        }
+        // A watch list of realistic size: a few hundred plates (a tenth of
+        // them in the data) and one consignee, so about 1% are TARGETED.
+        let officer = Account(name: "bench-officer", role: .officer)
+        for n in 0..<300 {
+            let target: VRN = n % 10 == 0 ? vrn(n * 7 % vehicles) : try VRN("QX\(n)")
+            _ = try await store.addWatch(.vrn(target), note: "bench", by: officer, at: now)
+        }
+        _ = try await store.addWatch(.consignee(consignees[42]), note: "bench", by: officer, at: now)
+    }
+
+    func randomKeys(_ n: Int) -> [Key] {
+        var rng = SystemRandomNumberGenerator()
+        return (0..<n).map { _ in
+            Key(
+                vrn: vrn(Int.random(in: 0..<vehicles, using: &rng)),
+                direction: Bool.random(using: &rng) ? .inbound : .outbound)
+        }
+    }
+}
