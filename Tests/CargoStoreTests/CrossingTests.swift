@@ -1,0 +1,136 @@
+import ClearanceCore
+import Foundation
+import RoadCargo
+import Testing
+
+@testable import CargoStore
+
+@Suite("Decisions and crossings through the store")
+struct CrossingTests {
+    let store = try! SQLiteCargoStore.inMemory()
+
+    func bundled(consignee: String = "Wilson Development Ltd") async throws -> CargoBundle {
+        let c = try await store.submitConsignment(
+            Fixture.submission(consignee: consignee), by: Fixture.shipper, at: Fixture.t0)
+        return try await store.createBundle(
+            Fixture.bundleRequest([c.ccrn]), by: Fixture.driver, at: Fixture.t0)
+    }
+
+    func decide(_ request: DecisionRequest) async throws -> Decision {
+        DecisionCore.decide(try await store.decisionCase(for: request), policy: Fixture.policy)
+    }
+
+    @Test("29 min 59 s after bundling: EARLY_CROSSING; 30 min 0 s: CLEARED")
+    func thirtyMinutes() async throws {
+        let b = try await bundled()
+        let early = try await decide(Fixture.request(at: Fixture.t0.addingTimeInterval(29 * 60 + 59)))
+        #expect(early.instruction == .inspect)
+        #expect(early.reason == .earlyCrossing)
+        let onTime = try await decide(Fixture.request(at: Fixture.t0.addingTimeInterval(30 * 60)))
+        #expect(onTime.instruction == .cleared)
+        #expect(onTime.reason == .bundleOK)
+        #expect(onTime.ubr == b.ubr)
+        let wrongWay = try await decide(
+            Fixture.request(lane: Fixture.outboundLane, at: Fixture.t0.addingTimeInterval(3600)))
+        #expect(wrongWay.reason == .noBundle)
+    }
+
+    @Test("the case holds the bundle, its consignments and only matching watch entries")
+    func decisionCase() async throws {
+        let b = try await bundled(consignee: "Wilson  development ltd")
+        _ = try await store.addWatch(
+            .consignee("WILSON DEVELOPMENT LTD"), note: "tip-off", by: Fixture.officer, at: Fixture.t0)
+        _ = try await store.addWatch(
+            .vrn(try VRN("ZZ1")), note: "other truck", by: Fixture.officer, at: Fixture.t0)
+        let c = try await store.decisionCase(for: Fixture.request(at: Fixture.t0.addingTimeInterval(3600)))
+        #expect(c.bundle == b)
+        #expect(Set(c.consignments.keys) == Set(b.ccrns))
+        #expect(c.watchList.consignees == ["WILSON DEVELOPMENT LTD"])
+        #expect(c.watchList.vrns.isEmpty)
+        let d = DecisionCore.decide(c, policy: Fixture.policy)
+        #expect(d.reason == .targeted)
+        #expect(d.ccrns == b.ccrns)
+    }
+
+    @Test("watched VRN without a bundle is found too")
+    func watchedVRN() async throws {
+        _ = try await store.addWatch(.vrn(Fixture.vrn), note: "", by: Fixture.officer, at: Fixture.t0)
+        let d = try await decide(Fixture.request(at: Fixture.t0, unladen: true))
+        #expect(d.instruction == .inspect)
+        #expect(d.reason == .targeted)
+    }
+
+    @Test("a laden crossing uses the bundle and spends its CCRNs; recording again changes nothing")
+    func crossingIsIdempotent() async throws {
+        let b = try await bundled()
+        let arrival = Fixture.t0.addingTimeInterval(3600)
+        let request = Fixture.request(at: arrival)
+        let decision = try await decide(request)
+        let first = try await store.recordCrossing(
+            requestID: "lane-3/42", request: request, decision: decision, at: arrival.addingTimeInterval(1))
+        #expect(first.decision == decision)
+        #expect(first.lane == Fixture.inboundLane.id)
+        #expect(try await store.bundle(b.ubr)?.status == .used)
+        #expect(try await store.consignment(b.ccrns[0])?.status == .spent)
+        #expect(try await store.activeBundle(vrn: Fixture.vrn, direction: .inbound) == nil)
+
+        let before = try snapshot(store)
+        let again = try await store.recordCrossing(
+            requestID: "lane-3/42", request: request, decision: decision, at: arrival.addingTimeInterval(9))
+        #expect(again == first)
+        #expect(try snapshot(store) == before)
+        #expect(try await store.crossings(vrn: Fixture.vrn, limit: 10) == [first])
+
+        await #expect(throws: RuleConflict.self) {
+            try await store.recordCrossing(
+                requestID: "lane-3/42", request: Fixture.request(vrn: try VRN("AB1"), at: arrival),
+                decision: decision, at: arrival)
+        }
+        #expect(try snapshot(store) == before)
+    }
+
+    @Test("INSPECT also uses the bundle; a used bundle cannot be debundled; a spent CCRN cannot be bundled")
+    func inspectUsesBundle() async throws {
+        let b = try await bundled()
+        let arrival = Fixture.t0.addingTimeInterval(60)
+        let request = Fixture.request(at: arrival)
+        let decision = try await decide(request)
+        #expect(decision.reason == .earlyCrossing)
+        _ = try await store.recordCrossing(requestID: "r1", request: request, decision: decision, at: arrival)
+        #expect(try await store.bundle(b.ubr)?.status == .used)
+        await #expect(throws: RuleConflict.self) {
+            try await store.debundle(b.ubr, by: Fixture.driver, at: arrival)
+        }
+        do {
+            _ = try await store.createBundle(Fixture.bundleRequest(b.ccrns), by: Fixture.driver, at: arrival)
+            Issue.record("spent CCRN bundled")
+        } catch let failure as ValidationFailure {
+            #expect(failure.issues.map(\.rule) == ["bundle.ccrn-spent"])
+        }
+    }
+
+    @Test("an unladen crossing records the decision and touches no bundle")
+    func unladen() async throws {
+        let request = Fixture.request(lane: Fixture.outboundLane, at: Fixture.t0, unladen: true)
+        let decision = try await decide(request)
+        #expect(decision.reason == .unladen)
+        let c = try await store.recordCrossing(
+            requestID: "u1", request: request, decision: decision, at: Fixture.t0)
+        #expect(c.unladenPressed)
+        #expect(try await store.crossings(vrn: nil, limit: 5) == [c])
+        #expect(try await store.crossings(vrn: try VRN("XX1"), limit: 5).isEmpty)
+    }
+
+    @Test("a decision naming another vehicle's bundle is refused")
+    func ubrOfAnotherVehicle() async throws {
+        let b = try await bundled()
+        let request = Fixture.request(vrn: try VRN("AB1"), at: Fixture.t0)
+        let before = try snapshot(store)
+        await #expect(throws: RuleConflict.self) {
+            try await store.recordCrossing(
+                requestID: "x", request: request,
+                decision: Decision(instruction: .cleared, reason: .bundleOK, ubr: b.ubr), at: Fixture.t0)
+        }
+        #expect(try snapshot(store) == before)
+    }
+}

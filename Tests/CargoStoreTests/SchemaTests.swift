@@ -1,0 +1,140 @@
+import ClearanceCore
+import Foundation
+import GRDB
+import RoadCargo
+import Testing
+
+@testable import CargoStore
+
+@Suite("Schema, files and migrations")
+struct SchemaTests {
+    @Test("a fresh file is migrated to v1 and marked as a LaneKiosk store")
+    func freshFile() async throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let store = try SQLiteCargoStore(path: dir.appendingPathComponent("central.sqlite").path)
+        let (appID, version, journal, complete) = try await store.writer.read { db in
+            (
+                try Int32.fetchOne(db, sql: "PRAGMA application_id"),
+                try Int.fetchOne(db, sql: "PRAGMA user_version"),
+                try String.fetchOne(db, sql: "PRAGMA journal_mode"),
+                try Schema.migrator.hasCompletedMigrations(db)
+            )
+        }
+        #expect(appID == Schema.applicationID)
+        #expect(version == Schema.version)
+        #expect(journal == "wal")
+        #expect(complete)
+    }
+
+    @Test("reopening an existing file keeps its data and migrates nothing twice")
+    func reopen() async throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("central.sqlite").path
+        let ccrn: CCRN
+        do {
+            let store = try SQLiteCargoStore(path: path)
+            ccrn = try await store.submitConsignment(
+                Fixture.submission(), by: Fixture.shipper, at: Fixture.t0
+            ).ccrn
+        }
+        let reopened = try SQLiteCargoStore(path: path)
+        #expect(try await reopened.consignment(ccrn)?.submittedBy == "winning-co")
+        #expect(try await reopened.writer.read { try Schema.migrator.appliedMigrations($0) } == ["v1"])
+    }
+
+    @Test("a file from a newer version is refused with a clear error, and left alone")
+    func futureFile() async throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let byVersion = dir.appendingPathComponent("version.sqlite").path
+        let byMigration = dir.appendingPathComponent("migration.sqlite").path
+        _ = try SQLiteCargoStore(path: byVersion)
+        _ = try SQLiteCargoStore(path: byMigration)
+        try await DatabaseQueue(path: byVersion).write { try $0.execute(sql: "PRAGMA user_version = 2") }
+        try await DatabaseQueue(path: byMigration).write {
+            try $0.execute(sql: "INSERT INTO grdb_migrations(identifier) VALUES ('v2-lane-cache')")
+        }
+        do {
+            _ = try SQLiteCargoStore(path: byVersion)
+            Issue.record("newer file opened")
+        } catch let StoreError.incompatible(why) {
+            #expect(why.contains("newer LaneKiosk"))
+            #expect(why.contains("schema version 2"))
+        }
+        do {
+            _ = try SQLiteCargoStore(path: byMigration)
+            Issue.record("newer file opened")
+        } catch let StoreError.incompatible(why) {
+            #expect(why.contains("v2-lane-cache"))
+        }
+        #expect(
+            try await DatabaseQueue(path: byVersion).read { try Int.fetchOne($0, sql: "PRAGMA user_version") }
+                == 2)
+    }
+
+    @Test("another application's SQLite file and a file that is not SQLite are refused")
+    func foreignFiles() async throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let other = dir.appendingPathComponent("other.sqlite").path
+        try await DatabaseQueue(path: other).write { try $0.execute(sql: "CREATE TABLE t(x)") }
+        #expect(throws: StoreError.self) { try SQLiteCargoStore(path: other) }
+        #expect(try await DatabaseQueue(path: other).read { try $0.tableExists("bundles") } == false)
+
+        let text = dir.appendingPathComponent("notes.sqlite")
+        try Data(repeating: 0x41, count: 4096).write(to: text)
+        do {
+            _ = try SQLiteCargoStore(path: text.path)
+            Issue.record("text file opened")
+        } catch let StoreError.incompatible(why) {
+            #expect(why.contains("not an SQLite database"))
+        }
+    }
+
+    @Test("the active-bundle lookup is one index search, no scan, also with many bundles per VRN")
+    func activeBundlePlan() async throws {
+        let store = try SQLiteCargoStore.inMemory()
+        // Many ended bundles for few VRNs, then statistics, so the planner
+        // has every reason to consider the other index.
+        try await store.writer.write { db in
+            for i in 0..<2000 {
+                let b = CargoBundle(
+                    ubr: UBR(payload: UInt64(100_000_000 + i)), driverName: "d", driverAccount: "d",
+                    vrn: try VRN("AB\(i % 7)"), direction: i % 2 == 0 ? .inbound : .outbound,
+                    expectedControlPoint: nil, ccrns: [], completedAt: Fixture.t0,
+                    earliestCrossing: Fixture.t0,
+                    status: i < 14 ? .active : .used, endedAt: i < 14 ? nil : Fixture.t0)
+                try Rows.insert(b, db)
+            }
+            try db.execute(sql: "ANALYZE")
+        }
+        let plan = try await store.writer.read { db in
+            try Row.fetchAll(
+                db, sql: "EXPLAIN QUERY PLAN " + Schema.activeBundleSQL, arguments: ["AB1", "import"]
+            )
+            .map { $0["detail"] as String }
+        }
+        #expect(plan == ["SEARCH bundles USING INDEX bundles_active_by_vrn (vrn=? AND direction=?)"])
+        #expect(try await store.activeBundle(vrn: try VRN("AB1"), direction: .outbound)?.vrn.value == "AB1")
+    }
+
+    @Test("every query a decision runs is a keyed search")
+    func decisionQueriesPlans() async throws {
+        let store = try SQLiteCargoStore.inMemory()
+        let queries = [
+            "SELECT * FROM consignments WHERE ccrn = 1",
+            "SELECT ccrn FROM bundle_ccrns WHERE ubr = 1 ORDER BY position",
+            "SELECT 1 FROM watch_list WHERE kind = 'vrn' AND value = 'X' LIMIT 1",
+            "SELECT * FROM crossings WHERE request_id = 'x'",
+            "SELECT * FROM accounts WHERE token_hash = 'x'",
+        ]
+        for sql in queries {
+            let plan = try await store.writer.read { db in
+                try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql).map { $0["detail"] as String }
+            }
+            #expect(plan.count == 1 && plan[0].hasPrefix("SEARCH"), "\(sql): \(plan)")
+        }
+    }
+}
