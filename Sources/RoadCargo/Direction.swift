@@ -92,7 +92,7 @@ public enum ControlPoint: String, Sendable, Hashable, Codable, CaseIterable, Cus
 
 /// A lane's identifier, e.g. `LMC-IN-03`: 1 to 32 characters of A-Z, a-z,
 /// 0-9, `-` and `_`, so it is safe in file names, unit instance names and URLs.
-public struct LaneID: Sendable, Hashable, Codable, Comparable, CustomStringConvertible {
+public struct LaneID: Sendable, Hashable, ValidatedStringCodable, Comparable, CustomStringConvertible {
     public let value: String
 
     public init(_ raw: String) throws(ValidationFailure) {
@@ -110,20 +110,9 @@ public struct LaneID: Sendable, Hashable, Codable, Comparable, CustomStringConve
     }
 
     public var description: String { value }
+    public var canonicalString: String { value }
     public static func < (a: LaneID, b: LaneID) -> Bool { a.value < b.value }
 
-    public init(from decoder: any Decoder) throws {
-        let raw = try decoder.singleValueContainer().decode(String.self)
-        do { try self.init(raw) } catch {
-            throw DecodingError.dataCorrupted(
-                .init(codingPath: decoder.codingPath, debugDescription: error.description))
-        }
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.singleValueContainer()
-        try c.encode(value)
-    }
 }
 
 /// A kiosk position central knows: where it stands and which way it faces.

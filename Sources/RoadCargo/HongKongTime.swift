@@ -51,7 +51,9 @@ public enum HongKongTime {
 /// A Hong Kong calendar day, e.g. 2009-11-16. Ordering and arithmetic are by
 /// whole days, so "the submission day + 14 days" is exact whatever the host's
 /// time zone is.
-public struct CalendarDay: Sendable, Hashable, Codable, Comparable, CustomStringConvertible, Strideable {
+public struct CalendarDay: Sendable, Hashable, ValidatedStringCodable, Comparable, CustomStringConvertible,
+    Strideable
+{
     /// Days since 1970-01-01.
     public let daysSinceEpoch: Int
 
@@ -131,20 +133,10 @@ public struct CalendarDay: Sendable, Hashable, Codable, Comparable, CustomString
             + String(d).leftPadded(to: 2)
     }
 
+    public var canonicalString: String { description }
+
     public static func < (a: CalendarDay, b: CalendarDay) -> Bool { a.daysSinceEpoch < b.daysSinceEpoch }
     public func advanced(by n: Int) -> CalendarDay { CalendarDay(daysSinceEpoch: daysSinceEpoch + n) }
     public func distance(to other: CalendarDay) -> Int { other.daysSinceEpoch - daysSinceEpoch }
 
-    public init(from decoder: any Decoder) throws {
-        let raw = try decoder.singleValueContainer().decode(String.self)
-        do { try self.init(raw) } catch {
-            throw DecodingError.dataCorrupted(
-                .init(codingPath: decoder.codingPath, debugDescription: error.description))
-        }
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.singleValueContainer()
-        try c.encode(description)
-    }
 }

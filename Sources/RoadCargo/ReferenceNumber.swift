@@ -25,7 +25,9 @@ public enum Luhn {
 }
 
 /// A 10-digit reference whose last digit is a Luhn check digit.
-public protocol CheckedReference: Sendable, Hashable, Codable, Comparable, CustomStringConvertible {
+public protocol CheckedReference: Sendable, Hashable, ValidatedStringCodable, Comparable,
+    CustomStringConvertible
+{
     static var kindName: String { get }
     var value: String { get }
     init(validated: String)
@@ -64,21 +66,10 @@ extension CheckedReference {
     }
 
     public var description: String { value }
+    public var canonicalString: String { value }
 
     public static func < (a: Self, b: Self) -> Bool { a.value < b.value }
 
-    public init(from decoder: any Decoder) throws {
-        let raw = try decoder.singleValueContainer().decode(String.self)
-        do { try self.init(raw) } catch {
-            throw DecodingError.dataCorrupted(
-                .init(codingPath: decoder.codingPath, debugDescription: error.description))
-        }
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.singleValueContainer()
-        try c.encode(value)
-    }
 }
 
 /// Customs Cargo Reference Number: issued for each accepted consignment.

@@ -5,7 +5,7 @@
 /// reader's confusion must not turn one plate into another vehicle's. Use
 /// ``lookalikeKey`` to *find* plates a reader may have confused, never to
 /// match them silently.
-public struct VRN: Sendable, Hashable, Codable, Comparable, CustomStringConvertible {
+public struct VRN: Sendable, Hashable, ValidatedStringCodable, Comparable, CustomStringConvertible {
     public let value: String
 
     public init(_ raw: String) throws(ValidationFailure) {
@@ -54,19 +54,8 @@ public struct VRN: Sendable, Hashable, Codable, Comparable, CustomStringConverti
     }
 
     public var description: String { value }
+    public var canonicalString: String { value }
 
     public static func < (a: VRN, b: VRN) -> Bool { a.value < b.value }
 
-    public init(from decoder: any Decoder) throws {
-        let raw = try decoder.singleValueContainer().decode(String.self)
-        do { try self.init(raw) } catch {
-            throw DecodingError.dataCorrupted(
-                .init(codingPath: decoder.codingPath, debugDescription: error.description))
-        }
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.singleValueContainer()
-        try c.encode(value)
-    }
 }

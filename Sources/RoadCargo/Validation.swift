@@ -65,3 +65,28 @@ public struct IssueCollector: Sendable {
         if !issues.isEmpty { throw ValidationFailure(issues) }
     }
 }
+
+/// A value written as one string in every external format (JSON, the
+/// store, the wire) and parsed with validation on the way in, so a bad value
+/// fails decoding with the rule's own sentence instead of becoming a
+/// half-valid value.
+public protocol ValidatedStringCodable: Codable {
+    init(_ raw: String) throws(ValidationFailure)
+    /// The normalised spelling that is written out.
+    var canonicalString: String { get }
+}
+
+extension ValidatedStringCodable {
+    public init(from decoder: any Decoder) throws {
+        let raw = try decoder.singleValueContainer().decode(String.self)
+        do { try self.init(raw) } catch {
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: decoder.codingPath, debugDescription: error.description))
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(canonicalString)
+    }
+}
