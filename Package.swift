@@ -20,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.20.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "5.0.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.80.0"),
     ],
     targets: [
         // Cargo domain: value types, parsing and validation. Foundation only.
@@ -66,6 +67,19 @@ let package = Package(
             ],
             swiftSettings: strict),
 
+        // The lane link: messages, framing, signing, sessions, outbox, transports.
+        .target(
+            name: "LaneLink",
+            dependencies: [
+                "RoadCargo", "SerialPort",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strict),
+
         // C libraries: one system-library module and one Swift wrapper each.
         .systemLibrary(
             name: "CGpiod", pkgConfig: "libgpiod", providers: [.apt(["libgpiod-dev"])]),
@@ -90,6 +104,14 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: strict),
+        .testTarget(
+            name: "LaneLinkTests",
+            dependencies: [
+                "LaneLink", "RoadCargo", "SerialPort",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: strict),
         .testTarget(name: "GPIOTests", dependencies: ["GPIO"], swiftSettings: strict),
