@@ -1,4 +1,5 @@
 import Foundation
+import ClearanceCore
 import RoadCargo
 
 #if canImport(FoundationXML)
@@ -27,7 +28,7 @@ public enum BatchXML {
     public static let version = "1"
     /// At most this many `<consignment>` elements per file (briefing); one
     /// more and the whole file is refused with rule `batch.too-many`.
-    public static let maximumRecords = 999
+    public static let maximumRecords = SubmissionRules.maximumBatch
     /// Files larger than 16 MiB are refused unread (`batch.too-large`): 999
     /// records of ordinary size fit in well under 4 MiB, and the cap bounds
     /// the memory and time one upload can take. The HTTP route should cap the
