@@ -80,6 +80,17 @@ let package = Package(
             ],
             swiftSettings: strict),
 
+        // Test support for the link: a noisy-line proxy and pty helpers, used by
+        // tests, benchmarks and the simulator, never by production code paths.
+        .target(
+            name: "LinkTestSupport",
+            dependencies: [
+                "LaneLink",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strict),
+
         // C libraries: one system-library module and one Swift wrapper each.
         .systemLibrary(
             name: "CGpiod", pkgConfig: "libgpiod", providers: [.apt(["libgpiod-dev"])]),
@@ -109,7 +120,7 @@ let package = Package(
         .testTarget(
             name: "LaneLinkTests",
             dependencies: [
-                "LaneLink", "RoadCargo", "SerialPort",
+                "LaneLink", "LinkTestSupport", "RoadCargo", "SerialPort",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],

@@ -1,0 +1,1 @@
+// The noisy-line proxy and pty helpers land here (issue 3).
