@@ -96,7 +96,7 @@ public final class SQLiteCargoStore: CargoRepository {
 
     /// Runs `body` in one immediate write transaction: committed if it
     /// returns, rolled back (leaving the store untouched) if it throws.
-    private func transaction<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws
+    func transaction<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws
         -> T
     {
         try await writer.writeWithoutTransaction { db in
@@ -397,125 +397,11 @@ public final class SQLiteCargoStore: CargoRepository {
         }
     }
 
-    // MARK: Watch list
-
-    public func watchEntries() async throws -> [WatchEntry] {
-        try await writer.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM watch_list ORDER BY id").map(Rows.watchEntry(from:))
-        }
-    }
-
-    public func addWatch(_ target: WatchTarget, note: String, by officer: Account, at now: Date) async throws
-        -> WatchEntry
-    {
-        guard officer.role == .officer else {
-            throw AccessDenied(
-                "only officers manage the watch list; \(officer.name) is a \(officer.role.rawValue)")
-        }
-        let now = Self.normalised(now)
-        return try await transaction { db in
-            try db.execute(
-                sql: "INSERT INTO watch_list(kind, value, note, added_by, added_at) VALUES (?, ?, ?, ?, ?)",
-                arguments: [target.kind, target.value, note, officer.name, Column.millis(now)])
-            let row = try Row.fetchOne(
-                db, sql: "SELECT * FROM watch_list WHERE id = ?", arguments: [db.lastInsertedRowID])!
-            return try Rows.watchEntry(from: row)
-        }
-    }
-
-    public func removeWatch(id: Int64) async throws -> Bool {
-        try await transaction { db in
-            try db.execute(sql: "DELETE FROM watch_list WHERE id = ?", arguments: [id])
-            return db.changesCount > 0
-        }
-    }
-
-    // MARK: Lanes
-
-    public func lanes() async throws -> [Lane] {
-        try await writer.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM lanes ORDER BY id").map(Rows.lane(from:))
-        }
-    }
-
-    public func lane(_ id: LaneID) async throws -> Lane? {
-        try await writer.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM lanes WHERE id = ?", arguments: [id.value])
-                .map(Rows.lane(from:))
-        }
-    }
-
-    /// Adds the lane, or replaces the one with the same id.
-    public func putLane(_ lane: Lane) async throws {
-        try await transaction { db in
-            try db.execute(
-                sql: """
-                    INSERT INTO lanes(id, control_point, direction) VALUES (?, ?, ?)
-                    ON CONFLICT(id) DO UPDATE SET control_point = excluded.control_point,
-                        direction = excluded.direction
-                    """,
-                arguments: [lane.id.value, lane.controlPoint.rawValue, lane.direction.rawValue])
-        }
-    }
-
-    public func removeLane(_ id: LaneID) async throws -> Bool {
-        try await transaction { db in
-            try db.execute(sql: "DELETE FROM lanes WHERE id = ?", arguments: [id.value])
-            return db.changesCount > 0
-        }
-    }
-
-    // MARK: Accounts
-
-    /// Names are unique ignoring case, so `Driver-Ho` cannot pose as
-    /// `driver-ho` in a list an officer reads.
-    ///
-    /// - Throws: ``StoreError/duplicate(_:)`` when the name is taken,
-    ///   `ValidationFailure` when it is empty, too long or holds white space.
-    public func addAccount(_ account: Account) async throws -> String {
-        let name = account.name
-        guard !name.isEmpty, name.count <= 64, !name.contains(where: { $0.isWhitespace || $0.isNewline }),
-            name.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value != 0x7F })
-        else {
-            throw ValidationFailure(
-                field: "name", rule: "account.name",
-                detail: "an account name is 1 to 64 characters without spaces or control characters")
-        }
-        let token = Tokens.generate()
-        let hash = Tokens.hash(token)
-        try await transaction { db in
-            if try Bool.fetchOne(db, sql: "SELECT 1 FROM accounts WHERE name = ?", arguments: [name]) ?? false
-            {
-                throw StoreError.duplicate("account \(name)")
-            }
-            try db.execute(
-                sql: "INSERT INTO accounts(name, role, control_point, token_hash) VALUES (?, ?, ?, ?)",
-                arguments: [name, account.role.rawValue, account.controlPoint?.rawValue, hash])
-        }
-        return token
-    }
-
-    public func account(forToken token: String) async throws -> Account? {
-        let hash = Tokens.hash(token)
-        return try await writer.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM accounts WHERE token_hash = ?", arguments: [hash])
-                .map(Rows.account(from:))
-        }
-    }
-
-    /// The account with this name (ignoring case), or nil.
-    public func account(named name: String) async throws -> Account? {
-        try await writer.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM accounts WHERE name = ?", arguments: [name])
-                .map(Rows.account(from:))
-        }
-    }
-
     // MARK: Time
 
     /// Rounds to the stored precision (milliseconds) first, so a value
     /// returned by a call equals the same value read back later.
-    private static func normalised(_ date: Date) -> Date {
+    static func normalised(_ date: Date) -> Date {
         Column.date(millis: Column.millis(date))
     }
 }
