@@ -1,5 +1,5 @@
-import Foundation
 import ClearanceCore
+import Foundation
 import RoadCargo
 
 extension BatchXML {
