@@ -1,1 +1,0 @@
-// The noisy-line proxy and pty helpers land here (issue 3).
