@@ -1,5 +1,11 @@
 import CSerialPort
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// An open serial port, closed when released.
 ///
 /// Not `Sendable`: use a port from one thread at a time. ``read(upTo:timeout:)``,
@@ -9,10 +15,11 @@ import CSerialPort
 ///
 /// - Important: libserialport 0.1.1 refuses Linux pseudo-terminals
 ///   (`/dev/pts/N`, as made by `socat` or `openpty`): it looks every port up in
-///   sysfs first, and ptys have no entry there, so ``open(path:configuration:)``
-///   fails with ``SerialPortError/Code/invalidArgument``. Tests and the simulator
-///   that want a serial pair therefore need another transport (or a newer
-///   libserialport) until that is solved.
+///   sysfs first, and ptys have no entry there, so `init(path:configuration:)`
+///   fails with ``SerialPortError/Code/invalidArgument``; past that, `sp_open`
+///   needs modem-control ioctls that ptys refuse. Tests and the simulator run
+///   under the LD_PRELOAD shim in `TestSupport/serial-pty`, which answers just
+///   those two (docs/serial-testing.md).
 public final class SerialPort {
     /// Line settings. The default is the lane link's: 115200 baud, 8N1, no flow control.
     public struct Configuration: Sendable, Hashable {
@@ -147,6 +154,8 @@ public final class SerialPort {
     /// Suits a framed protocol: the frame decoder takes bytes in whatever pieces
     /// the line delivers them.
     /// - Returns: The bytes read; empty on timeout.
+    /// - Throws: ``SerialPortError/Code/systemFailure`` with `EIO` once the line
+    ///   has hung up (see ``read(exactly:timeout:)``).
     public func read(upTo maxCount: Int, timeout: Duration) throws(SerialPortError) -> [UInt8] {
         try read(maxCount, timeout: timeout) { port, buffer, count, milliseconds in
             milliseconds == 0
@@ -156,6 +165,11 @@ public final class SerialPort {
     }
 
     /// Reads `count` bytes, **blocking** until all have arrived or `timeout` passes.
+    ///
+    /// A line that hangs up (a USB adapter unplugged, the far end of a pty
+    /// closed) throws ``SerialPortError/Code/systemFailure`` with `EIO`, as
+    /// writes do: at once when it had already hung up, else when `timeout` ends,
+    /// because libserialport's blocking read cannot see a hangup while it waits.
     /// - Returns: The bytes read; fewer than `count` on timeout.
     public func read(exactly count: Int, timeout: Duration) throws(SerialPortError) -> [UInt8] {
         try read(count, timeout: timeout) { port, buffer, count, milliseconds in
@@ -192,11 +206,33 @@ public final class SerialPort {
         _ call: (OpaquePointer, UnsafeMutableRawPointer?, Int, UInt32) -> sp_return
     ) throws(SerialPortError) -> [UInt8] {
         guard count > 0 else { return [] }
+        // Checked first as well as after: on a hung-up line libserialport's
+        // blocking reads spin on read() == 0 until the timeout.
+        try checkNotHungUp()
         let milliseconds = Self.milliseconds(timeout)
         var buffer = [UInt8](repeating: 0, count: count)
         let result = buffer.withUnsafeMutableBytes { call(port, $0.baseAddress, $0.count, milliseconds) }
         buffer.removeLast(count - Int(try check(.read, result)))
+        if buffer.isEmpty { try checkNotHungUp() }
         return buffer
+    }
+
+    /// Throws when the kernel has hung the line up: a USB adapter unplugged,
+    /// or the far end of a pseudo-terminal closed.
+    ///
+    /// A hung-up tty reads as end-of-file (0 bytes) forever and only writes
+    /// fail (`EIO`). libserialport treats 0 bytes as "nothing yet", so without
+    /// this a reader would see a quiet line, timeout after timeout, instead of
+    /// a gone one. `poll` reports `POLLHUP` only for a hangup (a UART with
+    /// `CLOCAL`, as libserialport sets it, never hangs up on carrier loss).
+    private func checkNotHungUp() throws(SerialPortError) {
+        var descriptor: Int32 = -1
+        guard sp_get_port_handle(port, &descriptor) == SP_OK, descriptor >= 0 else { return }
+        var entry = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+        guard poll(&entry, 1, 0) == 1, entry.revents & Int16(POLLHUP) != 0 else { return }
+        throw SerialPortError(
+            operation: .read, path: path, code: .systemFailure, osErrorCode: EIO,
+            osErrorMessage: "line hung up (device removed, or the far end closed)")
     }
 
     /// libserialport returns byte counts through `sp_return`; negative values are errors.
