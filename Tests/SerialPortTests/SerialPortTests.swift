@@ -31,9 +31,16 @@ import Testing
     }
 
     /// Pins the limitation documented on ``SerialPort``: when libserialport is
-    /// upgraded and this starts failing, the pty note and the simulator's
-    /// transport choice can change.
+    /// upgraded and this starts failing, the pty note and the serial-pty shim
+    /// (TestSupport/serial-pty, used by PtySerialTests) may be dropped.
     @Test func pseudoTerminalIsRefusedByLibserialport011() throws {
+        #if os(Linux)
+            // Under TestSupport/serial-pty/launch.sh the whole process has the
+            // shim, and stock behaviour cannot be seen from here.
+            if SerialPtyShim.isLoaded {
+                try Test.cancel("the serial-pty shim is preloaded into this process")
+            }
+        #endif
         let controller = open("/dev/ptmx", O_RDWR | O_NOCTTY)
         try #require(controller >= 0)
         defer { close(controller) }
