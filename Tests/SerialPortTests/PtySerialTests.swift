@@ -256,11 +256,11 @@ import Testing
                 return
             }
             let test = try #require(Test.current, sourceLocation: sourceLocation)
-            let suite = String(describing: PtySerialTests.self)
-            // Swift Testing matches --filter as a regular expression against
-            // "Module.Suite/test()/File.swift:line:column"; the name ends in
-            // "()", so it cannot select a longer name that starts the same.
-            let filter = "\\.\(suite)/\(NSRegularExpression.escapedPattern(for: test.name))"
+            // --filter is a regular expression matched against test IDs; the
+            // calling test's own ID, escaped, selects it and only it (the ID ends
+            // in its source location, so no other test's ID contains it). Keeps
+            // this helper free of suite names, so other test targets can use it.
+            let filter = NSRegularExpression.escapedPattern(for: test.id.description)
             let marker = FileManager.default.temporaryDirectory
                 .appendingPathComponent("serial-pty-\(UUID().uuidString).ran").path
             defer { try? FileManager.default.removeItem(atPath: marker) }
