@@ -19,7 +19,12 @@ public struct FrameEncoder: Sendable {
     }
 
     /// Appends the wire bytes of `packet`, stamped at `now`, to `output`:
-    /// COBS(frame) then the 0x00 delimiter.
+    /// 0x00, COBS(frame), 0x00.
+    ///
+    /// The leading delimiter costs one byte and saves a frame: line noise
+    /// just before it would otherwise run into the frame's first bytes and
+    /// take the frame down with it. Between two frames the receiver sees an
+    /// empty frame, which it ignores.
     public mutating func encode(_ packet: LinkPacket, now: Date, into output: inout [UInt8])
         throws(FrameEncodingError)
     {
@@ -28,6 +33,7 @@ public struct FrameEncoder: Sendable {
         }
         let frame = FrameFormat.build(
             packet, direction: direction, key: key, timestamp: timestamps.next(now: now))
+        output.append(0)
         COBS.encode(frame, into: &output)
         output.append(0)
     }
