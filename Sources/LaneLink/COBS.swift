@@ -49,6 +49,7 @@ public enum COBS {
     /// COBS: a zero byte, or a code byte that points past the end.
     public static func decode(_ input: some Collection<UInt8>, into output: inout [UInt8]) -> Bool {
         output.removeAll(keepingCapacity: true)
+        output.reserveCapacity(input.count)
         var i = input.startIndex
         while i != input.endIndex {
             let code = input[i]

@@ -1,4 +1,5 @@
 import Foundation
+import RoadCargo
 
 /// What feeding bytes to a decoder produced, in stream order.
 public enum FrameEvent: Sendable, Hashable {
@@ -87,6 +88,11 @@ public struct FrameDecoder: Sendable {
 
     /// Bytes waiting for their frame's delimiter.
     public var bufferedCount: Int { deframer.bufferedCount }
+
+    /// Feeds bytes received now by `clock` (the receiver's clock).
+    public mutating func feed(_ bytes: some Sequence<UInt8>, clock: any WallClock) -> [FrameEvent] {
+        feed(bytes, now: clock.now())
+    }
 
     /// Feeds bytes received at `now` (the receiver's clock, for the time
     /// window); returns what they completed, in order.

@@ -1,4 +1,5 @@
 import Foundation
+import RoadCargo
 
 /// Turns packets into signed, COBS-encoded, delimited bytes for the wire.
 /// One per link end and direction; it owns the sender's timestamps.
@@ -36,6 +37,13 @@ public struct FrameEncoder: Sendable {
         output.append(0)
         COBS.encode(frame, into: &output)
         output.append(0)
+    }
+
+    /// The wire bytes of `packet`, stamped with `clock`'s time.
+    public mutating func encode(_ packet: LinkPacket, clock: any WallClock) throws(FrameEncodingError)
+        -> [UInt8]
+    {
+        try encode(packet, now: clock.now())
     }
 
     /// The wire bytes of `packet`, stamped at `now`.
