@@ -25,6 +25,7 @@ public struct FrameDeframer: Sendable {
     /// Set after an oversize run: everything up to the next 0x00 is thrown away.
     private var discarding = false
 
+    /// A deframer waiting for its first frame.
     public init() { pending.reserveCapacity(256) }
 
     /// Bytes held while waiting for a delimiter (bounded by

@@ -51,7 +51,9 @@ public enum FrameFormat {
 
 /// A frame that passed its CRC and parsed, but is not yet authenticated.
 public struct SignedFrame: Sendable, Hashable {
+    /// The packet the frame carries.
     public var packet: LinkPacket
+    /// The direction bit, as signed.
     public var direction: LinkDirection
     /// Which key signed it: the lane id.
     public var keyID: LaneID

@@ -26,6 +26,7 @@ public struct LinkKeyring: Sendable {
     /// Every lane with a key, sorted.
     public var laneIDs: [LaneID] { keys.keys.sorted() }
 
+    /// How many lanes have a key.
     public var count: Int { keys.count }
 
     /// Loads every `*.key` file in `directory` (central's key directory).

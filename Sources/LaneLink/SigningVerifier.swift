@@ -3,6 +3,7 @@ import RoadCargo
 
 /// A packet that passed every check, with who signed it.
 public struct ReceivedPacket: Sendable, Hashable {
+    /// The packet as the sender framed it.
     public var packet: LinkPacket
     /// The authenticated sender's lane id (the key that verified the frame).
     /// Central must take the lane from here, never from a payload field.
@@ -10,6 +11,7 @@ public struct ReceivedPacket: Sendable, Hashable {
     /// The sender's signing timestamp, µs since the Unix epoch.
     public var timestamp: UInt64
 
+    /// A packet verified as sent by `keyID` at `timestamp`.
     public init(packet: LinkPacket, keyID: LaneID, timestamp: UInt64) {
         self.packet = packet
         self.keyID = keyID

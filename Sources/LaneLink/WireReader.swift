@@ -14,6 +14,7 @@ public struct WireReader: Sendable {
         position = bytes.startIndex
     }
 
+    /// Reads `bytes` from its start.
     public init(_ bytes: [UInt8]) { self.init(bytes[...]) }
 
     /// Bytes not yet read.
@@ -29,22 +30,27 @@ public struct WireReader: Sendable {
         return s
     }
 
+    /// One byte; `field` names it in errors (as for every read).
     public mutating func u8(_ field: String) throws(WireError) -> UInt8 {
         try take(1, field).first!
     }
 
+    /// Two bytes, big-endian.
     public mutating func u16(_ field: String) throws(WireError) -> UInt16 {
         try take(2, field).reduce(0) { $0 << 8 | UInt16($1) }
     }
 
+    /// Four bytes, big-endian.
     public mutating func u32(_ field: String) throws(WireError) -> UInt32 {
         try take(4, field).reduce(0) { $0 << 8 | UInt32($1) }
     }
 
+    /// Eight bytes, big-endian.
     public mutating func u64(_ field: String) throws(WireError) -> UInt64 {
         try take(8, field).reduce(0) { $0 << 8 | UInt64($1) }
     }
 
+    /// Eight bytes, big-endian two's complement.
     public mutating func i64(_ field: String) throws(WireError) -> Int64 {
         Int64(bitPattern: try u64(field))
     }
@@ -59,6 +65,7 @@ public struct WireReader: Sendable {
         }
     }
 
+    /// The next `n` bytes, uncopied.
     public mutating func raw(_ n: Int, _ field: String) throws(WireError) -> ArraySlice<UInt8> {
         try take(n, field)
     }

@@ -15,19 +15,23 @@ public struct WireWriter: Sendable {
         bytes.reserveCapacity(capacity)
     }
 
+    /// One byte.
     public mutating func u8(_ v: UInt8) { bytes.append(v) }
 
+    /// Two bytes, big-endian.
     public mutating func u16(_ v: UInt16) {
         bytes.append(UInt8(truncatingIfNeeded: v >> 8))
         bytes.append(UInt8(truncatingIfNeeded: v))
     }
 
+    /// Four bytes, big-endian.
     public mutating func u32(_ v: UInt32) {
         for shift in stride(from: 24, through: 0, by: -8) {
             bytes.append(UInt8(truncatingIfNeeded: v >> shift))
         }
     }
 
+    /// Eight bytes, big-endian.
     public mutating func u64(_ v: UInt64) {
         for shift in stride(from: 56, through: 0, by: -8) {
             bytes.append(UInt8(truncatingIfNeeded: v >> shift))
@@ -37,8 +41,10 @@ public struct WireWriter: Sendable {
     /// Two's complement, big-endian.
     public mutating func i64(_ v: Int64) { u64(UInt64(bitPattern: v)) }
 
+    /// One byte, 0 or 1.
     public mutating func bool(_ v: Bool) { u8(v ? 1 : 0) }
 
+    /// Bytes as they are, without a length.
     public mutating func raw(_ v: some Sequence<UInt8>) { bytes.append(contentsOf: v) }
 
     /// A count that must fit its field: u8 or u16.
