@@ -1,0 +1,234 @@
+import Foundation
+import Logging
+import RoadCargo
+import SerialPort
+import Synchronization
+
+/// The lane's end of the lane link: a long-running service that keeps one
+/// session to central up, over TCP or a serial line, for as long as it runs.
+///
+/// Everything the lane says goes through ``send(_:topic:)``, which stores the
+/// message in the outbox before anything else: from then on it is sent,
+/// resent and replayed after every reconnect (and after a restart of laned,
+/// which opens the same outbox) until central acknowledges it. Central's
+/// messages (decisions, officer commands, cache pushes) go to the handler;
+/// each is acknowledged only after the handler returns.
+///
+/// ```swift
+/// let client = LaneLinkClient(
+///     configuration: .init(key: key, line: .tcp(TCPLinkConnector(host: "central", port: 4711))),
+///     outbox: try SQLiteOutbox(path: "/var/lib/laned/outbox.sqlite"),
+///     handler: { message in await lane.received(message) })
+/// // in a ServiceGroup, or: try await client.run()
+/// let id = try client.send(.decisionRequest(request))
+/// ```
+public final class LaneLinkClient: Sendable {
+    /// How the lane reaches central.
+    public enum Line: Sendable {
+        /// A TCP connection; a new one per attempt.
+        case tcp(TCPLinkConnector)
+        /// A serial port through libserialport, reopened per attempt.
+        case serial(path: String, configuration: SerialPort.Configuration = SerialPort.Configuration())
+        /// Any transport (tests, simulators).
+        case custom(@Sendable () async throws -> any LinkTransport)
+
+        func open() async throws -> any LinkTransport {
+            switch self {
+            case .tcp(let connector): try await connector.connect()
+            case .serial(let path, let configuration):
+                try await SerialLinkTransport(path: path, configuration: configuration)
+            case .custom(let open): try await open()
+            }
+        }
+    }
+
+    /// Who the lane is and how it talks.
+    public struct Configuration: Sendable {
+        /// The lane's own key; its lane id is the lane's identity on the link.
+        public var key: LinkKey
+        public var line: Line
+        /// Optional features offered in the hello.
+        public var capabilities: Set<String> = []
+        /// Session timers and limits; the role is set by the client.
+        public var session: LinkSession.Configuration
+        public var backoff = ReconnectBackoff.Configuration()
+        /// How far central's signing clock may be from ours, either way.
+        public var windowSeconds = SignatureVerifier.defaultWindowSeconds
+
+        /// A configuration with the session's and the backoff's defaults.
+        public init(key: LinkKey, line: Line, capabilities: Set<String> = []) {
+            self.key = key
+            self.line = line
+            self.capabilities = capabilities
+            self.session = LinkSession.Configuration(
+                role: .initiator(
+                    SessionHello(
+                        versions: LaneMessage.supportedVersions, laneID: key.laneID,
+                        capabilities: capabilities)))
+        }
+
+        var laneID: LaneID { key.laneID }
+    }
+
+    private struct State {
+        var endpoint: LinkEndpoint?
+        var backoff: ReconnectBackoff
+        /// Counters of the connections that have ended.
+        var finished = EndpointCounters()
+        var lastTimestamp: UInt64 = 0
+        var sessionsEstablished = 0
+        var lastCloseReason: LinkSession.CloseReason?
+    }
+
+    public let configuration: Configuration
+    private let outbox: any Outbox
+    private let handler: @Sendable (LaneMessage) async throws -> Void
+    private let wallClock: any WallClock
+    private let logger: Logger
+    private let verifier: SharedVerifier
+    private let state: Mutex<State>
+
+    /// - Parameters:
+    ///   - outbox: The lane's durable outbox; its pending rows are sent first on every connection.
+    ///   - handler: Applies one message from central; it is acknowledged when this returns.
+    ///     A throw ends the session, and central sends the message again on the next.
+    ///   - wallClock: For signing timestamps and central's time window.
+    public init(
+        configuration: Configuration, outbox: any Outbox, wallClock: any WallClock = SystemWallClock(),
+        logger: Logger = Logger(label: "lane-link-client"),
+        handler: @escaping @Sendable (LaneMessage) async throws -> Void
+    ) {
+        var configuration = configuration
+        configuration.session.role = .initiator(
+            SessionHello(
+                versions: LaneMessage.supportedVersions, laneID: configuration.laneID,
+                capabilities: configuration.capabilities))
+        self.configuration = configuration
+        self.outbox = outbox
+        self.handler = handler
+        self.wallClock = wallClock
+        self.logger = logger
+        // The lane accepts only frames signed with its own key, travelling to it.
+        self.verifier = SharedVerifier(
+            keys: LinkKeyring([configuration.key]), receiving: .centralToLane,
+            windowSeconds: configuration.windowSeconds)
+        self.state = Mutex(State(backoff: ReconnectBackoff(configuration: configuration.backoff)))
+    }
+
+    // MARK: Sending
+
+    /// Stores `message` in the outbox, then offers it to the live session if
+    /// there is one. Returns its message id. Once this returns the message
+    /// will reach central exactly once in effect, whatever happens to the line
+    /// or to this process.
+    /// - Throws: ``EndpointError/notApplicationMessage(_:)`` for control
+    ///   messages; the outbox's error when it cannot store the message.
+    @discardableResult
+    public func send(_ message: LaneMessage, topic: String? = nil) throws -> UInt64 {
+        let payload = try EndpointPayload.encode(message)
+        let id = try outbox.enqueue(topic: topic ?? message.name, payload: payload)
+        // Not live? The next session reads it from the outbox.
+        state.withLock { $0.endpoint }?.enqueue(messageID: id, payload: payload)
+        return id
+    }
+
+    // MARK: Status
+
+    /// Whether a session with central is established now.
+    public var isConnected: Bool { state.withLock { $0.endpoint }?.isEstablished ?? false }
+
+    /// Sessions established since the client started.
+    public var sessionsEstablished: Int { state.withLock { $0.sessionsEstablished } }
+
+    /// Why the last session ended, if one has.
+    public var lastCloseReason: LinkSession.CloseReason? { state.withLock { $0.lastCloseReason } }
+
+    /// Messages in the outbox that central has not acknowledged yet.
+    public func pendingCount() throws -> Int { try outbox.pendingCount() }
+
+    /// Counters over every connection so far, the live one included.
+    public var counters: EndpointCounters {
+        let (finished, live) = state.withLock { ($0.finished, $0.endpoint) }
+        return live.map { finished + $0.counters } ?? finished
+    }
+
+    // MARK: Running
+
+    /// Connects, handshakes, and reconnects with backoff whenever the session
+    /// ends, until the task is cancelled; then says goodbye and returns.
+    public func run() async throws {
+        var random = SystemRandomNumberGenerator()
+        while !Task.isCancelled {
+            let transport: any LinkTransport
+            do {
+                transport = try await configuration.line.open()
+            } catch {
+                logger.info("cannot reach central", metadata: ["error": "\(error)"])
+                await pause(&random)
+                continue
+            }
+            let reason = await runSession(over: transport)
+            logger.info("link session ended", metadata: ["peer": "\(transport.peer)", "reason": "\(reason)"])
+            if Task.isCancelled { break }
+            await pause(&random)
+        }
+    }
+
+    private func runSession(over transport: any LinkTransport) async -> LinkSession.CloseReason {
+        let endpoint = state.withLock { s in
+            let endpoint = makeEndpoint(lastTimestamp: s.lastTimestamp)
+            s.endpoint = endpoint
+            return endpoint
+        }
+        let reason = await endpoint.run(over: transport) { [outbox, logger] in
+            do {
+                return try outbox.pending().map { ($0.id, $0.payload) }
+            } catch {
+                // The rows stay; the next session tries again.
+                logger.error("cannot read the outbox", metadata: ["error": "\(error)"])
+                return []
+            }
+        }
+        let now = ContinuousClock.now
+        state.withLock { s in
+            s.endpoint = nil
+            s.finished = s.finished + endpoint.counters
+            s.lastTimestamp = max(s.lastTimestamp, endpoint.lastSigningTimestamp)
+            s.lastCloseReason = reason
+            s.backoff.sessionEnded(at: now)
+        }
+        return reason
+    }
+
+    private func makeEndpoint(lastTimestamp: UInt64) -> LinkEndpoint {
+        let handlers = LinkEndpoint.Handlers(
+            deliver: { [handler] _, message in try await handler(message) },
+            acknowledged: { [outbox, logger] ids in
+                do { try outbox.markAcknowledged(ids) } catch {
+                    // Harmless: the rows are sent again and central re-acknowledges them.
+                    logger.error("cannot mark outbox rows acknowledged", metadata: ["error": "\(error)"])
+                }
+            },
+            established: { [weak self] welcome, lane in
+                let now = ContinuousClock.now
+                self?.state.withLock { s in
+                    s.backoff.sessionEstablished(at: now)
+                    s.sessionsEstablished += 1
+                }
+                self?.logger.info(
+                    "link established", metadata: ["lane": "\(lane)", "version": "\(welcome.version)"])
+            })
+        let key = configuration.key
+        return LinkEndpoint(
+            session: LinkSession(configuration: configuration.session), lane: key.laneID, verifier: verifier,
+            signingKey: { $0 == key.laneID ? key : nil }, sending: .laneToCentral,
+            lastTimestamp: lastTimestamp,
+            wallClock: wallClock, handlers: handlers, logger: logger)
+    }
+
+    /// Waits out the backoff's next delay; returns early when cancelled.
+    private func pause(_ random: inout SystemRandomNumberGenerator) async {
+        let delay = state.withLock { $0.backoff.nextDelay(using: &random) }
+        try? await Task.sleep(for: delay)
+    }
+}

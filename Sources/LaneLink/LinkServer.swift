@@ -1,0 +1,233 @@
+import Crypto
+import Foundation
+import GRDB
+import Logging
+import RoadCargo
+import SerialPort
+import Synchronization
+
+/// Central's end of the lane link: serves any number of lanes over TCP
+/// connections and serial ports, one session per connection.
+///
+/// Every frame is authenticated against the keyring, with one replay table
+/// shared by all connections. The first authentic frame binds a connection to
+/// its lane; frames signed by any other lane's key are dropped and counted,
+/// and a hello naming another lane than its signer is refused. Each inbound
+/// application message is applied through the ``SQLiteAppliedLog`` at most
+/// once, and the handler's replies are stored in that lane's outbox in the
+/// same transaction as the applied id, then sent until acknowledged, on this
+/// connection or the lane's next one. A lane that reconnects replaces its old
+/// connection.
+///
+/// ```swift
+/// let server = try LaneLinkServer(keys: try LinkKeyring.load(directory: keyDir),
+///                                 database: store.writer) { lane, message in
+///     guard case .decisionRequest(let request) = message else { return [] }
+///     return [.decision(try await decide(request))]
+/// }
+/// let listener = try await TCPLinkListener(host: "0.0.0.0", port: 4711)
+/// try await server.serve(listener)   // and/or server.serveSerial(path: "/dev/ttyS1")
+/// ```
+public final class LaneLinkServer: Sendable {
+    /// Applies one lane's message and returns central's replies to it.
+    public typealias Handler = @Sendable (LaneID, LaneMessage) async throws -> [LaneMessage]
+
+    /// Timers, limits and what central offers.
+    public struct Configuration: Sendable {
+        /// Session timers and limits; the role is set by the server.
+        public var session = LinkSession.Configuration(role: .responder(versions: [], capabilities: []))
+        public var versions: [UInt16] = LaneMessage.supportedVersions
+        public var capabilities: Set<String> = []
+        /// How far a lane's signing clock may be from ours, either way.
+        public var windowSeconds = SignatureVerifier.defaultWindowSeconds
+
+        public init() {}
+    }
+
+    /// One lane's link as central sees it.
+    public enum LaneConnection: Sendable, Hashable {
+        /// Never connected since central started.
+        case neverConnected
+        /// A session is established over the line to `peer`.
+        case connected(peer: String, since: Date)
+        /// The last session ended.
+        case disconnected(since: Date, reason: LinkSession.CloseReason)
+    }
+
+    struct LaneEntry {
+        var outbox: SQLiteOutbox
+        var endpoint: LinkEndpoint?
+        var connection: LaneConnection = .neverConnected
+        var finished = EndpointCounters()
+    }
+
+    struct State {
+        var lanes: [LaneID: LaneEntry] = [:]
+        /// Every live connection, bound to a lane or not yet.
+        var live: [ObjectIdentifier: LinkEndpoint] = [:]
+        /// Counters of ended connections that never named a lane.
+        var unbound = EndpointCounters()
+    }
+
+    public let configuration: Configuration
+    /// Central's durable memory of applied lane messages.
+    public let appliedLog: SQLiteAppliedLog
+    let database: any DatabaseWriter
+    let verifier: SharedVerifier
+    let handler: Handler
+    let wallClock: any WallClock
+    let logger: Logger
+    let state = Mutex(State())
+
+    /// - Parameters:
+    ///   - keys: Every lane's key; add or withdraw later with ``insert(_:)`` and ``remove(_:)``.
+    ///   - database: Central's store: the applied log and the per-lane outboxes
+    ///     live there, so a handler's effects recorded in it commit with them.
+    ///   - handler: Applies a lane's message; its replies are sent back reliably.
+    ///     When it throws, nothing is recorded, the session ends, and the lane
+    ///     sends the message again.
+    public init(
+        keys: LinkKeyring, database: any DatabaseWriter, configuration: Configuration = Configuration(),
+        wallClock: any WallClock = SystemWallClock(), logger: Logger = Logger(label: "lane-link-server"),
+        handler: @escaping Handler
+    ) throws {
+        var configuration = configuration
+        configuration.session.role = .responder(
+            versions: configuration.versions, capabilities: configuration.capabilities)
+        self.configuration = configuration
+        self.database = database
+        self.appliedLog = try SQLiteAppliedLog(writer: database, now: { wallClock.now() })
+        self.verifier = SharedVerifier(
+            keys: keys, receiving: .laneToCentral, windowSeconds: configuration.windowSeconds)
+        self.handler = handler
+        self.wallClock = wallClock
+        self.logger = logger
+    }
+
+    /// The same with its own SQLite file at `path` (WAL), for a central
+    /// whose store lives elsewhere and for tests.
+    public convenience init(
+        keys: LinkKeyring, path: String, configuration: Configuration = Configuration(),
+        wallClock: any WallClock = SystemWallClock(), logger: Logger = Logger(label: "lane-link-server"),
+        handler: @escaping Handler
+    ) throws {
+        try self.init(
+            keys: keys, database: LinkDatabase.open(path: path, label: "LaneLinkServer"),
+            configuration: configuration, wallClock: wallClock, logger: logger, handler: handler)
+    }
+
+    // MARK: Keys
+
+    /// Adds or replaces a lane's key while running (`clearanced lane add`).
+    public func insert(_ key: LinkKey) { verifier.insert(key) }
+
+    /// Withdraws a lane's key; its live connection is closed.
+    public func remove(_ laneID: LaneID) {
+        verifier.remove(laneID)
+        state.withLock { $0.lanes[laneID]?.endpoint }?.shutDown()
+    }
+
+    // MARK: Serving
+
+    /// Serves every connection `listener` accepts, until it closes or the task is cancelled.
+    public func serve(_ listener: TCPLinkListener) async {
+        await withDiscardingTaskGroup { group in
+            for await transport in listener.connections {
+                group.addTask { await self.serve(transport: transport) }
+            }
+        }
+    }
+
+    /// Serves the lane on a serial port, reopening it after the line fails,
+    /// until the task is cancelled.
+    public func serveSerial(
+        path: String, configuration: SerialPort.Configuration = SerialPort.Configuration(),
+        retry: Duration = .seconds(1)
+    ) async {
+        while !Task.isCancelled {
+            do {
+                let transport = try await SerialLinkTransport(path: path, configuration: configuration)
+                await serve(transport: transport)
+            } catch {
+                logger.warning(
+                    "cannot open lane serial port", metadata: ["path": "\(path)", "error": "\(error)"])
+            }
+            try? await Task.sleep(for: retry)
+        }
+    }
+
+    /// Serves one connection until its session ends; closes it.
+    public func serve(transport: any LinkTransport) async {
+        let slot = Mutex<LinkEndpoint?>(nil)
+        let peer = transport.peer
+        let handlers = LinkEndpoint.Handlers(
+            deliver: { [weak self] id, message in
+                guard let self, let endpoint = slot.withLock({ $0 }), let lane = endpoint.lane else { return }
+                try await self.apply(message, id: id, lane: lane, endpoint: endpoint)
+            },
+            acknowledged: { [weak self] ids in
+                guard let self, let lane = slot.withLock({ $0 })?.lane else { return }
+                self.acknowledged(ids, lane: lane)
+            },
+            admit: { [weak self] hello in
+                guard let self, let endpoint = slot.withLock({ $0 }) else {
+                    return .refuse(SessionRefusal(.unavailable, detail: "central is shutting down"))
+                }
+                return self.admit(hello, endpoint: endpoint, peer: peer)
+            })
+        let endpoint = LinkEndpoint(
+            session: LinkSession(configuration: configuration.session), lane: nil, verifier: verifier,
+            signingKey: { [verifier] in verifier.key(for: $0) }, sending: .centralToLane,
+            wallClock: wallClock,
+            handlers: handlers, logger: logger)
+        slot.withLock { $0 = endpoint }
+        state.withLock { $0.live[ObjectIdentifier(endpoint)] = endpoint }
+        let reason = await endpoint.run(over: transport)
+        ended(endpoint, reason: reason)
+        slot.withLock { $0 = nil }
+    }
+
+    // MARK: Central's own messages
+
+    /// Stores `message` in `lane`'s outbox and sends it if the lane is
+    /// connected; otherwise on its next connection. Returns its message id.
+    @discardableResult
+    public func send(_ message: LaneMessage, to lane: LaneID) throws -> UInt64 {
+        let payload = try EndpointPayload.encode(message)
+        let outbox = try outbox(for: lane)
+        let id = try outbox.enqueue(topic: message.name, payload: payload)
+        state.withLock { $0.lanes[lane]?.endpoint }?.enqueue(messageID: id, payload: payload)
+        return id
+    }
+
+    // MARK: Status
+
+    /// The lane's link now.
+    public func connection(of lane: LaneID) -> LaneConnection {
+        state.withLock { $0.lanes[lane]?.connection ?? .neverConnected }
+    }
+
+    /// Lanes with an established session, sorted.
+    public var connectedLanes: [LaneID] {
+        state.withLock { s in s.lanes.filter { $0.value.endpoint?.isEstablished ?? false }.keys.sorted() }
+    }
+
+    /// Counters over every connection so far, live ones included, lanes or not.
+    public var counters: EndpointCounters {
+        let (ended, live) = state.withLock { s in
+            (s.lanes.values.reduce(s.unbound) { $0 + $1.finished }, Array(s.live.values))
+        }
+        return live.reduce(ended) { $0 + $1.counters }
+    }
+
+    /// One lane's counters over its connections so far.
+    public func counters(for lane: LaneID) -> EndpointCounters {
+        let (ended, live) = state.withLock { s in
+            (s.lanes[lane]?.finished ?? EndpointCounters(), s.lanes[lane]?.endpoint)
+        }
+        return live.map { ended + $0.counters } ?? ended
+    }
+
+    /// Central's messages to `lane` not yet acknowledged.
+    public func pendingCount(for lane: LaneID) throws -> Int { try outbox(for: lane).pendingCount() }
+}
