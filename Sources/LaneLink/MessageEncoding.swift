@@ -16,7 +16,7 @@ extension LaneMessage {
         case .welcome(let m):
             w.u16(m.version)
             w.u32(m.capabilities.rawValue)
-            w.time(m.centralTime)
+            try w.time(m.centralTime, field: "central time")
         case .refuse(let r):
             w.u8(r.code)
             try w.string(r.text, field: "refusal text")
@@ -29,23 +29,23 @@ extension LaneMessage {
             switch t {
             case .request(let sent):
                 w.u8(1)
-                w.time(sent)
+                try w.time(sent, field: "sent at")
             case .reply(let t1, let t2, let t3):
                 w.u8(2)
-                w.time(t1)
-                w.time(t2)
-                w.time(t3)
+                try w.time(t1, field: "request sent at")
+                try w.time(t2, field: "received at")
+                try w.time(t3, field: "replied at")
             }
         case .vehicleArrival(let a):
             w.u8(MessageType.vehicleArrival.rawValue)
             try w.vrn(a.vrn)
-            w.time(a.arrivedAt)
+            try w.time(a.arrivedAt, field: "arrived at")
         case .decisionRequest(let r):
             w.u8(MessageType.decisionRequest.rawValue)
             w.u64(r.requestID)
             try w.laneID(r.lane)
             try w.vrn(r.vrn)
-            w.time(r.arrivedAt)
+            try w.time(r.arrivedAt, field: "arrived at")
             w.bool(r.unladenPressed)
         case .decision(let d):
             w.u8(MessageType.decision.rawValue)
@@ -82,12 +82,14 @@ extension LaneMessage {
         try w.count(m.decision.notes.count, field: "decision notes", wide: false)
         for n in m.decision.notes { w.u8(n.wireCode) }
         try w.optional(m.decision.ubr) { w, ubr in w.reference(ubr) }
-        try w.optional(m.decision.earliestCrossing) { w, t in w.time(t) }
+        try w.optional(m.decision.earliestCrossing) { w, t throws(WireError) in
+            try w.time(t, field: "earliest crossing")
+        }
         try w.list(m.decision.ccrns, field: "ccrns") { w, c in w.reference(c) }
     }
 
     static func encodeLaneEvent(_ e: LaneEvent, into w: inout WireWriter) throws(WireError) {
-        w.time(e.occurredAt)
+        try w.time(e.occurredAt, field: "occurred at")
         w.u8(e.kind.tag)
         switch e.kind {
         case .buttonPressed(let b, let ns), .buttonReleased(let b, let ns):
@@ -144,7 +146,7 @@ extension LaneMessage {
             w.reference(c.ccrn)
             try w.day(c.validUntil)
         }
-        w.time(b.earliestCrossing)
+        try w.time(b.earliestCrossing, field: "earliest crossing")
         w.bundleStatus(b.status)
     }
 

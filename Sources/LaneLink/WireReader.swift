@@ -93,9 +93,14 @@ public struct WireReader: Sendable {
         return s
     }
 
-    /// Microseconds since the Unix epoch, as ``WireWriter/time(_:)`` writes them.
+    /// Microseconds since the Unix epoch, as ``WireWriter/time(_:field:)``
+    /// writes them; outside ``WireTime/messageRange`` is an error.
     public mutating func time(_ field: String) throws(WireError) -> Date {
-        WireTime.date(try i64(field))
+        let us = try i64(field)
+        guard WireTime.messageRange.contains(us) else {
+            throw .invalidValue(field: field, detail: "\(us) µs is outside 1970-01-01 to 2099-12-31")
+        }
+        return WireTime.date(us)
     }
 
     /// Throws unless every byte was read: trailing bytes mean the peer wrote

@@ -63,27 +63,51 @@ public struct WireWriter: Sendable {
 
     /// A time as signed microseconds since 1970-01-01T00:00:00Z, rounded to
     /// the nearest microsecond: finer than any clock in a lane, and an
-    /// integer, so it means the same to every peer.
-    public mutating func time(_ d: Date) { i64(WireTime.microseconds(d)) }
+    /// integer, so it means the same to every peer. Only times in
+    /// ``WireTime/messageRange`` can be written (see there why).
+    public mutating func time(_ d: Date, field: String = "time") throws(WireError) {
+        let us = WireTime.microseconds(d)
+        guard WireTime.messageRange.contains(us) else {
+            throw .invalidValue(field: field, detail: "\(d) is outside 1970-01-01 to 2099-12-31")
+        }
+        i64(us)
+    }
 }
 
 /// Converting times to and from the wire's microsecond integers.
 public enum WireTime {
-    /// Microseconds since the Unix epoch, rounded; saturates outside ±292,000 years.
+    /// Times a message field may carry: 1970-01-01T00:00:00Z up to, not
+    /// including, 2100-01-01T00:00:00Z. Date holds a Double of seconds
+    /// since 2001; within about 136 years of 2001 its precision is finer
+    /// than half a microsecond, so every microsecond in this range survives
+    /// the trip to Date and back exactly. Outside it, a value would change on
+    /// the way through and a peer could not tell which one was meant.
+    public static let messageRange: Range<Int64> = 0..<4_102_444_800_000_000
+
+    /// Seconds from 1970-01-01 to Date's reference date, 2001-01-01.
+    static let referenceSeconds: Int64 = 978_307_200
+
+    /// Microseconds since the Unix epoch, rounded to the nearest; saturates
+    /// beyond about ±285,000 years. Whole seconds and the fraction are
+    /// converted apart, so no precision is lost to one big multiplication.
     public static func microseconds(_ d: Date) -> Int64 {
-        let us = (d.timeIntervalSince1970 * 1_000_000).rounded()
-        guard us.isFinite else { return us > 0 ? .max : .min }
-        if us >= 9.2e18 { return .max }
-        if us <= -9.2e18 { return .min }
-        return Int64(us)
+        let t = d.timeIntervalSinceReferenceDate
+        guard t.isFinite else { return t > 0 ? .max : .min }
+        let whole = t.rounded(.down)
+        guard abs(whole) < 9e12 else { return whole > 0 ? .max : .min }
+        // Exact: subtracting a double's floor loses nothing.
+        let fraction = t - whole
+        return (Int64(whole) + referenceSeconds) * 1_000_000 + Int64((fraction * 1_000_000).rounded())
     }
 
     /// The date `us` microseconds after the Unix epoch.
     public static func date(_ us: Int64) -> Date {
-        // Whole seconds and the remainder apart, so large values keep their
-        // microseconds instead of losing them to one Double multiplication.
-        let seconds = us / 1_000_000
-        let rest = us % 1_000_000
-        return Date(timeIntervalSince1970: Double(seconds) + Double(rest) / 1_000_000)
+        var seconds = us / 1_000_000 - referenceSeconds
+        var rest = us % 1_000_000
+        if rest < 0 {
+            seconds -= 1
+            rest += 1_000_000
+        }
+        return Date(timeIntervalSinceReferenceDate: Double(seconds) + Double(rest) / 1_000_000)
     }
 }

@@ -16,7 +16,7 @@ struct MessageGenerator {
 
     /// Whole microseconds between 2000 and 2100, as the wire carries them.
     mutating func date() -> Date {
-        WireTime.date(Int64.random(in: 946_684_800_000_000...4_102_444_800_000_000, using: &rng))
+        WireTime.date(Int64.random(in: 946_684_800_000_000..<4_102_444_800_000_000, using: &rng))
     }
 
     mutating func text(_ maxLength: Int = 40) -> String {

@@ -89,6 +89,13 @@ struct MessageTests {
         }
     }
 
+    @Test("a time Date cannot hold to the microsecond is refused (found by the fuzzer)")
+    func fuzzFoundTime() {
+        // welcome: version 1, no capabilities, central time 0x8006367754160000.
+        let payload: [UInt8] = [0, 1, 0, 0, 0, 0, 0x80, 0x06, 0x36, 0x77, 0x54, 0x16, 0, 0]
+        #expect(throws: WireError.self) { try LaneMessage(kind: .welcome, payload: payload) }
+    }
+
     @Test("references are checked on the way in: a UBR failing its check digit is refused")
     func badReference() throws {
         let arrival = LaneMessage.laneEvent(

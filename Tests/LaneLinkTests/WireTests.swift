@@ -62,11 +62,25 @@ struct WireTests {
         }
     }
 
-    @Test("times are whole microseconds and survive a round trip")
+    @Test("every microsecond in the message range survives Date and back")
     func times() throws {
-        for us: Int64 in [0, 1, -1, 1_748_736_000_123_456, -62_135_596_800_000_000, 4_102_444_800_999_999] {
-            #expect(WireTime.microseconds(WireTime.date(us)) == us)
+        var rng = SeededRNG(seed: 3)
+        var samples: [Int64] = [0, 1, 999_999, 1_000_000, 1_748_736_000_123_456, 4_102_444_799_999_999]
+        for _ in 0..<100_000 { samples.append(Int64.random(in: WireTime.messageRange, using: &rng)) }
+        for us in samples {
+            #expect(WireTime.microseconds(WireTime.date(us)) == us, "\(us)")
         }
         #expect(WireTime.microseconds(Date(timeIntervalSince1970: 1.0000004)) == 1_000_000)
+        #expect(WireTime.microseconds(Date(timeIntervalSince1970: -0.25)) == -250_000)
+        #expect(WireTime.microseconds(.distantFuture) > 0)
+    }
+
+    @Test("times outside 1970 to 2099 are refused both ways")
+    func timeRange() {
+        var w = WireWriter()
+        #expect(throws: WireError.self) { try w.time(Date(timeIntervalSince1970: -1)) }
+        #expect(throws: WireError.self) { try w.time(Date(timeIntervalSince1970: 4_102_444_800)) }
+        var r = WireReader([0x80, 0, 0, 0, 0, 0, 0, 0])
+        #expect(throws: WireError.self) { try r.time("t") }
     }
 }
