@@ -80,6 +80,14 @@ let package = Package(
             ],
             swiftSettings: strict),
 
+        // libFuzzer target for the frame decoder and message codec. A plain build
+        // writes the seed corpus; scripts/fuzz-link.sh rebuilds it with
+        // -sanitize=fuzzer -DLINK_FUZZ and runs it. Extern: @_extern(c) declares
+        // libFuzzer's LLVMFuzzerRunDriver with the C calling convention.
+        .executableTarget(
+            name: "LinkFuzz", dependencies: ["LaneLink", "RoadCargo"],
+            swiftSettings: strict + [.enableExperimentalFeature("Extern")]),
+
         // Test support for the link: a noisy-line proxy and pty helpers, used by
         // tests, benchmarks and the simulator, never by production code paths.
         .target(

@@ -1,0 +1,129 @@
+import Foundation
+import LaneLink
+import RoadCargo
+
+/// What the fuzzer exercises, kept apart from the libFuzzer entry point so
+/// that the plain build (which writes the seed corpus) compiles it too.
+///
+/// The first input byte picks a mode:
+/// - 0: the bytes after byte 1 are a stream for a ``FrameDecoder``, fed in
+///   pieces whose sizes come from byte 1 (so splitting is fuzzed as well);
+/// - 1: byte 1 is a packet kind and the rest a payload for ``LaneMessage``;
+/// - 2: the rest is a COBS block sequence.
+enum FuzzHarness {
+    static let lane = try! LaneID("FUZZ-01")
+    /// A fixed key, so that seed frames are authentic and the fuzzer can reach
+    /// delivery, not just the CRC check.
+    static let key = try! LinkKey(laneID: lane, bytes: (0..<32).map { UInt8($0) })
+    /// The receiver's clock for every run: seeds are stamped at this time.
+    static let now = Date(timeIntervalSince1970: 1_748_736_000)
+
+    static func run(_ input: UnsafeBufferPointer<UInt8>) {
+        guard input.count >= 2 else { return }
+        let rest = input[2...]
+        switch input[0] % 3 {
+        case 0: decodeStream(rest, split: Int(input[1]))
+        case 1: decodeMessage(kind: input[1], payload: Array(rest))
+        default: cobs(Array(rest))
+        }
+    }
+
+    static func decodeStream(_ bytes: Slice<UnsafeBufferPointer<UInt8>>, split: Int) {
+        var decoder = FrameDecoder(keys: LinkKeyring([key]), receiving: .laneToCentral)
+        var seen = 0
+        var i = bytes.startIndex
+        var piece = max(1, split)
+        while i < bytes.endIndex {
+            let end = min(i + piece, bytes.endIndex)
+            for event in decoder.feed(bytes[i..<end], now: now) {
+                seen += 1
+                if case .packet(let p) = event {
+                    check(p.packet.payload.count <= FrameFormat.maxPayload, "delivered an oversize payload")
+                    check(p.keyID == lane, "delivered a frame with another key id")
+                    // A delivered payload must decode or throw, never trap.
+                    _ = try? LaneMessage(packet: p.packet)
+                }
+            }
+            check(decoder.bufferedCount <= FrameFormat.maxEncodedFrame, "decoder buffer exceeds its bound")
+            i = end
+            piece = piece % 97 + 1
+        }
+        check(seen == decoder.delivered + decoder.drops.total, "an event went uncounted")
+    }
+
+    static func decodeMessage(kind raw: UInt8, payload: [UInt8]) {
+        guard let kind = PacketKind(rawValue: raw) else { return }
+        guard let message = try? LaneMessage(kind: kind, payload: payload) else { return }
+        // Whatever decodes must encode again, in the same packet kind, and
+        // decode to the same message.
+        guard let again = try? message.encode() else {
+            return check(false, "decoded message does not encode")
+        }
+        check(message.packetKind == kind, "message decoded from the wrong packet kind")
+        check(
+            (try? LaneMessage(kind: kind, payload: again)) == message,
+            "re-encoded message decodes differently")
+    }
+
+    static func cobs(_ bytes: [UInt8]) {
+        guard let decoded = COBS.decode(bytes) else { return }
+        let encoded = COBS.encode(decoded)
+        check(!encoded.contains(0), "COBS output contains a zero")
+        check(COBS.decode(encoded) == decoded, "COBS does not round trip")
+    }
+
+    static func check(_ condition: Bool, _ what: String) {
+        if !condition { fatalError("fuzz invariant broken: \(what)") }
+    }
+
+    /// Seed inputs: authentic frame streams and message payloads of every kind.
+    static func seeds() throws -> [[UInt8]] {
+        let vrn = try VRN("AB1234")
+        let decision = Decision(
+            instruction: .stop, reason: .earlyCrossing, notes: [.offline], ubr: UBR(payload: 1),
+            earliestCrossing: now, ccrns: [CCRN(payload: 2)])
+        let messages: [LaneMessage] = [
+            .hello(LinkHello(versions: [1], laneID: lane, capabilities: [.offlineCache, .helpCall])),
+            .welcome(LinkWelcome(version: 1, capabilities: [.helpCall], centralTime: now)),
+            .refuse(LinkRefuse(code: 2, text: "no common version")), .heartbeat, .goodbye, .ack([1, 2, 3]),
+            .timeSync(.reply(requestSentAt: now, receivedAt: now, repliedAt: now)),
+            .vehicleArrival(VehicleArrival(vrn: vrn, arrivedAt: now)),
+            .decisionRequest(
+                DecisionRequestMessage(
+                    requestID: 7, lane: lane, vrn: vrn, arrivedAt: now, unladenPressed: true)),
+            .decision(DecisionMessage(requestID: 7, decisionID: 8, decision: decision)),
+            .laneEvent(LaneEvent(occurredAt: now, .buttonPressed(.unladen, kernelNanoseconds: 123))),
+            .laneEvent(LaneEvent(occurredAt: now, .vehicleLeft(vrn: vrn, ubr: UBR(payload: 1)))),
+            .laneEvent(LaneEvent(occurredAt: now, .fault(code: 3, text: "display"))),
+            .helpCall(.officerMessage(callID: 1, phraseID: 4, text: "wait")),
+            .officerCommand(
+                .override(
+                    requestID: 7, instruction: .cleared, reason: .officerRelease, officer: "o1", text: "")),
+            .officerCommand(.offlineMode(on: true, officer: "o1")),
+            .bundleCache(
+                BundleCacheChunk(
+                    generation: 1, index: 0, count: 1,
+                    bundles: [
+                        CachedBundle(
+                            ubr: UBR(payload: 1), vrn: vrn, direction: .inbound,
+                            ccrns: [
+                                CachedCCRN(ccrn: CCRN(payload: 2), validUntil: CalendarDay(containing: now))
+                            ],
+                            earliestCrossing: now, status: .active)
+                    ], watchList: [.vrn(vrn), .consignee("WILSON DEVELOPMENT LTD")])),
+        ]
+        var seeds: [[UInt8]] = []
+        var encoder = FrameEncoder(key: key, direction: .laneToCentral)
+        var stream: [UInt8] = []
+        for (i, m) in messages.enumerated() {
+            let packet = try m.packet(sequence: UInt32(i + 1), messageID: UInt64(i + 1))
+            seeds.append([1, m.packetKind.rawValue] + packet.payload)
+            let frame = try encoder.encode(packet, now: now)
+            seeds.append([0, UInt8(i * 13 % 256)] + frame)
+            stream += frame
+        }
+        seeds.append([0, 7] + stream)
+        seeds.append([2, 0] + COBS.encode([0, 1, 0, 2, 3, 0]))
+        return seeds
+    }
+}
