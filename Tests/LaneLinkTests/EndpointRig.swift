@@ -1,0 +1,125 @@
+import Foundation
+import RoadCargo
+import Synchronization
+import Testing
+
+@testable import LaneLink
+
+/// A central and lanes wired through the real link: keys in a temporary
+/// directory, a `LaneLinkServer` answering decision requests, and lane
+/// clients with their own outbox files.
+final class LinkRig: Sendable {
+    let directory: String
+    let keys: [LaneID: LinkKey]
+    let server: LaneLinkServer
+    /// How often central's handler ran per (lane, request id).
+    let applications = Tally()
+    /// Decisions the lanes received, per (lane, request id).
+    let decisions = Tally()
+
+    static let laneA = try! LaneID("LMC-IN-01")
+    static let laneB = try! LaneID("LMC-IN-02")
+
+    init(session: (inout LinkSession.Configuration) -> Void = { _ in }) throws {
+        directory =
+            FileManager.default.temporaryDirectory.appendingPathComponent("link-rig-\(UUID().uuidString)")
+            .path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let a = LinkKey.generate(for: Self.laneA)
+        let b = LinkKey.generate(for: Self.laneB)
+        keys = [Self.laneA: a, Self.laneB: b]
+        var configuration = LaneLinkServer.Configuration()
+        session(&configuration.session)
+        let applications = self.applications
+        server = try LaneLinkServer(
+            keys: LinkKeyring([a, b]), path: directory + "/central.sqlite", configuration: configuration
+        ) { lane, message in
+            guard case .decisionRequest(let request) = message else { return [] }
+            applications.withLock { $0["\(lane)/\(request.requestID)", default: 0] += 1 }
+            return [.decision(Self.decision(for: request))]
+        }
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: directory) }
+
+    static func decision(for request: DecisionRequestMessage) -> DecisionMessage {
+        DecisionMessage(
+            requestID: request.requestID, decisionID: request.requestID + 1_000_000,
+            decision: Decision(
+                instruction: Instruction.allCases[0], reason: Reason.allCases[0], notes: [], ubr: nil,
+                earliestCrossing: Date(timeIntervalSince1970: 1_800_000_000), ccrns: []))
+    }
+
+    static func request(_ id: UInt64, lane: LaneID = laneA) -> LaneMessage {
+        .decisionRequest(
+            DecisionRequestMessage(
+                requestID: id, lane: lane, vrn: try! VRN("AB\(id % 10000)"),
+                arrivedAt: Date(timeIntervalSince1970: 1_790_000_000), unladenPressed: id % 2 == 0))
+    }
+
+    /// Serves TCP on an ephemeral loopback port until the returned task is cancelled.
+    func listen() async throws -> (port: Int, task: Task<Void, Never>, listener: TCPLinkListener) {
+        let listener = try await TCPLinkListener(host: "127.0.0.1", port: 0)
+        let task = Task { [server] in await server.serve(listener) }
+        return (listener.port, task, listener)
+    }
+
+    /// A lane client on `line` with the outbox file `outbox` (its own by default).
+    func client(
+        _ lane: LaneID = laneA, line: LaneLinkClient.Line, outbox: String? = nil,
+        session: (inout LinkSession.Configuration) -> Void = { _ in }
+    ) throws -> LaneLinkClient {
+        var configuration = LaneLinkClient.Configuration(key: keys[lane]!, line: line)
+        configuration.backoff.base = .milliseconds(50)
+        configuration.backoff.cap = .milliseconds(500)
+        session(&configuration.session)
+        let outbox = try SQLiteOutbox(
+            path: outbox ?? "\(directory)/outbox-\(lane)-\(UUID().uuidString).sqlite")
+        let decisions = self.decisions
+        return LaneLinkClient(configuration: configuration, outbox: outbox) { message in
+            guard case .decision(let decision) = message else { return }
+            decisions.withLock { $0["\(lane)/\(decision.requestID)", default: 0] += 1 }
+        }
+    }
+
+    func decisionCount(_ lane: LaneID = laneA) -> Int {
+        decisions.withLock { $0.keys.count { $0.hasPrefix("\(lane)/") } }
+    }
+
+    /// Every request applied exactly once and every decision received at
+    /// least once (the lane handler may see a resend after a reconnect).
+    func expectExactlyOnce(
+        _ ids: some Sequence<UInt64>, lane: LaneID = laneA, sourceLocation: SourceLocation = #_sourceLocation
+    ) {
+        let applied = applications.withLock { $0 }
+        let received = decisions.withLock { $0 }
+        for id in ids {
+            #expect(
+                applied["\(lane)/\(id)"] == 1, "request \(id) applied \(applied["\(lane)/\(id)"] ?? 0) times",
+                sourceLocation: sourceLocation)
+            #expect(
+                received["\(lane)/\(id)", default: 0] >= 1, "no decision for \(id)",
+                sourceLocation: sourceLocation)
+        }
+    }
+}
+
+/// Counts by key, shared between a handler and the test.
+final class Tally: Sendable {
+    private let counts = Mutex<[String: Int]>([:])
+
+    func withLock<R: Sendable>(_ body: (inout [String: Int]) -> R) -> R { counts.withLock { body(&$0) } }
+}
+
+/// Polls `condition` every 20 ms until it holds or `timeout` passes.
+func eventually(
+    _ what: String = "condition", timeout: Duration = .seconds(20),
+    sourceLocation: SourceLocation = #_sourceLocation, _ condition: () throws -> Bool
+) async rethrows {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if try condition() { return }
+        try? await Task.sleep(for: .milliseconds(20))
+    }
+    #expect(try condition(), "timed out waiting for \(what)", sourceLocation: sourceLocation)
+}

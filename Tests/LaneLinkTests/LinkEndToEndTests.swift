@@ -1,0 +1,156 @@
+import Foundation
+import LinkTestSupport
+import RoadCargo
+import Testing
+
+@testable import LaneLink
+
+/// The whole link, lane client to central server, over real loopback sockets,
+/// directly and through the noisy-line proxy.
+@Suite(.timeLimit(.minutes(3))) struct LinkEndToEndTests {
+    let laneA = LinkRig.laneA
+
+    @Test func decisionRoundTripOverTCP() async throws {
+        let rig = try LinkRig()
+        let central = try await rig.listen()
+        let client = try rig.client(line: .tcp(TCPLinkConnector(host: "127.0.0.1", port: central.port)))
+        let running = Task { try await client.run() }
+        try client.send(LinkRig.request(1))
+        await eventually("decision 1") { rig.decisionCount() == 1 }
+        rig.expectExactlyOnce([1])
+        // Both ends saw the other's acknowledgement.
+        try await eventually("acks") {
+            try client.pendingCount() == 0 && (try rig.server.pendingCount(for: laneA)) == 0
+        }
+        #expect(rig.server.connectedLanes == [laneA])
+        guard case .connected = rig.server.connection(of: laneA) else {
+            Issue.record("lane not connected: \(rig.server.connection(of: laneA))")
+            return
+        }
+        #expect(rig.server.counters.totalDropped == 0)
+        running.cancel()
+        _ = await running.result
+        await eventually("central sees the goodbye") { rig.server.connectedLanes.isEmpty }
+        await central.listener.close()
+        central.task.cancel()
+    }
+
+    @Test func twoHundredMessagesOverANoisyLineEachAppliedOnceAndAnswered() async throws {
+        let rig = try LinkRig()
+        let central = try await rig.listen()
+        let noise = LineImpairment(
+            bitFlipPerByte: 0.000_5, dropChunk: 0.02, duplicateChunk: 0.02, garbageBeforeChunk: 0.03,
+            delayChunk: 0.02, delay: .milliseconds(1) ... .milliseconds(3), chunkSize: 1...64)
+        let proxy = try await NoisyLineProxy(
+            targetPort: central.port, seed: 42, laneToCentral: noise, centralToLane: noise)
+        let client = try rig.client(line: .tcp(TCPLinkConnector(host: "127.0.0.1", port: proxy.port)))
+        let running = Task { try await client.run() }
+        let ids = Array(UInt64(1)...200)
+        for id in ids { try client.send(LinkRig.request(id)) }
+        await eventually("200 decisions", timeout: .seconds(90)) { rig.decisionCount() == 200 }
+        try await eventually("acks") {
+            try client.pendingCount() == 0 && (try rig.server.pendingCount(for: laneA)) == 0
+        }
+        rig.expectExactlyOnce(ids)
+        let line = proxy.counters(.laneToCentral)
+        // The noise did happen, and was caught below the application.
+        #expect(line.bitsFlipped + line.chunksDropped + line.chunksDuplicated + line.garbageInjections > 0)
+        #expect(rig.server.counters.frameDrops.total + client.counters.frameDrops.total > 0)
+        running.cancel()
+        _ = await running.result
+        await proxy.close()
+        await central.listener.close()
+        central.task.cancel()
+    }
+
+    @Test func cutAndRestoreMidTrafficEverythingArrivesOnce() async throws {
+        let rig = try LinkRig()
+        let central = try await rig.listen()
+        let proxy = try await NoisyLineProxy(targetPort: central.port, seed: 3)
+        let client = try rig.client(line: .tcp(TCPLinkConnector(host: "127.0.0.1", port: proxy.port)))
+        let running = Task { try await client.run() }
+        for id in UInt64(1)...100 { try client.send(LinkRig.request(id)) }
+        await eventually("some decisions") { rig.decisionCount() >= 10 }
+        await proxy.cut()
+        // Sent while the cable is out: only the outbox has them.
+        for id in UInt64(101)...150 { try client.send(LinkRig.request(id)) }
+        try await Task.sleep(for: .milliseconds(300))
+        proxy.restore()
+        await eventually("150 decisions") { rig.decisionCount() == 150 }
+        try await eventually("acks") {
+            try client.pendingCount() == 0 && (try rig.server.pendingCount(for: laneA)) == 0
+        }
+        rig.expectExactlyOnce(UInt64(1)...150)
+        #expect(client.sessionsEstablished >= 2)
+        running.cancel()
+        _ = await running.result
+        await proxy.close()
+        await central.listener.close()
+        central.task.cancel()
+    }
+
+    @Test func aSilentlyBlackholedPeerIsDeclaredDeadWithinThreeSeconds() async throws {
+        let rig = try LinkRig()
+        let central = try await rig.listen()
+        let proxy = try await NoisyLineProxy(targetPort: central.port, seed: 5)
+        let client = try rig.client(line: .tcp(TCPLinkConnector(host: "127.0.0.1", port: proxy.port)))
+        let running = Task { try await client.run() }
+        await eventually("connected") { client.isConnected && rig.server.connectedLanes == [laneA] }
+        let sessions = client.sessionsEstablished
+        // The cable stays "plugged in": no FIN, no RST, just nothing.
+        let blackhole = LineImpairment(dropChunk: 1)
+        proxy.setImpairment(blackhole, for: .laneToCentral)
+        proxy.setImpairment(blackhole, for: .centralToLane)
+        let started = ContinuousClock.now
+        await eventually("both ends notice", timeout: .seconds(5)) {
+            client.sessionsEstablished == sessions && !client.isConnected && rig.server.connectedLanes.isEmpty
+        }
+        let took = ContinuousClock.now - started
+        #expect(took <= .milliseconds(3_300), "dead peer noticed after \(took)")
+        guard case .disconnected(_, let reason) = rig.server.connection(of: laneA) else {
+            Issue.record("central still thinks the lane is up")
+            return
+        }
+        // Whichever end times out first closes its socket, and the proxy
+        // passes that close on: the other end may see a disconnect instead.
+        #expect(reason == .deadPeer || client.lastCloseReason == .deadPeer)
+        running.cancel()
+        _ = await running.result
+        await proxy.close()
+        await central.listener.close()
+        central.task.cancel()
+    }
+
+    @Test func theOutboxSurvivesTheClientAndANewClientDeliversEverythingOnce() async throws {
+        let rig = try LinkRig()
+        let central = try await rig.listen()
+        let proxy = try await NoisyLineProxy(targetPort: central.port, seed: 9)
+        let outbox = rig.directory + "/lane-outbox.sqlite"
+        let first = try rig.client(
+            line: .tcp(TCPLinkConnector(host: "127.0.0.1", port: proxy.port)), outbox: outbox)
+        let firstRun = Task { try await first.run() }
+        for id in UInt64(1)...20 { try first.send(LinkRig.request(id)) }
+        await eventually("the first 20") { rig.decisionCount() == 20 }
+        // Central stops hearing the lane: what follows is never acknowledged.
+        proxy.setImpairment(LineImpairment(dropChunk: 1), for: .laneToCentral)
+        for id in UInt64(21)...50 { try first.send(LinkRig.request(id)) }
+        try await Task.sleep(for: .milliseconds(200))
+        firstRun.cancel()
+        _ = await firstRun.result
+        #expect(try first.pendingCount() >= 30)
+        #expect(rig.decisionCount() == 20)
+
+        proxy.setImpairment(.none, for: .laneToCentral)
+        let second = try rig.client(
+            line: .tcp(TCPLinkConnector(host: "127.0.0.1", port: proxy.port)), outbox: outbox)
+        let secondRun = Task { try await second.run() }
+        await eventually("all 50") { rig.decisionCount() == 50 }
+        try await eventually("acks") { try second.pendingCount() == 0 }
+        rig.expectExactlyOnce(UInt64(1)...50)
+        secondRun.cancel()
+        _ = await secondRun.result
+        await proxy.close()
+        await central.listener.close()
+        central.task.cancel()
+    }
+}
