@@ -30,8 +30,11 @@ public struct LinkSession: Sendable {
     public enum State: Sendable, Hashable {
         /// Made, not yet connected.
         case idle
-        /// Initiator: hello sent, waiting for welcome or refuse.
-        case awaitingWelcome(deadline: SessionInstant)
+        /// Initiator: hello sent, waiting for welcome or refuse. The hello is
+        /// sent again at `helloDue` (with the data resend backoff), because on
+        /// a noisy serial line a lost hello or welcome is as likely as a lost
+        /// data packet.
+        case awaitingWelcome(deadline: SessionInstant, helloDue: SessionInstant, helloAttempts: Int)
         /// Responder: connected, waiting for the lane's hello.
         case awaitingHello(deadline: SessionInstant)
         /// Responder: the hello is acceptable on versions; the executor decides
@@ -114,7 +117,9 @@ public struct LinkSession: Sendable {
         switch state {
         case .idle, .closing, .closed:
             return nil
-        case .awaitingWelcome(let deadline), .awaitingHello(let deadline), .admitting(_, let deadline):
+        case .awaitingWelcome(let deadline, let helloDue, _):
+            return min(deadline, helloDue)
+        case .awaitingHello(let deadline), .admitting(_, let deadline):
             return deadline
         case .established(let established):
             return [established.heartbeat.nextDeadline, outbound.nextDue].compactMap { $0 }.min()
@@ -129,7 +134,8 @@ public struct LinkSession: Sendable {
         let deadline = now + configuration.handshakeTimeout
         switch configuration.role {
         case .initiator(let hello):
-            state = .awaitingWelcome(deadline: deadline)
+            state = .awaitingWelcome(
+                deadline: deadline, helloDue: now + configuration.resendInitial, helloAttempts: 1)
             return [.send(packet(.hello, payload: configuration.handshakeCoding.encodeHello(hello)))]
         case .responder:
             state = .awaitingHello(deadline: deadline)
@@ -151,6 +157,14 @@ public struct LinkSession: Sendable {
             counters.staleDropped += 1
             return []
         }
+        if case .awaitingWelcome = state, [.data, .ack, .heartbeat].contains(packet.kind) {
+            // Central is established and its welcome is still on the way (or
+            // lost): these overtook it. Drop them without taking their sequence,
+            // or the welcome, numbered lower, would be dropped as stale when it
+            // arrives. Central resends unacknowledged data anyway.
+            counters.earlyDropped += 1
+            return []
+        }
         receiveSequence = packet.sequence
         if packet.kind == .goodbye { return close(.peerSaidGoodbye) }
 
@@ -164,6 +178,9 @@ public struct LinkSession: Sendable {
             return close(.refused(refusal))
         case (.awaitingHello(let deadline), .hello):
             return helloReceived(packet.payload, deadline: deadline)
+        case (.admitting, .hello):
+            // The lane said hello again while we decide; one answer will do.
+            return []
         case (.established(var established), _):
             established.heartbeat.heard(at: now)
             state = .established(established)
@@ -209,19 +226,14 @@ public struct LinkSession: Sendable {
 
     /// A new outbound application message. On the lane `messageID` is its
     /// outbox row id. Queued until the session is established and there is
-    /// room in the window; ignored when the id is already queued, or once the
-    /// session is closing (the outbox still holds it for the next session).
+    /// room in the window; ignored when the id is already queued. Queued also
+    /// once the session is closing or closed, so that ``successor()`` carries it.
     public mutating func enqueue(messageID: UInt64, payload: [UInt8], now: SessionInstant) -> [Action] {
         precondition(messageID != 0, "message id 0 is reserved for control packets")
-        switch state {
-        case .closing, .closed:
+        guard outbound.add(messageID: messageID, payload: payload), case .established = state else {
             return []
-        case .idle, .awaitingWelcome, .awaitingHello, .admitting, .established:
-            guard outbound.add(messageID: messageID, payload: payload), case .established = state else {
-                return []
-            }
-            return finish(flush(now: now))
         }
+        return finish(flush(now: now))
     }
 
     /// The executor applied a delivered message (or found it applied before).
@@ -255,7 +267,15 @@ public struct LinkSession: Sendable {
         switch state {
         case .idle, .closing, .closed:
             return []
-        case .awaitingWelcome(let deadline), .awaitingHello(let deadline), .admitting(_, let deadline):
+        case .awaitingWelcome(let deadline, let helloDue, let attempts):
+            if now >= deadline { return close(.handshakeTimedOut) }
+            guard now >= helloDue, case .initiator(let hello) = configuration.role else { return [] }
+            let wait = ResendBackoff.delay(
+                attempt: attempts + 1, initial: configuration.resendInitial, cap: configuration.resendCap)
+            state = .awaitingWelcome(deadline: deadline, helloDue: now + wait, helloAttempts: attempts + 1)
+            counters.resends += 1
+            return [.send(packet(.hello, payload: configuration.handshakeCoding.encodeHello(hello)))]
+        case .awaitingHello(let deadline), .admitting(_, let deadline):
             return now >= deadline ? close(.handshakeTimedOut) : []
         case .established(let established):
             if established.heartbeat.peerDead(at: now) { return close(.deadPeer) }

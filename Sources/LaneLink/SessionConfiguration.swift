@@ -74,9 +74,11 @@ extension LinkSession {
     public struct Counters: Sendable, Hashable {
         /// Packets dropped because their sequence was not past the last accepted one.
         public var staleDropped = 0
+        /// Packets that overtook central's welcome and were dropped unread.
+        public var earlyDropped = 0
         /// Data packets whose id was already applied or being applied.
         public var duplicatesSuppressed = 0
-        /// Data packets sent again for want of an acknowledgement.
+        /// Data packets (and hellos) sent again for want of an acknowledgement (a welcome).
         public var resends = 0
         /// Acknowledged ids that were not (or no longer) waiting for an ack.
         public var unexpectedAcks = 0

@@ -99,9 +99,29 @@ extension LinkSession {
             return (acknowledged.isEmpty ? [] : [.acknowledged(acknowledged)]) + flush(now: now)
         case .heartbeat:
             return []
-        case .hello, .welcome, .refuse, .goodbye:
-            return close(.protocolViolation("\(packet.kind) packet while established"))
+        case .hello:
+            return helloAgain(packet.payload)
+        case .welcome:
+            // A second answer to a hello we sent twice.
+            guard case .initiator = configuration.role else { break }
+            return []
+        case .refuse, .goodbye:
+            break
         }
+        return close(.protocolViolation("\(packet.kind) packet while established"))
+    }
+
+    /// Responder, established: the lane sent its hello again because our
+    /// welcome was lost or slow. Welcome it again, with the same terms.
+    mutating func helloAgain(_ payload: [UInt8]) -> [Action] {
+        guard case .responder = configuration.role, case .established(let established) = state,
+            let hello = configuration.handshakeCoding.decodeHello(payload), hello.laneID == established.laneID
+        else {
+            return close(.protocolViolation("hello packet while established"))
+        }
+        return [
+            .send(packet(.welcome, payload: configuration.handshakeCoding.encodeWelcome(established.welcome)))
+        ]
     }
 
     /// Sends new messages that fit in the window and resends those due.

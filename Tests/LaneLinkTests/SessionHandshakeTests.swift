@@ -48,11 +48,15 @@ struct SessionHandshakeTests {
             ],
             finalState: .closing(.refused(unknownLane))),
         SessionScript(
-            name: "lane: no welcome within the handshake timeout",
+            name: "lane: hello again with backoff, then the handshake timeout",
             make: { F.laneSession() },
             steps: [
                 (.connected(at: 0), [.send(.hello(seq: 1, F.hello))]),
-                (.tick(at: 4999), []),
+                (.tick(at: 249), []),
+                (.tick(at: 250), [.send(.hello(seq: 2, F.hello))]),
+                (.tick(at: 749), []),
+                (.tick(at: 750), [.send(.hello(seq: 3, F.hello))]),
+                (.tick(at: 4999), [.send(.hello(seq: 4, F.hello))]),
                 (.tick(at: 5000), [.close(.handshakeTimedOut)]),
                 (.received(.welcome(seq: 1, F.welcome), at: 5001), []),
             ],
@@ -69,16 +73,37 @@ struct SessionHandshakeTests {
             ],
             finalState: .closing(.protocolViolation("central chose version 3, which we did not offer"))),
         SessionScript(
-            name: "lane: data before the welcome breaks the protocol",
+            name: "lane: data and heartbeats that overtake the welcome are dropped unread",
             make: { F.laneSession() },
             steps: [
                 (.connected(at: 0), [.send(.hello(seq: 1, F.hello))]),
-                (
-                    .received(.data(seq: 1, id: 5), at: 10),
-                    [.close(.protocolViolation("data packet while awaiting welcome"))]
-                ),
+                (.received(.data(seq: 2, id: 5), at: 10), []),
+                (.received(.heartbeat(seq: 3), at: 11), []),
+                // The welcome, numbered below them, still counts.
+                (.received(.welcome(seq: 1, F.welcome), at: 12), [.established(F.welcome, laneID: F.laneID)]),
+                (.received(.data(seq: 4, id: 5), at: 13), [.deliver(messageID: 5, payload: [0xAB])]),
+                // A second welcome answers a hello sent twice.
+                (.received(.welcome(seq: 5, F.welcome), at: 14), []),
             ],
-            finalState: .closing(.protocolViolation("data packet while awaiting welcome"))),
+            finalState: .established(
+                .init(
+                    welcome: F.welcome, laneID: F.laneID,
+                    heartbeat: {
+                        // Established at 12, heard from last at 14.
+                        var timer = HeartbeatTimer(
+                            interval: .seconds(1), deadPeerInterval: .seconds(3), now: F.at(12))
+                        timer.heard(at: F.at(14))
+                        return timer
+                    }()))),
+        SessionScript(
+            name: "lane: an ack before the welcome is dropped too",
+            make: { F.laneSession() },
+            steps: [
+                (.connected(at: 0), [.send(.hello(seq: 1, F.hello))]),
+                (.received(.ack(seq: 2, [1]), at: 10), []),
+                (.received(.goodbye(seq: 3), at: 11), [.close(.peerSaidGoodbye)]),
+            ],
+            finalState: .closing(.peerSaidGoodbye)),
         SessionScript(
             name: "lane: garbage welcome payload",
             make: { F.laneSession() },
@@ -170,6 +195,25 @@ struct SessionHandshakeTests {
             ],
             finalState: .closing(.refusedPeer(malformed))),
         SessionScript(
+            name: "central: a repeated hello is welcomed again, the same way",
+            make: { F.centralSession() },
+            steps: [
+                (.connected(at: 0), []),
+                (.received(.hello(seq: 1, F.hello), at: 5), [.admit(F.hello)]),
+                (.received(.hello(seq: 2, F.hello), at: 6), []),  // still deciding
+                (
+                    .admit(at: 10),
+                    [.send(.welcome(seq: 1, F.welcome)), .established(F.welcome, laneID: F.laneID)]
+                ),
+                (.received(.hello(seq: 3, F.hello), at: 260), [.send(.welcome(seq: 2, F.welcome))]),
+                (
+                    .received(
+                        .hello(seq: 4, SessionHello(versions: [2], laneID: try! LaneID("OTHER"))), at: 270),
+                    [.close(.protocolViolation("hello packet while established"))]
+                ),
+            ],
+            finalState: .closing(.protocolViolation("hello packet while established"))),
+        SessionScript(
             name: "central: no hello within the handshake timeout",
             make: { F.centralSession() },
             steps: [
@@ -241,6 +285,8 @@ struct SessionHandshakeTests {
         var session = F.establishedLane()
         session.disconnected()
         #expect(session.state == .closed(.disconnected))
+        // Kept for the next session, not sent on this one.
         #expect(session.enqueue(messageID: 4, payload: [], now: F.at(20)) == [])
+        #expect(session.successor().unacknowledgedMessageIDs == [4])
     }
 }

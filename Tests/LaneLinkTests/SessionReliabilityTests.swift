@@ -217,7 +217,7 @@ struct SessionReliabilityTests {
         var lane = F.laneSession()
         #expect(lane.nextDeadline == nil)
         _ = lane.connected(now: F.at(0))
-        #expect(lane.nextDeadline == F.at(5000))
+        #expect(lane.nextDeadline == F.at(250))  // the hello again
         _ = lane.packetReceived(.welcome(seq: 1, F.welcome), now: F.at(10))
         #expect(lane.nextDeadline == F.at(1010))
         _ = lane.enqueue(messageID: 1, payload: [], now: F.at(20))
