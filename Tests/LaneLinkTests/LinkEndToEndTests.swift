@@ -153,4 +153,28 @@ import Testing
         await central.listener.close()
         central.task.cancel()
     }
+
+    @Test func aReconnectingLaneReplacesItsOldConnection() async throws {
+        let rig = try LinkRig()
+        let central = try await rig.listen()
+        // A connection that central still believes in: it never says goodbye.
+        var stale = try await EndpointSecurityTests.RawLane(port: central.port, key: rig.keys[laneA]!)
+        try await stale.hello(as: laneA)
+        await eventually("stale connection admitted") { rig.server.connectedLanes == [laneA] }
+        let client = try rig.client(line: .tcp(TCPLinkConnector(host: "127.0.0.1", port: central.port)))
+        let running = Task { try await client.run() }
+        let started = ContinuousClock.now
+        try client.send(LinkRig.request(1))
+        await eventually("decision on the new connection") { rig.decisionCount() == 1 }
+        // The old one is closed at once, well before it could die of silence (3 s).
+        var reader = stale.transport.inbound.makeAsyncIterator()
+        do { while try await reader.next() != nil {} } catch {}
+        #expect(ContinuousClock.now - started < .seconds(2))
+        #expect(rig.server.connectedLanes == [laneA])
+        #expect(client.isConnected)
+        running.cancel()
+        _ = await running.result
+        await central.listener.close()
+        central.task.cancel()
+    }
 }
