@@ -42,7 +42,7 @@ let package = Package(
         .target(
             name: "Central",
             dependencies: [
-                "RoadCargo", "ClearanceCore", "CargoStore",
+                "RoadCargo", "ClearanceCore", "CargoStore", "LaneLink",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -77,6 +77,17 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strict),
+
+        // A lane-side test client of the link: sends decision requests from a
+        // durable outbox and prints the decisions (kill tests, operations).
+        .executableTarget(
+            name: "linkprobe",
+            dependencies: [
+                "LaneLink", "RoadCargo",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
 

@@ -1,0 +1,188 @@
+import CargoStore
+import ClearanceCore
+import Foundation
+import LaneLink
+import Logging
+import RoadCargo
+import Synchronization
+
+/// Central's side of the lane link above the transport: what clearanced does
+/// with each message a lane sends. `LaneLinkServer` authenticates the lane,
+/// applies each message once and calls ``handle(lane:message:)``; the
+/// messages it returns go back to that lane reliably.
+///
+/// Decisions are made exactly as the HTTP dry-run route makes them (same
+/// repository, policy and clock), then recorded with
+/// `CargoRepository.recordCrossing(requestID:request:decision:at:)`, which is
+/// idempotent by request id: a lane that resends a request (its answer was
+/// lost, it restarted from its outbox) gets the decision recorded the first
+/// time, never a second decision about the same vehicle.
+///
+/// Lane events (buttons, instruction shown, vehicle left, faults) are logged
+/// with structured metadata and counted, not stored: the crossing is the
+/// record of the decision, and a table for events belongs to a CargoStore
+/// migration that this layer does not own.
+public final class LaneHub: Sendable {
+    public let repository: any CargoRepository
+    public let clock: any WallClock
+    public let policy: DecisionPolicy
+    let logger: Logger
+    private let counters = Mutex(Counters())
+
+    /// What the hub has handled since it started, for logs and tests.
+    public struct Counters: Sendable, Hashable {
+        /// Decision requests answered (a resend answered again counts again).
+        public var decisions = 0
+        /// Decision requests refused (unknown lane, another lane's request).
+        public var refused = 0
+        /// Lane events logged.
+        public var laneEvents = 0
+        /// Messages central does not act on from a lane (logged, then acknowledged).
+        public var ignored = 0
+    }
+
+    public init(repository: any CargoRepository, clock: any WallClock, policy: DecisionPolicy, logger: Logger)
+    {
+        self.repository = repository
+        self.clock = clock
+        self.policy = policy
+        self.logger = logger
+    }
+
+    /// A snapshot of the counters.
+    public var counts: Counters { counters.withLock { $0 } }
+
+    /// The link server's handler: one inbound application message from the
+    /// authenticated lane `lane`, and the messages to send back.
+    ///
+    /// - Throws: ``LaneHubRefusal`` for a decision request central will not
+    ///   answer; the message is then not recorded as applied, so the lane
+    ///   offers it again (with backoff) and succeeds once an officer has
+    ///   fixed the lane's configuration.
+    public func handle(lane: LaneID, message: LaneMessage) async throws -> [LaneMessage] {
+        switch message {
+        case .decisionRequest(let request):
+            return [.decision(try await decide(lane: lane, request: request))]
+        case .laneEvent(let event):
+            record(event, from: lane)
+            return []
+        case .timeSync(.request(let sentAt)):
+            // Receive and reply times are the same instant here: the handler
+            // runs after the frame was read, and nothing slow happens between.
+            let now = clock.now()
+            return [.timeSync(.reply(requestSentAt: sentAt, receivedAt: now, repliedAt: now))]
+        default:
+            counters.withLock { $0.ignored += 1 }
+            logger.notice(
+                "lane link: ignoring a message central does not act on",
+                metadata: ["lane": "\(lane)", "message": "\(message.name)"])
+            return []
+        }
+    }
+
+    /// Decides one request from the authenticated lane `lane`, records the
+    /// crossing once, and returns the decision to send.
+    public func decide(lane: LaneID, request: DecisionRequestMessage) async throws -> DecisionMessage {
+        do {
+            let decided = try await decideChecked(lane: lane, request: request)
+            counters.withLock { $0.decisions += 1 }
+            return decided
+        } catch let refusal as LaneHubRefusal {
+            counters.withLock { $0.refused += 1 }
+            logger.warning(
+                "lane link: refused a decision request",
+                metadata: ["lane": "\(lane)", "requestID": "\(request.requestID)", "why": "\(refusal)"])
+            throw refusal
+        }
+    }
+
+    private func decideChecked(lane: LaneID, request: DecisionRequestMessage) async throws -> DecisionMessage
+    {
+        // The key authenticated `lane`; a request naming another lane is a
+        // lane bug or a copied key, and deciding it would record a crossing
+        // at a lane the vehicle never stood in.
+        guard request.lane == lane else {
+            throw LaneHubRefusal.otherLane(authenticated: lane, named: request.lane)
+        }
+        guard let known = try await repository.lane(lane) else { throw LaneHubRefusal.unknownLane(lane) }
+        let question = DecisionRequest(
+            lane: known, vrn: request.vrn, arrivedAt: request.arrivedAt,
+            unladenPressed: request.unladenPressed)
+        let decisionCase = try await repository.decisionCase(for: question)
+        let fresh = DecisionCore.decide(decisionCase, policy: policy)
+        // The recorded crossing's decision, not `fresh`: on a resend the
+        // store returns the first record, and the lane must see that one.
+        let crossing = try await repository.recordCrossing(
+            requestID: Self.crossingRequestID(lane: lane, requestID: request.requestID), request: question,
+            decision: fresh, at: clock.now())
+        logger.info(
+            "lane link: decision",
+            metadata: [
+                "lane": "\(lane)", "requestID": "\(request.requestID)", "vrn": "\(request.vrn)",
+                "instruction": "\(crossing.decision.instruction.rawValue)",
+                "reason": "\(crossing.decision.reason.rawValue)", "crossing": "\(crossing.id)",
+            ])
+        return DecisionMessage(
+            requestID: request.requestID, decisionID: UInt64(crossing.id), decision: crossing.decision)
+    }
+
+    /// The crossing's request id in the store. A lane's request ids are its
+    /// own (unique per lane, not across lanes), so the lane id qualifies them.
+    public static func crossingRequestID(lane: LaneID, requestID: UInt64) -> String {
+        "link:\(lane):\(requestID)"
+    }
+
+    private func record(_ event: LaneEvent, from lane: LaneID) {
+        counters.withLock { $0.laneEvents += 1 }
+        var metadata: Logger.Metadata = [
+            "lane": "\(lane)", "occurredAt": "\(HongKongTime.iso8601(event.occurredAt))",
+        ]
+        let what: String
+        switch event.kind {
+        case .buttonPressed(let button, let ns):
+            what = "button pressed"
+            metadata["button"] = "\(button)"
+            metadata["kernelNanoseconds"] = "\(ns)"
+        case .buttonReleased(let button, let ns):
+            what = "button released"
+            metadata["button"] = "\(button)"
+            metadata["kernelNanoseconds"] = "\(ns)"
+        case .instructionShown(let instruction, let decisionID):
+            what = "instruction shown"
+            metadata["instruction"] = "\(instruction.rawValue)"
+            metadata["decisionID"] = "\(decisionID)"
+        case .vehicleLeft(let vrn, let ubr):
+            what = "vehicle left"
+            metadata["vrn"] = "\(vrn)"
+            metadata["ubr"] = "\(ubr.map { "\($0)" } ?? "-")"
+        case .laneOpened:
+            what = "lane opened"
+        case .laneClosed:
+            what = "lane closed"
+        case .fault(let code, let text):
+            // A fault is what an officer must notice; the rest is the journal.
+            metadata["code"] = "\(code)"
+            metadata["text"] = "\(text)"
+            logger.warning("lane link: lane fault", metadata: metadata)
+            return
+        }
+        logger.info("lane link: \(what)", metadata: metadata)
+    }
+}
+
+/// Why central will not answer a lane's decision request.
+public enum LaneHubRefusal: Error, Sendable, Hashable, CustomStringConvertible {
+    /// The lane authenticated, but central's lanes table does not hold it.
+    case unknownLane(LaneID)
+    /// The request names a lane other than the one whose key signed it.
+    case otherLane(authenticated: LaneID, named: LaneID)
+
+    public var description: String {
+        switch self {
+        case .unknownLane(let lane):
+            "lane \(lane) has a link key but is not in central's lanes; add it with clearanced lane add"
+        case .otherLane(let authenticated, let named):
+            "lane \(authenticated) sent a request naming lane \(named); a lane asks only about itself"
+        }
+    }
+}
