@@ -62,7 +62,8 @@ struct AccountCommand: AsyncParsableCommand {
 /// `clearanced lane ...`: lanes can also be managed through the API by officers.
 struct LaneCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "lane", abstract: "Manage the lanes central knows.", subcommands: [Add.self])
+        commandName: "lane", abstract: "Manage the lanes central knows.",
+        subcommands: [Add.self, LaneKeyCommand.self])
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Add or replace a lane.")
@@ -80,6 +81,11 @@ struct LaneCommand: AsyncParsableCommand {
         @Option(help: "import (inbound) or export (outbound).")
         var direction: Direction
 
+        @Option(
+            name: .customLong("keys-dir"),
+            help: "Also write the lane's new link key (mode 0600) as DIR/LANE-ID.key and print its path.")
+        var keysDir: String?
+
         func validate() throws {
             do { _ = try LaneID(id) } catch { throw ValidationError("--id: \(error.issues[0].detail)") }
         }
@@ -89,6 +95,7 @@ struct LaneCommand: AsyncParsableCommand {
             let lane = Lane(id: try LaneID(id), controlPoint: controlPoint, direction: direction)
             try await repository.putLane(lane)
             print("lane \(lane.id) at \(controlPoint.rawValue), \(direction.rawValue)")
+            if let keysDir { try LaneKeyCommand.issue(lane.id, in: keysDir, replacing: false) }
         }
     }
 }

@@ -56,6 +56,8 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: Logger.Level = .info
 
+    @OptionGroup(title: "Lane link") var link: LinkOptions
+
     func validate() throws {
         guard (0...65_535).contains(port) else {
             throw ValidationError("--port \(port): use 0 to 65535 (0 picks a free port)")
@@ -114,9 +116,16 @@ struct Serve: AsyncParsableCommand {
                 "clock":
                     "\(simulatedClock ? "simulated from \(HongKongTime.iso8601(clock.now()))" : "system")",
             ])
+        let policy = DecisionPolicy(phase: phase, selection: selection)
+        var services: [any Service] = [app]
+        if link.enabled {
+            let hub = LaneHub(repository: repository, clock: clock, policy: policy, logger: logger)
+            services.append(
+                try LinkService(options: link, store: repository, hub: hub, clock: clock, logger: logger))
+        }
         let group = ServiceGroup(
             configuration: .init(
-                services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+                services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         logger.info("stopped")
     }
