@@ -1,0 +1,122 @@
+import CargoStore
+import Central
+import ClearanceCore
+import Foundation
+import HummingbirdTesting
+import LaneLink
+import Logging
+import RoadCargo
+import Testing
+
+/// LaneHub, the link server's handler, in-process over the same harness as
+/// the HTTP tests: it must decide exactly as the dry-run route does, record
+/// each request once, and refuse what the authenticated lane may not ask.
+@Suite struct LaneHubTests {
+    static let lane = try! LaneID("LMC-IN-01")
+
+    func hub(_ h: Harness) -> LaneHub {
+        var logger = Logger(label: "LaneHubTests")
+        logger.logLevel = .critical
+        return LaneHub(repository: h.store, clock: h.clock, policy: h.central.policy, logger: logger)
+    }
+
+    func request(_ id: UInt64, vrn: String, at: Date, lane: LaneID = lane, unladen: Bool = false) throws
+        -> DecisionRequestMessage
+    {
+        DecisionRequestMessage(
+            requestID: id, lane: lane, vrn: try VRN(vrn), arrivedAt: at, unladenPressed: unladen)
+    }
+
+    /// Bundles VRN0912 and VRN0913 through the API, then asks the dry-run
+    /// route and the hub about each at the same instant: VRN0912 a second
+    /// before its earliest crossing, VRN0913 at it. (Each vehicle is asked
+    /// once by the hub, because a recorded crossing uses its bundle.)
+    @Test func decidesLikeTheDryRunRoute() async throws {
+        let h = try await Harness()
+        let hub = hub(h)
+        try await h.app().test(.router) { client in
+            var ubrs: [String: String] = [:]
+            for vrn in ["VRN0912", "VRN0913"] {
+                let ccrn = try await client.execute(
+                    uri: "/v1/consignments", method: .post, headers: h.auth("shipper"),
+                    body: buffer(h.submission())
+                ) { r throws in try object(r)["ccrn"] as! String }
+                ubrs[vrn] = try await client.execute(
+                    uri: "/v1/bundles", method: .post, headers: h.auth("driver"),
+                    body: buffer(["driverName": "Ho Kin", "vrn": vrn, "direction": "import", "ccrns": [ccrn]])
+                ) { r throws in try object(r)["ubr"] as! String }
+            }
+            for (seconds, id, vrn, expected) in [
+                (1799.0, UInt64(1), "VRN0912", Reason.earlyCrossing), (1.0, UInt64(2), "VRN0913", .bundleOK),
+            ] {
+                let now = h.clock.advance(by: seconds)
+                let dryRun = try await client.execute(
+                    uri: "/v1/decisions/dry-run", method: .post, headers: h.auth("officer"),
+                    body: buffer(["laneId": "LMC-IN-01", "vrn": vrn, "unladen": false])
+                ) { r throws in try object(r) }
+                let decided = try await hub.decide(
+                    lane: Self.lane, request: try request(id, vrn: vrn, at: now))
+                #expect(decided.requestID == id)
+                #expect(decided.decision.reason == expected)
+                #expect(dryRun["reason"] as? String == decided.decision.reason.rawValue)
+                #expect(dryRun["instruction"] as? String == decided.decision.instruction.rawValue)
+                #expect(dryRun["ubr"] as? String == ubrs[vrn])
+                #expect(decided.decision.ubr.map { "\($0)" } == ubrs[vrn])
+            }
+        }
+    }
+
+    /// A resent request (lost answer, restarted lane) gets the recorded
+    /// decision back and records no second crossing, even when the rules
+    /// would now answer differently.
+    @Test func resentRequestGetsTheSameDecision() async throws {
+        let h = try await Harness()
+        let hub = hub(h)
+        let arrived = h.clock.now()
+        let first = try await hub.handle(
+            lane: Self.lane, message: .decisionRequest(try request(7, vrn: "AB1", at: arrived, unladen: true))
+        )
+        _ = try await h.store.addWatch(
+            .vrn(try VRN("AB1")), note: "test", by: Account(name: "officer", role: .officer), at: arrived)
+        _ = h.clock.advance(by: 60)
+        let again = try await hub.handle(
+            lane: Self.lane, message: .decisionRequest(try request(7, vrn: "AB1", at: arrived, unladen: true))
+        )
+        #expect(first == again)
+        guard case .decision(let d) = first.first else {
+            Issue.record("no decision in \(first)")
+            return
+        }
+        #expect(d.decision.reason == .unladen)
+        #expect(try await h.store.crossings(vrn: try VRN("AB1"), limit: 10).count == 1)
+        #expect(hub.counts.decisions == 2)
+    }
+
+    /// The key authenticated LMC-IN-01; a request naming another lane, or a
+    /// lane central does not know, is refused and records nothing.
+    @Test func refusesAnotherLanesRequestAndUnknownLanes() async throws {
+        let h = try await Harness()
+        let hub = hub(h)
+        let other = try LaneID("LMC-IN-02")
+        await #expect(throws: LaneHubRefusal.otherLane(authenticated: Self.lane, named: other)) {
+            _ = try await hub.decide(
+                lane: Self.lane, request: try request(1, vrn: "AB1", at: h.clock.now(), lane: other))
+        }
+        await #expect(throws: LaneHubRefusal.unknownLane(other)) {
+            _ = try await hub.decide(
+                lane: other, request: try request(2, vrn: "AB1", at: h.clock.now(), lane: other))
+        }
+        #expect(try await h.store.crossings(vrn: nil, limit: 10).isEmpty)
+        #expect(hub.counts.refused == 2)
+    }
+
+    /// Lane events are logged and acknowledged with no reply.
+    @Test func laneEventsAreAcceptedWithoutReply() async throws {
+        let h = try await Harness()
+        let hub = hub(h)
+        let replies = try await hub.handle(
+            lane: Self.lane, message: .laneEvent(LaneEvent(occurredAt: h.clock.now(), .laneOpened)))
+        #expect(replies.isEmpty)
+        #expect(hub.counts.laneEvents == 1)
+    }
+}
