@@ -82,6 +82,7 @@ public final class LaneLinkClient: Sendable {
 
     public let configuration: Configuration
     private let outbox: any Outbox
+    private let appliedLog: (any AppliedLog)?
     private let handler: @Sendable (LaneMessage) async throws -> Void
     private let wallClock: any WallClock
     private let logger: Logger
@@ -90,11 +91,16 @@ public final class LaneLinkClient: Sendable {
 
     /// - Parameters:
     ///   - outbox: The lane's durable outbox; its pending rows are sent first on every connection.
+    ///   - appliedLog: Central's message ids the lane has handled (in laned's
+    ///     journal). With it a message central resends after a lost ack, in a
+    ///     later session, skips the handler; without it the handler must be
+    ///     idempotent (by decision id, command id).
     ///   - handler: Applies one message from central; it is acknowledged when this returns.
     ///     A throw ends the session, and central sends the message again on the next.
     ///   - wallClock: For signing timestamps and central's time window.
     public init(
-        configuration: Configuration, outbox: any Outbox, wallClock: any WallClock = SystemWallClock(),
+        configuration: Configuration, outbox: any Outbox, appliedLog: (any AppliedLog)? = nil,
+        wallClock: any WallClock = SystemWallClock(),
         logger: Logger = Logger(label: "lane-link-client"),
         handler: @escaping @Sendable (LaneMessage) async throws -> Void
     ) {
@@ -105,6 +111,7 @@ public final class LaneLinkClient: Sendable {
                 capabilities: configuration.capabilities))
         self.configuration = configuration
         self.outbox = outbox
+        self.appliedLog = appliedLog
         self.handler = handler
         self.wallClock = wallClock
         self.logger = logger
@@ -202,7 +209,14 @@ public final class LaneLinkClient: Sendable {
 
     private func makeEndpoint(lastTimestamp: UInt64) -> LinkEndpoint {
         let handlers = LinkEndpoint.Handlers(
-            deliver: { [handler] _, message in try await handler(message) },
+            deliver: { [handler, appliedLog, lane = configuration.laneID] id, message in
+                guard let appliedLog else { return try await handler(message) }
+                if try appliedLog.isApplied(lane: lane, messageID: id) { return }
+                try await handler(message)
+                // Recorded after the handler, not with it: a crash in between
+                // runs the handler again, the same as without a log.
+                _ = try appliedLog.applyOnce(lane: lane, messageID: id) { _ in }
+            },
             acknowledged: { [outbox, logger] ids in
                 do { try outbox.markAcknowledged(ids) } catch {
                     // Harmless: the rows are sent again and central re-acknowledges them.

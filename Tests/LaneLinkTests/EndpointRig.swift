@@ -67,6 +67,7 @@ final class LinkRig: Sendable {
     /// A lane client on `line` with the outbox file `outbox` (its own by default).
     func client(
         _ lane: LaneID = laneA, line: LaneLinkClient.Line, outbox: String? = nil,
+        appliedLog: (any AppliedLog)? = nil,
         session: (inout LinkSession.Configuration) -> Void = { _ in }
     ) throws -> LaneLinkClient {
         var configuration = LaneLinkClient.Configuration(key: keys[lane]!, line: line)
@@ -76,9 +77,16 @@ final class LinkRig: Sendable {
         let outbox = try SQLiteOutbox(
             path: outbox ?? "\(directory)/outbox-\(lane)-\(UUID().uuidString).sqlite")
         let decisions = self.decisions
-        return LaneLinkClient(configuration: configuration, outbox: outbox) { message in
-            guard case .decision(let decision) = message else { return }
-            decisions.withLock { $0["\(lane)/\(decision.requestID)", default: 0] += 1 }
+        return LaneLinkClient(configuration: configuration, outbox: outbox, appliedLog: appliedLog) {
+            message in
+            switch message {
+            case .decision(let decision):
+                decisions.withLock { $0["\(lane)/\(decision.requestID)", default: 0] += 1 }
+            case .officerCommand(.openLane(let officer)):
+                decisions.withLock { $0["\(lane)/open-\(officer)", default: 0] += 1 }
+            default:
+                break
+            }
         }
     }
 
