@@ -79,7 +79,7 @@ start_probe() {
     local line
     if [ "$serial" = 1 ]; then line=(--serial "$SERIAL_PTY_B"); else line=(--tcp "127.0.0.1:$link_port"); fi
     "$bin/linkprobe" --lane "$lane" --key "$key" "${line[@]}" --outbox "$work/probe.db" \
-        --requests "$requests" --rate 40 --timeout 120 >>"$work/probe.out" 2>>"$work/probe.err" &
+        --requests "$requests" --rate 30 --timeout 120 >>"$work/probe.out" 2>>"$work/probe.err" &
     probe_pid=$!
 }
 
@@ -93,17 +93,19 @@ for round in 1 2 3; do
     kill -9 "$probe_pid" 2>/dev/null || true
     wait "$probe_pid" 2>/dev/null || true
     echo "link-kill-test: killed the probe (round $round)"
+    start_probe
     if [ "$round" = 2 ]; then
+        # Central dies while the probe is sending: decisions it recorded but
+        # the probe never acknowledged must come back from its reply outbox,
+        # and requests sent meanwhile wait in the probe's outbox.
+        pause
         kill -9 "$central_pid" 2>/dev/null || true
         wait "$central_pid" 2>/dev/null || true
         echo "link-kill-test: killed central"
-        start_probe # the probe now sends into a dead central: its outbox holds the requests
         pause
         start_central
         echo "link-kill-test: restarted central"
-        continue
     fi
-    start_probe
 done
 probe_status=0
 wait "$probe_pid" || probe_status=$?
