@@ -110,6 +110,17 @@ let package = Package(
             ],
             swiftSettings: strict),
 
+        // LinkBench: request/response latency over loopback, bare TCP beside the
+        // link's layers (scripts/bench-link.sh). Figures, not a test.
+        .executableTarget(
+            name: "LinkBench",
+            dependencies: [
+                "LaneLink", "LinkTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strict),
+
         // C libraries: one system-library module and one Swift wrapper each.
         .systemLibrary(
             name: "CGpiod", pkgConfig: "libgpiod", providers: [.apt(["libgpiod-dev"])]),
