@@ -11,6 +11,8 @@ let package = Package(
     products: [
         .executable(name: "clearanced", targets: ["clearanced"]),
         .executable(name: "clearance-bench", targets: ["ClearanceBench"]),
+        .executable(name: "laned", targets: ["laned"]),
+        .executable(name: "lanectl", targets: ["lanectl"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
@@ -21,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "5.0.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.80.0"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.0.0"),
     ],
     targets: [
         // Cargo domain: value types, parsing and validation. Foundation only.
@@ -51,7 +54,7 @@ let package = Package(
         .executableTarget(
             name: "clearanced",
             dependencies: [
-                "Central", "CargoStore", "RoadCargo", "ClearanceCore",
+                "Central", "CargoStore", "RoadCargo", "ClearanceCore", "LaneLink",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -87,6 +90,7 @@ let package = Package(
             dependencies: [
                 "LaneLink", "RoadCargo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
@@ -115,10 +119,55 @@ let package = Package(
         .executableTarget(
             name: "LinkBench",
             dependencies: [
-                "LaneLink", "LinkTestSupport",
+                "LaneLink", "LinkTestSupport", "RoadCargo",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
+            swiftSettings: strict),
+
+        // What the boards show, as pure values: board state to layout boxes.
+        .target(name: "BoardLayout", dependencies: ["RoadCargo"], swiftSettings: strict),
+        // The lane state machine: pure values, state + input -> state + actions.
+        .target(name: "LaneCore", dependencies: ["RoadCargo", "BoardLayout"], swiftSettings: strict),
+        // The lane's SQLite journal (WAL): every input, decision, instruction
+        // shown and officer action; recovery after a crash; retention. The
+        // link's outbox shares its file.
+        .target(
+            name: "LaneJournal",
+            dependencies: ["LaneCore", "RoadCargo", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict),
+        // laned's config file: parsing and validation that names file, key and expectation.
+        .target(
+            name: "LaneConfig",
+            dependencies: ["RoadCargo", "LaneCore", "BoardLayout", .product(name: "Yams", package: "Yams")],
+            swiftSettings: strict),
+        // The imperative shell around LaneCore: executes its actions against
+        // GPIO, displays, journal and link; control socket; sd_notify.
+        .target(
+            name: "LaneRuntime",
+            dependencies: [
+                "LaneCore", "LaneJournal", "LaneConfig", "LaneLink", "GPIO", "Displays", "BoardLayout",
+                "RoadCargo", "ClearanceCore", "SerialPort",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict),
+        .executableTarget(
+            name: "laned",
+            dependencies: [
+                "LaneRuntime", "LaneConfig",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict),
+        // lanectl: a lane's control socket and clearanced's HTTP API from the shell.
+        .executableTarget(
+            name: "lanectl",
+            dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict),
 
         // C libraries: one system-library module and one Swift wrapper each.
@@ -130,20 +179,26 @@ let package = Package(
         .target(name: "SerialPort", dependencies: ["CSerialPort"], swiftSettings: strict),
         // No pkgConfig: sdl2.pc adds -D_REENTRANT, which SwiftPM refuses with a warning.
         .systemLibrary(name: "CSDL2", providers: [.apt(["libsdl2-dev", "libsdl2-ttf-dev"])]),
-        .target(name: "Displays", dependencies: ["CSDL2", "RoadCargo"], swiftSettings: strict),
+        .target(
+            name: "Displays", dependencies: ["CSDL2", "RoadCargo", "BoardLayout"], swiftSettings: strict),
 
         .testTarget(name: "RoadCargoTests", dependencies: ["RoadCargo"], swiftSettings: strict),
         .testTarget(
             name: "ClearanceCoreTests", dependencies: ["ClearanceCore", "RoadCargo"], swiftSettings: strict),
         .testTarget(
-            name: "CargoStoreTests", dependencies: ["CargoStore", "ClearanceCore", "RoadCargo"],
+            name: "CargoStoreTests",
+            dependencies: [
+                "CargoStore", "ClearanceCore", "RoadCargo", .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: strict),
         .testTarget(
             name: "CentralTests",
             dependencies: [
-                "Central", "CargoStore", "ClearanceCore", "RoadCargo",
+                "Central", "CargoStore", "ClearanceCore", "RoadCargo", "LaneLink",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: strict),
@@ -151,13 +206,38 @@ let package = Package(
             name: "LaneLinkTests",
             dependencies: [
                 "LaneLink", "LinkTestSupport", "RoadCargo", "SerialPort",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: strict),
         .testTarget(name: "GPIOTests", dependencies: ["GPIO"], swiftSettings: strict),
         .testTarget(name: "SerialPortTests", dependencies: ["SerialPort"], swiftSettings: strict),
-        .testTarget(name: "DisplaysTests", dependencies: ["Displays"], swiftSettings: strict),
+        .testTarget(
+            name: "DisplaysTests", dependencies: ["Displays", "BoardLayout", "RoadCargo"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "BoardLayoutTests", dependencies: ["BoardLayout", "RoadCargo"], swiftSettings: strict),
+        .testTarget(
+            name: "LaneCoreTests", dependencies: ["LaneCore", "BoardLayout", "RoadCargo"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "LaneJournalTests",
+            dependencies: [
+                "LaneJournal", "LaneCore", "RoadCargo", .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: strict),
+        .testTarget(
+            name: "LaneConfigTests", dependencies: ["LaneConfig", "LaneCore", "RoadCargo"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "LaneRuntimeTests",
+            dependencies: [
+                "LaneRuntime", "LaneCore", "LaneJournal", "LaneConfig", "LaneLink", "Central", "CargoStore",
+                "ClearanceCore", "RoadCargo", "GPIO", "BoardLayout",
+            ],
+            swiftSettings: strict),
+        .testTarget(name: "lanectlTests", dependencies: ["lanectl"], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -30,5 +30,9 @@ fi
 echo "== API fuzzing (schemathesis against a live clearanced)"
 scripts/api-fuzz.sh
 
+echo "== link kill tests (real clearanced and linkprobe processes, SIGKILL mid-traffic)"
+scripts/link-kill-test.sh --no-build
+scripts/link-kill-test.sh --serial --no-build
+
 echo "== swift test"
 swift test --skip-build

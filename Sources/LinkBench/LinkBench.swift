@@ -6,8 +6,8 @@ import Foundation
 /// counts; the first case is the baseline the others are divided by.
 @main
 enum LinkBench {
-    /// What is measured, baseline first. The full lane-link decision round trip
-    /// is appended here when the session layer is wired (see ``RoundTripCase``).
+    /// What is measured, baseline first; the whole decision round trip is
+    /// measured after these (``DecisionRoundTrip``), with its own baseline.
     static let cases: [any RoundTripCase] = [BareTCPCase(), TransportTCPCase()]
 
     static func main() async {
@@ -47,11 +47,48 @@ enum LinkBench {
             FileHandle.standardError.write(Data("LinkBench: \(error)\n".utf8))
             exit(1)
         }
+        if options.only.map({ "decision".contains($0) }) ?? true {
+            do {
+                try await printDecisionRoundTrip(options)
+            } catch {
+                FileHandle.standardError.write(Data("LinkBench: decision round trip: \(error)\n".utf8))
+                exit(1)
+            }
+        }
         print("\nThe same payloads on a serial line at 115200 baud, 8N1 (10 bits a byte), both ways:")
         for size in options.sizes {
             let seconds = Double(2 * size * 10) / 115_200
             print("  \(size) B request + \(size) B response: \(String(format: "%.2f ms", seconds * 1000))")
         }
+    }
+
+    private static func printDecisionRoundTrip(_ options: Options) async throws {
+        // Each exchange writes to two SQLite files, so fewer iterations keep the run short.
+        let iterations = max(1, options.iterations / 10)
+        let warmUp = max(1, options.warmUp / 10)
+        let result = try await DecisionRoundTrip.run(iterations: iterations, warmUp: warmUp)
+        let wire = result.wire
+        print(
+            """
+
+            Decision round trip through the whole link over TCP loopback, \(iterations) exchanges one at a time
+            after \(warmUp) warm-up (lane outbox, frame + sign, session, central's applied log, handler,
+            reply outbox, acks both ways), beside bare TCP with the same byte counts:
+            """)
+        print(row("request", "case", "median", "p99", "mean", "min", "median ×", "p99 ×"))
+        for (name, figures) in [("bare TCP, same sizes", result.bare), ("whole link", result.link)] {
+            print(
+                row(
+                    "\(wire.request) B", name, figures.median.microsecondsText, figures.p99.microsecondsText,
+                    figures.mean.microsecondsText, figures.minimum.microsecondsText,
+                    ratio(figures.median, result.bare.median), ratio(figures.p99, result.bare.p99)))
+        }
+        let seconds = Double(wire.total * 10) / 115_200
+        print(
+            """
+            Bytes on the wire for one decision exchange, both ways: request \(wire.request) + decision \(wire.decision)
+            + 2 acks × \(wire.ack) = \(wire.total) B; at 115200 baud 8N1: \(String(format: "%.1f ms", seconds * 1000))
+            """)
     }
 
     private static func row(_ columns: String...) -> String {

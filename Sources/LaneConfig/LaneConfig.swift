@@ -1,0 +1,1 @@
+// LaneConfig: see Package.swift for what it holds.

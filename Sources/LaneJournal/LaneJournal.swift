@@ -1,0 +1,1 @@
+// LaneJournal: see Package.swift for what it holds.

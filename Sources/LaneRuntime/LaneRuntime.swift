@@ -1,0 +1,1 @@
+// LaneRuntime: see Package.swift for what it holds.
