@@ -110,8 +110,17 @@ public enum JournalKind: String, Sendable, Hashable, CaseIterable, Codable {
     case languageSelected = "language_selected"
     case fault
     case faultCleared = "fault_cleared"
-    /// After a restart: what the lane found and did (see ``LaneStateMachine/recover``).
+    /// After a restart: what the lane found and did (see
+    /// ``LaneStateMachine/recovering(settings:from:now:)``).
     case recovered
+    /// An input the lane took no action on, and why (a timer that was no
+    /// longer running, a help signal for another call, an override refused,
+    /// a repeat of the current mode). Arrivals, buttons and late decisions
+    /// have kinds of their own.
+    case inputIgnored = "input_ignored"
+    /// The unladen grace time ended: a held no-bundle answer is shown, or a
+    /// press made before any arrival lapses.
+    case unladenGraceEnded = "unladen_grace_ended"
 }
 
 /// One journal line: what happened, to which vehicle and request, and the
@@ -125,10 +134,17 @@ public struct JournalEntry: Sendable, Hashable {
     public var reason: Reason?
     public var officer: String?
     public var detail: String
+    /// The whole decision, on entries that carry one (received, late, held,
+    /// shown, override, vehicle left): recovery shows it again from this,
+    /// earliest crossing and UBR included, without parsing `detail`.
+    public var decision: Decision?
+    /// The help call the entry is about (help_* and officer_message entries).
+    public var callID: UInt64?
 
     public init(
         _ kind: JournalKind, vrn: VRN? = nil, requestID: UInt64? = nil, decisionID: UInt64? = nil,
-        instruction: Instruction? = nil, reason: Reason? = nil, officer: String? = nil, detail: String = ""
+        instruction: Instruction? = nil, reason: Reason? = nil, officer: String? = nil, detail: String = "",
+        decision: Decision? = nil, callID: UInt64? = nil
     ) {
         self.kind = kind
         self.vrn = vrn
@@ -138,6 +154,8 @@ public struct JournalEntry: Sendable, Hashable {
         self.reason = reason
         self.officer = officer
         self.detail = detail
+        self.decision = decision
+        self.callID = callID
     }
 }
 
@@ -170,6 +188,8 @@ public enum LaneReport: Sendable, Hashable {
     case laneOpened
     case laneClosed
     case fault(code: String, text: String)
+    /// A fault reported earlier has ended.
+    case faultCleared(code: String)
     case helpRing(callID: UInt64)
     case helpEnd(callID: UInt64)
     /// Rule 4: an officer is needed at this lane now.
