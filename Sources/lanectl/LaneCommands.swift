@@ -1,0 +1,275 @@
+import ArgumentParser
+import Foundation
+
+struct Status: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show the lane now: open or closed, link, boards, vehicle, last decision, faults.")
+
+    @OptionGroup var target: LaneOptions
+
+    @Flag(help: "Print laned's status object as JSON instead of the table.")
+    var json = false
+
+    func run() throws {
+        let status = try target.connect().call("status")
+        Output.line(json ? status.rendered(pretty: true) : LaneTables.status(status))
+    }
+}
+
+/// The lane's two buttons.
+enum ButtonName: String, CaseIterable, ExpressibleByArgument {
+    case unladen, help
+}
+
+/// What a virtual press does to the button.
+enum PressAction: String, CaseIterable, ExpressibleByArgument {
+    case press, release, click
+}
+
+struct Press: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Press a virtual button (lanes with control.allow_virtual_inputs only).",
+        discussion: """
+            The press enters the lane exactly as a GPIO edge would. `click` presses \
+            and releases; `press` alone holds the button down until `release`.
+            """)
+
+    @Argument(help: "The button: unladen or help.")
+    var button: ButtonName
+
+    @Option(help: "press, release, or click (press then release).")
+    var action: PressAction = .click
+
+    @OptionGroup var target: LaneOptions
+
+    func run() throws {
+        _ = try target.connect().call(
+            "press", ["button": .string(button.rawValue), "action": .string(action.rawValue)])
+        Output.line("\(button.rawValue) button: \(action.rawValue)")
+    }
+}
+
+struct Arrive: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Simulate a vehicle arriving (lanes with control.allow_virtual_inputs only).",
+        discussion: "The lane normalises the plate by its rules and asks central for a decision.")
+
+    @Argument(help: "The plate as read, e.g. 'AB 1234'.")
+    var vrn: String
+
+    @OptionGroup var target: LaneOptions
+
+    func validate() throws {
+        if vrn.trimmingCharacters(in: .whitespaces).isEmpty {
+            throw ValidationError("the VRN is empty; give the plate as read, e.g. 'AB 1234'")
+        }
+    }
+
+    func run() throws {
+        let result = try target.connect().call("arrive", ["vrn": .string(vrn)])
+        let plate = result["vrn"]?.text ?? vrn
+        if let request = result["request_id"]?.text, !request.isEmpty {
+            Output.line("arrived: \(plate), decision requested (request \(request))")
+        } else {
+            Output.line("arrived: \(plate)")
+        }
+    }
+}
+
+struct Leave: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Simulate the vehicle driving off (lanes with control.allow_virtual_inputs only).")
+
+    @OptionGroup var target: LaneOptions
+
+    func run() throws {
+        _ = try target.connect().call("leave")
+        Output.line("vehicle left")
+    }
+}
+
+struct Open: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Open the lane: the boards show WELCOME.")
+
+    @Option(help: "The officer opening the lane, for the journal (laned writes 'lanectl' when omitted).")
+    var officer: String?
+
+    @OptionGroup var target: LaneOptions
+
+    func run() throws {
+        _ = try target.connect().call("open", officer.map { ["officer": .string($0)] } ?? [:])
+        Output.line("lane open")
+    }
+}
+
+struct Close: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Close the lane: the boards show CLOSED.")
+
+    @Option(help: "The officer closing the lane, for the journal (laned writes 'lanectl' when omitted).")
+    var officer: String?
+
+    @OptionGroup var target: LaneOptions
+
+    func run() throws {
+        _ = try target.connect().call("close", officer.map { ["officer": .string($0)] } ?? [:])
+        Output.line("lane closed")
+    }
+}
+
+struct Journal: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show the lane's journal, oldest first; --follow keeps printing new entries.",
+        discussion: """
+            --follow asks laned for entries after the last one shown every --interval \
+            seconds, and waits for laned to come back when it restarts. Stop it with \
+            Ctrl-C.
+            """)
+
+    @Option(help: "How many entries to show first (1 to 1000).")
+    var limit = 20
+
+    @Option(help: ArgumentHelp("Show only entries after this sequence number.", valueName: "seq"))
+    var after: Int64?
+
+    @Flag(help: "Keep printing new entries as the lane writes them.")
+    var follow = false
+
+    @Option(help: ArgumentHelp("Seconds between asks with --follow.", valueName: "seconds"))
+    var interval: Double = 1
+
+    @Flag(help: "Print one JSON object per entry and line, as laned gives them.")
+    var json = false
+
+    @OptionGroup var target: LaneOptions
+
+    func validate() throws {
+        guard (1...1000).contains(limit) else {
+            throw ValidationError("--limit \(limit): give 1 to 1000 entries")
+        }
+        guard interval >= 0.05, interval <= 3600 else {
+            throw ValidationError("--interval \(interval): give seconds between 0.05 and 3600")
+        }
+    }
+
+    func run() async throws {
+        var connection: ControlConnection? = try target.connect()
+        var fields: [String: JSONValue] = ["limit": .integer(Int64(limit))]
+        if let after { fields["after"] = .integer(after) }
+        var last = after
+        var first = true
+        let printer = JournalPrinter(json: json)
+        while true {
+            var page: [JSONValue]?
+            do {
+                page = try fetch(&connection, fields)
+            } catch {
+                guard follow, [.unavailable, .timedOut].contains(error.kind) else { throw error }
+                if connection != nil {
+                    Output.error("lanectl: lost laned (\(error.message)); waiting for it to come back")
+                }
+                connection = nil
+            }
+            if let page {
+                printer.print(page, header: first)
+                first = false
+                if let seq = page.last?["seq"]?.integer { last = seq }
+                guard follow else { return }
+            }
+            fields = ["limit": .integer(1000)]
+            if let last { fields["after"] = .integer(last) }
+            // A full page means more are waiting: ask again at once.
+            if page?.count != 1000 {
+                try await Task.sleep(for: .seconds(interval))
+            }
+        }
+    }
+
+    /// One page of entries, reconnecting first when the last ask lost laned.
+    private func fetch(_ connection: inout ControlConnection?, _ fields: [String: JSONValue]) throws(Failure)
+        -> [JSONValue]
+    {
+        if connection == nil {
+            connection = try target.connect()
+            Output.error("lanectl: laned is back")
+        }
+        return try Self.entries(connection!.call("journal", fields))
+    }
+
+    static func entries(_ result: JSONValue) throws(Failure) -> [JSONValue] {
+        guard let entries = result["entries"]?.array else {
+            throw Failure(
+                .dataError, "laned's journal answer has no `entries` array: \(result.text.prefix(120))")
+        }
+        return entries
+    }
+}
+
+/// Prints journal entries as a table whose columns stay put across
+/// `--follow` batches, or as JSON lines.
+struct JournalPrinter {
+    var json: Bool
+
+    func print(_ entries: [JSONValue], header: Bool) {
+        if json {
+            for entry in entries { Output.line(entry.rendered(pretty: false)) }
+            return
+        }
+        if header { Output.line(LaneTables.journalHeader) }
+        for entry in entries { Output.line(LaneTables.journalRow(entry)) }
+    }
+}
+
+/// The lane's two boards.
+enum BoardName: String, CaseIterable, ExpressibleByArgument {
+    case xdb, aiop
+}
+
+struct Screenshot: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Save what a board shows now as a PNG file.")
+
+    @Option(help: "The board: xdb (the big board over the lane) or aiop (the driver's panel).")
+    var board: BoardName
+
+    @Option(
+        name: [.short, .customLong("output")],
+        help: ArgumentHelp("The PNG file to write; - for stdout.", valueName: "file"),
+        completion: .file(extensions: ["png"]))
+    var output: String
+
+    @OptionGroup var target: LaneOptions
+
+    func run() throws {
+        let result = try target.connect().call("screenshot", ["board": .string(board.rawValue)])
+        guard let encoded = result["png_base64"]?.string, let png = Data(base64Encoded: encoded) else {
+            throw Failure(.dataError, "laned's screenshot answer has no base64 `png_base64`")
+        }
+        guard let size = PNGInfo.size(of: png) else {
+            throw Failure(.dataError, "laned's screenshot of \(board.rawValue) is not a PNG image")
+        }
+        if output == "-" {
+            Output.bytes(png)
+            return
+        }
+        do {
+            try png.write(to: URL(fileURLWithPath: output), options: .atomic)
+        } catch {
+            let reason = (error as NSError).localizedFailureReason ?? error.localizedDescription
+            throw Failure(.cantCreate, "cannot write \(output): \(reason)")
+        }
+        Output.line(
+            "\(board.rawValue): \(size.width)x\(size.height) PNG, \(png.count) bytes, written to \(output)")
+    }
+}
+
+/// The width and height from a PNG's header, which also proves it is one.
+enum PNGInfo {
+    static func size(of data: Data) -> (width: Int, height: Int)? {
+        let bytes = [UInt8](data.prefix(24))
+        let signature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
+        guard bytes.count == 24, Array(bytes[0..<8]) == signature, Array(bytes[12..<16]) == Array("IHDR".utf8)
+        else { return nil }
+        func word(_ at: Int) -> Int { bytes[at..<at + 4].reduce(0) { $0 << 8 | Int($1) } }
+        return (word(16), word(20))
+    }
+}
