@@ -53,18 +53,63 @@ public final class GPIOChip {
         try self.init(described: descriptor) { gpiod_chip_open_lookup($0) }
     }
 
-    private init(described: String, open: (UnsafePointer<CChar>) -> OpaquePointer?) throws(GPIOError) {
+    private convenience init(described: String, open: (UnsafePointer<CChar>) -> OpaquePointer?)
+        throws(GPIOError)
+    {
         errno = 0
         guard let chip = open(described) else {
             // libgpiod leaves errno at 0 for a few lookups that find nothing.
             let code = errno
             throw .openFailed(path: described, errno: code == 0 ? ENOENT : code)
         }
+        self.init(adopting: chip)
+    }
+
+    /// Takes ownership of an open libgpiod chip.
+    private init(adopting chip: OpaquePointer) {
         handle = chip
         info = GPIOChipInfo(
             name: gpiod_chip_name(chip).map { String(cString: $0) } ?? "",
             label: gpiod_chip_label(chip).map { String(cString: $0) } ?? "",
             lineCount: UInt32(gpiod_chip_num_lines(chip)))
+    }
+
+    /// Opens the chip that has a line called `name`, searching every chip in
+    /// `/dev` (libgpiod's `gpiod_line_find`), and returns it with the line's offset.
+    ///
+    /// Line names come from the device tree or the driver (`gpioinfo` lists
+    /// them); they survive chips being renumbered, as offsets within a labelled
+    /// chip do.
+    /// - Throws: ``GPIOError/lineNotFound(chip:name:errno:)``, with `chip` `nil`.
+    public static func containing(lineNamed name: String) throws(GPIOError) -> (
+        chip: GPIOChip, offset: UInt32
+    ) {
+        errno = 0
+        guard let line = gpiod_line_find(name) else {
+            throw .lineNotFound(chip: nil, name: name, errno: errno == 0 ? ENOENT : errno)
+        }
+        // gpiod_line_find opened the chip for this line alone: the caller owns it now.
+        let chip = GPIOChip(adopting: gpiod_line_get_chip(line))
+        return (chip, gpiod_line_offset(line))
+    }
+
+    /// Every chip in `/dev`, in name order, for error messages and diagnostics.
+    /// - Throws: ``GPIOError/openFailed(path:errno:)`` for `/dev` when one of
+    ///   the chips cannot be opened: libgpiod 1.6 gives up on the whole list then.
+    public static func available() throws(GPIOError) -> [GPIOChipInfo] {
+        errno = 0
+        guard let iterator = gpiod_chip_iter_new() else { throw .openFailed(path: "/dev", errno: errno) }
+        defer { gpiod_chip_iter_free(iterator) }
+        var chips: [GPIOChipInfo] = []
+        // gpiod_chip_iter_next closes the chip it returned before.
+        while let chip = gpiod_chip_iter_next(iterator) {
+            chips.append(
+                GPIOChipInfo(
+                    name: gpiod_chip_name(chip).map { String(cString: $0) } ?? "",
+                    label: gpiod_chip_label(chip).map { String(cString: $0) } ?? "",
+                    lineCount: UInt32(gpiod_chip_num_lines(chip))))
+        }
+        return chips
     }
 
     deinit {
@@ -77,6 +122,37 @@ public final class GPIOChip {
     public var label: String { info.label }
     /// How many lines the chip exposes.
     public var lineCount: UInt32 { info.lineCount }
+
+    /// The offset of the line called `name` on this chip.
+    /// - Throws: ``GPIOError/lineNotFound(chip:name:errno:)``.
+    public func offset(ofLineNamed name: String) throws(GPIOError) -> UInt32 {
+        errno = 0
+        guard let line = gpiod_chip_find_line(handle, name) else {
+            throw .lineNotFound(chip: self.name, name: name, errno: errno == 0 ? ENOENT : errno)
+        }
+        return gpiod_line_offset(line)
+    }
+
+    /// Requests one line as an output, driven to `initialValue` at once.
+    ///
+    /// The line stays requested until the returned ``GPIOOutputLine`` is released.
+    /// - Parameters:
+    ///   - activeLow: Inverts the line, for a lamp driver or relay that switches on when the line is low.
+    /// - Throws: ``GPIOError/lineUnavailable(chip:offset:errno:)`` for a bad offset,
+    ///   ``GPIOError/outputRequestFailed(chip:offset:errno:)`` when the kernel refuses (`EBUSY`: in use).
+    public func requestOutput(
+        offset: UInt32, consumer: String, activeLow: Bool = false, initialValue: Bool = false
+    ) throws(GPIOError) -> GPIOOutputLine {
+        errno = 0
+        guard let line = gpiod_chip_get_line(handle, offset) else {
+            throw .lineUnavailable(chip: name, offset: offset, errno: errno == 0 ? EINVAL : errno)
+        }
+        let flags = activeLow ? Int32(GPIOD_LINE_REQUEST_FLAG_ACTIVE_LOW) : 0
+        if gpiod_line_request_output_flags(line, consumer, flags, initialValue ? 1 : 0) != 0 {
+            throw .outputRequestFailed(chip: name, offset: offset, errno: errno)
+        }
+        return GPIOOutputLine(chip: self, line: line, offset: offset)
+    }
 
     /// Requests rising and falling edge events on one line, as an input.
     ///

@@ -24,12 +24,21 @@ public enum GPIOError: Error, Equatable, Sendable, CustomStringConvertible {
     case readFailed(chip: String, offset: UInt32, errno: Int32)
     /// The kernel reported an event type this wrapper does not know.
     case unknownEventType(chip: String, offset: UInt32, type: Int32)
+    /// No line has this name: on `chip`, or on any chip when `chip` is `nil`.
+    /// `errno` is `ENOENT` when the search ran and found nothing; anything else
+    /// means a chip could not be asked.
+    case lineNotFound(chip: String?, name: String, errno: Int32)
+    /// The kernel refused to request a line as an output.
+    case outputRequestFailed(chip: String, offset: UInt32, errno: Int32)
+    /// Reading or setting a requested line's value failed.
+    case valueFailed(chip: String, offset: UInt32, errno: Int32)
 
     /// The `errno` behind this error, if there is one.
     public var errorNumber: Int32? {
         switch self {
         case .openFailed(_, let code), .lineUnavailable(_, _, let code), .requestFailed(_, _, let code),
-            .waitFailed(_, _, let code), .readFailed(_, _, let code):
+            .waitFailed(_, _, let code), .readFailed(_, _, let code), .lineNotFound(_, _, let code),
+            .outputRequestFailed(_, _, let code), .valueFailed(_, _, let code):
             return code
         case .unknownEventType:
             return nil
@@ -50,6 +59,17 @@ public enum GPIOError: Error, Equatable, Sendable, CustomStringConvertible {
             return "reading an edge on \(chip) line \(offset) failed: \(Self.explain(code))"
         case .unknownEventType(let chip, let offset, let type):
             return "unknown GPIO event type \(type) on \(chip) line \(offset)"
+        case .lineNotFound(nil, let name, ENOENT):
+            return "no GPIO chip has a line named \"\(name)\""
+        case .lineNotFound(let chip?, let name, ENOENT):
+            return "GPIO chip \(chip) has no line named \"\(name)\""
+        case .lineNotFound(let chip, let name, let code):
+            let place = chip ?? "every GPIO chip"
+            return "looking for the line named \"\(name)\" on \(place) failed: \(Self.explain(code))"
+        case .outputRequestFailed(let chip, let offset, let code):
+            return "cannot request \(chip) line \(offset) as an output: \(Self.explain(code))"
+        case .valueFailed(let chip, let offset, let code):
+            return "reading or setting the value of \(chip) line \(offset) failed: \(Self.explain(code))"
         }
     }
 

@@ -35,6 +35,29 @@ public final class GPIOEventLine {
         gpiod_line_event_get_fd(line)
     }
 
+    /// The line's level now, after any active-low inversion (`true`: active).
+    ///
+    /// Edges only say what changed; this says where a line stands when
+    /// watching starts, such as a button already held when the lane boots.
+    /// - Throws: ``GPIOError/valueFailed(chip:offset:errno:)``.
+    public func value() throws(GPIOError) -> Bool {
+        let value = gpiod_line_get_value(line)
+        if value < 0 { throw .valueFailed(chip: chip.name, offset: offset, errno: errno) }
+        return value == 1
+    }
+
+    /// Makes ``readEdges(limit:)`` return at once with `EAGAIN` when nothing is
+    /// queued, instead of blocking: a poll(2) that reports `POLLERR` or
+    /// `POLLHUP` on a live line must never leave the reader stuck in `read`.
+    /// - Throws: ``GPIOError/readFailed(chip:offset:errno:)``.
+    public func makeNonBlocking() throws(GPIOError) {
+        let descriptor = fileDescriptor
+        let flags = fcntl(descriptor, F_GETFL)
+        if flags < 0 || fcntl(descriptor, F_SETFL, flags | O_NONBLOCK) < 0 {
+            throw .readFailed(chip: chip.name, offset: offset, errno: errno)
+        }
+    }
+
     /// **Blocks** until an edge is queued or `timeout` passes.
     ///
     /// - Returns: `true` if an edge is waiting to be read, `false` on timeout.
