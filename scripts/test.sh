@@ -34,5 +34,8 @@ echo "== link kill tests (real clearanced and linkprobe processes, SIGKILL mid-t
 scripts/link-kill-test.sh --no-build
 scripts/link-kill-test.sh --serial --no-build
 
+echo "== units"
+scripts/check-units.sh
+
 echo "== swift test"
 swift test --skip-build
