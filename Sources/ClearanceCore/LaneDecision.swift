@@ -8,21 +8,53 @@ public struct DecisionCase: Sendable, Hashable {
     public var request: DecisionRequest
     /// The VRN's active bundle for the lane's direction, if any.
     public var bundle: CargoBundle?
-    /// The consignments of `bundle`, by CCRN. A CCRN missing here is treated
-    /// as no longer valid: the lane must never clear on data it cannot see.
-    public var consignments: [CCRN: Consignment]
+    /// What the rules need of the consignments of `bundle`, by CCRN. A CCRN
+    /// missing here is treated as no longer valid: the lane must never clear
+    /// on data it cannot see.
+    public var consignments: [CCRN: ConsignmentFacts]
     /// The watch-list entries that could match this case (all of them is fine).
     public var watchList: WatchList
 
+    /// A case from central's store, with whole consignments.
     public init(
         request: DecisionRequest, bundle: CargoBundle?, consignments: [CCRN: Consignment] = [:],
         watchList: WatchList = .empty
     ) {
+        self.init(
+            request: request, bundle: bundle,
+            facts: consignments.mapValues {
+                ConsignmentFacts(validUntil: $0.validUntil, consignee: $0.submission.consignee.name)
+            }, watchList: watchList)
+    }
+
+    /// A case from what a lane's offline cache holds: validity days and,
+    /// where central sent them, consignee names.
+    public init(
+        request: DecisionRequest, bundle: CargoBundle?, facts: [CCRN: ConsignmentFacts],
+        watchList: WatchList = .empty
+    ) {
         self.request = request
         self.bundle = bundle
-        self.consignments = consignments
+        self.consignments = facts
         self.watchList = watchList
     }
+}
+
+/// The two things about a consignment that a lane decision looks at.
+public struct ConsignmentFacts: Sendable, Hashable {
+    /// The last Hong Kong day on which its CCRN may cross.
+    public var validUntil: CalendarDay
+    /// Its consignee's name, for the watch list; nil when the holder of the
+    /// case does not know it (a lane's cache), so only CCRN and VRN targets match.
+    public var consignee: String?
+
+    public init(validUntil: CalendarDay, consignee: String?) {
+        self.validUntil = validUntil
+        self.consignee = consignee
+    }
+
+    /// Valid at every instant before the end of `validUntil`, Hong Kong time.
+    public func isValid(at t: Date) -> Bool { t < validUntil.end }
 }
 
 /// The lane decision of `CLEARANCE-RULES.md`, rules 1 to 3, in their order.
@@ -58,7 +90,7 @@ public enum DecisionCore {
             if !expired.isEmpty { return inspect(.ccrnExpired, ccrns: expired) }
             let targeted = bundle.ccrns.filter { ccrn in
                 if c.watchList.ccrns.contains(ccrn) { return true }
-                guard let consignee = c.consignments[ccrn]?.submission.consignee.name else { return false }
+                guard let consignee = c.consignments[ccrn]?.consignee else { return false }
                 return c.watchList.consignees.contains(WatchTarget.normaliseName(consignee))
             }
             if vrnWatched || !targeted.isEmpty { return inspect(.targeted, ccrns: targeted) }

@@ -134,9 +134,23 @@ public final class LaneLinkClient: Sendable {
     public func send(_ message: LaneMessage, topic: String? = nil) throws -> UInt64 {
         let payload = try EndpointPayload.encode(message)
         let id = try outbox.enqueue(topic: topic ?? message.name, payload: payload)
-        // Not live? The next session reads it from the outbox.
-        state.withLock { $0.endpoint }?.enqueue(messageID: id, payload: payload)
+        offer(messageID: id, payload: payload)
         return id
+    }
+
+    /// The payload `message` travels as: for a caller that stores it in the
+    /// outbox inside its own database transaction (the lane's journal entry
+    /// and the message it causes commit together), then calls ``offer(messageID:payload:)``.
+    /// - Throws: ``EndpointError/notApplicationMessage(_:)`` for control messages.
+    public static func payload(for message: LaneMessage) throws -> [UInt8] {
+        try EndpointPayload.encode(message)
+    }
+
+    /// Offers a message the caller already stored in this client's outbox to
+    /// the live session, if there is one; otherwise the next session reads it
+    /// from the outbox.
+    public func offer(messageID: UInt64, payload: [UInt8]) {
+        state.withLock { $0.endpoint }?.enqueue(messageID: messageID, payload: payload)
     }
 
     // MARK: Status
