@@ -44,4 +44,29 @@ import Testing
         }
         #expect(missing.isEmpty, "man/lanectl.1 is stale; run scripts/make-man.sh. Missing: \(missing)")
     }
+
+    @Test(arguments: ["bash", "zsh", "fish"])
+    func completionScriptsOfferEverySubcommand(shell: String) async throws {
+        let run = try await Tool.lanectl(["--generate-completion-script", shell])
+        #expect(run.status == 0, "\(run)")
+        for command in ["status", "journal", "screenshot", "submit", "enquire"] {
+            #expect(run.stdout.contains(command), "\(shell) script lacks \(command)")
+        }
+        // --lane completes through lanectl itself, from the sockets present.
+        #expect(run.stdout.contains("---completion status -- --lane"))
+    }
+
+    @Test func laneCompletionListsTheLanesThatRun() async throws {
+        let directory = try Tool.scratch()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        for name in ["LMC-IN-01.sock", "LMC-OUT-02.sock", "notes.txt"] {
+            FileManager.default.createFile(atPath: directory.appendingPathComponent(name).path, contents: nil)
+        }
+        // What the shell scripts run when the user presses Tab after --lane.
+        let run = try await Tool.lanectl(
+            ["---completion", "status", "--", "--lane", "2", "0", "lanectl", "status", "--lane"],
+            environment: ["LANEKIOSK_RUN_DIR": directory.path])
+        #expect(run.status == 0, "\(run)")
+        #expect(run.stdout == "LMC-IN-01\nLMC-OUT-02\n")
+    }
 }
