@@ -67,6 +67,7 @@ public final class LaneLinkServer: Sendable {
         var live: [ObjectIdentifier: LinkEndpoint] = [:]
         /// Counters of ended connections that never named a lane.
         var unbound = EndpointCounters()
+        var onEstablished: (@Sendable (LaneID, SessionWelcome) -> Void)?
     }
 
     public let configuration: Configuration
@@ -174,6 +175,9 @@ public final class LaneLinkServer: Sendable {
                     return .refuse(SessionRefusal(.unavailable, detail: "central is shutting down"))
                 }
                 return self.admit(hello, endpoint: endpoint, peer: peer)
+            },
+            established: { [weak self] welcome, lane in
+                self?.state.withLock { $0.onEstablished }?(lane, welcome)
             })
         let endpoint = LinkEndpoint(
             session: LinkSession(configuration: configuration.session), lane: nil, verifier: verifier,
@@ -185,6 +189,16 @@ public final class LaneLinkServer: Sendable {
         let reason = await endpoint.run(over: transport)
         ended(endpoint, reason: reason)
         slot.withLock { $0 = nil }
+    }
+
+    /// Calls `callback` each time a lane's session is established (after
+    /// the handshake, once per connection; replaces an earlier callback).
+    /// Central uses it to push state a lane needs fresh after a reconnect,
+    /// such as its offline bundle cache: queue it with ``send(_:to:)``.
+    /// It runs on the connection's own path: keep it short and never wait in
+    /// it; start a task for anything slow.
+    public func onSessionEstablished(_ callback: @escaping @Sendable (LaneID, SessionWelcome) -> Void) {
+        state.withLock { $0.onEstablished = callback }
     }
 
     // MARK: Central's own messages
