@@ -113,6 +113,31 @@ public protocol CargoRepository: Sendable {
     func putLane(_ lane: Lane) async throws
     func removeLane(_ id: LaneID) async throws -> Bool
 
+    // MARK: The lane link
+    /// Stores a lane's report. Idempotent: the same event (lane, time to the
+    /// millisecond, kind, fields) stored again returns the first record.
+    func recordLaneEvent(_ event: LaneEventRecord) async throws -> LaneEventRecord
+    /// A lane's reports, newest first (by when they happened).
+    func laneEvents(lane: LaneID, limit: Int) async throws -> [LaneEventRecord]
+    /// Records an officer's command before it is sent; returns it with its id.
+    func recordOfficerAction(_ action: OfficerActionRecord) async throws -> OfficerActionRecord
+    /// Notes the link message that carries a recorded command.
+    func setOfficerActionMessage(id: Int64, messageID: UInt64) async throws
+    /// Officers' commands, newest first; all lanes when `lane` is nil.
+    func officerActions(lane: LaneID?, limit: Int) async throws -> [OfficerActionRecord]
+    /// Active bundles of a direction with their CCRNs' facts, and the watch
+    /// list: what a lane's offline cache is built from.
+    func offlineCacheSource(direction: Direction) async throws -> OfflineCacheSource
+    /// Records a cache push and gives it a generation above every earlier
+    /// one and at least `floor` (callers pass the clock in microseconds, so
+    /// generations also order by time while the clock behaves).
+    func recordCachePush(
+        lane: LaneID, floor: UInt64, cause: CachePushCause, requestedBy: String?, bundles: Int,
+        watchTargets: Int, omitted: Int, chunks: Int, at now: Date
+    ) async throws -> CachePushRecord
+    /// A lane's cache pushes, newest first.
+    func cachePushes(lane: LaneID, limit: Int) async throws -> [CachePushRecord]
+
     // MARK: Accounts
     /// Creates an account and returns its bearer token, shown once; only its
     /// SHA-256 hash is stored.

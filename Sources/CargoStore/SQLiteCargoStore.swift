@@ -215,7 +215,7 @@ public final class SQLiteCargoStore: CargoRepository {
         switch account.role {
         case .shipper: .shipper
         case .agent: .agent
-        case .driver, .officer:
+        case .driver, .officer, .immigration:
             throw AccessDenied(
                 "only shipper and agent accounts submit consignments; \(account.name) is a \(account.role.rawValue)"
             )
@@ -228,7 +228,7 @@ public final class SQLiteCargoStore: CargoRepository {
         switch account.role {
         case .agent: .agent
         case .shipper: .shipper
-        case .driver, .officer: current.submission.actingOnBehalf == nil ? .shipper : .agent
+        case .driver, .officer, .immigration: current.submission.actingOnBehalf == nil ? .shipper : .agent
         }
     }
 

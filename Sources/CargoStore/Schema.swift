@@ -8,7 +8,7 @@ enum Schema {
     static let applicationID: Int32 = 0x4C4B_5354
     /// `PRAGMA user_version` after the last migration below. A file with a
     /// higher number was written by a newer LaneKiosk and is refused.
-    static let version = 1
+    static let version = 2
 
     /// The active-bundle lookup. `status = 'active'` must stay a literal:
     /// only then can SQLite prove that the partial index applies.
@@ -21,6 +21,10 @@ enum Schema {
             try db.execute(sql: v1)
             try db.execute(sql: "PRAGMA application_id = \(applicationID)")
             try db.execute(sql: "PRAGMA user_version = 1")
+        }
+        migrator.registerMigration("v2") { db in
+            try db.execute(sql: v2)
+            try db.execute(sql: "PRAGMA user_version = 2")
         }
         return migrator
     }
@@ -135,5 +139,67 @@ enum Schema {
             control_point TEXT NOT NULL,
             direction TEXT NOT NULL CHECK (direction IN ('import', 'export'))
         ) WITHOUT ROWID;
+        """
+    /// The lane link's records at central, and the immigration role.
+    private static let v2 = """
+        -- SQLite cannot change a CHECK constraint in place: the table is
+        -- rebuilt with the new role, keeping every row and token hash.
+        CREATE TABLE accounts_v2 (
+            name TEXT NOT NULL PRIMARY KEY COLLATE NOCASE,
+            role TEXT NOT NULL CHECK (role IN ('shipper', 'agent', 'driver', 'officer', 'immigration')),
+            control_point TEXT,
+            token_hash TEXT NOT NULL UNIQUE
+        );
+        INSERT INTO accounts_v2(name, role, control_point, token_hash)
+            SELECT name, role, control_point, token_hash FROM accounts;
+        DROP TABLE accounts;
+        ALTER TABLE accounts_v2 RENAME TO accounts;
+
+        -- A lane's offline cache holds every active bundle of its direction:
+        -- read through this index rather than by scanning every bundle ever made.
+        CREATE INDEX bundles_active_by_direction ON bundles(direction, ubr) WHERE status = 'active';
+
+        -- What lanes report over the link. No CHECK on kind: a newer lane
+        -- may report kinds this build does not know, and they are kept.
+        -- The UNIQUE key makes a resent event (central crashed between
+        -- storing it and recording the link message as applied) a no-op,
+        -- and its prefix serves the newest-first listing per lane.
+        CREATE TABLE lane_events (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            lane_id TEXT NOT NULL,
+            occurred_at INTEGER NOT NULL,
+            kind TEXT NOT NULL,
+            fields TEXT NOT NULL,
+            received_at INTEGER NOT NULL,
+            UNIQUE (lane_id, occurred_at, kind, fields)
+        );
+
+        -- Officers' commands to lanes, recorded before they are sent;
+        -- message_id is the link message that carries it, once queued.
+        CREATE TABLE officer_actions (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            lane_id TEXT NOT NULL,
+            officer TEXT NOT NULL,
+            command TEXT NOT NULL CHECK (command IN ('open', 'close', 'offline', 'override')),
+            details TEXT NOT NULL,
+            requested_at INTEGER NOT NULL,
+            message_id INTEGER
+        );
+        CREATE INDEX officer_actions_by_lane ON officer_actions(lane_id, id);
+
+        -- Every offline bundle cache built for a lane. The generation is the
+        -- primary key so that it never repeats, whatever the clock does.
+        CREATE TABLE cache_pushes (
+            generation INTEGER PRIMARY KEY,
+            lane_id TEXT NOT NULL,
+            pushed_at INTEGER NOT NULL,
+            cause TEXT NOT NULL CHECK (cause IN ('session', 'officer', 'offline')),
+            requested_by TEXT,
+            bundles INTEGER NOT NULL,
+            watch_targets INTEGER NOT NULL,
+            omitted INTEGER NOT NULL,
+            chunks INTEGER NOT NULL
+        );
+        CREATE INDEX cache_pushes_by_lane ON cache_pushes(lane_id, generation);
         """
 }

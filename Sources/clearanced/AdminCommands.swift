@@ -26,7 +26,7 @@ struct AccountCommand: AsyncParsableCommand {
         @Option(
             name: .customLong("control-point"),
             help:
-                "Limit an officer to one control point: \(ControlPoint.allCases.map(\.rawValue).joined(separator: ", "))."
+                "Limit an officer or an immigration account to one control point: \(ControlPoint.allCases.map(\.rawValue).joined(separator: ", "))."
         )
         var controlPoint: ControlPoint?
 
@@ -37,9 +37,10 @@ struct AccountCommand: AsyncParsableCommand {
                 throw ValidationError(
                     "--name \"\(name)\": use 1 to 64 letters, digits, '.', '_' or '-', e.g. driver-ho")
             }
-            if controlPoint != nil, role != .officer {
+            if controlPoint != nil, role != .officer, role != .immigration {
                 throw ValidationError(
-                    "--control-point limits officers only; drop it for a \(role.rawValue) account")
+                    "--control-point limits officer and immigration accounts only; drop it for a \(role.rawValue) account"
+                )
             }
         }
 

@@ -8,7 +8,7 @@ import Testing
 
 @Suite("Schema, files and migrations")
 struct SchemaTests {
-    @Test("a fresh file is migrated to v1 and marked as a LaneKiosk store")
+    @Test("a fresh file is migrated to the current schema and marked as a LaneKiosk store")
     func freshFile() async throws {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -41,7 +41,7 @@ struct SchemaTests {
         }
         let reopened = try SQLiteCargoStore(path: path)
         #expect(try await reopened.consignment(ccrn)?.submittedBy == "winning-co")
-        #expect(try await reopened.writer.read { try Schema.migrator.appliedMigrations($0) } == ["v1"])
+        #expect(try await reopened.writer.read { try Schema.migrator.appliedMigrations($0) } == ["v1", "v2"])
     }
 
     @Test("a file from a newer version is refused with a clear error, and left alone")
@@ -52,7 +52,7 @@ struct SchemaTests {
         let byMigration = dir.appendingPathComponent("migration.sqlite").path
         _ = try SQLiteCargoStore(path: byVersion)
         _ = try SQLiteCargoStore(path: byMigration)
-        try await DatabaseQueue(path: byVersion).write { try $0.execute(sql: "PRAGMA user_version = 2") }
+        try await DatabaseQueue(path: byVersion).write { try $0.execute(sql: "PRAGMA user_version = 3") }
         try await DatabaseQueue(path: byMigration).write {
             try $0.execute(sql: "INSERT INTO grdb_migrations(identifier) VALUES ('v2-lane-cache')")
         }
@@ -61,7 +61,7 @@ struct SchemaTests {
             Issue.record("newer file opened")
         } catch let StoreError.incompatible(why) {
             #expect(why.contains("newer LaneKiosk"))
-            #expect(why.contains("schema version 2"))
+            #expect(why.contains("schema version 3"))
         }
         do {
             _ = try SQLiteCargoStore(path: byMigration)
@@ -71,7 +71,38 @@ struct SchemaTests {
         }
         #expect(
             try await DatabaseQueue(path: byVersion).read { try Int.fetchOne($0, sql: "PRAGMA user_version") }
-                == 2)
+                == 3)
+    }
+
+    @Test("a v1 file is migrated to v2: accounts and their tokens kept, immigration accounts possible")
+    func fromV1() async throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("central.sqlite").path
+        let token: String
+        do {
+            let v1 = try DatabaseQueue(path: path)
+            try Schema.migrator.migrate(v1, upTo: "v1")
+            token = Tokens.generate()
+            try await v1.write { db in
+                try db.execute(
+                    sql: "INSERT INTO accounts(name, role, control_point, token_hash) VALUES (?, ?, ?, ?)",
+                    arguments: ["officer-chan", "officer", "LMC", Tokens.hash(token)])
+                // v1's CHECK knows no immigration role.
+                #expect(throws: DatabaseError.self) {
+                    try db.execute(
+                        sql: "INSERT INTO accounts(name, role, token_hash) VALUES ('imm', 'immigration', 'h')"
+                    )
+                }
+            }
+        }
+        let store = try SQLiteCargoStore(path: path)
+        #expect(try await store.account(forToken: token) == Fixture.officer)
+        let immigration = Account(name: "imm-lmc", role: .immigration, controlPoint: .lokMaChau)
+        let issued = try await store.addAccount(immigration)
+        #expect(try await store.account(forToken: issued) == immigration)
+        #expect(try await store.writer.read { try Schema.migrator.appliedMigrations($0) } == ["v1", "v2"])
+        #expect(try await store.writer.read { try Int.fetchOne($0, sql: "PRAGMA user_version") } == 2)
     }
 
     @Test("another application's SQLite file and a file that is not SQLite are refused")
@@ -129,6 +160,8 @@ struct SchemaTests {
             "SELECT 1 FROM watch_list WHERE kind = 'vrn' AND value = 'X' LIMIT 1",
             "SELECT * FROM crossings WHERE request_id = 'x'",
             "SELECT * FROM accounts WHERE token_hash = 'x'",
+            // A lane's offline cache: its direction's active bundles, by their own index.
+            "SELECT * FROM bundles WHERE direction = 'import' AND status = 'active' ORDER BY ubr",
         ]
         for sql in queries {
             let plan = try await store.writer.read { db in

@@ -1,0 +1,97 @@
+import ClearanceCore
+import Foundation
+import GRDB
+import RoadCargo
+import Testing
+
+@testable import CargoStore
+
+@Suite("What central records about its lanes")
+struct LaneLinkStoreTests {
+    let lane = Fixture.inboundLane.id
+
+    @Test("a lane event stored twice is one row, and listing is newest first")
+    func laneEvents() async throws {
+        let store = try SQLiteCargoStore.inMemory()
+        func event(_ seconds: Double, _ kind: String, _ fields: [String: String] = [:]) -> LaneEventRecord {
+            LaneEventRecord(
+                lane: lane, occurredAt: Fixture.t0.addingTimeInterval(seconds), kind: kind, fields: fields,
+                receivedAt: Fixture.t0.addingTimeInterval(60))
+        }
+        let opened = try await store.recordLaneEvent(event(0, "lane_opened"))
+        let pressed = try await store.recordLaneEvent(event(1, "button_pressed", ["button": "help"]))
+        let again = try await store.recordLaneEvent(event(1, "button_pressed", ["button": "help"]))
+        // Same instant, other fields: another event.
+        let other = try await store.recordLaneEvent(event(1, "button_pressed", ["button": "unladen"]))
+        #expect(again == pressed)
+        #expect(Set([opened.id, pressed.id, other.id]).count == 3)
+        let listed = try await store.laneEvents(lane: lane, limit: 10)
+        #expect(listed == [other, pressed, opened])
+        #expect(try await store.laneEvents(lane: lane, limit: 1) == [other])
+        #expect(try await store.laneEvents(lane: Fixture.outboundLane.id, limit: 10) == [])
+    }
+
+    @Test("an officer's command is recorded, then notes its message")
+    func officerActions() async throws {
+        let store = try SQLiteCargoStore.inMemory()
+        let recorded = try await store.recordOfficerAction(
+            OfficerActionRecord(
+                lane: lane, officer: "officer-chan", command: .offline, details: ["on": "true"],
+                requestedAt: Fixture.t0))
+        #expect(recorded.id > 0 && recorded.messageID == nil)
+        try await store.setOfficerActionMessage(id: recorded.id, messageID: UInt64.max)
+        var expected = recorded
+        expected.messageID = UInt64.max
+        #expect(try await store.officerActions(lane: lane, limit: 5) == [expected])
+        #expect(try await store.officerActions(lane: nil, limit: 5) == [expected])
+        await #expect(throws: StoreError.notFound("officer action 99")) {
+            try await store.setOfficerActionMessage(id: 99, messageID: 1)
+        }
+    }
+
+    @Test("cache generations rise above the last one whatever floor the clock gives")
+    func generations() async throws {
+        let store = try SQLiteCargoStore.inMemory()
+        func push(floor: UInt64) async throws -> UInt64 {
+            try await store.recordCachePush(
+                lane: lane, floor: floor, cause: .officer, requestedBy: "officer-chan", bundles: 1,
+                watchTargets: 2, omitted: 0, chunks: 1, at: Fixture.t0
+            ).generation
+        }
+        #expect(try await push(floor: 1_000) == 1_000)
+        #expect(try await push(floor: 5) == 1_001)
+        #expect(try await push(floor: 2_000) == 2_000)
+        #expect(try await store.cachePushes(lane: lane, limit: 5).map(\.generation) == [2_000, 1_001, 1_000])
+    }
+
+    @Test("the cache source holds the direction's active bundles, their CCRNs' facts and the watch list")
+    func cacheSource() async throws {
+        let store = try SQLiteCargoStore.inMemory()
+        func consignment(_ direction: Direction = .inbound) async throws -> Consignment {
+            try await store.submitConsignment(
+                Fixture.submission(direction, consignee: "Wilson  development ltd"), by: Fixture.shipper,
+                at: Fixture.t0)
+        }
+        let a = try await consignment()
+        let b = try await consignment()
+        let active = try await store.createBundle(
+            Fixture.bundleRequest([a.ccrn, b.ccrn]), by: Fixture.driver, at: Fixture.t0)
+        let freed = try await consignment()
+        let ended = try await store.createBundle(
+            Fixture.bundleRequest([freed.ccrn], vrn: try VRN("AB1")), by: Fixture.driver, at: Fixture.t0)
+        _ = try await store.debundle(ended.ubr, by: Fixture.driver, at: Fixture.t0)
+        let export = try await consignment(.outbound)
+        _ = try await store.createBundle(
+            Fixture.bundleRequest([export.ccrn], direction: .outbound), by: Fixture.driver, at: Fixture.t0)
+        _ = try await store.addWatch(.vrn(try VRN("ZZ9")), note: "", by: Fixture.officer, at: Fixture.t0)
+
+        let source = try await store.offlineCacheSource(direction: .inbound)
+        #expect(source.bundles == [active])
+        let facts = OfflineCacheSource.CCRNFacts(
+            validUntil: a.validUntil, consignee: "WILSON DEVELOPMENT LTD")
+        #expect(source.ccrns == [a.ccrn: facts, b.ccrn: facts])
+        #expect(source.watchList == [.vrn(try VRN("ZZ9"))])
+        #expect(
+            try await store.offlineCacheSource(direction: .outbound).bundles.map(\.ccrns) == [[export.ccrn]])
+    }
+}
