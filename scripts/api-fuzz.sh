@@ -5,18 +5,28 @@
 # each role's token. Fails on any server error or any response that breaks the
 # document.
 #
-# Environment: FUZZ_EXAMPLES (cases per operation, default 40), FUZZ_SEED.
+# The server runs with the lane link on (one lane key, no lane connected), so
+# the routes that send to lanes answer 202 and queue in the lane's outbox.
+#
+# Environment: FUZZ_EXAMPLES (cases per operation, default 40), FUZZ_SEED;
+# SCRATCH_PATH (SwiftPM scratch directory to build in, default .build);
+# CLEARANCED (an already built clearanced to use instead of building one).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-venv=.build/fuzz-venv
+scratch=${SCRATCH_PATH:-.build}
+venv=$scratch/fuzz-venv
 if [ ! -x "$venv/bin/schemathesis" ]; then
     /usr/bin/python3 -m venv "$venv"
     "$venv/bin/pip" install -q --disable-pip-version-check 'schemathesis==4.32.5'
 fi
 
-swift build --product clearanced -q
-bin="$(swift build --show-bin-path)/clearanced"
+if [ -n "${CLEARANCED:-}" ]; then
+    bin=$CLEARANCED
+else
+    swift build --scratch-path "$scratch" --product clearanced -q
+    bin="$(swift build --scratch-path "$scratch" --show-bin-path)/clearanced"
+fi
 
 work=$(mktemp -d)
 server_pid=""
@@ -32,10 +42,13 @@ officer=$(token fuzz-officer officer)
 shipper=$(token fuzz-shipper shipper)
 agent=$(token fuzz-agent agent)
 driver=$(token fuzz-driver driver)
-"$bin" lane add --db "$db" --id LMC-IN-01 --control-point LMC --direction import >/dev/null
+immigration=$(token fuzz-immigration immigration)
+keys="$work/keys"
+mkdir -m 700 "$keys"
+"$bin" lane add --db "$db" --id LMC-IN-01 --control-point LMC --direction import --keys-dir "$keys" >/dev/null
 
 "$bin" serve --db "$db" --host 127.0.0.1 --port 0 --simulated-clock --start 2026-11-26T09:00:00+08:00 \
-    >"$work/stdout" 2>"$work/stderr" &
+    --link-port 0 --link-keys "$keys" >"$work/stdout" 2>"$work/stderr" &
 server_pid=$!
 for _ in $(seq 1 100); do
     grep -q '^listening on ' "$work/stdout" 2>/dev/null && break
@@ -60,6 +73,7 @@ run shipper "$shipper" '^/v1/consignments'
 run agent "$agent" '^/v1/consignments'
 run driver "$driver" '^/v1/bundles'
 run officer "$officer" '^/v1/(decisions|watchlist|lanes|clock|health)'
+run immigration "$immigration" '^/v1/lanes'
 
 if ! kill -0 "$server_pid" 2>/dev/null; then
     echo "clearanced died during fuzzing:" >&2

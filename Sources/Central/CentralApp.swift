@@ -33,6 +33,9 @@ public struct CentralApp: Sendable {
     public let policy: DecisionPolicy
     public let logger: Logger
     public let limits: Limits
+    /// Central's messages to lanes; nil when clearanced runs without the
+    /// lane link, and then the routes that send answer 409.
+    public let lanes: LaneDispatcher?
 
     let auth: Authenticator
 
@@ -41,13 +44,14 @@ public struct CentralApp: Sendable {
     ///     by officers; any other clock makes them answer 409.
     public init(
         repository: any CargoRepository, clock: any WallClock, policy: DecisionPolicy, logger: Logger,
-        limits: Limits = Limits()
+        limits: Limits = Limits(), lanes: LaneDispatcher? = nil
     ) {
         self.repository = repository
         self.clock = clock
         self.policy = policy
         self.logger = logger
         self.limits = limits
+        self.lanes = lanes
         self.auth = Authenticator(repository: repository)
     }
 
@@ -65,6 +69,7 @@ public struct CentralApp: Sendable {
         addDecisionRoutes(to: router)
         addWatchListRoutes(to: router)
         addLaneRoutes(to: router)
+        addLaneLinkRoutes(to: router)
         addClockRoutes(to: router)
         return router
     }

@@ -18,10 +18,13 @@ import Synchronization
 /// lost, it restarted from its outbox) gets the decision recorded the first
 /// time, never a second decision about the same vehicle.
 ///
-/// Lane events (buttons, instruction shown, vehicle left, faults) are logged
-/// with structured metadata and counted, not stored: the crossing is the
-/// record of the decision, and a table for events belongs to a CargoStore
-/// migration that this layer does not own.
+/// Lane events (buttons, instruction shown, vehicle left, faults) are stored
+/// in the store's `lane_events` (read through `GET /v1/lanes/{laneId}/events`),
+/// logged with structured metadata and counted. Storing is idempotent, so a
+/// resend after a crash between storing and the link's applied record adds
+/// nothing. A `vehicleLeft` with a UBR is stored only: the crossing already
+/// marked the bundle used when central decided, and reconciling offline
+/// decisions (rule 4) is not done here yet.
 public final class LaneHub: Sendable {
     public let repository: any CargoRepository
     public let clock: any WallClock
@@ -35,7 +38,7 @@ public final class LaneHub: Sendable {
         public var decisions = 0
         /// Decision requests refused (unknown lane, another lane's request).
         public var refused = 0
-        /// Lane events logged.
+        /// Lane events stored (a resent one counts again).
         public var laneEvents = 0
         /// Messages central does not act on from a lane (logged, then acknowledged).
         public var ignored = 0
@@ -64,7 +67,7 @@ public final class LaneHub: Sendable {
         case .decisionRequest(let request):
             return [.decision(try await decide(lane: lane, request: request))]
         case .laneEvent(let event):
-            record(event, from: lane)
+            try await record(event, from: lane)
             return []
         case .timeSync(.request(let sentAt)):
             // Receive and reply times are the same instant here: the handler
@@ -132,41 +135,56 @@ public final class LaneHub: Sendable {
         "link:\(lane):\(requestID)"
     }
 
-    private func record(_ event: LaneEvent, from lane: LaneID) {
+    /// Stores the event and logs it; a fault is logged as a warning, since
+    /// it is what an officer must notice.
+    private func record(_ event: LaneEvent, from lane: LaneID) async throws {
+        let (kind, fields) = Self.describe(event.kind)
+        let stored = try await repository.recordLaneEvent(
+            LaneEventRecord(
+                lane: lane, occurredAt: event.occurredAt, kind: kind, fields: fields, receivedAt: clock.now())
+        )
         counters.withLock { $0.laneEvents += 1 }
         var metadata: Logger.Metadata = [
             "lane": "\(lane)", "occurredAt": "\(HongKongTime.iso8601(event.occurredAt))",
+            "event": "\(stored.id)",
         ]
-        let what: String
-        switch event.kind {
-        case .buttonPressed(let button, let ns):
-            what = "button pressed"
-            metadata["button"] = "\(button)"
-            metadata["kernelNanoseconds"] = "\(ns)"
-        case .buttonReleased(let button, let ns):
-            what = "button released"
-            metadata["button"] = "\(button)"
-            metadata["kernelNanoseconds"] = "\(ns)"
-        case .instructionShown(let instruction, let decisionID):
-            what = "instruction shown"
-            metadata["instruction"] = "\(instruction.rawValue)"
-            metadata["decisionID"] = "\(decisionID)"
-        case .vehicleLeft(let vrn, let ubr):
-            what = "vehicle left"
-            metadata["vrn"] = "\(vrn)"
-            metadata["ubr"] = "\(ubr.map { "\($0)" } ?? "-")"
-        case .laneOpened:
-            what = "lane opened"
-        case .laneClosed:
-            what = "lane closed"
-        case .fault(let code, let text):
-            // A fault is what an officer must notice; the rest is the journal.
-            metadata["code"] = "\(code)"
-            metadata["text"] = "\(text)"
+        for (key, value) in fields { metadata[key] = "\(value)" }
+        if case .fault = event.kind {
             logger.warning("lane link: lane fault", metadata: metadata)
-            return
+        } else {
+            logger.info("lane link: \(kind.replacingOccurrences(of: "_", with: " "))", metadata: metadata)
         }
-        logger.info("lane link: \(what)", metadata: metadata)
+    }
+
+    /// An event's stored name and fields. The names are the journal's
+    /// (snake case); field names are the API's (camel case).
+    public static func describe(_ kind: LaneEvent.Kind) -> (kind: String, fields: [String: String]) {
+        func name(_ button: LaneButton) -> String {
+            switch button {
+            case .unladen: "unladen"
+            case .help: "help"
+            }
+        }
+        switch kind {
+        case .buttonPressed(let button, let ns):
+            return ("button_pressed", ["button": name(button), "kernelNanoseconds": "\(ns)"])
+        case .buttonReleased(let button, let ns):
+            return ("button_released", ["button": name(button), "kernelNanoseconds": "\(ns)"])
+        case .instructionShown(let instruction, let decisionID):
+            return (
+                "instruction_shown", ["instruction": instruction.rawValue, "decisionId": "\(decisionID)"]
+            )
+        case .vehicleLeft(let vrn, let ubr):
+            var fields = ["vrn": vrn.value]
+            fields["ubr"] = ubr?.value
+            return ("vehicle_left", fields)
+        case .laneOpened:
+            return ("lane_opened", [:])
+        case .laneClosed:
+            return ("lane_closed", [:])
+        case .fault(let code, let text):
+            return ("fault", ["code": "\(code)", "text": text])
+        }
     }
 }
 

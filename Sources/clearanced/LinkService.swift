@@ -58,9 +58,9 @@ struct LinkService: Service {
     /// Loads the keys and builds the server over the store's database, so the
     /// applied log and the reply outboxes sit in the same SQLite file as the
     /// crossings they answer for.
-    init(options: LinkOptions, store: SQLiteCargoStore, hub: LaneHub, clock: any WallClock, logger: Logger)
-        throws
-    {
+    static func makeServer(
+        options: LinkOptions, store: SQLiteCargoStore, hub: LaneHub, clock: any WallClock, logger: Logger
+    ) throws -> LaneLinkServer {
         let directory = options.linkKeys ?? "."
         let keys: LinkKeyring
         do {
@@ -72,13 +72,11 @@ struct LinkService: Service {
         if keys.count == 0 {
             logger.warning("no lane keys in \(directory): every lane will be refused until one is added")
         }
-        self.server = try LaneLinkServer(
+        return try LaneLinkServer(
             keys: keys, database: store.writer, wallClock: clock, logger: logger
         ) { lane, message in
             try await hub.handle(lane: lane, message: message)
         }
-        self.options = options
-        self.logger = logger
     }
 
     func run() async throws {

@@ -98,10 +98,24 @@ struct Serve: AsyncParsableCommand {
             simulatedClock
             ? SimulatedWallClock(try start.map(HongKongTime.parse) ?? Date()) : SystemWallClock()
         let repository = try store.open()
+        let policy = DecisionPolicy(phase: phase, selection: selection)
+
+        // The link's server comes first: the HTTP routes that send to lanes
+        // queue through it.
+        var linkService: LinkService?
+        var dispatcher: LaneDispatcher?
+        if link.enabled {
+            let hub = LaneHub(repository: repository, clock: clock, policy: policy, logger: logger)
+            let server = try LinkService.makeServer(
+                options: link, store: repository, hub: hub, clock: clock, logger: logger)
+            let lanes = LaneDispatcher(server: server, repository: repository, clock: clock, logger: logger)
+            lanes.pushCacheOnEverySession()
+            dispatcher = lanes
+            linkService = LinkService(server: server, options: link, logger: logger)
+        }
 
         let central = CentralApp(
-            repository: repository, clock: clock, policy: DecisionPolicy(phase: phase, selection: selection),
-            logger: logger)
+            repository: repository, clock: clock, policy: policy, logger: logger, lanes: dispatcher)
         let app = central.buildApplication(
             configuration: ApplicationConfiguration(
                 address: .hostname(host, port: port), serverName: "clearanced")
@@ -116,13 +130,8 @@ struct Serve: AsyncParsableCommand {
                 "clock":
                     "\(simulatedClock ? "simulated from \(HongKongTime.iso8601(clock.now()))" : "system")",
             ])
-        let policy = DecisionPolicy(phase: phase, selection: selection)
         var services: [any Service] = [app]
-        if link.enabled {
-            let hub = LaneHub(repository: repository, clock: clock, policy: policy, logger: logger)
-            services.append(
-                try LinkService(options: link, store: repository, hub: hub, clock: clock, logger: logger))
-        }
+        if let linkService { services.append(linkService) }
         let group = ServiceGroup(
             configuration: .init(
                 services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

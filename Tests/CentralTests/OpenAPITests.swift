@@ -17,7 +17,7 @@ import Testing
         let doc = try OpenAPIDocument.load()
         let h = try await Harness()
         let served = Set(h.central.buildRouter().routes.map { "\($0.method.rawValue) \($0.path)" })
-        #expect(served.count == 21)
+        #expect(served.count == 25)
         #expect(served.subtracting(doc.operations).sorted() == [], "served but not documented")
         #expect(doc.operations.subtracting(served).sorted() == [], "documented but not served")
     }
@@ -145,6 +145,18 @@ import Testing
                 .put, "/v1/lanes/{laneId}", "/v1/lanes/T-1", as: "officer",
                 body: buffer(["controlPoint": "STK", "direction": "export"]))
             _ = try await call(.get, "/v1/lanes/{laneId}", "/v1/lanes/T-1", as: "driver")
+            // Without the lane link the sending routes answer 409;
+            // LaneLinkRouteTests walks their 202s with a link.
+            _ = try await call(
+                .post, "/v1/lanes/{laneId}/arrivals", "/v1/lanes/T-1/arrivals", as: "officer",
+                body: buffer(["vrn": "AB12"]))
+            _ = try await call(
+                .post, "/v1/lanes/{laneId}/commands", "/v1/lanes/T-1/commands", as: "officer",
+                body: buffer(["command": "open"]))
+            _ = try await call(
+                .post, "/v1/lanes/{laneId}/bundle-cache", "/v1/lanes/T-1/bundle-cache", as: "officer")
+            _ = try await call(
+                .get, "/v1/lanes/{laneId}/events", "/v1/lanes/T-1/events?limit=5", as: "officer")
             _ = try await call(.delete, "/v1/lanes/{laneId}", "/v1/lanes/T-1", as: "officer")
             _ = try await call(.get, "/v1/lanes/{laneId}", "/v1/lanes/T-1", as: "driver")
 
