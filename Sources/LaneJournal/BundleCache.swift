@@ -51,6 +51,8 @@ public enum CacheChunkOutcome: Sendable, Hashable {
     case installed(CacheGeneration)
     /// The cache already holds this generation or a newer one (a resend).
     case stale(installed: UInt64)
+    /// Chunks of a newer generation are being staged; this one is dropped.
+    case superseded(staging: UInt64)
 }
 
 // Central pushes the cache in generations of chunks. The lane swaps a whole
@@ -61,6 +63,7 @@ extension LaneJournal {
     /// lane has marked used itself (``markCachedBundleUsed(_:at:)``) stay used
     /// when the new generation still lists them, since central may not yet
     /// know what the lane did offline.
+    @discardableResult
     public func replaceCache(
         generation: UInt64, bundles: [OfflineBundle], watchList: [WatchTarget], at: Date? = nil
     ) throws -> CacheGeneration {
@@ -71,8 +74,9 @@ extension LaneJournal {
     }
 
     /// Keeps one chunk of a push and installs the generation once all its
-    /// chunks are here. Chunks survive a restart; a chunk of a newer
-    /// generation drops the staged chunks of older ones.
+    /// chunks are here. Chunks survive a restart. A chunk of a newer
+    /// generation drops the staged chunks of older ones; a late chunk of an
+    /// older generation is dropped itself.
     /// - Throws: ``JournalError/cacheChunk(generation:index:count:why:)`` for
     ///   an index out of range or a count that differs from the generation's
     ///   other chunks.
@@ -90,6 +94,11 @@ extension LaneJournal {
         return try writer.write { db in
             if let current = try cacheGeneration(db), current.generation >= generation {
                 return .stale(installed: current.generation)
+            }
+            if let newer = try Int64.fetchOne(db, sql: "SELECT max(generation) FROM cache_staged_chunk"),
+                JournalSchema.loaded(newer) > generation
+            {
+                return .superseded(staging: JournalSchema.loaded(newer))
             }
             let g = JournalSchema.stored(generation)
             try db.execute(sql: "DELETE FROM cache_staged_chunk WHERE generation <> ?", arguments: [g])

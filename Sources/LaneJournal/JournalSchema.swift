@@ -12,13 +12,12 @@ enum JournalSchema {
     static func prepare(_ pool: DatabasePool) throws {
         try pool.writeWithoutTransaction { db in
             // Incremental vacuum lets retention give pages back to the file
-            // system. The mode can only be chosen before the first table
-            // exists; a file made without it is converted once by VACUUM.
+            // system. Once a file is in WAL mode (GRDB's pool puts it there on
+            // open) the mode only changes through VACUUM, new file or not.
             let mode = try Int.fetchOne(db, sql: "PRAGMA auto_vacuum") ?? 0
             if mode != 2 {
                 try db.execute(sql: "PRAGMA auto_vacuum = INCREMENTAL")
-                let tables = try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master") ?? 0
-                if tables > 0 { try db.execute(sql: "VACUUM") }
+                try db.execute(sql: "VACUUM")
             }
         }
         try migrator.migrate(pool)

@@ -1,0 +1,152 @@
+import Foundation
+import LaneCore
+import RoadCargo
+import Testing
+
+@testable import LaneJournal
+
+@Suite("Offline bundle cache")
+struct BundleCacheTests {
+    let directory: TemporaryDirectory
+    let clock = SimulatedWallClock(morning)
+    let journal: LaneJournal
+
+    init() throws {
+        directory = try TemporaryDirectory()
+        journal = try LaneJournal(path: directory.path("lane.sqlite"), clock: clock)
+    }
+
+    static func bundle(
+        _ payload: UInt64, _ plate: String, _ direction: Direction = .inbound, status: BundleStatus = .active,
+        ccrns: Int = 2
+    ) -> OfflineBundle {
+        OfflineBundle(
+            ubr: UBR(payload: payload), vrn: vrn(plate), direction: direction,
+            earliestCrossing: morning.addingTimeInterval(Double(payload % 1000) + 0.5), status: status,
+            ccrns: (0..<ccrns).map {
+                OfflineBundle.Item(
+                    ccrn: CCRN(payload: payload * 10 + UInt64($0)),
+                    validUntil: CalendarDay(daysSinceEpoch: 20_790 + $0))
+            })
+    }
+
+    static let watch: [WatchTarget] = [
+        .vrn(vrn("XY9")), .ccrn(CCRN(payload: 5)), .consignee("Wilson  development ltd"),
+    ]
+
+    @Test func theActiveBundleForAVRNAndDirectionIsFoundWithItsCCRNsInOrder() throws {
+        let inbound = Self.bundle(11, "AB1234", ccrns: 3)
+        try journal.replaceCache(
+            generation: 1,
+            bundles: [
+                inbound, Self.bundle(12, "AB1234", .outbound), Self.bundle(13, "CD5678", status: .used),
+                Self.bundle(14, "CD5678", status: .debundled),
+            ], watchList: Self.watch)
+        #expect(try journal.cachedBundle(vrn: vrn("AB1234"), direction: .inbound) == inbound)
+        #expect(try journal.cachedBundle(vrn: vrn("AB1234"), direction: .outbound)?.ubr == UBR(payload: 12))
+        // Used and debundled bundles do not clear anyone.
+        #expect(try journal.cachedBundle(vrn: vrn("CD5678"), direction: .inbound) == nil)
+        #expect(try journal.cachedBundle(vrn: vrn("XY9"), direction: .inbound) == nil)
+        #expect(
+            Set(try journal.cachedWatchList())
+                == [.vrn(vrn("XY9")), .ccrn(CCRN(payload: 5)), .consignee("WILSON DEVELOPMENT LTD")])
+        let generation = try #require(try journal.cacheGeneration())
+        #expect(generation.generation == 1 && generation.bundles == 4 && generation.watchTargets == 3)
+    }
+
+    @Test func aNewGenerationReplacesTheWholeCache() throws {
+        try journal.replaceCache(generation: 1, bundles: [Self.bundle(11, "AB1234")], watchList: Self.watch)
+        try journal.replaceCache(generation: 2, bundles: [Self.bundle(21, "CD5678")], watchList: [])
+        #expect(try journal.cachedBundle(vrn: vrn("AB1234"), direction: .inbound) == nil)
+        #expect(try journal.cachedBundle(vrn: vrn("CD5678"), direction: .inbound)?.ubr == UBR(payload: 21))
+        #expect(try journal.cachedWatchList().isEmpty)
+    }
+
+    @Test func aGenerationWithADuplicateUBRIsRefusedAndTheOldCacheStays() throws {
+        try journal.replaceCache(generation: 1, bundles: [Self.bundle(11, "AB1234")], watchList: [])
+        #expect(throws: (any Error).self) {
+            try journal.replaceCache(
+                generation: 2, bundles: [Self.bundle(21, "CD5678"), Self.bundle(21, "XY9")], watchList: [])
+        }
+        #expect(try journal.cacheGeneration()?.generation == 1)
+        #expect(try journal.cachedBundle(vrn: vrn("AB1234"), direction: .inbound) != nil)
+    }
+
+    @Test func chunksInstallOnlyWhenAllHaveComeInAnyOrderAcrossARestart() throws {
+        let b1 = Self.bundle(31, "AB1234")
+        let b2 = Self.bundle(32, "CD5678")
+        #expect(
+            try journal.stageCacheChunk(generation: 7, index: 2, count: 3, bundles: [], watchList: Self.watch)
+                == .staged(have: 1, of: 3))
+        #expect(
+            try journal.stageCacheChunk(generation: 7, index: 0, count: 3, bundles: [b1], watchList: [])
+                == .staged(have: 2, of: 3))
+        // Half a generation is never decided from.
+        #expect(try journal.cachedBundle(vrn: vrn("AB1234"), direction: .inbound) == nil)
+        let reopened = try LaneJournal(path: directory.path("lane.sqlite"), clock: clock)
+        let outcome = try reopened.stageCacheChunk(
+            generation: 7, index: 1, count: 3, bundles: [b2], watchList: [])
+        guard case .installed(let generation) = outcome else {
+            Issue.record("expected the generation to install, got \(outcome)")
+            return
+        }
+        #expect(generation.generation == 7 && generation.bundles == 2 && generation.watchTargets == 3)
+        #expect(try reopened.cachedBundle(vrn: vrn("CD5678"), direction: .inbound) == b2)
+        // A resend of a chunk of the installed generation changes nothing.
+        #expect(
+            try reopened.stageCacheChunk(generation: 7, index: 0, count: 3, bundles: [], watchList: [])
+                == .stale(installed: 7))
+        #expect(try reopened.cachedBundle(vrn: vrn("AB1234"), direction: .inbound) == b1)
+    }
+
+    @Test func aNewerGenerationDropsTheStagedChunksOfAnOlderOne() throws {
+        _ = try journal.stageCacheChunk(
+            generation: 3, index: 0, count: 2, bundles: [Self.bundle(31, "AB1234")], watchList: [])
+        _ = try journal.stageCacheChunk(
+            generation: 4, index: 0, count: 2, bundles: [Self.bundle(41, "CD5678")], watchList: [])
+        // Generation 3's last chunk comes late: its generation is gone.
+        #expect(
+            try journal.stageCacheChunk(generation: 3, index: 1, count: 2, bundles: [], watchList: [])
+                == .superseded(staging: 4))
+        let outcome = try journal.stageCacheChunk(
+            generation: 4, index: 1, count: 2, bundles: [], watchList: [])
+        guard case .installed = outcome else {
+            Issue.record("expected generation 4 to install, got \(outcome)")
+            return
+        }
+        #expect(try journal.cachedBundle(vrn: vrn("AB1234"), direction: .inbound) == nil)
+        #expect(try journal.cachedBundle(vrn: vrn("CD5678"), direction: .inbound) != nil)
+    }
+
+    @Test func chunksThatDoNotFitTheirGenerationAreRefusedWithTheReason() throws {
+        #expect(
+            throws: JournalError.cacheChunk(
+                generation: 5, index: 3, count: 3, why: "the index must be below the count")
+        ) {
+            try journal.stageCacheChunk(generation: 5, index: 3, count: 3, bundles: [], watchList: [])
+        }
+        _ = try journal.stageCacheChunk(generation: 5, index: 0, count: 3, bundles: [], watchList: [])
+        #expect(
+            throws: JournalError.cacheChunk(
+                generation: 5, index: 1, count: 4, why: "its other chunks say the generation has 3")
+        ) {
+            try journal.stageCacheChunk(generation: 5, index: 1, count: 4, bundles: [], watchList: [])
+        }
+    }
+
+    @Test func aBundleUsedHereOfflineStaysUsedUntilCentralStopsListingIt() throws {
+        let b = Self.bundle(51, "AB1234")
+        try journal.replaceCache(generation: 1, bundles: [b], watchList: [])
+        try journal.markCachedBundleUsed(b.ubr)
+        #expect(try journal.cachedBundle(vrn: vrn("AB1234"), direction: .inbound) == nil)
+        // Central has not heard of the crossing yet and still lists it active.
+        try journal.replaceCache(generation: 2, bundles: [b], watchList: [])
+        #expect(try journal.cachedBundle(vrn: vrn("AB1234"), direction: .inbound) == nil)
+        // Once central stops listing it, the lane's mark goes with it.
+        try journal.replaceCache(generation: 3, bundles: [Self.bundle(52, "CD5678")], watchList: [])
+        let marks = try journal.writer.read { db in
+            try Int.fetchOne(db, sql: "SELECT count(*) FROM cache_bundle WHERE used_here_at IS NOT NULL")
+        }
+        #expect(marks == 0)
+    }
+}
