@@ -1,0 +1,453 @@
+import BoardLayout
+import Foundation
+import RoadCargo
+import Yams
+
+// Each section's keys, defaults and ranges; docs/lane-config.md is the same
+// list for people. A reader returns nil for a section with a problem; the
+// problems themselves are collected in `problems`.
+extension ConfigReader {
+    static let sections = [
+        "lane", "decision", "link", "gpio", "reader", "displays", "journal", "control", "watchdog", "log",
+    ]
+
+    mutating func read(_ text: String) -> LaneConfiguration? {
+        let root: Node
+        do {
+            guard let node = try Yams.compose(yaml: text) else {
+                problem(
+                    "", at: nil,
+                    "the file is empty; expected the sections \(Self.sections.joined(separator: ", "))")
+                return nil
+            }
+            root = node
+        } catch let error as YamlError {
+            yamlProblem(error)
+            return nil
+        } catch {
+            problem("", at: nil, "not valid YAML (\(error))")
+            return nil
+        }
+        guard var top = table(root, path: "") else { return nil }
+        let lane = readLane(&top)
+        let decision = readDecision(&top)
+        let link = readLink(&top)
+        let gpio = readGPIO(&top)
+        let hasReader = top.has("reader")
+        let reader = readReader(&top)
+        let displays = readDisplays(&top)
+        let journal = readJournal(&top, lane: lane?.id)
+        let control = readControl(&top, lane: lane?.id)
+        let watchdog = readWatchdog(&top)
+        let log = readLog(&top)
+        // Known top-level keys in the documented order, for the unknown-key message.
+        top.known = Self.sections
+        finish(top)
+
+        if case .serial(let linkLine)? = link?.transport, case .serial(let readerLine)? = reader,
+            linkLine.device == readerLine.device
+        {
+            problem(
+                "reader.serial.device", at: nil,
+                "\(readerLine.device) is also link.serial.device; expected the reader on a port of its own")
+        }
+        guard let lane, let decision, let link, let gpio, hasReader == (reader != nil), let displays,
+            let journal,
+            let control, let watchdog, let log
+        else { return nil }
+        return LaneConfiguration(
+            file: file, lane: lane, decision: decision, link: link, gpio: gpio, reader: reader,
+            displays: displays,
+            journal: journal, control: control, watchdog: watchdog, log: log)
+    }
+
+    private mutating func yamlProblem(_ error: YamlError) {
+        let (problemText, mark): (String, Mark?)
+        switch error {
+        case .scanner(_, let p, let m, _), .parser(_, let p, let m, _), .composer(_, let p, let m, _):
+            (problemText, mark) = (p, m)
+        default:
+            (problemText, mark) = ("\(error)", nil)
+        }
+        problems.append(
+            .init(
+                file: file, line: mark?.line, column: mark?.column, key: "",
+                message: "not valid YAML: \(problemText); expected `key: value` lines, indented by section"))
+    }
+
+    /// The section at `key`; an empty one when absent, so that its keys take
+    /// their defaults (or are reported missing); nil when it is not a mapping.
+    mutating func section(_ parent: inout Table, _ key: String) -> Table? {
+        guard let node = parent.take(key) else {
+            return Table(path: parent.path(key), node: parent.node, entries: [])
+        }
+        return table(node, path: parent.path(key))
+    }
+
+    func node(_ t: Table, _ key: String) -> Node? { t.entries.first { $0.key == key }?.value }
+
+    // MARK: lane
+
+    mutating func readLane(_ top: inout Table) -> LaneConfiguration.LaneSection? {
+        guard var t = section(&top, "lane") else { return nil }
+        let id = value(
+            &t, "id",
+            Kind(expected: "a lane id of 1 to 32 letters, digits, '-' and '_', such as LMC-IN-01") {
+                try? LaneID($0.string)
+            }, default: nil)
+        let cp = value(
+            &t, "control_point",
+            Kind(
+                expected: "a control point code: "
+                    + ControlPoint.allCases.map(\.rawValue).joined(separator: ", ")
+            ) {
+                ControlPoint(rawValue: $0.string)
+            }, default: nil)
+        let direction = value(
+            &t, "direction",
+            Kind(expected: "import (an inbound lane) or export (an outbound lane)") {
+                try? Direction($0.string)
+            },
+            default: nil)
+        finish(t)
+        guard let id, let cp, let direction else { return nil }
+
+        // Ids that follow the convention CP-IN-NN / CP-OUT-NN must agree with the keys beside them.
+        let parts = id.value.uppercased().split(separator: "-")
+        var agrees = true
+        if parts.count >= 2, let named = ControlPoint(rawValue: String(parts[0])),
+            ["IN", "OUT"].contains(parts[1])
+        {
+            if named != cp {
+                problem(
+                    "lane.id", at: node(t, "id"),
+                    "\(id) names control point \(named.rawValue) but lane.control_point is \(cp.rawValue); "
+                        + "expected the id to agree")
+                agrees = false
+            }
+            let idDirection: Direction = parts[1] == "IN" ? .inbound : .outbound
+            if idDirection != direction {
+                problem(
+                    "lane.id", at: node(t, "id"),
+                    "\(id) names an \(idDirection == .inbound ? "inbound (IN)" : "outbound (OUT)") lane but "
+                        + "lane.direction is \(direction.rawValue); expected the id to agree")
+                agrees = false
+            }
+        }
+        return agrees ? LaneConfiguration.LaneSection(id: id, controlPoint: cp, direction: direction) : nil
+    }
+
+    // MARK: decision
+
+    mutating func readDecision(_ top: inout Table) -> LaneConfiguration.DecisionSection? {
+        guard var t = section(&top, "decision") else { return nil }
+        let timeout = value(
+            &t, "timeout", .duration(.milliseconds(100) ... .seconds(60)), default: .seconds(2))
+        let grace = value(&t, "unladen_grace", .duration(.zero ... .seconds(600)), default: .seconds(20))
+        finish(t)
+        guard let timeout, let grace else { return nil }
+        return .init(timeout: timeout, unladenGrace: grace)
+    }
+
+    // MARK: link
+
+    mutating func readLink(_ top: inout Table) -> LaneConfiguration.LinkSection? {
+        guard var t = section(&top, "link") else { return nil }
+        let transport = readTransport(&t)
+        let keyFile = value(&t, "key_file", path, default: nil)
+        let heartbeat = value(
+            &t, "heartbeat", .duration(.milliseconds(100) ... .seconds(60)), default: .seconds(1))
+        let deadAfter = value(
+            &t, "dead_after", .duration(.milliseconds(200) ... .seconds(600)), default: .seconds(3))
+        finish(t)
+        if let heartbeat, let deadAfter, deadAfter <= heartbeat {
+            problem(
+                "link.dead_after", at: node(t, "dead_after") ?? t.node,
+                "expected more than link.heartbeat (\(ConfigDuration.format(heartbeat))): a peer is dead only "
+                    + "after it missed heartbeats; got \(ConfigDuration.format(deadAfter))")
+            return nil
+        }
+        guard let transport, let keyFile, let heartbeat, let deadAfter else { return nil }
+        return .init(transport: transport, keyFile: keyFile, heartbeat: heartbeat, deadAfter: deadAfter)
+    }
+
+    private mutating func readTransport(_ t: inout Table) -> LaneConfiguration.LinkSection.Transport? {
+        defer {
+            _ = t.take("tcp")
+            _ = t.take("serial")
+        }
+        switch (t.has("tcp"), t.has("serial")) {
+        case (true, true):
+            problem("link", at: t.node, "both link.tcp and link.serial are given; expected exactly one")
+            return nil
+        case (false, false):
+            problem(
+                "link", at: t.node,
+                "no transport; expected link.tcp (host, port) or link.serial (device, baud, ...)")
+            return nil
+        case (true, false):
+            guard var tcp = section(&t, "tcp") else { return nil }
+            let host = value(&tcp, "host", .text, default: nil)
+            let port = value(&tcp, "port", .integer(1...65_535, "a TCP port"), default: nil)
+            finish(tcp)
+            guard let host, let port else { return nil }
+            return .tcp(host: host, port: port)
+        case (false, true):
+            guard var serial = section(&t, "serial") else { return nil }
+            return serialLine(&serial, forLink: true).map { .serial($0) }
+        }
+    }
+
+    mutating func serialLine(_ t: inout Table, forLink: Bool) -> LaneConfiguration.SerialLine? {
+        let device = value(&t, "device", .text, default: nil)
+        let baud = value(&t, "baud", .integer(50...4_000_000, "a baud rate"), default: 115_200)
+        let parity = value(&t, "parity", .choice, default: LaneConfiguration.SerialLine.Parity.none)
+        let dataBits = value(&t, "data_bits", .integer(5...8), default: 8)
+        let stopBits = value(&t, "stop_bits", .integer(1...2), default: 1)
+        let flow = value(&t, "flow", .choice, default: LaneConfiguration.SerialLine.Flow.none)
+        finish(t)
+        if forLink, flow == .xonXoff {
+            problem(
+                t.path("flow"), at: node(t, "flow"),
+                "expected none or rtscts: the link's frames are binary and may hold the XON and XOFF bytes; "
+                    + "got \"xonxoff\"")
+            return nil
+        }
+        guard let device, let baud, let parity, let dataBits, let stopBits, let flow else { return nil }
+        return .init(
+            device: device, baud: baud, parity: parity, dataBits: dataBits, stopBits: stopBits, flow: flow)
+    }
+
+    /// A file path; a relative one is taken from the config file's directory.
+    var path: Kind<String> {
+        let directory = directory
+        return Kind(expected: "a file path") { s in
+            guard !s.string.isEmpty else { return nil }
+            if s.string.hasPrefix("/") { return s.string }
+            return URL(
+                fileURLWithPath: s.string, relativeTo: URL(fileURLWithPath: directory, isDirectory: true)
+            )
+            .standardizedFileURL.path
+        }
+    }
+
+    // MARK: gpio
+
+    mutating func readGPIO(_ top: inout Table) -> LaneConfiguration.GPIOSection? {
+        typealias G = LaneConfiguration.GPIOSection
+        guard var t = section(&top, "gpio") else { return nil }
+        let backend = value(&t, "backend", Kind<G.Backend>.choice, default: nil)
+        let hardware = backend == .libgpiod
+        let chip = optional(&t, "chip", .text)
+        if hardware, !t.has("chip") {
+            problem(
+                "gpio.chip", at: t.node,
+                "missing; expected the GPIO chip for the libgpiod backend: a label (best: it survives kernel "
+                    + "updates), a name such as gpiochip0, or a path")
+        }
+        let line = Kind<G.Line>(expected: "a line offset (0 to 1023) or a line name") { s in
+            if s.style == .plain, let offset = UInt32(s.string) {
+                return offset <= 1023 ? .offset(offset) : nil
+            }
+            return s.string.isEmpty ? nil : .name(s.string)
+        }
+        // Every line given, inputs and lamps, to check that none is used twice.
+        var lines: [String: G.Line] = [:]
+        var given: [(key: String, line: G.Line, node: Node?)] = []
+        var linesRead = false
+        if var l = section(&t, "lines") {
+            for (key, required) in [("unladen", true), ("help", true), ("exit_loop", false)] {
+                let v = required && hardware ? value(&l, key, line, default: nil) : optional(&l, key, line)
+                if let v { given.append((l.path(key), v, node(l, key))) }
+            }
+            finish(l)
+            linesRead = true
+        }
+        let bias = value(&t, "bias", Kind<G.Bias>.choice, default: .asIs)
+        let activeLow = value(&t, "active_low", .bool, default: false)
+        let debounce = value(&t, "debounce", .duration(.zero ... .seconds(1)), default: .milliseconds(30))
+        let stuckAfter = value(
+            &t, "stuck_after", .duration(.seconds(1) ... .seconds(3600)), default: .seconds(30))
+        var lampsRead = false
+        if var l = section(&t, "lamps") {
+            for key in ["unladen", "help"] {
+                if let v = optional(&l, key, line) { given.append((l.path(key), v, node(l, key))) }
+            }
+            finish(l)
+            lampsRead = true
+        }
+        finish(t)
+
+        var firstUse: [G.Line: String] = [:]
+        for entry in given {
+            if let other = firstUse[entry.line] {
+                problem(
+                    entry.key, at: entry.node, "line \(entry.line) is also \(other); expected every line once"
+                )
+            } else {
+                firstUse[entry.line] = entry.key
+                lines[entry.key] = entry.line
+            }
+        }
+        guard firstUse.count == given.count, linesRead, lampsRead, let backend, let bias, let activeLow,
+            let debounce,
+            let stuckAfter
+        else { return nil }
+        if hardware, chip == nil || lines["gpio.lines.unladen"] == nil || lines["gpio.lines.help"] == nil {
+            return nil
+        }
+        return G(
+            backend: backend, chip: chip, unladen: lines["gpio.lines.unladen"],
+            help: lines["gpio.lines.help"],
+            exitLoop: lines["gpio.lines.exit_loop"], bias: bias, activeLow: activeLow, debounce: debounce,
+            stuckAfter: stuckAfter, unladenLamp: lines["gpio.lamps.unladen"],
+            helpLamp: lines["gpio.lamps.help"])
+    }
+
+    // MARK: reader
+
+    mutating func readReader(_ top: inout Table) -> LaneConfiguration.ReaderSection? {
+        guard top.has("reader") else {
+            _ = top.take("reader")
+            return nil
+        }
+        guard var t = section(&top, "reader") else { return nil }
+        defer {
+            _ = t.take("tcp")
+            _ = t.take("serial")
+            finish(t)
+        }
+        switch (t.has("tcp"), t.has("serial")) {
+        case (true, true):
+            problem("reader", at: t.node, "both reader.tcp and reader.serial are given; expected exactly one")
+            return nil
+        case (false, false):
+            problem(
+                "reader", at: t.node,
+                "no feed; expected reader.serial (device, baud, ...) or reader.tcp (listen or connect); "
+                    + "leave reader out for a lane without one")
+            return nil
+        case (false, true):
+            guard var serial = section(&t, "serial") else { return nil }
+            return serialLine(&serial, forLink: false).map { .serial($0) }
+        case (true, false):
+            guard var tcp = section(&t, "tcp") else { return nil }
+            defer {
+                _ = tcp.take("listen")
+                _ = tcp.take("connect")
+                finish(tcp)
+            }
+            let port = Kind<Int>.integer(1...65_535, "a TCP port")
+            switch (tcp.has("listen"), tcp.has("connect")) {
+            case (true, false):
+                guard var l = section(&tcp, "listen") else { return nil }
+                let host = value(&l, "host", .text, default: "0.0.0.0")
+                let p = value(&l, "port", port, default: nil)
+                finish(l)
+                guard let host, let p else { return nil }
+                return .tcpListen(host: host, port: p)
+            case (false, true):
+                guard var c = section(&tcp, "connect") else { return nil }
+                let host = value(&c, "host", .text, default: nil)
+                let p = value(&c, "port", port, default: nil)
+                finish(c)
+                guard let host, let p else { return nil }
+                return .tcpConnect(host: host, port: p)
+            default:
+                problem(
+                    "reader.tcp", at: tcp.node,
+                    "expected exactly one of reader.tcp.listen (host, port) or reader.tcp.connect (host, port)"
+                )
+                return nil
+            }
+        }
+    }
+
+    // MARK: displays
+
+    mutating func readDisplays(_ top: inout Table) -> LaneConfiguration.DisplaysSection? {
+        typealias D = LaneConfiguration.DisplaysSection
+        guard var t = section(&top, "displays") else { return nil }
+        let backend = value(&t, "backend", Kind<D.Backend>.choice, default: nil)
+        let xdb = geometry(&t, "xdb", default: .xdbDefault)
+        let aiop = geometry(&t, "aiop", default: .aiopDefault)
+        let font = optional(&t, "font", path)
+        let output = optional(&t, "output_dir", path)
+        let language = value(
+            &t, "default_language", Kind<BoardState.Language>.choice, default: .traditionalChinese)
+        finish(t)
+        guard let backend, let xdb, let aiop, let language else { return nil }
+        if t.has("font"), font == nil { return nil }
+        if t.has("output_dir"), output == nil { return nil }
+        return D(
+            backend: backend, xdb: xdb, aiop: aiop, font: font, outputDirectory: output,
+            defaultLanguage: language)
+    }
+
+    private mutating func geometry(_ parent: inout Table, _ key: String, default d: BoardGeometry)
+        -> BoardGeometry?
+    {
+        guard var t = section(&parent, key) else { return nil }
+        let pixels = Kind<Int>.integer(48...8192, "a number of pixels")
+        let width = value(&t, "width_px", pixels, default: d.width)
+        let height = value(&t, "height_px", pixels, default: d.height)
+        let length = Kind<Double>.number(1...1000, unit: "centimetres")
+        let widthCM = value(&t, "width_cm", length, default: d.physicalWidthMillimetres / 10)
+        let heightCM = value(&t, "height_cm", length, default: d.physicalHeightMillimetres / 10)
+        let distance = value(
+            &t, "viewing_distance_m", .number(0.1...100, unit: "metres"), default: d.viewingDistanceMetres)
+        finish(t)
+        guard let width, let height, let widthCM, let heightCM, let distance else { return nil }
+        do {
+            return try BoardGeometry(
+                width: width, height: height, physicalWidthMillimetres: widthCM * 10,
+                physicalHeightMillimetres: heightCM * 10, viewingDistanceMetres: distance)
+        } catch {
+            problem(t.path, at: t.node, "\(error)")
+            return nil
+        }
+    }
+
+    // MARK: journal, control, watchdog, log
+
+    mutating func readJournal(_ top: inout Table, lane: LaneID?) -> LaneConfiguration.JournalSection? {
+        guard var t = section(&top, "journal") else { return nil }
+        let fallback = "/var/lib/lanekiosk/\(lane?.value ?? "LANE")/journal.sqlite"
+        let file = value(&t, "path", path, default: fallback)
+        let days = value(&t, "retention_days", .integer(1...3650, "a number of days"), default: 90)
+        finish(t)
+        guard let file, let days else { return nil }
+        return .init(path: file, retentionDays: days)
+    }
+
+    mutating func readControl(_ top: inout Table, lane: LaneID?) -> LaneConfiguration.ControlSection? {
+        guard var t = section(&top, "control") else { return nil }
+        let socketPath = Kind<String>(
+            expected: "a socket path of at most 107 bytes (a Unix socket address's limit)"
+        ) {
+            [path] s in
+            path.read(s).flatMap { $0.utf8.count <= 107 ? $0 : nil }
+        }
+        let socket = value(&t, "socket", socketPath, default: "/run/laned/\(lane?.value ?? "LANE").sock")
+        let allow = value(&t, "allow_virtual_inputs", .bool, default: false)
+        finish(t)
+        guard let socket, let allow else { return nil }
+        return .init(socket: socket, allowVirtualInputs: allow)
+    }
+
+    mutating func readWatchdog(_ top: inout Table) -> LaneConfiguration.WatchdogSection? {
+        guard var t = section(&top, "watchdog") else { return nil }
+        let enabled = value(&t, "enabled", .bool, default: true)
+        let interval = optional(&t, "interval", .duration(.milliseconds(100) ... .seconds(600)))
+        finish(t)
+        guard let enabled, !t.has("interval") || interval != nil else { return nil }
+        return .init(enabled: enabled, interval: interval)
+    }
+
+    mutating func readLog(_ top: inout Table) -> LaneConfiguration.LogSection? {
+        guard var t = section(&top, "log") else { return nil }
+        let level = value(&t, "level", Kind<LaneConfiguration.LogLevel>.choice, default: .info)
+        finish(t)
+        return level.map { .init(level: $0) }
+    }
+}

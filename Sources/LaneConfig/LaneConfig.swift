@@ -1,1 +1,0 @@
-// LaneConfig: see Package.swift for what it holds.

@@ -1,0 +1,231 @@
+import BoardLayout
+import Foundation
+import LaneCore
+import RoadCargo
+
+/// One lane's config file (`laned --config FILE`), validated: every value is
+/// in range and every section agrees with the others. `docs/lane-config.md`
+/// lists every key, its default and whether SIGHUP reloads it.
+public struct LaneConfiguration: Sendable, Hashable {
+    /// The file it was read from (absolute); relative paths in it were
+    /// resolved against its directory.
+    public var file: String
+    public var lane: LaneSection
+    public var decision: DecisionSection
+    public var link: LinkSection
+    public var gpio: GPIOSection
+    /// The lane's own VRN reader feed, when it has one.
+    public var reader: ReaderSection?
+    public var displays: DisplaysSection
+    public var journal: JournalSection
+    public var control: ControlSection
+    public var watchdog: WatchdogSection
+    public var log: LogSection
+
+    /// What the lane state machine takes from the config.
+    public var settings: LaneSettings {
+        LaneSettings(
+            lane: lane.id, decisionTimeout: decision.timeout, unladenGrace: decision.unladenGrace,
+            defaultLanguage: displays.defaultLanguage)
+    }
+
+    /// `lane`: which kiosk this is.
+    public struct LaneSection: Sendable, Hashable {
+        public var id: LaneID
+        public var controlPoint: ControlPoint
+        public var direction: Direction
+
+        /// The lane as central knows it.
+        public var lane: Lane { Lane(id: id, controlPoint: controlPoint, direction: direction) }
+    }
+
+    /// `decision`: the clearance rules' lane timings.
+    public struct DecisionSection: Sendable, Hashable {
+        /// Rule 4: how long to wait for central's answer. Default 2 s.
+        public var timeout: Duration
+        /// How long a driver without a bundle may still press Unladen. Default 20 s.
+        public var unladenGrace: Duration
+    }
+
+    /// `link`: the lane link to central.
+    public struct LinkSection: Sendable, Hashable {
+        public enum Transport: Sendable, Hashable {
+            case tcp(host: String, port: Int)
+            case serial(SerialLine)
+        }
+
+        public var transport: Transport
+        /// The lane's link key file (`clearanced lane key` writes it).
+        public var keyFile: String
+        /// How often an idle link sends a heartbeat. Default 1 s.
+        public var heartbeat: Duration
+        /// A link silent this long is dead and reconnects. Default 3 s.
+        public var deadAfter: Duration
+    }
+
+    /// A serial line's settings (`link.serial`, `reader.serial`).
+    public struct SerialLine: Sendable, Hashable {
+        public enum Parity: String, Sendable, Hashable, CaseIterable { case none, odd, even }
+        public enum Flow: String, Sendable, Hashable, CaseIterable {
+            case none
+            case rtsCts = "rtscts"
+            case xonXoff = "xonxoff"
+        }
+
+        public var device: String
+        /// Default 115200.
+        public var baud: Int
+        public var parity: Parity
+        /// 5 to 8; default 8.
+        public var dataBits: Int
+        /// 1 or 2; default 1.
+        public var stopBits: Int
+        public var flow: Flow
+    }
+
+    /// `gpio`: the buttons (and the exit loop, and the lamps).
+    public struct GPIOSection: Sendable, Hashable {
+        public enum Backend: String, Sendable, Hashable, CaseIterable {
+            /// The kernel's GPIO character device through libgpiod.
+            case libgpiod
+            /// No hardware: presses come from the control socket or the simulator.
+            case virtual
+        }
+
+        /// A line by its offset on the chip, or by the name the device tree gives it.
+        public enum Line: Sendable, Hashable, CustomStringConvertible {
+            case offset(UInt32)
+            case name(String)
+
+            public var description: String {
+                switch self {
+                case .offset(let o): "\(o)"
+                case .name(let n): n
+                }
+            }
+        }
+
+        public enum Bias: String, Sendable, Hashable, CaseIterable {
+            case asIs = "as-is"
+            case disabled
+            case pullUp = "pull-up"
+            case pullDown = "pull-down"
+        }
+
+        public var backend: Backend
+        /// The chip as `gpiodetect` names it: a path, a name, a number or a
+        /// label (labels survive kernel updates). Required for libgpiod.
+        public var chip: String?
+        public var unladen: Line?
+        public var help: Line?
+        /// An optional vehicle-detection loop at the exit: a vehicle left.
+        public var exitLoop: Line?
+        public var bias: Bias
+        public var activeLow: Bool
+        /// Default 30 ms.
+        public var debounce: Duration
+        /// A button held this long is reported stuck. Default 30 s.
+        public var stuckAfter: Duration
+        /// Optional output lines lighting the buttons.
+        public var unladenLamp: Line?
+        public var helpLamp: Line?
+    }
+
+    /// `reader`: a local VRN reader, one plate per line.
+    public enum ReaderSection: Sendable, Hashable {
+        case serial(SerialLine)
+        /// Readers connect to the lane.
+        case tcpListen(host: String, port: Int)
+        /// The lane connects to a reader.
+        case tcpConnect(host: String, port: Int)
+    }
+
+    /// `displays`: the XDB and the AIOP.
+    public struct DisplaysSection: Sendable, Hashable {
+        public enum Backend: String, Sendable, Hashable, CaseIterable {
+            /// Rendered off screen; PNGs into `output_dir` when set.
+            case headless
+            /// An SDL window per board (a desktop, the simulator).
+            case window
+            /// Full screen on the console through KMS/DRM (the cabinet).
+            case kmsdrm
+        }
+
+        public var backend: Backend
+        public var xdb: BoardGeometry
+        public var aiop: BoardGeometry
+        /// A font file with Han characters; nil for the Displays module's default.
+        public var font: String?
+        /// Where the headless backend writes `xdb.png` and `aiop.png`.
+        public var outputDirectory: String?
+        /// The AIOP language a vehicle starts with. Default zh-Hant.
+        public var defaultLanguage: BoardState.Language
+    }
+
+    /// `journal`: the lane's SQLite file.
+    public struct JournalSection: Sendable, Hashable {
+        /// Default `/var/lib/lanekiosk/LANE/journal.sqlite` (the unit's StateDirectory).
+        public var path: String
+        /// Default 90.
+        public var retentionDays: Int
+    }
+
+    /// `control`: the Unix control socket for `lanectl`.
+    public struct ControlSection: Sendable, Hashable {
+        /// Default `/run/laned/LANE.sock`.
+        public var socket: String
+        /// Virtual presses and arrivals through the socket. Default false.
+        public var allowVirtualInputs: Bool
+    }
+
+    /// `watchdog`: systemd's watchdog.
+    public struct WatchdogSection: Sendable, Hashable {
+        /// Default true; the pings are sent only when systemd asks (WATCHDOG_USEC).
+        public var enabled: Bool
+        /// How often to ping; nil (the default) for half of systemd's WatchdogSec.
+        public var interval: Duration?
+    }
+
+    /// `log`.
+    public struct LogSection: Sendable, Hashable {
+        public var level: LogLevel
+    }
+
+    /// swift-log's levels, by the names swift-log gives them.
+    public enum LogLevel: String, Sendable, Hashable, CaseIterable {
+        case trace, debug, info, notice, warning, error, critical
+    }
+}
+
+extension LaneConfiguration {
+    /// Reads and validates `path`.
+    /// - Throws: ``ConfigError`` with every problem found, not only the first.
+    public static func load(path: String) throws(ConfigError) -> LaneConfiguration {
+        let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
+        let text: String
+        do {
+            text = try String(contentsOfFile: absolute, encoding: .utf8)
+        } catch {
+            let reason = (error as NSError).localizedFailureReason ?? (error as NSError).localizedDescription
+            throw ConfigError(
+                file: path,
+                problems: [
+                    .init(
+                        file: path, line: nil, column: nil, key: "",
+                        message: "cannot read the file (\(reason)); expected a readable UTF-8 YAML file")
+                ])
+        }
+        return try parse(yaml: text, file: absolute)
+    }
+
+    /// Validates `yaml` as if read from `file` (which names it in errors and
+    /// anchors relative paths).
+    public static func parse(yaml: String, file: String) throws(ConfigError) -> LaneConfiguration {
+        var reader = ConfigReader(file: file)
+        let config = reader.read(yaml)
+        guard reader.problems.isEmpty, let config else {
+            throw ConfigError(file: file, problems: reader.sortedProblems)
+        }
+        return config
+    }
+}
