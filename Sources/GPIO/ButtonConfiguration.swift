@@ -74,6 +74,18 @@ public struct ReopenBackoff: Sendable, Hashable {
         self.initial = initial
         self.maximum = maximum
     }
+
+    /// The wait before attempt `attempt` (0 for the first after the chip
+    /// vanished), in nanoseconds: `initial`, doubled per failed attempt, at most `maximum`.
+    public func delayNanoseconds(beforeAttempt attempt: Int) -> UInt64 {
+        let ceiling = max(maximum, initial).clampedNanoseconds
+        var delay = initial.clampedNanoseconds
+        for _ in 0..<max(0, attempt) {
+            guard delay < ceiling else { break }
+            delay = delay.saturatingAdd(delay)
+        }
+        return min(delay, ceiling)
+    }
 }
 
 /// Everything ``LibgpiodButtonBackend`` needs: one chip and its lines.

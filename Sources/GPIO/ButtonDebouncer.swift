@@ -107,7 +107,6 @@ public struct ButtonDebouncer: Sendable, Hashable {
     public mutating func reseed(active: Bool, atNanoseconds now: UInt64) -> [Change] {
         burstStart = nil
         level = active
-        lastEdge = max(lastEdge, now)
         var changes: [Change] = []
         if isPressed && !active {
             isPressed = false

@@ -269,7 +269,7 @@ private final class LineSession {
 /// The reader thread's state; lives and dies on that thread.
 private final class ButtonReader {
     private struct Outage {
-        var delay: UInt64
+        var failedAttempts: Int
         var nextAttempt: UInt64
     }
 
@@ -346,26 +346,52 @@ private final class ButtonReader {
             guard poll(&descriptors, nfds_t(descriptors.count), pollTimeout()) >= 0 else { continue }
             if descriptors[0].revents != 0 { control.drainWake() }
 
-            var readRoles: Set<ButtonRole> = []
+            var edges: [(role: ButtonRole, edge: ButtonEvent)] = []
             if let session {
                 for (index, button) in session.buttons.enumerated() where descriptors[index + 1].revents != 0
                 {
-                    guard readEdges(button.role, button.line, revents: descriptors[index + 1].revents) else {
+                    guard let read = readEdges(button.line, revents: descriptors[index + 1].revents) else {
                         break
                     }
-                    readRoles.insert(button.role)
+                    edges += read.map { (button.role, $0) }
                 }
             }
-            // A line read just now may have more edges queued: settle it only
-            // once a poll finds it quiet, so that a burst is never cut in two.
-            if session != nil {
-                let now = time.nanoseconds()
-                for button in configuration.buttons where !readRoles.contains(button.role) {
-                    report(button.role, debouncers[button.role]!.advance(toNanoseconds: now))
-                }
+            guard session != nil else {
+                if outage != nil { reopenIfDue() }
+                continue
             }
-            if outage != nil { reopenIfDue() }
+            settle(edges)
         }
+    }
+
+    /// Feeds the edges just read to their debouncers in the order of their
+    /// kernel timestamps across all lines, then lets time pass for the lines
+    /// that had none, and reports in timestamp order: a reader that fell
+    /// behind (a stalled process) still reports an earlier release on one
+    /// line before a later press on another.
+    private func settle(_ edges: [(role: ButtonRole, edge: ButtonEvent)]) {
+        var changes: [TimedChange] = []
+        let ordered = edges.enumerated().sorted {
+            ($0.element.edge.timestampNanoseconds, $0.offset) < (
+                $1.element.edge.timestampNanoseconds, $1.offset
+            )
+        }
+        for (role, edge) in ordered.map(\.element) {
+            let at = edge.timestampNanoseconds
+            for other in configuration.buttons where other.role != role {
+                collect(other.role, debouncers[other.role]!.advance(toNanoseconds: at), into: &changes)
+            }
+            collect(
+                role, debouncers[role]!.edge(active: edge.edge == .rising, atNanoseconds: at), into: &changes)
+        }
+        // A line read just now may have more edges queued: settle it only
+        // once a poll finds it quiet, so that a burst is never cut in two.
+        let now = time.nanoseconds()
+        let read = Set(edges.map(\.role))
+        for button in configuration.buttons where !read.contains(button.role) {
+            collect(button.role, debouncers[button.role]!.advance(toNanoseconds: now), into: &changes)
+        }
+        report(changes)
     }
 
     /// Milliseconds to the next debounce, stuck or reopen deadline; -1 for none.
@@ -384,33 +410,54 @@ private final class ButtonReader {
         return Int32(min((deadline - now + 999_999) / 1_000_000, 60_000))
     }
 
-    /// Reads what the line has queued; `false` when the chip has gone.
-    private func readEdges(_ role: ButtonRole, _ line: GPIOEventLine, revents: Int16) -> Bool {
+    /// Reads what the line has queued; `nil` when the chip has gone.
+    private func readEdges(_ line: GPIOEventLine, revents: Int16) -> [ButtonEvent]? {
         do throws(GPIOError) {
-            for edge in try line.readEdges(limit: 16) {
-                report(
-                    role,
-                    debouncers[role]!.edge(
-                        active: edge.edge == .rising, atNanoseconds: edge.timestampNanoseconds))
-            }
-            return true
+            return try line.readEdges(limit: 16)
         } catch {
             let code = error.errorNumber ?? EIO
             if code == EAGAIN || code == EINTR {
                 // Nothing queued. The kernel answers a removed chip's read with
                 // ENODEV; a hangup without that still means the line is dead.
-                guard revents & Int16(POLLHUP | POLLERR | POLLNVAL) != 0 else { return true }
+                guard revents & Int16(POLLHUP | POLLERR | POLLNVAL) != 0 else { return [] }
                 vanish(errno: ENODEV)
-                return false
+                return nil
             }
             vanish(errno: code)
-            return false
+            return nil
         }
     }
 
-    private func report(_ role: ButtonRole, _ changes: [ButtonDebouncer.Change]) {
+    /// A debouncer's change with the moment it describes, for ordering
+    /// changes from several lines.
+    private struct TimedChange {
+        var at: UInt64
+        var role: ButtonRole
+        var change: ButtonDebouncer.Change
+    }
+
+    private func collect(
+        _ role: ButtonRole, _ changes: [ButtonDebouncer.Change], into list: inout [TimedChange]
+    ) {
+        var previous: UInt64 = 0
         for change in changes {
+            let at: UInt64
             switch change {
+            case .pressed(let time), .released(let time): at = time
+            case .stuck(let since): at = since.saturatingAdd(debouncers[role]!.stuckAfterNanoseconds ?? 0)
+            // Always right after the release that ended it.
+            case .unstuck: at = previous
+            }
+            previous = at
+            list.append(TimedChange(at: at, role: role, change: change))
+        }
+    }
+
+    private func report(_ changes: [TimedChange]) {
+        let ordered = changes.enumerated().sorted { ($0.element.at, $0.offset) < ($1.element.at, $1.offset) }
+        for timed in ordered.map(\.element) {
+            let role = timed.role
+            switch timed.change {
             case .pressed(let at): events.yield(.pressed(role, kernelNanoseconds: at))
             case .released(let at): events.yield(.released(role, kernelNanoseconds: at))
             case .stuck(let since): raise(.stuckButton(role, pressedAtNanoseconds: since))
@@ -436,7 +483,11 @@ private final class ButtonReader {
         let now = time.nanoseconds()
         for (role, line) in session.buttons {
             do throws(GPIOError) {
-                report(role, debouncers[role]!.reseed(active: try line.value(), atNanoseconds: now))
+                var changes: [TimedChange] = []
+                collect(
+                    role, debouncers[role]!.reseed(active: try line.value(), atNanoseconds: now),
+                    into: &changes)
+                report(changes)
             } catch {
                 let selector = configuration.buttons.first { $0.role == role }!.line
                 throw .line(role, .button, selector, chip: session.description, error)
@@ -465,9 +516,10 @@ private final class ButtonReader {
         // Releases every line and closes the chip; the kernel has already
         // thrown away whatever was queued.
         session = nil
+        // The retry is scheduled from when the chip went, before anyone hears of it.
+        let delay = configuration.reopenBackoff.delayNanoseconds(beforeAttempt: 0)
+        outage = Outage(failedAttempts: 0, nextAttempt: time.nanoseconds().saturatingAdd(delay))
         raise(.chipVanished(chip: chipName, errno: code))
-        let delay = configuration.reopenBackoff.initial.clampedNanoseconds
-        outage = Outage(delay: delay, nextAttempt: time.nanoseconds().saturatingAdd(delay))
     }
 
     private func reopenIfDue() {
@@ -491,15 +543,14 @@ private final class ButtonReader {
                 vanish(errno: error.gpioErrorNumber ?? ENODEV)
                 return
             }
+            outage.failedAttempts += 1
+            let delay = configuration.reopenBackoff.delayNanoseconds(beforeAttempt: outage.failedAttempts)
+            outage.nextAttempt = now.saturatingAdd(delay)
+            self.outage = outage
             if case .line(let role, let kind, _, _, let cause) = error {
                 // The chip is back but a line is not: say which, keep trying.
                 raise(.lineRequestFailed(role, kind, errno: cause.errorNumber ?? EIO))
             }
-            outage.delay = min(
-                outage.delay.saturatingAdd(outage.delay),
-                configuration.reopenBackoff.maximum.clampedNanoseconds)
-            outage.nextAttempt = now.saturatingAdd(outage.delay)
-            self.outage = outage
         }
     }
 }

@@ -99,13 +99,14 @@ public final class VirtualButtonBackend: ButtonBackend {
     }
 
     private func close() {
-        state.withLock { state in
-            guard !state.closed else { return }
-            state.closed = true
+        let closing = state.withLock { state in
+            defer { state.closed = true }
             state.timer?.cancel()
             state.timer = nil
-            continuation.finish()
+            return !state.closed
         }
+        // Outside the lock: finishing runs onTermination, which closes again.
+        if closing { continuation.finish() }
     }
 
     private func move(_ role: ButtonRole, to levels: [Bool]) -> Bool {

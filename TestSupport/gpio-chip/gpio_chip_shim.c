@@ -830,6 +830,38 @@ unsigned gpio_chip_shim_opens(unsigned number) {
     return result;
 }
 
+/* Marks a line as requested by another program (consumer `consumer`), as
+ * gpiomon or a second laned would: requests fail with EBUSY until
+ * gpio_chip_shim_unhold. Works while the chip is gone, so that a test can
+ * have the line taken the moment the chip comes back. Returns 0, or -1 with
+ * errno EBUSY if the line is already requested. */
+int gpio_chip_shim_hold(unsigned number, unsigned offset, const char *consumer) {
+    pthread_mutex_lock(&lock);
+    int result;
+    if (!existing_line(number, offset)) {
+        result = fail(EINVAL);
+    } else if (chips[number].lines[offset].kind != LINE_FREE) {
+        result = fail(EBUSY);
+    } else {
+        struct line *line = &chips[number].lines[offset];
+        line->kind = LINE_HANDLE;
+        line->handleflags = GPIOHANDLE_REQUEST_INPUT;
+        snprintf(line->consumer, sizeof line->consumer, "%s", consumer ? consumer : "");
+        result = 0;
+    }
+    pthread_mutex_unlock(&lock);
+    return result;
+}
+
+/* Lets go of a line taken with gpio_chip_shim_hold. */
+int gpio_chip_shim_unhold(unsigned number, unsigned offset) {
+    pthread_mutex_lock(&lock);
+    int result = existing_line(number, offset) ? 0 : fail(EINVAL);
+    if (result == 0) release_line(&chips[number].lines[offset]);
+    pthread_mutex_unlock(&lock);
+    return result;
+}
+
 /* Unplugs the chip. Returns 0, or -1 if there is no such chip. */
 int gpio_chip_shim_vanish(unsigned number) {
     pthread_mutex_lock(&lock);

@@ -1,0 +1,328 @@
+import Foundation
+import GPIO
+import Synchronization
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+// Test support for running the REAL libgpiod against the gpio-chip shim
+// (TestSupport/gpio-chip, docs/gpio-testing.md). The shim must be in
+// LD_PRELOAD when a process starts, so each test that needs it runs its body
+// in a child copy of this test binary started with the shim preloaded; the
+// parent builds the shim, starts the child with a filter that selects only the
+// calling test, and fails unless the child exits 0 and confirms the body ran.
+// Modelled on Tests/SerialPortTests/PtySerialTests.swift's SerialPtyShim.
+
+#if os(Linux)
+
+    enum GPIOChipShim {
+        /// Set in the child: the marker file to create once the body has run.
+        static let childMarkerVariable = "LANEKIOSK_GPIO_CHIP_MARKER"
+
+        /// True when the shim is mapped into this process (asked of the dynamic linker).
+        static var isLoaded: Bool {
+            dlsym(UnsafeMutableRawPointer(bitPattern: 0), "gpio_chip_shim_version") != nil
+        }
+
+        /// The package root, from this file's path.
+        static let packageRoot = URL(fileURLWithPath: #filePath)
+            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+        enum BuildOutcome: Sendable {
+            case built(String)
+            /// No C compiler: tests are cancelled, not passed.
+            case unavailable(String)
+            case failed(String)
+        }
+
+        /// Built once per test process, next to the test binary (in the scratch path).
+        static let build: BuildOutcome = {
+            let output = URL(fileURLWithPath: executablePath()).deletingLastPathComponent()
+                .appendingPathComponent("gpio-chip/libgpio_chip_shim.so").path
+            let script = packageRoot.appendingPathComponent("TestSupport/gpio-chip/build.sh").path
+            let result = runQuietly("/bin/bash", [script, output], timeout: .seconds(120))
+            switch result.status {
+            case 0: return .built(output)
+            case 69: return .unavailable(result.output)
+            default: return .failed("build.sh exited \(result.status): \(result.output)")
+            }
+        }()
+
+        /// In the parent: runs the calling test again in a child with the shim
+        /// preloaded and records the child's failure as this test's. In the
+        /// child: runs `body`.
+        static func runInShimmedChild(
+            timeout: Duration = .seconds(120), sourceLocation: SourceLocation = #_sourceLocation,
+            _ body: () async throws -> Void
+        ) async throws {
+            let environment = ProcessInfo.processInfo.environment
+            if let marker = environment[childMarkerVariable] {
+                try #require(
+                    isLoaded, "child started without the gpio-chip shim", sourceLocation: sourceLocation)
+                try await body()
+                try Data("ran\n".utf8).write(to: URL(fileURLWithPath: marker))
+                return
+            }
+            let shim: String
+            switch build {
+            case .built(let path): shim = path
+            case .unavailable(let why): try Test.cancel("cannot build the gpio-chip shim here: \(why)")
+            case .failed(let why):
+                Issue.record("gpio-chip shim did not build: \(why)", sourceLocation: sourceLocation)
+                return
+            }
+            let test = try #require(Test.current, sourceLocation: sourceLocation)
+            // The test's ID ends in its source location, so it selects this test only.
+            let filter = NSRegularExpression.escapedPattern(for: test.id.description)
+            let marker = FileManager.default.temporaryDirectory
+                .appendingPathComponent("gpio-chip-\(UUID().uuidString).ran").path
+            defer { try? FileManager.default.removeItem(atPath: marker) }
+            var childEnvironment = environment
+            let preloads = (environment["LD_PRELOAD"] ?? "").split(separator: ":").map(String.init)
+            childEnvironment["LD_PRELOAD"] = ([shim] + preloads.filter { $0 != shim }).joined(separator: ":")
+            childEnvironment[childMarkerVariable] = marker
+            // Chips come from the test body, not from a hand-run setting.
+            childEnvironment["LANEKIOSK_GPIO_CHIPS"] = nil
+            childEnvironment["LANEKIOSK_GPIO_CONTROL"] = nil
+            let result = runQuietly(
+                executablePath(), ["--testing-library", "swift-testing", "--filter", filter],
+                environment: childEnvironment, timeout: timeout)
+            let ran = FileManager.default.fileExists(atPath: marker)
+            if result.status != 0 || !ran {
+                let why =
+                    result.timedOut
+                    ? "hung: killed after \(timeout)"
+                    : !ran
+                        ? "exited \(result.status) without running the test body (filter \(filter))"
+                        : "exited \(result.status)"
+                Issue.record(
+                    "shimmed child \(why); its output:\n\(result.output.suffix(6000))",
+                    sourceLocation: sourceLocation)
+            }
+        }
+
+        static func executablePath() -> String {
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+                ?? CommandLine.arguments[0]
+        }
+
+        /// Runs a process with its output in a temporary file, killing it by
+        /// its pid after `timeout`.
+        static func runQuietly(
+            _ executable: String, _ arguments: [String], environment: [String: String]? = nil,
+            timeout: Duration
+        ) -> (status: Int32, output: String, timedOut: Bool) {
+            let logPath = FileManager.default.temporaryDirectory
+                .appendingPathComponent("gpio-chip-\(UUID().uuidString).log").path
+            defer { try? FileManager.default.removeItem(atPath: logPath) }
+            guard FileManager.default.createFile(atPath: logPath, contents: nil),
+                let log = FileHandle(forWritingAtPath: logPath)
+            else { return (-1, "cannot create \(logPath)", false) }
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: executable)
+            process.arguments = arguments
+            if let environment { process.environment = environment }
+            process.standardInput = FileHandle.nullDevice
+            process.standardOutput = log
+            process.standardError = log
+            do { try process.run() } catch {
+                try? log.close()
+                return (-1, "cannot start \(executable): \(error)", false)
+            }
+            let deadline = ContinuousClock.now + timeout
+            var timedOut = false
+            while process.isRunning {
+                if ContinuousClock.now >= deadline {
+                    timedOut = true
+                    kill(process.processIdentifier, SIGKILL)
+                    break
+                }
+                usleep(20_000)
+            }
+            process.waitUntilExit()
+            try? log.close()
+            let output = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+            return (process.terminationStatus, output, timedOut)
+        }
+    }
+
+    /// A chip of the shim's, driven through its C functions (found with dlsym:
+    /// only a child that preloads the shim can make one).
+    struct FakeGPIOChip {
+        private typealias AddChip =
+            @convention(c) (UnsafePointer<CChar>?, UInt32, UnsafePointer<CChar>?) -> Int32
+        private typealias SetLevels =
+            @convention(c) (UInt32, UInt32, UnsafePointer<Int32>?, UnsafePointer<UInt64>?, UInt32) -> Int32
+        private typealias QueueEvent = @convention(c) (UInt32, UInt32, UInt32, UInt64) -> Int32
+        private typealias LineQuery = @convention(c) (UInt32, UInt32) -> Int32
+        private typealias LineCount = @convention(c) (UInt32, UInt32) -> UInt32
+        private typealias RequestQuery =
+            @convention(c) (
+                UInt32, UInt32, UnsafeMutablePointer<UInt32>?, UnsafeMutablePointer<UInt32>?,
+                UnsafeMutablePointer<CChar>?
+            ) -> Int32
+        private typealias ChipCount = @convention(c) (UInt32) -> UInt32
+        private typealias ChipAction = @convention(c) (UInt32) -> Int32
+
+        private static func function<T>(_ name: String, as type: T.Type) -> T {
+            guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), name) else {
+                fatalError("\(name) missing: the gpio-chip shim is not loaded")
+            }
+            return unsafeBitCast(symbol, to: type)
+        }
+
+        /// N in /dev/gpiochipN.
+        let number: UInt32
+        var name: String { "gpiochip\(number)" }
+        var path: String { "/dev/gpiochip\(number)" }
+
+        /// Adds a chip; `names` are the line names by offset ("" for unnamed).
+        init(label: String, lines: UInt32, names: [String] = []) throws {
+            let add = Self.function("gpio_chip_shim_add_chip", as: AddChip.self)
+            let number = add(label, lines, names.joined(separator: ","))
+            try #require(number >= 0, "the shim refused to add chip \(label)")
+            self.number = UInt32(number)
+        }
+
+        /// Sets the physical input level of a line at each timestamp in turn
+        /// and queues the edges in one write, as one burst; returns how many
+        /// events were queued.
+        @discardableResult
+        func setLevels(_ offset: UInt32, _ steps: [(level: Int32, at: UInt64)]) -> Int32 {
+            let levels = steps.map(\.level)
+            let timestamps = steps.map(\.at)
+            return Self.function("gpio_chip_shim_set_levels", as: SetLevels.self)(
+                number, offset, levels, timestamps, UInt32(steps.count))
+        }
+
+        /// A button between the line and ground closes (low) or opens (high, the pull-up).
+        @discardableResult
+        func press(_ offset: UInt32, at: UInt64) -> Int32 { setLevels(offset, [(0, at)]) }
+        @discardableResult
+        func release(_ offset: UInt32, at: UInt64) -> Int32 { setLevels(offset, [(1, at)]) }
+
+        /// Queues one raw event (id 1 rising, 2 falling) without changing the level.
+        @discardableResult
+        func queueEvent(_ offset: UInt32, id: UInt32, at: UInt64) -> Int32 {
+            Self.function("gpio_chip_shim_queue_event", as: QueueEvent.self)(number, offset, id, at)
+        }
+
+        /// The physical level the line drives as an output, or nil.
+        func output(_ offset: UInt32) -> Int32? {
+            let value = Self.function("gpio_chip_shim_output", as: LineQuery.self)(number, offset)
+            return value < 0 ? nil : value
+        }
+
+        struct Request: Equatable {
+            /// 0 free, 1 events, 2 handle (values or output).
+            var kind: Int32
+            var handleFlags: UInt32
+            var eventFlags: UInt32
+            var consumer: String
+        }
+
+        /// What the kernel was asked for the line.
+        func request(_ offset: UInt32) -> Request {
+            var handleFlags: UInt32 = 0
+            var eventFlags: UInt32 = 0
+            var consumer = [CChar](repeating: 0, count: 32)
+            let kind = Self.function("gpio_chip_shim_request", as: RequestQuery.self)(
+                number, offset, &handleFlags, &eventFlags, &consumer)
+            let text = String(
+                decoding: consumer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            return Request(kind: kind, handleFlags: handleFlags, eventFlags: eventFlags, consumer: text)
+        }
+
+        func dropped(_ offset: UInt32) -> UInt32 {
+            Self.function("gpio_chip_shim_dropped", as: LineCount.self)(number, offset)
+        }
+
+        /// Successful opens of the chip's device so far.
+        var opens: UInt32 { Self.function("gpio_chip_shim_opens", as: ChipCount.self)(number) }
+
+        /// Another program takes the line (works while the chip is gone, too).
+        func hold(_ offset: UInt32, consumer: String) {
+            typealias Hold = @convention(c) (UInt32, UInt32, UnsafePointer<CChar>?) -> Int32
+            _ = Self.function("gpio_chip_shim_hold", as: Hold.self)(number, offset, consumer)
+        }
+
+        func unhold(_ offset: UInt32) {
+            _ = Self.function("gpio_chip_shim_unhold", as: LineQuery.self)(number, offset)
+        }
+
+        /// Unplugs the chip, as pulling a USB expander does.
+        func vanish() { _ = Self.function("gpio_chip_shim_vanish", as: ChipAction.self)(number) }
+        func restore() { _ = Self.function("gpio_chip_shim_restore", as: ChipAction.self)(number) }
+    }
+
+    /// The v1 ABI's request flags, as linux/gpio.h defines them.
+    enum KernelFlags {
+        static let input: UInt32 = 1 << 0
+        static let output: UInt32 = 1 << 1
+        static let activeLow: UInt32 = 1 << 2
+        static let pullUp: UInt32 = 1 << 5
+        static let pullDown: UInt32 = 1 << 6
+        static let risingEdge: UInt32 = 1 << 0
+        static let fallingEdge: UInt32 = 1 << 1
+    }
+
+#endif
+
+/// Collects a backend's events as they come, so that tests can wait for the
+/// next one with a deadline instead of blocking on the stream.
+final class EventRecorder: Sendable {
+    private final class Store: Sendable {
+        let state = Mutex<(received: [ButtonInputEvent], taken: Int, finished: Bool)>(([], 0, false))
+    }
+
+    private let store = Store()
+    private let reader: Task<Void, Never>
+
+    init(_ backend: some ButtonBackend) {
+        let events = backend.events
+        reader = Task { [store] in
+            for await event in events { store.state.withLock { $0.received.append(event) } }
+            store.state.withLock { $0.finished = true }
+        }
+    }
+
+    deinit { reader.cancel() }
+
+    /// The next event not yet returned, waiting up to `limit` (a generous
+    /// bound: nothing here measures speed); nil if none came.
+    func next(within limit: Duration = .seconds(20)) async -> ButtonInputEvent? {
+        let deadline = ContinuousClock.now + limit
+        while ContinuousClock.now < deadline {
+            let event = store.state.withLock { state -> ButtonInputEvent? in
+                guard state.received.count > state.taken else { return nil }
+                state.taken += 1
+                return state.received[state.taken - 1]
+            }
+            if let event { return event }
+            try? await Task.sleep(for: .milliseconds(2))
+        }
+        return nil
+    }
+
+    /// Whether the stream has finished, waiting up to `limit`.
+    func hasFinished(within limit: Duration = .seconds(20)) async -> Bool {
+        await eventually(within: limit) { store.state.withLock { $0.finished } }
+    }
+
+    /// Events received but not yet returned by ``next(within:)``.
+    var pending: [ButtonInputEvent] {
+        store.state.withLock { Array($0.received.dropFirst($0.taken)) }
+    }
+}
+
+/// Waits, polling, until `condition` holds or `limit` passes.
+func eventually(within limit: Duration = .seconds(20), _ condition: () -> Bool) async -> Bool {
+    let deadline = ContinuousClock.now + limit
+    while ContinuousClock.now < deadline {
+        if condition() { return true }
+        try? await Task.sleep(for: .milliseconds(2))
+    }
+    return condition()
+}
