@@ -99,21 +99,29 @@ public struct LibgpiodButtonConfiguration: Sendable, Hashable {
     public var consumer: String
     public var buttons: [ButtonLineConfiguration]
     public var reopenBackoff: ReopenBackoff
+    /// How often to ask the chip whether it is still there, for kernels that
+    /// report a removed chip on line descriptors late or not at all; `nil`: never.
+    public var presenceCheckInterval: Duration?
 
     public init(
         chip: String?, consumer: String = "laned", buttons: [ButtonLineConfiguration],
-        reopenBackoff: ReopenBackoff = ReopenBackoff()
+        reopenBackoff: ReopenBackoff = ReopenBackoff(), presenceCheckInterval: Duration? = .seconds(2)
     ) {
         self.chip = chip
         self.consumer = consumer
         self.buttons = buttons
         self.reopenBackoff = reopenBackoff
+        self.presenceCheckInterval = presenceCheckInterval
     }
 
     /// Checks what can be checked without the hardware.
     /// - Throws: ``ButtonBackendError/invalidConfiguration(_:)`` naming the key at fault.
     public func validate() throws(ButtonBackendError) {
         guard !buttons.isEmpty else { throw .invalidConfiguration("buttons: at least one button is needed") }
+        if let presenceCheckInterval, presenceCheckInterval < .milliseconds(10) {
+            throw .invalidConfiguration(
+                "presence_check_interval: \(presenceCheckInterval.readable) is shorter than 10 ms")
+        }
         if let chip, chip.isEmpty {
             throw .invalidConfiguration("chip: empty; give a path, name, number or label")
         }

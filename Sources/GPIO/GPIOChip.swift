@@ -123,6 +123,18 @@ public final class GPIOChip {
     /// How many lines the chip exposes.
     public var lineCount: UInt32 { info.lineCount }
 
+    /// Asks the kernel about line 0 through the chip's own descriptor: a cheap
+    /// way to learn that the chip has gone, since the kernel has answered
+    /// ioctls on a removed chip with `ENODEV` far longer than it has reported
+    /// the removal on line descriptors.
+    /// - Throws: ``GPIOError/lineUnavailable(chip:offset:errno:)``; `ENODEV` when the chip has gone.
+    public func probe() throws(GPIOError) {
+        errno = 0
+        if gpiod_chip_get_line(handle, 0) == nil {
+            throw .lineUnavailable(chip: name, offset: 0, errno: errno == 0 ? ENODEV : errno)
+        }
+    }
+
     /// The offset of the line called `name` on this chip.
     /// - Throws: ``GPIOError/lineNotFound(chip:name:errno:)``.
     public func offset(ofLineNamed name: String) throws(GPIOError) -> UInt32 {

@@ -285,6 +285,8 @@ private final class ButtonReader {
     private var faults: [GPIOFault] = []
     private var outage: Outage?
     private var lamps: [ButtonRole: Bool] = [:]
+    /// When to next ask the chip whether it is still there.
+    private var nextPresenceCheck: UInt64?
 
     private init(
         configuration: LibgpiodButtonConfiguration, time: any MonotonicTimeSource, control: ReaderControl,
@@ -314,6 +316,7 @@ private final class ButtonReader {
             reader = ButtonReader(
                 configuration: configuration, time: time, control: control, events: events, session: session)
             try reader.seed(session)
+            reader.schedulePresenceCheck()
             ready.resume(returning: .success(session.description))
         } catch {
             ready.resume(returning: .failure(error))
@@ -361,6 +364,25 @@ private final class ButtonReader {
                 continue
             }
             settle(edges)
+            checkPresenceIfDue()
+        }
+    }
+
+    private func schedulePresenceCheck() {
+        nextPresenceCheck = configuration.presenceCheckInterval.map {
+            time.nanoseconds().saturatingAdd($0.clampedNanoseconds)
+        }
+    }
+
+    /// Asks the chip whether it is still there, when that is due: some
+    /// kernels never hang up a removed chip's line descriptors.
+    private func checkPresenceIfDue() {
+        guard let session, let due = nextPresenceCheck, time.nanoseconds() >= due else { return }
+        do throws(GPIOError) {
+            try session.chip.probe()
+            schedulePresenceCheck()
+        } catch {
+            vanish(errno: error.errorNumber ?? ENODEV)
         }
     }
 
@@ -401,6 +423,7 @@ private final class ButtonReader {
             for debouncer in debouncers.values {
                 if let next = debouncer.nextDeadline { deadline = min(deadline ?? .max, next) }
             }
+            if let nextPresenceCheck { deadline = min(deadline ?? .max, nextPresenceCheck) }
         }
         if let outage { deadline = min(deadline ?? .max, outage.nextAttempt) }
         guard let deadline else { return -1 }
@@ -537,6 +560,7 @@ private final class ButtonReader {
                 }
             }
             try seed(reopened)
+            schedulePresenceCheck()
         } catch {
             if session != nil {
                 // Opened, but a button could not be read: gone again already.

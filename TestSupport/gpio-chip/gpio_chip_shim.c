@@ -27,7 +27,9 @@
  *    entry go (ENOENT), ioctls on its old descriptors fail with ENODEV, reads
  *    on its event descriptors fail with ENODEV and poll reports POLLHUP (the
  *    pipe's writer closes). It can come back; old descriptors stay dead, as
- *    they do in the kernel, and a new open gets a fresh chip.
+ *    they do in the kernel, and a new open gets a fresh chip. A quiet vanish
+ *    leaves the line descriptors silent instead, as kernels without the
+ *    gpiolib-cdev hot-unplug fixes do.
  *
  * Tests drive it through the gpio_chip_shim_* functions below, looked up with
  * dlsym in the process that preloads the shim. LANEKIOSK_GPIO_CHIPS declares
@@ -99,6 +101,8 @@ struct chip {
     unsigned num_lines;
     struct line lines[MAX_LINES];
     unsigned opens; /* successful opens of /dev/gpiochipN */
+    /* Event pipes' writers kept open by a quiet vanish, closed on restore. */
+    int quiet_writers[MAX_LINES];
 };
 
 struct handle {
@@ -690,9 +694,10 @@ int gpio_chip_shim_add_chip(const char *label, unsigned num_lines, const char *n
     memset(chip, 0, sizeof *chip);
     snprintf(chip->label, sizeof chip->label, "%s", label);
     chip->num_lines = num_lines;
-    for (unsigned i = 0; i < num_lines; i++) {
+    for (unsigned i = 0; i < MAX_LINES; i++) {
         chip->lines[i].level = 1;
         chip->lines[i].event_writer = -1;
+        chip->quiet_writers[i] = -1;
     }
     const char *cursor = names ? names : "";
     for (unsigned i = 0; i < num_lines && *cursor; i++) {
@@ -878,11 +883,38 @@ int gpio_chip_shim_vanish(unsigned number) {
     return result;
 }
 
+/* Unplugs the chip as kernels without the gpiolib-cdev hot-unplug fixes do:
+ * the path goes and ioctls fail with ENODEV, but the line event descriptors
+ * stay silent (no POLLHUP, reads just wait). */
+int gpio_chip_shim_vanish_quietly(unsigned number) {
+    pthread_mutex_lock(&lock);
+    int result = defined_chip(number) ? 0 : fail(EINVAL);
+    if (result == 0 && !chips[number].vanished) {
+        struct chip *chip = &chips[number];
+        chip->vanished = 1;
+        chip->generation++;
+        for (unsigned i = 0; i < chip->num_lines; i++) {
+            struct line *line = &chip->lines[i];
+            chip->quiet_writers[i] = line->kind == LINE_EVENTS ? line->event_writer : -1;
+            line->event_writer = -1;
+            release_line(line);
+        }
+    }
+    pthread_mutex_unlock(&lock);
+    return result;
+}
+
 /* Plugs it back in: a fresh chip at the same path, every line free. */
 int gpio_chip_shim_restore(unsigned number) {
     pthread_mutex_lock(&lock);
     int result = defined_chip(number) ? 0 : fail(EINVAL);
-    if (result == 0) chips[number].vanished = 0;
+    if (result == 0) {
+        chips[number].vanished = 0;
+        for (unsigned i = 0; i < chips[number].num_lines; i++) {
+            if (chips[number].quiet_writers[i] >= 0) REAL(close)(chips[number].quiet_writers[i]);
+            chips[number].quiet_writers[i] = -1;
+        }
+    }
     pthread_mutex_unlock(&lock);
     return result;
 }

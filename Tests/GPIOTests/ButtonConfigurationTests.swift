@@ -66,6 +66,11 @@ import Testing
                 + " without `chip`, lines must be given by name"
         )
         #expect(
+            refusal(
+                LibgpiodButtonConfiguration(
+                    chip: "lane-buttons", buttons: [unladen], presenceCheckInterval: .milliseconds(5)))
+                == "GPIO configuration: presence_check_interval: 5 ms is shorter than 10 ms")
+        #expect(
             refusal(configuration([ButtonLineConfiguration(role: .exitLoop, line: .name(""))]))
                 == "GPIO configuration: exit_loop button: the line name is empty")
     }

@@ -255,6 +255,10 @@ import Testing
         /// Unplugs the chip, as pulling a USB expander does.
         func vanish() { _ = Self.function("gpio_chip_shim_vanish", as: ChipAction.self)(number) }
         func restore() { _ = Self.function("gpio_chip_shim_restore", as: ChipAction.self)(number) }
+        /// Unplugs the chip without hanging up its line descriptors, as older kernels do.
+        func vanishQuietly() {
+            _ = Self.function("gpio_chip_shim_vanish_quietly", as: ChipAction.self)(number)
+        }
     }
 
     /// The v1 ABI's request flags, as linux/gpio.h defines them.

@@ -455,6 +455,32 @@ import Testing
             }
         }
 
+        @Test func aChipThatGoesQuietlyIsFoundByThePresenceCheck() async throws {
+            try await GPIOChipShim.runInShimmedChild {
+                let fake = try laneChip()
+                let time = ManualMonotonicTime()
+                var configuration = laneConfiguration()
+                configuration.presenceCheckInterval = .seconds(2)
+                let buttons = try await LibgpiodButtonBackend(configuration: configuration, time: time)
+                let events = EventRecorder(buttons)
+                fake.vanishQuietly()
+                time.advance(by: .milliseconds(1_999))
+                fake.restore()
+                // Back before the check came due: nothing happened, as far as the lane knows.
+                time.advance(by: .milliseconds(1))
+                // The old descriptors are dead all the same; the check finds that.
+                let vanished = GPIOFault.chipVanished(chip: "lane-buttons", errno: ENODEV)
+                #expect(await events.next() == .fault(vanished))
+                time.advance(by: .milliseconds(100))
+                #expect(await events.next() == .recovered(vanished))
+                let t0 = time.nanoseconds()
+                fake.press(0, at: t0)
+                time.advance(by: .milliseconds(30))
+                #expect(await events.next() == .pressed(.unladen, kernelNanoseconds: t0))
+                await buttons.shutdown()
+            }
+        }
+
         // MARK: - The virtual backend agrees
 
         @Test func theVirtualBackendReportsTheSameEvents() async throws {
