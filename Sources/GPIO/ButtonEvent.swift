@@ -1,9 +1,8 @@
-/// One edge on a button input, as the kernel saw it.
+/// One edge on an input line, as the kernel reported it, before debounce.
 ///
-/// Shared by every GPIO backend (libgpiod and the simulator's virtual one), so
-/// that debounce and the lane state machine never know where an edge came from.
-/// Debounce is not done here: a bouncing contact produces several events and
-/// the consumer decides which ones count.
+/// What ``GPIOEventLine`` reads; ``LibgpiodButtonBackend`` feeds these to a
+/// ``ButtonDebouncer`` per line and reports ``ButtonInputEvent``s, which is
+/// what the lane consumes. A bouncing contact produces several of these.
 public struct ButtonEvent: Sendable, Hashable, CustomStringConvertible {
     /// Which way the line moved, after any active-low inversion requested for the line.
     public enum Edge: Sendable, Hashable {

@@ -5,9 +5,9 @@ import Testing
     import Glibc
 #endif
 
-// This kernel has no GPIO chip, so these tests cover what the lane must report
-// when the cabinet's wiring or udev rule is wrong; the request and read paths
-// need hardware or gpio-sim.
+// Without the gpio-chip shim: what the lane reports when there is no chip at
+// all or the path is not a chip. The request, read and error paths on a chip
+// are in LibgpiodShimTests, through the real libgpiod on an emulated chip.
 @Suite struct GPIOChipTests {
     @Test func missingChipSurfacesENOENT() {
         #expect(throws: GPIOError.openFailed(path: "/dev/gpiochip9", errno: ENOENT)) {
