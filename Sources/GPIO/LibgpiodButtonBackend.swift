@@ -13,18 +13,20 @@ import Synchronization
 /// **Threading.** libgpiod v1 handles are not thread-safe and its reads block,
 /// so one dedicated thread owns the chip and every line. It waits in poll(2)
 /// on all the button lines' descriptors plus a wake-up pipe, with a timeout
-/// set to the next debounce or stuck deadline; the async side only writes to
-/// the pipe (lamps, shutdown) and consumes ``events``. No cooperative-pool
-/// thread ever blocks on GPIO. (NIO was the other option; a second event
+/// set to the next debounce, stuck, presence-check or reopen deadline; the
+/// async side only writes to the pipe (lamps, shutdown) and consumes
+/// ``events``. No cooperative-pool thread ever blocks on GPIO. (NIO was the other option; a second event
 /// loop for a handful of descriptors buys nothing over one thread.)
 ///
-/// **Events.** Each line's kernel edges go through a ``ButtonDebouncer``, and
-/// presses and releases carry the kernel's timestamp of the edge. A press
-/// held past `stuck_after` is a ``GPIOFault/stuckButton(_:pressedAtNanoseconds:)``
+/// **Events.** Each line's kernel edges go through a ``ButtonDebouncer``, in
+/// kernel timestamp order across lines, and presses and releases carry the
+/// kernel's timestamp of the first edge of their burst. A press held past
+/// `stuck_after` is a ``GPIOFault/stuckButton(_:pressedAtNanoseconds:)``
 /// fault until released.
 ///
-/// **A vanishing chip** (poll reports `POLLHUP`/`POLLERR`, or a read or ioctl
-/// fails, `ENODEV` from the kernel) is a ``GPIOFault/chipVanished(chip:errno:)``
+/// **A vanishing chip** (poll reports `POLLHUP`/`POLLERR`, a read or ioctl
+/// fails, `ENODEV` from the kernel, or the periodic ``GPIOChip/probe()`` of the
+/// chip's own descriptor fails) is a ``GPIOFault/chipVanished(chip:errno:)``
 /// fault. Every line is released and the chip closed; the thread then reopens
 /// the chip and requests every line again with backoff (``ReopenBackoff``)
 /// until it succeeds, reports ``ButtonInputEvent/recovered(_:)``, reads where
