@@ -25,7 +25,7 @@ public struct JournalRecord: Sendable, Hashable, Encodable {
     }
 
     private enum Key: String, CodingKey {
-        case seq, at, kind, vrn, detail, officer, instruction, reason, decision
+        case seq, at, kind, vrn, detail, officer, instruction, reason
         case requestID = "request_id"
         case decisionID = "decision_id"
         case callID = "call_id"

@@ -143,7 +143,7 @@ struct JournalTests {
     /// migrations: reopening either way keeps both.
     @Test func theOutboxTableAndTheJournalMigrationsLiveInOneFile() throws {
         let outbox = try MirrorOutbox(journal)
-        try journal.writer.write { db in try outbox.enqueue(in: db, topic: "t") }
+        _ = try journal.writer.write { db in try outbox.enqueue(in: db, topic: "t") }
         let path = directory.path("lane.sqlite")
         let reopened = try LaneJournal(path: path, clock: clock)
         let again = try MirrorOutbox(reopened)
