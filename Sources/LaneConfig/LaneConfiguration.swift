@@ -202,19 +202,24 @@ extension LaneConfiguration {
     /// - Throws: ``ConfigError`` with every problem found, not only the first.
     public static func load(path: String) throws(ConfigError) -> LaneConfiguration {
         let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
-        let text: String
-        do {
-            text = try String(contentsOfFile: absolute, encoding: .utf8)
-        } catch {
-            let reason = (error as NSError).localizedFailureReason ?? (error as NSError).localizedDescription
-            throw ConfigError(
+        func unreadable(_ why: String) -> ConfigError {
+            ConfigError(
                 file: path,
                 problems: [
                     .init(
                         file: path, line: nil, column: nil, key: "",
-                        message: "cannot read the file (\(reason)); expected a readable UTF-8 YAML file")
+                        message: "\(why); expected the lane's YAML config")
                 ])
         }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: absolute, isDirectory: &isDirectory) else {
+            throw unreadable("no such file")
+        }
+        guard !isDirectory.boolValue else { throw unreadable("a directory, not a file") }
+        guard let data = FileManager.default.contents(atPath: absolute) else {
+            throw unreadable("cannot be read by this user (uid \(getuid())): check its owner and mode")
+        }
+        guard let text = String(data: data, encoding: .utf8) else { throw unreadable("not UTF-8 text") }
         return try parse(yaml: text, file: absolute)
     }
 

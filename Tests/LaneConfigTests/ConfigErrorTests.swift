@@ -199,18 +199,36 @@ struct ConfigErrorTests {
         #expect(text.hasSuffix("expected `key: value` lines, indented by section"))
     }
 
+    /// The error loading `path` raises, or nil when it loads.
+    func failure(_ path: String) -> ConfigError? {
+        do {
+            _ = try LaneConfiguration.load(path: path)
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    @Test func aFileThatIsNotUTF8OrIsADirectoryIsNamed() throws {
+        let path = directory.url.appendingPathComponent("latin1.yaml").path
+        try Data([0x6C, 0x61, 0x6E, 0x65, 0x3A, 0x20, 0xE9, 0xFF, 0x0A]).write(to: URL(fileURLWithPath: path))
+        #expect(
+            failure(path)?.description
+                == "1 problem in \(path):\n  \(path): not UTF-8 text; expected the lane's YAML config")
+        #expect(
+            failure(directory.url.path)?.problems.first?.message
+                == "a directory, not a file; expected the lane's YAML config")
+    }
+
     @Test func anEmptyOrMissingFileIsNamed() throws {
         #expect(
             try only("# nothing yet\n")
                 == "\(file): the file is empty; expected the sections lane, decision, link, gpio, reader, displays, "
                 + "journal, control, watchdog, log")
         let missing = directory.url.appendingPathComponent("nope.yaml").path
-        #expect(throws: ConfigError.self) { try LaneConfiguration.load(path: missing) }
-        do {
-            _ = try LaneConfiguration.load(path: missing)
-        } catch {
-            #expect(error.problems.count == 1)
-            #expect(error.description.contains("\(missing): cannot read the file"))
-        }
+        #expect(
+            failure(missing)?.problems.map(\.description) == [
+                "\(missing): no such file; expected the lane's YAML config"
+            ])
     }
 }
