@@ -57,3 +57,29 @@ public struct RGBAColor: Sendable, Hashable {
     public static let white = RGBAColor(red: 255, green: 255, blue: 255)
     public static let clear = RGBAColor(red: 0, green: 0, blue: 0, alpha: 0)
 }
+
+extension Rect {
+    /// One past the right edge.
+    public var maxX: Int { origin.x + size.width }
+    /// One past the bottom edge.
+    public var maxY: Int { origin.y + size.height }
+    public var width: Int { size.width }
+    public var height: Int { size.height }
+
+    /// The rectangle shrunk by `amount` on every side (never below zero size).
+    public func insetBy(_ amount: Int) -> Rect {
+        Rect(
+            x: origin.x + amount, y: origin.y + amount, width: max(0, size.width - 2 * amount),
+            height: max(0, size.height - 2 * amount))
+    }
+
+    /// Whether `other` lies wholly inside this rectangle.
+    public func contains(_ other: Rect) -> Bool {
+        other.origin.x >= origin.x && other.origin.y >= origin.y && other.maxX <= maxX && other.maxY <= maxY
+    }
+
+    /// Whether the two rectangles share any pixel.
+    public func intersects(_ other: Rect) -> Bool {
+        origin.x < other.maxX && other.origin.x < maxX && origin.y < other.maxY && other.origin.y < maxY
+    }
+}

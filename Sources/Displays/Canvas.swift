@@ -1,3 +1,4 @@
+import BoardLayout
 import CSDL2
 import Foundation
 
@@ -17,7 +18,7 @@ public final class Canvas {
     /// Owned; the renderer draws into it.
     private let surface: UnsafeMutablePointer<SDL_Surface>
     /// Owned `SDL_Renderer *`; destroyed before the surface.
-    private let renderer: OpaquePointer
+    let renderer: OpaquePointer
     public let size: Size
 
     /// Creates a canvas of `width` by `height` pixels, transparent black.
@@ -59,18 +60,14 @@ public final class Canvas {
     /// Fills the whole canvas with `color`, replacing what was there (no blending).
     public func clear(_ color: RGBAColor) throws(DisplayError) {
         try withSDLLock { () throws(DisplayError) in
-            try setColor(color, blend: false)
-            try check("SDL_RenderClear", SDL_RenderClear(renderer))
+            try ScreenPainter.setColor(color, blend: false, on: renderer)
+            try ScreenPainter.check("SDL_RenderClear", SDL_RenderClear(renderer))
         }
     }
 
     /// Fills `rect` with `color`, blending by its alpha.
     public func fill(_ rect: Rect, with color: RGBAColor) throws(DisplayError) {
-        try withSDLLock { () throws(DisplayError) in
-            try setColor(color, blend: true)
-            var area = sdlRect(rect)
-            try check("SDL_RenderFillRect", SDL_RenderFillRect(renderer, &area))
-        }
+        try ScreenPainter.fill(rect, with: color, on: renderer)
     }
 
     /// Draws `text` on one line with its top-left corner at `origin`, anti-aliased
@@ -82,40 +79,17 @@ public final class Canvas {
     public func draw(
         _ text: String, font: Font, color: RGBAColor, at origin: Point
     ) throws(DisplayError) -> Rect {
-        // SDL_ttf refuses empty text ("Text has zero width") rather than drawing nothing.
-        guard !text.isEmpty else { return Rect(origin: origin, size: .zero) }
-        return try withSDLLock { () throws(DisplayError) -> Rect in
-            let sdlColor = SDL_Color(r: color.red, g: color.green, b: color.blue, a: color.alpha)
-            guard let rendered = TTF_RenderUTF8_Blended(font.handle, text, sdlColor) else {
-                throw .sdl(call: "TTF_RenderUTF8_Blended", message: lastSDLError())
-            }
-            defer { SDL_FreeSurface(rendered) }
-            guard let texture = SDL_CreateTextureFromSurface(renderer, rendered) else {
-                throw .sdl(call: "SDL_CreateTextureFromSurface", message: lastSDLError())
-            }
-            // Destroying the texture flushes any batched copy that uses it.
-            defer { SDL_DestroyTexture(texture) }
-            try check("SDL_SetTextureBlendMode", SDL_SetTextureBlendMode(texture, SDL_BLENDMODE_BLEND))
-            let area = Rect(
-                origin: origin, size: Size(width: Int(rendered.pointee.w), height: Int(rendered.pointee.h)))
-            var destination = sdlRect(area)
-            try check("SDL_RenderCopy", SDL_RenderCopy(renderer, texture, nil, &destination))
-            return area
-        }
+        try ScreenPainter.draw(text, font: font, color: color, at: origin, on: renderer)
+    }
+
+    /// Draws a whole screen layout, replacing what was there.
+    public func draw(_ layout: ScreenLayout, fonts: FontSet) throws(DisplayError) {
+        try ScreenPainter.paint(layout, on: renderer, fonts: fonts)
     }
 
     /// Copies the canvas's pixels out.
     public func snapshot() throws(DisplayError) -> RGBAImage {
-        try withSDLLock { () throws(DisplayError) -> RGBAImage in
-            try check("SDL_RenderFlush", SDL_RenderFlush(renderer))
-            var pixels = [UInt8](repeating: 0, count: size.width * size.height * 4)
-            let result = pixels.withUnsafeMutableBytes {
-                SDL_RenderReadPixels(
-                    renderer, nil, SDL_PIXELFORMAT_RGBA32.rawValue, $0.baseAddress, Int32(size.width * 4))
-            }
-            try check("SDL_RenderReadPixels", result)
-            return RGBAImage(width: size.width, height: size.height, pixels: pixels)
-        }
+        try ScreenPainter.readPixels(of: renderer, size: size)
     }
 
     /// Writes the canvas as a PNG file, replacing `path` atomically so that a
@@ -128,25 +102,5 @@ public final class Canvas {
         } catch {
             throw .writeFailed(path: path, message: error.localizedDescription)
         }
-    }
-
-    private func setColor(_ color: RGBAColor, blend: Bool) throws(DisplayError) {
-        try check(
-            "SDL_SetRenderDrawBlendMode",
-            SDL_SetRenderDrawBlendMode(renderer, blend ? SDL_BLENDMODE_BLEND : SDL_BLENDMODE_NONE))
-        try check(
-            "SDL_SetRenderDrawColor",
-            SDL_SetRenderDrawColor(renderer, color.red, color.green, color.blue, color.alpha))
-    }
-
-    private func check(_ call: String, _ result: Int32) throws(DisplayError) {
-        if result != 0 { throw .sdl(call: call, message: lastSDLError()) }
-    }
-
-    private func sdlRect(_ rect: Rect) -> SDL_Rect {
-        SDL_Rect(
-            x: Int32(clamping: rect.origin.x), y: Int32(clamping: rect.origin.y),
-            w: Int32(clamping: rect.size.width),
-            h: Int32(clamping: rect.size.height))
     }
 }

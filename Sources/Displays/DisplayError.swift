@@ -10,6 +10,10 @@ public enum DisplayError: Error, Equatable, Sendable, CustomStringConvertible {
     case invalidSize(width: Int, height: Int)
     /// The image could not be written.
     case writeFailed(path: String, message: String)
+    /// The configured display (a KMS/DRM connector, or a monitor) does not exist.
+    case displayNotFound(index: Int, available: Int)
+    /// The display actor was closed; nothing is drawn any more.
+    case closed
 
     public var description: String {
         switch self {
@@ -24,6 +28,10 @@ public enum DisplayError: Error, Equatable, Sendable, CustomStringConvertible {
             return "invalid canvas size \(width)x\(height)"
         case .writeFailed(let path, let message):
             return "cannot write image \(path): \(message)"
+        case .displayNotFound(let index, let available):
+            return "display \(index) not found: SDL sees \(available) display(s), numbered from 0"
+        case .closed:
+            return "the displays were closed"
         }
     }
 }

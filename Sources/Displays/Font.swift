@@ -1,12 +1,18 @@
+import BoardLayout
 import CSDL2
 
 /// A TrueType/OpenType face at one point size, closed when released.
 public final class Font {
     /// Noto Sans CJK, as Debian's `fonts-noto-cjk` installs it.
     public static let defaultPath = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"
+    /// The bold weight of ``defaultPath``, from the same package, with the same face order.
+    public static let defaultBoldPath = "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc"
     /// The face in ``defaultPath`` with Traditional Chinese glyph forms (Noto Sans CJK TC).
-    /// Face 4 is the Hong Kong variant (HK).
+    /// The collection's faces are 0 JP, 1 KR, 2 SC, 3 TC, 4 HK (checked with
+    /// `fc-query -i N` on Debian 12's fonts-noto-cjk 20220127).
     public static let traditionalChineseFaceIndex = 3
+    /// The face with Simplified Chinese glyph forms (Noto Sans CJK SC).
+    public static let simplifiedChineseFaceIndex = 2
 
     /// Keeps SDL_ttf initialised while the font is open.
     let context: SDLContext
@@ -14,7 +20,7 @@ public final class Font {
     let handle: OpaquePointer
     public let path: String
     public let faceIndex: Int
-    public let pointSize: Int
+    public private(set) var pointSize: Int
 
     /// Opens face `faceIndex` of the font file at `path` at `pointSize`.
     ///
@@ -44,6 +50,27 @@ public final class Font {
 
     deinit {
         withSDLLock { TTF_CloseFont(handle) }
+    }
+
+    /// Changes the size in place: cheaper than opening the collection again,
+    /// and what layout does while it searches for the size that fits.
+    /// - Throws: ``DisplayError/sdl(call:message:)`` for a size SDL_ttf refuses.
+    public func setPointSize(_ size: Int) throws(DisplayError) {
+        guard size != pointSize else { return }
+        guard let points = Int32(exactly: size), points > 0 else {
+            throw .sdl(call: "TTF_SetFontSize(\(size))", message: "invalid point size")
+        }
+        try withSDLLock { () throws(DisplayError) in
+            if TTF_SetFontSize(handle, points) != 0 {
+                throw .sdl(call: "TTF_SetFontSize(\(size))", message: lastSDLError())
+            }
+        }
+        pointSize = size
+    }
+
+    /// Draws the face in synthetic bold (for a configuration without a bold file).
+    func setSyntheticBold(_ bold: Bool) {
+        withSDLLock { TTF_SetFontStyle(handle, bold ? TTF_STYLE_BOLD : TTF_STYLE_NORMAL) }
     }
 
     /// The face's family name, such as "Noto Sans CJK TC".

@@ -1,3 +1,5 @@
+import BoardLayout
+
 /// Pixels copied out of a canvas: rows top to bottom, 4 bytes per pixel in R, G, B, A order.
 public struct RGBAImage: Sendable, Hashable {
     public let width: Int
@@ -40,6 +42,16 @@ public struct RGBAImage: Sendable, Hashable {
             offset += 4
         }
         return count
+    }
+
+    /// The image with every pixel's alpha set to 255.
+    ///
+    /// A board frame is opaque, but SDL's blending rounds the alpha of pixels
+    /// under anti-aliased text to 254; made opaque, the frame is saved as RGB.
+    public func opaque() -> RGBAImage {
+        var pixels = pixels
+        for index in stride(from: 3, to: pixels.count, by: 4) { pixels[index] = 255 }
+        return RGBAImage(width: width, height: height, pixels: pixels)
     }
 
     /// The image as a PNG file's bytes.

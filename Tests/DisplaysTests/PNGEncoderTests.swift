@@ -3,68 +3,6 @@ import Testing
 
 @testable import Displays
 
-/// Reads a PNG back far enough to check what the encoder promises: the
-/// signature, chunk framing and CRCs, the header, and the pixels inside the
-/// stored-block zlib stream.
-struct DecodedPNG {
-    var chunkTypes: [String] = []
-    var width = 0
-    var height = 0
-    var bitDepth = 0
-    var colorType = 0
-    var scanlines: [UInt8] = []
-
-    init(_ bytes: [UInt8]) throws {
-        try #require(Array(bytes.prefix(8)) == PNGEncoder.signature)
-        var offset = 8
-        var idat: [UInt8] = []
-        while offset < bytes.count {
-            let length = Int(Self.bigEndian(bytes, offset))
-            let type = Array(bytes[(offset + 4)..<(offset + 8)])
-            let data = Array(bytes[(offset + 8)..<(offset + 8 + length)])
-            let crc = Self.bigEndian(bytes, offset + 8 + length)
-            #expect(
-                crc == PNGEncoder.crc32(data, startingWith: PNGEncoder.crc32(type)), "CRC of chunk \(type)")
-            let name = String(decoding: type, as: UTF8.self)
-            chunkTypes.append(name)
-            if name == "IHDR" {
-                width = Int(Self.bigEndian(data, 0))
-                height = Int(Self.bigEndian(data, 4))
-                bitDepth = Int(data[8])
-                colorType = Int(data[9])
-            } else if name == "IDAT" {
-                idat += data
-            }
-            offset += 12 + length
-        }
-        scanlines = try Self.inflateStored(idat)
-    }
-
-    static func bigEndian(_ bytes: [UInt8], _ offset: Int) -> UInt32 {
-        bytes[offset..<(offset + 4)].reduce(0) { $0 << 8 | UInt32($1) }
-    }
-
-    static func inflateStored(_ stream: [UInt8]) throws -> [UInt8] {
-        try #require(stream.count >= 6)
-        #expect((UInt16(stream[0]) << 8 | UInt16(stream[1])) % 31 == 0, "zlib header check bits")
-        var offset = 2
-        var output: [UInt8] = []
-        var final = false
-        while !final {
-            final = stream[offset] & 1 == 1
-            try #require(stream[offset] >> 1 & 3 == 0, "only stored blocks expected")
-            let length = Int(stream[offset + 1]) | Int(stream[offset + 2]) << 8
-            let complement = Int(stream[offset + 3]) | Int(stream[offset + 4]) << 8
-            #expect(length ^ complement == 0xFFFF)
-            output += stream[(offset + 5)..<(offset + 5 + length)]
-            offset += 5 + length
-        }
-        #expect(bigEndian(stream, offset) == PNGEncoder.adler32(output))
-        #expect(offset + 4 == stream.count)
-        return output
-    }
-}
-
 @Suite struct PNGEncoderTests {
     @Test func checksumsMatchKnownVectors() {
         #expect(PNGEncoder.crc32(Array("123456789".utf8)) == 0xCBF4_3926)
@@ -92,19 +30,63 @@ struct DecodedPNG {
         #expect(decoded.chunkTypes == ["IHDR", "IDAT", "IEND"])
         #expect(decoded.width == 3 && decoded.height == 2)
         #expect(decoded.bitDepth == 8 && decoded.colorType == 6)
-        let expected: [UInt8] = [0] + pixels[0..<12] + [0] + pixels[12..<24]
-        #expect(decoded.scanlines == expected)
+        #expect(decoded.pixels == pixels)
     }
 
-    /// More than 65535 bytes of scanlines need several stored blocks.
-    @Test func largeImageSpansSeveralStoredBlocks() throws {
-        let width = 300
-        let height = 200
-        let pixels = (0..<(width * height * 4)).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+    /// Noise defeats LZ77, so every byte goes through the literal codes, 0 to 255.
+    @Test func noisyImageRoundTrips() throws {
+        var generator = SplitMix(seed: 7)
+        let width = 120
+        let height = 90
+        let pixels = (0..<(width * height * 4)).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
         let decoded = try DecodedPNG(RGBAImage(width: width, height: height, pixels: pixels).pngData())
-        #expect(decoded.scanlines.count == (width * 4 + 1) * height)
-        #expect(decoded.scanlines[1..<(width * 4 + 1)] == pixels[0..<(width * 4)])
-        #expect(decoded.scanlines.last == pixels.last)
+        #expect(decoded.pixels == pixels)
+    }
+
+    /// Gradients make the row filters differ; each must be undone exactly.
+    @Test func gradientsUseSeveralFiltersAndRoundTrip() throws {
+        let width = 64
+        let height = 64
+        var pixels: [UInt8] = []
+        for y in 0..<height {
+            for x in 0..<width {
+                pixels += [UInt8(x * 4), UInt8(y * 4), UInt8((x * y) & 0xFF), y < 32 ? 255 : UInt8(x * 2)]
+            }
+        }
+        let decoded = try DecodedPNG(RGBAImage(width: width, height: height, pixels: pixels).pngData())
+        #expect(decoded.pixels == pixels)
+        #expect(Set(decoded.filters).count >= 2, "filters used: \(Set(decoded.filters))")
+    }
+
+    /// A board frame is mostly flat colour: it must come out small.
+    @Test func flatFrameCompresses() throws {
+        let width = 800
+        let height = 600
+        var pixels = [UInt8](repeating: 0, count: width * height * 4)
+        for index in stride(from: 0, to: pixels.count, by: 4) {
+            let y = index / 4 / width
+            pixels[index] = y < 300 ? 228 : 14
+            pixels[index + 1] = y < 300 ? 30 : 17
+            pixels[index + 2] = y < 300 ? 36 : 22
+            pixels[index + 3] = 255
+        }
+        let png = RGBAImage(width: width, height: height, pixels: pixels).pngData()
+        #expect(png.count < 12_000, "\(png.count) bytes for a two-colour 800x600 frame")
+        let decoded = try DecodedPNG(png)
+        #expect(decoded.colorType == 2, "an opaque image is saved as RGB")
+        #expect(decoded.pixels == pixels)
+    }
+
+    /// Repeats farther back than the longest distance code's base, and runs
+    /// longer than one match, both decode.
+    @Test func deflateCodesLongDistancesAndRuns() throws {
+        var generator = SplitMix(seed: 11)
+        let block = (0..<30_000).map { _ in UInt8(truncatingIfNeeded: generator.next() % 7) }
+        let data = block + block + [UInt8](repeating: 9, count: 2_000) + block.prefix(5_000)
+        let stream = PNGEncoder.zlib(data)
+        // The repeats cost next to nothing beside the block itself.
+        #expect(stream.count < PNGEncoder.zlib(block).count + 1_000)
+        #expect(try DecodedPNG.zlibInflate(stream) == data)
     }
 
     /// An independent decoder (zlib through Python) accepts the stream.
@@ -113,6 +95,7 @@ struct DecodedPNG {
         let height = 120
         let pixels = (0..<(width * height * 4)).map { UInt8(truncatingIfNeeded: $0 / 7) }
         let png = RGBAImage(width: width, height: height, pixels: pixels).pngData()
+        #expect(try DecodedPNG(png).pixels == pixels)
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("lanekiosk-png-\(UUID()).png")
         try Data(png).write(to: url)
         defer { try? FileManager.default.removeItem(at: url) }
@@ -149,5 +132,20 @@ struct DecodedPNG {
         if process.terminationStatus == 127 { return nil }
         #expect(process.terminationStatus == 0, "python3 rejected the PNG")
         return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}
+
+/// A small deterministic generator, so that failures reproduce.
+struct SplitMix {
+    var state: UInt64
+
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 }

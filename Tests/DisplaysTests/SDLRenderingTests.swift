@@ -1,3 +1,4 @@
+import BoardLayout
 import Foundation
 import Testing
 
@@ -67,7 +68,7 @@ import Testing
         try canvas.writePNG(to: url.path)
         let decoded = try DecodedPNG(Array(try Data(contentsOf: url)))
         #expect(decoded.width == 240 && decoded.height == 96)
-        #expect(decoded.scanlines.count == (240 * 4 + 1) * 96)
+        #expect(decoded.pixels == image.pixels)
     }
 
     @Test func fillBlendsAndClearReplaces() throws {

@@ -1,0 +1,252 @@
+import BoardLayout
+import CSDL2
+import Foundation
+
+/// One board (XDB or AIOP) that shows ``BoardState`` values.
+///
+/// A renderer draws only when the state differs from the one it shows, and
+/// never shows a half-drawn frame: it draws into a back buffer (a surface, or a
+/// target texture) and presents the finished frame in one step.
+///
+/// Not `Sendable`: use a renderer from one thread (``BoardDisplays`` does that
+/// for laned).
+public protocol BoardRenderer: AnyObject {
+    var board: BoardKind { get }
+    /// How states become screens on this board.
+    var layouter: BoardLayouter { get }
+    /// The state on the board now; `nil` before the first frame.
+    var state: BoardState? { get }
+    /// The layout of the frame on the board now.
+    var layout: ScreenLayout? { get }
+    /// How many frames were drawn: equal states draw none.
+    var framesDrawn: Int { get }
+
+    /// Draws and presents `state`, unless the board already shows it.
+    /// - Returns: Whether a frame was drawn.
+    /// - Throws: ``DisplayError``; the board then keeps showing its previous frame.
+    @discardableResult
+    func show(_ state: BoardState) throws(DisplayError) -> Bool
+
+    /// The frame on the board now, as pixels; `nil` before the first frame.
+    func snapshot() throws(DisplayError) -> RGBAImage?
+}
+
+extension BoardRenderer {
+    /// The frame on the board now as a PNG file's bytes (`lanectl screenshot`).
+    public func snapshotPNG() throws(DisplayError) -> [UInt8]? {
+        try snapshot()?.pngData()
+    }
+}
+
+/// Lays out states for one board with SDL_ttf's measurements.
+struct FrameComposer {
+    let layouter: BoardLayouter
+    let fonts: FontSet
+
+    /// The layout of `state`, with an officer's free text made drawable first.
+    func layout(_ state: BoardState) -> ScreenLayout {
+        var shown = state
+        if var message = shown.officerMessage {
+            message.text = fonts.displayable(message.text, script: state.language.script)
+            shown.officerMessage = message
+        }
+        return layouter.layout(shown, measurer: fonts)
+    }
+}
+
+/// A board drawn by SDL's software renderer into a surface: for tests, the
+/// README's pictures, `lanectl screenshot` and lanes without a screen.
+///
+/// Presenting a frame means copying it out of the surface and, when an output
+/// path is set, replacing that PNG file atomically.
+public final class HeadlessBoardRenderer: BoardRenderer {
+    public let board: BoardKind
+    public let layouter: BoardLayouter
+    /// Where each presented frame is written as PNG; `nil` keeps frames in memory only.
+    public let outputPath: String?
+    public private(set) var state: BoardState?
+    public private(set) var layout: ScreenLayout?
+    public private(set) var framesDrawn = 0
+    private let composer: FrameComposer
+    private let canvas: Canvas
+    private var presented: RGBAImage?
+
+    /// - Throws: ``DisplayError`` when the surface cannot be made.
+    public init(
+        layouter: BoardLayouter, fonts: FontSet, context: SDLContext, outputPath: String? = nil
+    ) throws(DisplayError) {
+        self.board = layouter.board
+        self.layouter = layouter
+        self.outputPath = outputPath
+        self.composer = FrameComposer(layouter: layouter, fonts: fonts)
+        self.canvas = try Canvas(
+            context: context, width: layouter.geometry.width, height: layouter.geometry.height)
+    }
+
+    @discardableResult
+    public func show(_ state: BoardState) throws(DisplayError) -> Bool {
+        guard state != self.state else { return false }
+        let layout = composer.layout(state)
+        try canvas.draw(layout, fonts: composer.fonts)
+        let image = try canvas.snapshot().opaque()
+        if let outputPath {
+            do {
+                try Data(image.pngData()).write(to: URL(fileURLWithPath: outputPath), options: .atomic)
+            } catch {
+                throw .writeFailed(path: outputPath, message: error.localizedDescription)
+            }
+        }
+        presented = image
+        self.state = state
+        self.layout = layout
+        framesDrawn += 1
+        return true
+    }
+
+    public func snapshot() throws(DisplayError) -> RGBAImage? { presented }
+}
+
+/// A board in an SDL window: a desktop window for the simulator, or
+/// fullscreen on one KMS/DRM connector for the kiosk.
+///
+/// Frames are drawn into a target texture of the board's size, then copied to
+/// the window's back buffer and presented, so the glass only ever shows whole
+/// frames; the window scales the board to its size, keeping the aspect ratio.
+public final class WindowBoardRenderer: BoardRenderer {
+    public let board: BoardKind
+    public let layouter: BoardLayouter
+    public private(set) var state: BoardState?
+    public private(set) var layout: ScreenLayout?
+    public private(set) var framesDrawn = 0
+    /// SDL's id of the window, as its window events carry it.
+    public let windowID: UInt32
+    private let context: SDLContext
+    private let composer: FrameComposer
+    /// Owned `SDL_Window *`, `SDL_Renderer *` and `SDL_Texture *`.
+    private let window: OpaquePointer
+    private let renderer: OpaquePointer
+    private let frame: OpaquePointer
+
+    /// Opens the board's window on SDL display `displayIndex`.
+    ///
+    /// - Parameter fullscreen: Cover the display (the kiosk, under the
+    ///   `KMSDRM` video driver one display is one connector) instead of
+    ///   opening a desktop window.
+    /// - Throws: ``DisplayError/displayNotFound(index:available:)`` for a
+    ///   display SDL does not see; ``DisplayError/sdl(call:message:)``.
+    public init(
+        layouter: BoardLayouter, fonts: FontSet, context: SDLContext, displayIndex: Int, fullscreen: Bool,
+        title: String? = nil
+    ) throws(DisplayError) {
+        let size = layouter.geometry.size
+        let board = layouter.board
+        let created = try withSDLLock {
+            () throws(DisplayError) -> (OpaquePointer, OpaquePointer, OpaquePointer) in
+            let displays = Int(SDL_GetNumVideoDisplays())
+            guard (0..<displays).contains(displayIndex) else {
+                throw .displayNotFound(index: displayIndex, available: max(0, displays))
+            }
+            let position = lanekiosk_windowpos_centered_display(Int32(displayIndex))
+            let flags =
+                SDL_WINDOW_SHOWN.rawValue
+                | (fullscreen ? SDL_WINDOW_FULLSCREEN_DESKTOP.rawValue : SDL_WINDOW_RESIZABLE.rawValue)
+            guard
+                let window = SDL_CreateWindow(
+                    title ?? "LaneKiosk \(board.rawValue.uppercased())", position, position,
+                    Int32(size.width),
+                    Int32(size.height), flags)
+            else {
+                throw .sdl(call: "SDL_CreateWindow(display \(displayIndex))", message: lastSDLError())
+            }
+            // An accelerated renderer where there is one (KMS/DRM needs GLES
+            // through GBM); SDL's software renderer on the window's surface otherwise.
+            let target = SDL_RENDERER_TARGETTEXTURE.rawValue
+            guard
+                let renderer = SDL_CreateRenderer(window, -1, SDL_RENDERER_ACCELERATED.rawValue | target)
+                    ?? SDL_CreateRenderer(window, -1, SDL_RENDERER_SOFTWARE.rawValue | target)
+            else {
+                let error = DisplayError.sdl(call: "SDL_CreateRenderer", message: lastSDLError())
+                SDL_DestroyWindow(window)
+                throw error
+            }
+            guard
+                let frame = SDL_CreateTexture(
+                    renderer, SDL_PIXELFORMAT_RGBA32.rawValue, Int32(SDL_TEXTUREACCESS_TARGET.rawValue),
+                    Int32(size.width), Int32(size.height))
+            else {
+                let error = DisplayError.sdl(call: "SDL_CreateTexture(target)", message: lastSDLError())
+                SDL_DestroyRenderer(renderer)
+                SDL_DestroyWindow(window)
+                throw error
+            }
+            // Letterbox the board into whatever the window or connector is.
+            SDL_RenderSetLogicalSize(renderer, Int32(size.width), Int32(size.height))
+            if fullscreen { SDL_ShowCursor(SDL_DISABLE) }
+            return (window, renderer, frame)
+        }
+        self.board = board
+        self.layouter = layouter
+        self.context = context
+        self.composer = FrameComposer(layouter: layouter, fonts: fonts)
+        (window, renderer, frame) = created
+        windowID = withSDLLock { SDL_GetWindowID(created.0) }
+    }
+
+    deinit {
+        withSDLLock {
+            SDL_DestroyTexture(frame)
+            SDL_DestroyRenderer(renderer)
+            SDL_DestroyWindow(window)
+        }
+    }
+
+    /// The SDL renderer's name, such as `opengles2` or `software`.
+    public var rendererName: String {
+        withSDLLock {
+            var info = SDL_RendererInfo()
+            guard SDL_GetRendererInfo(renderer, &info) == 0, let name = info.name else { return "unknown" }
+            return String(cString: name)
+        }
+    }
+
+    @discardableResult
+    public func show(_ state: BoardState) throws(DisplayError) -> Bool {
+        guard state != self.state else { return false }
+        let layout = composer.layout(state)
+        try withSDLLock { () throws(DisplayError) in
+            try ScreenPainter.check("SDL_SetRenderTarget", SDL_SetRenderTarget(renderer, frame))
+            defer { SDL_SetRenderTarget(renderer, nil) }
+            try ScreenPainter.paint(layout, on: renderer, fonts: composer.fonts)
+        }
+        try present()
+        self.state = state
+        self.layout = layout
+        framesDrawn += 1
+        return true
+    }
+
+    /// Puts the finished frame on the glass again (after the window was
+    /// exposed or resized); draws nothing new.
+    public func present() throws(DisplayError) {
+        try withSDLLock { () throws(DisplayError) in
+            try ScreenPainter.setColor(.black, blend: false, on: renderer)
+            try ScreenPainter.check("SDL_RenderClear", SDL_RenderClear(renderer))
+            try ScreenPainter.check("SDL_RenderCopy", SDL_RenderCopy(renderer, frame, nil, nil))
+            SDL_RenderPresent(renderer)
+        }
+    }
+
+    public func snapshot() throws(DisplayError) -> RGBAImage? {
+        guard state != nil else { return nil }
+        return try withSDLLock { () throws(DisplayError) -> RGBAImage in
+            try ScreenPainter.check("SDL_SetRenderTarget", SDL_SetRenderTarget(renderer, frame))
+            defer { SDL_SetRenderTarget(renderer, nil) }
+            return try ScreenPainter.readPixels(of: renderer, size: layouter.geometry.size).opaque()
+        }
+    }
+
+    /// Forgets the state so the next ``show(_:)`` draws again (the GPU lost the frame texture).
+    func invalidate() {
+        state = nil
+    }
+}
