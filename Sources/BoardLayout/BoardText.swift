@@ -138,6 +138,8 @@ public enum BoardText {
         }
         strings += [
             (offlineMark, .traditionalChinese), (linkDownMark, .traditionalChinese),
+            // What ends a truncated officer's free text.
+            ("…", .traditionalChinese), ("…", .simplifiedChinese),
             // A VRN: 1 to 8 of A-Z and 0-9.
             ("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", .traditionalChinese),
             ("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", .simplifiedChinese),

@@ -38,6 +38,11 @@ public struct ScreenContent: Sendable, Hashable {
         public var title: LocalizedText
         /// An officer's free text, shown as given in every language.
         public var body: String?
+
+        /// The longest free text shown, in characters; longer text ends in "…".
+        /// Every board geometry the tests check holds this much beside the
+        /// longest phrase.
+        public static let freeTextLimit = 80
     }
 
     /// A small mark meant for officers.
@@ -134,7 +139,10 @@ public struct ScreenContent: Sendable, Hashable {
         }
         if let message = state.officerMessage {
             let known = OfficerPhrase.phrase(id: message.phraseID)
-            let body = message.text.isEmpty ? nil : message.text
+            let text =
+                message.text.count > Overlay.freeTextLimit
+                ? message.text.prefix(Overlay.freeTextLimit - 1) + "…" : message.text
+            let body = text.isEmpty ? nil : text
             if known != nil || body != nil {
                 overlays.append(
                     Overlay(

@@ -43,6 +43,13 @@ public struct PictogramPlacement: Sendable, Hashable {
     public var primary: RGBAColor
     public var secondary: RGBAColor
 
+    public init(pictogram: Pictogram, frame: Rect, primary: RGBAColor, secondary: RGBAColor) {
+        self.pictogram = pictogram
+        self.frame = frame
+        self.primary = primary
+        self.secondary = secondary
+    }
+
     /// The polygons to fill, with their colours, back to front.
     public var polygons: [(points: [PointF], color: RGBAColor)] {
         pictogram.shapes(in: frame).map { ($0.points, $0.ink == .primary ? primary : secondary) }

@@ -87,6 +87,11 @@ public final class Canvas {
         try ScreenPainter.paint(layout, on: renderer, fonts: fonts)
     }
 
+    /// Draws one pictogram's polygons in its colours.
+    public func draw(_ pictogram: PictogramPlacement) throws(DisplayError) {
+        try ScreenPainter.draw(pictogram, on: renderer)
+    }
+
     /// Copies the canvas's pixels out.
     public func snapshot() throws(DisplayError) -> RGBAImage {
         try ScreenPainter.readPixels(of: renderer, size: size)
