@@ -181,6 +181,10 @@ let package = Package(
         .systemLibrary(name: "CSDL2", providers: [.apt(["libsdl2-dev", "libsdl2-ttf-dev"])]),
         .target(
             name: "Displays", dependencies: ["CSDL2", "RoadCargo", "BoardLayout"], swiftSettings: strict),
+        // DisplayBench: render + present time per screen on both boards beside a
+        // plain full-frame fill (scripts/bench-displays.sh). Figures, not a test.
+        .executableTarget(
+            name: "DisplayBench", dependencies: ["Displays", "BoardLayout"], swiftSettings: strict),
 
         .testTarget(name: "RoadCargoTests", dependencies: ["RoadCargo"], swiftSettings: strict),
         .testTarget(
