@@ -29,6 +29,16 @@ public protocol BoardRenderer: AnyObject {
 
     /// The frame on the board now, as pixels; `nil` before the first frame.
     func snapshot() throws(DisplayError) -> RGBAImage?
+
+    /// Lays out, draws and presents the current state again, as if it had
+    /// just changed (the GPU lost the frame; the benchmark).
+    func redraw() throws(DisplayError)
+
+    /// Fills a frame with one colour and presents it the way every frame is
+    /// presented: a test pattern for a technician matching connectors to
+    /// boards, and the benchmark's baseline. The next ``show(_:)`` draws
+    /// whatever state it is given.
+    func presentSolidFrame(_ color: RGBAColor) throws(DisplayError)
 }
 
 extension BoardRenderer {
@@ -86,8 +96,34 @@ public final class HeadlessBoardRenderer: BoardRenderer {
     @discardableResult
     public func show(_ state: BoardState) throws(DisplayError) -> Bool {
         guard state != self.state else { return false }
+        try draw(state)
+        return true
+    }
+
+    public func redraw() throws(DisplayError) {
+        if let state { try draw(state) }
+    }
+
+    public func presentSolidFrame(_ color: RGBAColor) throws(DisplayError) {
+        try canvas.clear(color)
+        try present()
+        state = nil
+        layout = nil
+    }
+
+    public func snapshot() throws(DisplayError) -> RGBAImage? { presented }
+
+    private func draw(_ state: BoardState) throws(DisplayError) {
         let layout = composer.layout(state)
         try canvas.draw(layout, fonts: composer.fonts)
+        try present()
+        self.state = state
+        self.layout = layout
+        framesDrawn += 1
+    }
+
+    /// Copies the finished frame out and, with an output path, replaces the PNG file.
+    private func present() throws(DisplayError) {
         let image = try canvas.snapshot().opaque()
         if let outputPath {
             do {
@@ -97,13 +133,7 @@ public final class HeadlessBoardRenderer: BoardRenderer {
             }
         }
         presented = image
-        self.state = state
-        self.layout = layout
-        framesDrawn += 1
-        return true
     }
-
-    public func snapshot() throws(DisplayError) -> RGBAImage? { presented }
 }
 
 /// A board in an SDL window: a desktop window for the simulator, or
@@ -112,6 +142,8 @@ public final class HeadlessBoardRenderer: BoardRenderer {
 /// Frames are drawn into a target texture of the board's size, then copied to
 /// the window's back buffer and presented, so the glass only ever shows whole
 /// frames; the window scales the board to its size, keeping the aspect ratio.
+/// Two such textures take turns, so that re-presenting after an expose never
+/// shows a frame whose drawing failed half way.
 public final class WindowBoardRenderer: BoardRenderer {
     public let board: BoardKind
     public let layouter: BoardLayouter
@@ -122,10 +154,18 @@ public final class WindowBoardRenderer: BoardRenderer {
     public let windowID: UInt32
     private let context: SDLContext
     private let composer: FrameComposer
-    /// Owned `SDL_Window *`, `SDL_Renderer *` and `SDL_Texture *`.
+    /// Owned `SDL_Window *`, `SDL_Renderer *` and two `SDL_Texture *`.
     private let window: OpaquePointer
     private let renderer: OpaquePointer
-    private let frame: OpaquePointer
+    /// Target textures: frames are drawn into the back one and swapped to the
+    /// front only when whole, so a window exposed after a failed draw still
+    /// shows the last whole frame.
+    private let frames: (OpaquePointer, OpaquePointer)
+    private var frontIsFirst = true
+    private var front: OpaquePointer { frontIsFirst ? frames.0 : frames.1 }
+    private var back: OpaquePointer { frontIsFirst ? frames.1 : frames.0 }
+    /// Whether anything was presented yet; the textures are undefined before.
+    private var hasFrame = false
 
     /// Opens the board's window on SDL display `displayIndex`.
     ///
@@ -141,7 +181,7 @@ public final class WindowBoardRenderer: BoardRenderer {
         let size = layouter.geometry.size
         let board = layouter.board
         let created = try withSDLLock {
-            () throws(DisplayError) -> (OpaquePointer, OpaquePointer, OpaquePointer) in
+            () throws(DisplayError) -> (OpaquePointer, OpaquePointer, (OpaquePointer, OpaquePointer)) in
             let displays = Int(SDL_GetNumVideoDisplays())
             guard (0..<displays).contains(displayIndex) else {
                 throw .displayNotFound(index: displayIndex, available: max(0, displays))
@@ -169,32 +209,34 @@ public final class WindowBoardRenderer: BoardRenderer {
                 SDL_DestroyWindow(window)
                 throw error
             }
-            guard
-                let frame = SDL_CreateTexture(
+            func makeTarget() -> OpaquePointer? {
+                SDL_CreateTexture(
                     renderer, SDL_PIXELFORMAT_RGBA32.rawValue, Int32(SDL_TEXTUREACCESS_TARGET.rawValue),
                     Int32(size.width), Int32(size.height))
-            else {
+            }
+            guard let first = makeTarget(), let second = makeTarget() else {
                 let error = DisplayError.sdl(call: "SDL_CreateTexture(target)", message: lastSDLError())
-                SDL_DestroyRenderer(renderer)
+                SDL_DestroyRenderer(renderer)  // destroys its textures too
                 SDL_DestroyWindow(window)
                 throw error
             }
             // Letterbox the board into whatever the window or connector is.
             SDL_RenderSetLogicalSize(renderer, Int32(size.width), Int32(size.height))
             if fullscreen { SDL_ShowCursor(SDL_DISABLE) }
-            return (window, renderer, frame)
+            return (window, renderer, (first, second))
         }
         self.board = board
         self.layouter = layouter
         self.context = context
         self.composer = FrameComposer(layouter: layouter, fonts: fonts)
-        (window, renderer, frame) = created
+        (window, renderer, frames) = created
         windowID = withSDLLock { SDL_GetWindowID(created.0) }
     }
 
     deinit {
         withSDLLock {
-            SDL_DestroyTexture(frame)
+            SDL_DestroyTexture(frames.0)
+            SDL_DestroyTexture(frames.1)
             SDL_DestroyRenderer(renderer)
             SDL_DestroyWindow(window)
         }
@@ -212,41 +254,61 @@ public final class WindowBoardRenderer: BoardRenderer {
     @discardableResult
     public func show(_ state: BoardState) throws(DisplayError) -> Bool {
         guard state != self.state else { return false }
+        try draw(state)
+        return true
+    }
+
+    public func redraw() throws(DisplayError) {
+        if let state { try draw(state) }
+    }
+
+    public func presentSolidFrame(_ color: RGBAColor) throws(DisplayError) {
+        try withSDLLock { () throws(DisplayError) in
+            try ScreenPainter.check("SDL_SetRenderTarget", SDL_SetRenderTarget(renderer, back))
+            defer { SDL_SetRenderTarget(renderer, nil) }
+            try ScreenPainter.setColor(color, blend: false, on: renderer)
+            try ScreenPainter.check("SDL_RenderClear", SDL_RenderClear(renderer))
+        }
+        frontIsFirst.toggle()
+        hasFrame = true
+        try present()
+        state = nil
+        layout = nil
+    }
+
+    private func draw(_ state: BoardState) throws(DisplayError) {
         let layout = composer.layout(state)
         try withSDLLock { () throws(DisplayError) in
-            try ScreenPainter.check("SDL_SetRenderTarget", SDL_SetRenderTarget(renderer, frame))
+            try ScreenPainter.check("SDL_SetRenderTarget", SDL_SetRenderTarget(renderer, back))
             defer { SDL_SetRenderTarget(renderer, nil) }
             try ScreenPainter.paint(layout, on: renderer, fonts: composer.fonts)
         }
+        frontIsFirst.toggle()
+        hasFrame = true
         try present()
         self.state = state
         self.layout = layout
         framesDrawn += 1
-        return true
     }
 
     /// Puts the finished frame on the glass again (after the window was
     /// exposed or resized); draws nothing new.
     public func present() throws(DisplayError) {
+        guard hasFrame else { return }
         try withSDLLock { () throws(DisplayError) in
             try ScreenPainter.setColor(.black, blend: false, on: renderer)
             try ScreenPainter.check("SDL_RenderClear", SDL_RenderClear(renderer))
-            try ScreenPainter.check("SDL_RenderCopy", SDL_RenderCopy(renderer, frame, nil, nil))
+            try ScreenPainter.check("SDL_RenderCopy", SDL_RenderCopy(renderer, front, nil, nil))
             SDL_RenderPresent(renderer)
         }
     }
 
     public func snapshot() throws(DisplayError) -> RGBAImage? {
-        guard state != nil else { return nil }
+        guard hasFrame else { return nil }
         return try withSDLLock { () throws(DisplayError) -> RGBAImage in
-            try ScreenPainter.check("SDL_SetRenderTarget", SDL_SetRenderTarget(renderer, frame))
+            try ScreenPainter.check("SDL_SetRenderTarget", SDL_SetRenderTarget(renderer, front))
             defer { SDL_SetRenderTarget(renderer, nil) }
             return try ScreenPainter.readPixels(of: renderer, size: layouter.geometry.size).opaque()
         }
-    }
-
-    /// Forgets the state so the next ``show(_:)`` draws again (the GPU lost the frame texture).
-    func invalidate() {
-        state = nil
     }
 }

@@ -93,9 +93,8 @@ public final class LaneDisplays {
             }
         }
         for case let window as WindowBoardRenderer in [xdb, aiop] {
-            if lost, let state = window.state {
-                window.invalidate()
-                try window.show(state)
+            if lost {
+                try window.redraw()
             } else if exposed {
                 try window.present()
             }

@@ -70,6 +70,31 @@ import Testing
         #expect(window.framesDrawn == 1)
     }
 
+    /// The technicians' test pattern goes through the same present path, and
+    /// the state shown before it is drawn again afterwards.
+    @Test(arguments: [false, true])
+    func aSolidTestFrameThenTheStateAgain(window: Bool) throws {
+        let rig = try Rig()
+        let renderer: any BoardRenderer =
+            window
+            ? try WindowBoardRenderer(
+                layouter: TestGeometry.xdb256.layouter, fonts: rig.fonts, context: rig.context,
+                displayIndex: 0,
+                fullscreen: false)
+            : try rig.renderer(.xdb256)
+        try renderer.show(stop)
+        let red = RGBAColor(red: 255, green: 0, blue: 0)
+        try renderer.presentSolidFrame(red)
+        let solid = try #require(try renderer.snapshot())
+        #expect(solid.countOfPixels(differentFrom: red) == 0)
+        #expect(renderer.state == nil)
+        #expect(try renderer.show(stop))
+        #expect(renderer.framesDrawn == 2)
+        try renderer.redraw()
+        #expect(renderer.framesDrawn == 3)
+        #expect(try renderer.snapshot()?.countOfPixels(differentFrom: red) ?? 0 > 0)
+    }
+
     @Test func aDisplayThatIsNotThereIsNamed() throws {
         let rig = try Rig()
         #expect(throws: DisplayError.displayNotFound(index: 7, available: 1)) {
