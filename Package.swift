@@ -219,7 +219,8 @@ let package = Package(
         .testTarget(name: "SerialPortTests", dependencies: ["SerialPort"], swiftSettings: strict),
         .testTarget(
             name: "DisplaysTests", dependencies: ["Displays", "BoardLayout", "RoadCargo"],
-            swiftSettings: strict),
+            // Golden PNGs, read by path (#filePath), not bundled as resources.
+            exclude: ["Goldens"], swiftSettings: strict),
         .testTarget(
             name: "BoardLayoutTests", dependencies: ["BoardLayout", "RoadCargo"], swiftSettings: strict),
         .testTarget(

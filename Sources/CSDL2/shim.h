@@ -3,12 +3,8 @@
 #include <SDL2/SDL.h>
 #include <SDL2/SDL_ttf.h>
 
-// Function-like macros Swift does not import, as functions.
-
-/// SDL_WINDOWPOS_UNDEFINED_DISPLAY(index): let SDL place a window on display `index`.
-static inline int lanekiosk_windowpos_undefined_display(int index) {
-    return (int)SDL_WINDOWPOS_UNDEFINED_DISPLAY(index);
-}
+// Function-like macros Swift does not import, as functions. Only here: no
+// other module includes SDL.
 
 /// SDL_WINDOWPOS_CENTERED_DISPLAY(index): centre a window on display `index`.
 static inline int lanekiosk_windowpos_centered_display(int index) {
