@@ -1,0 +1,311 @@
+import BoardLayout
+import Foundation
+import GRDB
+import LaneCore
+import LaneJournal
+import LaneLink
+import Logging
+import RoadCargo
+
+/// The imperative shell around ``LaneStateMachine``: feeds it inputs one at
+/// a time and carries out its actions against the journal, the link, the
+/// boards, the lamps, the timers and the intercom.
+///
+/// Inputs are processed strictly in order by ``run()``: a board drawn for one
+/// input can never be overtaken by the board of a later one. For every input,
+/// the journal entries and the link messages it causes are committed in one
+/// SQLite transaction before any other effect, so after kill -9 at any point
+/// either both exist or neither does, and the outbox resends what central
+/// has not acknowledged.
+public actor LaneController {
+    /// What the controller needs around it.
+    public struct Parts: Sendable {
+        public var lane: Lane
+        public var settings: LaneSettings
+        public var journal: LaneJournal
+        public var outbox: SQLiteOutbox
+        /// Nil when the lane runs without central (tests).
+        public var link: LaneLinkClient?
+        public var boards: any LaneBoards
+        public var lamps: (any LaneLamps)?
+        public var voice: any VoicePath
+        public var timers: any LaneTimerScheduler
+        public var clock: any WallClock
+        public var offline: OfflineDecider?
+        public var logger: Logger
+
+        public init(
+            lane: Lane, settings: LaneSettings, journal: LaneJournal, outbox: SQLiteOutbox,
+            link: LaneLinkClient?,
+            boards: any LaneBoards, lamps: (any LaneLamps)?, voice: any VoicePath,
+            timers: any LaneTimerScheduler,
+            clock: any WallClock, offline: OfflineDecider?, logger: Logger
+        ) {
+            self.lane = lane
+            self.settings = settings
+            self.journal = journal
+            self.outbox = outbox
+            self.link = link
+            self.boards = boards
+            self.lamps = lamps
+            self.voice = voice
+            self.timers = timers
+            self.clock = clock
+            self.offline = offline
+            self.logger = logger
+        }
+    }
+
+    private struct Queued: Sendable {
+        var input: LaneInput
+        var received: ContinuousClock.Instant
+        var done: CheckedContinuation<Void, any Error>?
+    }
+
+    private let parts: Parts
+    private var machine: LaneStateMachine
+    private var startActions: [LaneAction]
+    private let queue: AsyncStream<Queued>
+    private let enqueue: AsyncStream<Queued>.Continuation
+
+    // What `status` reports, kept from the actions as they pass.
+    private var pendingRequestID: UInt64?
+    private var lastShown: ShownDecision?
+    private var faults: [String: String] = [:]
+    private var drawnBoard: BoardState?
+    private var arrivalStarted: ContinuousClock.Instant?
+    private var arrivalToStop = LatencyRecorder()
+    private var arrivalToDecision = LatencyRecorder()
+    private var pressToDisplay = LatencyRecorder()
+    private var passages = 0
+
+    /// A decision the boards show, for `status`.
+    public struct ShownDecision: Sendable, Hashable, Codable {
+        public var instruction: Instruction
+        public var reason: Reason
+        public var decisionID: UInt64?
+        public var at: Date
+    }
+
+    /// Recovers the lane from its journal: after a crash, a vehicle that had
+    /// no decision on the boards gets STOP and a new request (see
+    /// ``LaneStateMachine/recovering(settings:from:now:)``).
+    public init(parts: Parts) throws {
+        self.parts = parts
+        let recovered = try parts.journal.recover()
+        let (machine, actions) = LaneStateMachine.recovering(
+            settings: parts.settings, from: recovered, now: parts.clock.now())
+        self.machine = machine
+        self.startActions = actions
+        (queue, enqueue) = AsyncStream.makeStream(of: Queued.self)
+    }
+
+    // MARK: Inputs
+
+    /// Queues `input` and returns once the lane has handled it: journaled,
+    /// sent, drawn.
+    public nonisolated func submit(_ input: LaneInput) async throws {
+        try await withCheckedThrowingContinuation { continuation in
+            let result = enqueue.yield(Queued(input: input, received: .now, done: continuation))
+            if case .terminated = result { continuation.resume(throwing: CancellationError()) }
+        }
+    }
+
+    /// Queues `input` without waiting (GPIO edges, timers, link messages that
+    /// must not block their source).
+    public nonisolated func post(_ input: LaneInput) {
+        enqueue.yield(Queued(input: input, received: .now, done: nil))
+    }
+
+    /// Handles queued inputs until cancelled: the lane's main loop.
+    /// `heartbeat` runs after every input and at least once a second (the
+    /// systemd watchdog is fed from here, so a stuck loop stops feeding it).
+    public func run(heartbeat: @escaping @Sendable () -> Void = {}) async throws {
+        let first = startActions
+        startActions = []
+        await execute(first, received: .now, input: nil)
+        let ticker = Task { [enqueue] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(1))
+                heartbeat()
+            }
+            _ = enqueue
+        }
+        defer {
+            ticker.cancel()
+            enqueue.finish()
+        }
+        for await item in queue {
+            if Task.isCancelled { item.done?.resume(throwing: CancellationError()); break }
+            let actions = machine.handle(item.input, now: parts.clock.now())
+            await execute(actions, received: item.received, input: item.input)
+            item.done?.resume()
+            heartbeat()
+        }
+    }
+
+    /// Stops ``run()`` after the inputs queued so far.
+    public nonisolated func finish() { enqueue.finish() }
+
+    // MARK: Actions
+
+    private func execute(_ actions: [LaneAction], received: ContinuousClock.Instant, input: LaneInput?) async
+    {
+        let now = parts.clock.now()
+        switch input {
+        case .vehicleArrived: arrivalStarted = received
+        case .fault(let code, let text): faults[code] = text
+        case .faultCleared(let code): faults[code] = nil
+        default: break
+        }
+        do {
+            try commit(actions, now: now)
+        } catch {
+            // The journal is the lane's memory: without it nothing else may happen.
+            parts.logger.critical(
+                "cannot write the journal; input not carried out", metadata: ["error": "\(error)"])
+            faults[LaneFaultCode.journalFailed.name] = "\(error)"
+            return
+        }
+        for action in actions {
+            switch action {
+            case .journal, .report:
+                break  // committed above
+            case .requestDecision(let request):
+                pendingRequestID = request.requestID
+                if request.offline { decideOffline(request) }
+            case .show(let board):
+                await draw(board, received: received, input: input)
+            case .startTimer(let timer, let delay):
+                parts.timers.schedule(timer, after: delay) { [weak self] in self?.post(.timerFired(timer)) }
+            case .cancelTimer(let timer):
+                parts.timers.cancel(timer)
+            case .setLamp(let button, let on):
+                do { try await parts.lamps?.setLamp(button, on: on) } catch {
+                    parts.logger.warning(
+                        "cannot set a lamp", metadata: ["button": "\(button)", "error": "\(error)"])
+                }
+            case .startVoice(let callID):
+                do { try await parts.voice.start(callID: callID) } catch {
+                    post(.fault(code: LaneFaultCode.voiceFailed.name, text: "\(error)"))
+                }
+            case .stopVoice(let callID):
+                do { try await parts.voice.stop(callID: callID) } catch {
+                    parts.logger.warning("cannot stop the voice path", metadata: ["error": "\(error)"])
+                }
+            }
+        }
+        track(actions, now: now)
+    }
+
+    /// Journal entries and link messages of one input, in one transaction.
+    private func commit(_ actions: [LaneAction], now: Date) throws {
+        var entries: [JournalEntry] = []
+        var messages: [LaneMessage] = []
+        for action in actions {
+            if case .journal(let entry) = action { entries.append(entry) }
+            if parts.link != nil, let message = LinkMessages.outbound(action, lane: parts.lane.id, now: now) {
+                messages.append(message)
+            }
+        }
+        guard !entries.isEmpty || !messages.isEmpty else { return }
+        let outbox = parts.outbox
+        let journal = parts.journal
+        let queued: [(UInt64, [UInt8])] = try journal.writer.write { db in
+            try journal.append(entries, at: now, in: db)
+            return try messages.map { message in
+                let payload = try LaneLinkClient.payload(for: message)
+                return (try outbox.enqueue(in: db, topic: message.name, payload: payload), payload)
+            }
+        }
+        for (id, payload) in queued { parts.link?.offer(messageID: id, payload: payload) }
+    }
+
+    private func draw(_ board: BoardState, received: ContinuousClock.Instant, input: LaneInput?) async {
+        do {
+            try await parts.boards.show(board)
+            drawnBoard = board
+            if faults.removeValue(forKey: LaneFaultCode.displayFailed.name) != nil {
+                post(.faultCleared(code: LaneFaultCode.displayFailed.name))
+            }
+        } catch {
+            parts.logger.error("cannot draw the boards", metadata: ["error": "\(error)"])
+            if faults[LaneFaultCode.displayFailed.name] == nil {
+                faults[LaneFaultCode.displayFailed.name] = "\(error)"
+                post(.fault(code: LaneFaultCode.displayFailed.name, text: "\(error)"))
+            }
+            return
+        }
+        let shownAt = ContinuousClock.now
+        if case .buttonPressed = input { pressToDisplay.record(shownAt - received) }
+        if let started = arrivalStarted {
+            switch board.phase {
+            case .stop:
+                if case .vehicleArrived = input { arrivalToStop.record(shownAt - started) }
+            case .decided, .systemUnavailable:
+                arrivalToDecision.record(shownAt - started)
+                arrivalStarted = nil
+            case .welcome, .closed:
+                arrivalStarted = nil
+            }
+        }
+    }
+
+    private func decideOffline(_ request: LaneDecisionRequest) {
+        guard let decider = parts.offline else {
+            parts.logger.error("offline mode without a bundle cache; the decision will time out (rule 4)")
+            return
+        }
+        do {
+            let decision = try decider.decide(request)
+            // Offline decisions get ids of their own kind: the request id, which is unique at this lane.
+            post(
+                .decisionReceived(
+                    requestID: request.requestID, decisionID: request.requestID, decision: decision))
+        } catch {
+            parts.logger.error("cannot read the bundle cache", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func track(_ actions: [LaneAction], now: Date) {
+        for action in actions {
+            guard case .journal(let entry) = action else { continue }
+            switch entry.kind {
+            case .instructionShown, .override:
+                if let instruction = entry.instruction, let reason = entry.reason {
+                    lastShown = ShownDecision(
+                        instruction: instruction, reason: reason, decisionID: entry.decisionID, at: now)
+                }
+                if entry.requestID == pendingRequestID { pendingRequestID = nil }
+            case .vehicleLeft:
+                pendingRequestID = nil
+                passages += 1
+            default:
+                break
+            }
+        }
+    }
+
+    // MARK: Status
+
+    /// The lane now, as `status` on the control socket reports it.
+    public func status() -> LaneStatus {
+        let board = machine.board
+        return LaneStatus(
+            lane: parts.lane, board: board, drawn: drawnBoard == board, linkUp: parts.link?.isConnected,
+            pendingRequestID: pendingRequestID, lastDecision: lastShown, faults: faults.keys.sorted(),
+            outboxPending: (try? parts.outbox.pendingCount()) ?? -1, passages: passages,
+            latency: LaneStatus.Latency(
+                arrivalToStop: arrivalToStop.figures, arrivalToDecision: arrivalToDecision.figures,
+                pressToDisplay: pressToDisplay.figures),
+            now: parts.clock.now())
+    }
+
+    /// The current board state (what is, or is being, drawn).
+    public var board: BoardState { machine.board }
+
+    /// The boards' current picture as PNG.
+    public func screenshot(_ board: BoardName) async throws -> [UInt8] {
+        try await parts.boards.screenshot(board)
+    }
+}

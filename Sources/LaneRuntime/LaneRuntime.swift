@@ -1,1 +1,0 @@
-// LaneRuntime: see Package.swift for what it holds.
