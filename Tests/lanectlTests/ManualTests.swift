@@ -60,7 +60,8 @@ import Testing
         let directory = try Tool.scratch()
         defer { try? FileManager.default.removeItem(at: directory) }
         for name in ["LMC-IN-01.sock", "LMC-OUT-02.sock", "notes.txt"] {
-            FileManager.default.createFile(atPath: directory.appendingPathComponent(name).path, contents: nil)
+            _ = FileManager.default.createFile(
+                atPath: directory.appendingPathComponent(name).path, contents: nil)
         }
         // What the shell scripts run when the user presses Tab after --lane.
         let run = try await Tool.lanectl(
