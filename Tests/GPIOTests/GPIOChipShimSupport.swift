@@ -294,20 +294,20 @@ final class EventRecorder: Sendable {
 
     deinit { reader.cancel() }
 
-    /// The next event not yet returned, waiting up to `limit` (a generous
-    /// bound: nothing here measures speed); nil if none came.
+    /// The next event not yet returned, waiting up to `limit` of this task's
+    /// own waiting (a generous bound: nothing here measures speed); nil if
+    /// none came.
     func next(within limit: Duration = .seconds(20)) async -> ButtonInputEvent? {
-        let deadline = ContinuousClock.now + limit
-        while ContinuousClock.now < deadline {
-            let event = store.state.withLock { state -> ButtonInputEvent? in
+        var event: ButtonInputEvent?
+        _ = await eventually(within: limit) {
+            event = store.state.withLock { state -> ButtonInputEvent? in
                 guard state.received.count > state.taken else { return nil }
                 state.taken += 1
                 return state.received[state.taken - 1]
             }
-            if let event { return event }
-            try? await Task.sleep(for: .milliseconds(2))
+            return event != nil
         }
-        return nil
+        return event
     }
 
     /// Whether the stream has finished, waiting up to `limit`.
@@ -322,11 +322,20 @@ final class EventRecorder: Sendable {
 }
 
 /// Waits, polling, until `condition` holds or `limit` passes.
+///
+/// Only the time this task spends in its own short naps counts against
+/// `limit`: on a 2-core CI machine other tests can hold every cooperative
+/// thread for many seconds, and a wall-clock deadline then expired before
+/// the backend's reader had a chance to run (CI failed exactly so).
 func eventually(within limit: Duration = .seconds(20), _ condition: () -> Bool) async -> Bool {
-    let deadline = ContinuousClock.now + limit
-    while ContinuousClock.now < deadline {
+    let nap = Duration.milliseconds(2)
+    var waited = Duration.zero
+    while waited < limit {
         if condition() { return true }
-        try? await Task.sleep(for: .milliseconds(2))
+        let before = ContinuousClock.now
+        try? await Task.sleep(for: nap)
+        // A nap that overslept was starvation, not waiting: count at most 10 naps.
+        waited += min(ContinuousClock.now - before, nap * 10)
     }
     return condition()
 }
