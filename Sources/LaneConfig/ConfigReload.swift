@@ -57,6 +57,10 @@ extension LaneConfiguration {
         add("lane.direction", lane.direction.rawValue)
         add("decision.timeout", duration(decision.timeout))
         add("decision.unladen_grace", duration(decision.unladenGrace))
+        add("offline.phase", offline.phase.rawValue)
+        add("offline.laden_rate", offline.ladenRate)
+        add("offline.unladen_rate", offline.unladenRate)
+        add("offline.selection_key_file", offline.selectionKeyFile)
         switch link.transport {
         case .tcp(let host, let port):
             add("link.tcp.host", host)

@@ -8,7 +8,8 @@ import Yams
 // problems themselves are collected in `problems`.
 extension ConfigReader {
     static let sections = [
-        "lane", "decision", "link", "gpio", "reader", "displays", "journal", "control", "watchdog", "log",
+        "lane", "decision", "offline", "link", "gpio", "reader", "displays", "journal", "control", "watchdog",
+        "log",
     ]
 
     mutating func read(_ text: String) -> LaneConfiguration? {
@@ -31,6 +32,7 @@ extension ConfigReader {
         guard var top = table(root, path: "") else { return nil }
         let lane = readLane(&top)
         let decision = readDecision(&top)
+        let offline = readOffline(&top)
         let link = readLink(&top)
         let gpio = readGPIO(&top)
         let hasReader = top.has("reader")
@@ -51,12 +53,14 @@ extension ConfigReader {
                 "reader.serial.device", at: nil,
                 "\(readerLine.device) is also link.serial.device; expected the reader on a port of its own")
         }
-        guard let lane, let decision, let link, let gpio, hasReader == (reader != nil), let displays,
+        guard let lane, let decision, let offline, let link, let gpio, hasReader == (reader != nil),
+            let displays,
             let journal,
             let control, let watchdog, let log
         else { return nil }
         return LaneConfiguration(
-            file: file, lane: lane, decision: decision, link: link, gpio: gpio, reader: reader,
+            file: file, lane: lane, decision: decision, offline: offline, link: link, gpio: gpio,
+            reader: reader,
             displays: displays,
             journal: journal, control: control, watchdog: watchdog, log: log)
     }
@@ -147,6 +151,22 @@ extension ConfigReader {
         finish(t)
         guard let timeout, let grace else { return nil }
         return .init(timeout: timeout, unladenGrace: grace)
+    }
+
+    // MARK: offline
+
+    mutating func readOffline(_ top: inout Table) -> LaneConfiguration.OfflineSection? {
+        guard var t = section(&top, "offline") else { return nil }
+        let phase = value(&t, "phase", Kind<LaneConfiguration.OfflineSection.Phase>.choice, default: .full)
+        let laden = value(&t, "laden_rate", .number(0...1, unit: "inspections per vehicle"), default: 0.05)
+        let unladen = value(
+            &t, "unladen_rate", .number(0...1, unit: "inspections per vehicle"), default: 0.05)
+        let keyFile = optional(&t, "selection_key_file", path)
+        finish(t)
+        guard let phase, let laden, let unladen, !t.has("selection_key_file") || keyFile != nil else {
+            return nil
+        }
+        return .init(phase: phase, ladenRate: laden, unladenRate: unladen, selectionKeyFile: keyFile)
     }
 
     // MARK: link

@@ -12,6 +12,7 @@ public struct LaneConfiguration: Sendable, Hashable {
     public var file: String
     public var lane: LaneSection
     public var decision: DecisionSection
+    public var offline: OfflineSection
     public var link: LinkSection
     public var gpio: GPIOSection
     /// The lane's own VRN reader feed, when it has one.
@@ -45,6 +46,27 @@ public struct LaneConfiguration: Sendable, Hashable {
         public var timeout: Duration
         /// How long a driver without a bundle may still press Unladen. Default 20 s.
         public var unladenGrace: Duration
+    }
+
+    /// `offline`: how the lane decides by itself when an officer switches it
+    /// to offline mode (rule 4), from the bundle cache central pushed.
+    public struct OfflineSection: Sendable, Hashable {
+        public enum Phase: String, Sendable, Hashable, CaseIterable {
+            /// Paper manifests still accepted: no bundle means DROP_MANIFEST.
+            case transitional
+            /// Submission mandatory: no bundle means INSPECT.
+            case full
+        }
+
+        /// The implementation phase, as central runs it. Default `full`.
+        public var phase: Phase
+        /// Random inspection rate for laden vehicles on a bundle, 0 to 1. Default 0.05.
+        public var ladenRate: Double
+        /// Random inspection rate for unladen and paper-manifest vehicles. Default 0.05.
+        public var unladenRate: Double
+        /// At least 16 secret bytes keying random selection; nil draws a
+        /// key per run (selection then cannot be replayed after a restart).
+        public var selectionKeyFile: String?
     }
 
     /// `link`: the lane link to central.

@@ -148,8 +148,9 @@ public struct LaneStateMachine: Sendable, Hashable {
         public var officer: String?
     }
 
-    /// The lane's fixed settings.
-    public let settings: LaneSettings
+    /// The lane's settings. Settable: SIGHUP reloads timings and the default language; they apply
+    /// from the next timer started or vehicle that leaves.
+    public var settings: LaneSettings
     var state: State
     var offline = false
     var linkUp = false

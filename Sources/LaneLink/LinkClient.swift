@@ -78,12 +78,14 @@ public final class LaneLinkClient: Sendable {
         var lastTimestamp: UInt64 = 0
         var sessionsEstablished = 0
         var lastCloseReason: LinkSession.CloseReason?
+        var up = false
     }
 
     public let configuration: Configuration
     private let outbox: any Outbox
     private let appliedLog: (any AppliedLog)?
     private let handler: @Sendable (LaneMessage) async throws -> Void
+    private let connectionChanged: @Sendable (Bool) -> Void
     private let wallClock: any WallClock
     private let logger: Logger
     private let verifier: SharedVerifier
@@ -98,10 +100,13 @@ public final class LaneLinkClient: Sendable {
     ///   - handler: Applies one message from central; it is acknowledged when this returns.
     ///     A throw ends the session, and central sends the message again on the next.
     ///   - wallClock: For signing timestamps and central's time window.
+    ///   - connectionChanged: Told `true` when a session is established and
+    ///     `false` when an established one ends (the lane's "link down" mark).
     public init(
         configuration: Configuration, outbox: any Outbox, appliedLog: (any AppliedLog)? = nil,
         wallClock: any WallClock = SystemWallClock(),
         logger: Logger = Logger(label: "lane-link-client"),
+        connectionChanged: @escaping @Sendable (Bool) -> Void = { _ in },
         handler: @escaping @Sendable (LaneMessage) async throws -> Void
     ) {
         var configuration = configuration
@@ -113,6 +118,7 @@ public final class LaneLinkClient: Sendable {
         self.outbox = outbox
         self.appliedLog = appliedLog
         self.handler = handler
+        self.connectionChanged = connectionChanged
         self.wallClock = wallClock
         self.logger = logger
         // The lane accepts only frames signed with its own key, travelling to it.
@@ -211,6 +217,11 @@ public final class LaneLinkClient: Sendable {
             }
         }
         let now = ContinuousClock.now
+        let wasUp = state.withLock { s in
+            defer { s.up = false }
+            return s.up
+        }
+        if wasUp { connectionChanged(false) }
         state.withLock { s in
             s.endpoint = nil
             s.finished = s.finished + endpoint.counters
@@ -242,7 +253,9 @@ public final class LaneLinkClient: Sendable {
                 self?.state.withLock { s in
                     s.backoff.sessionEstablished(at: now)
                     s.sessionsEstablished += 1
+                    s.up = true
                 }
+                self?.connectionChanged(true)
                 self?.logger.info(
                     "link established", metadata: ["lane": "\(lane)", "version": "\(welcome.version)"])
             })

@@ -6,6 +6,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import RoadCargo
+import Synchronization
 
 /// laned's control socket: newline-delimited JSON over a Unix stream socket
 /// (docs/control-socket.md), for lanectl, the simulator and tests.
@@ -31,6 +32,7 @@ public final class ControlSocket: Sendable {
     static let maxLine = 64 * 1024
 
     private let options: Options
+    private let allowVirtual: Mutex<Bool>
     private let controller: LaneController
     private let journal: LaneJournal
     private let buttons: VirtualButtons
@@ -44,6 +46,7 @@ public final class ControlSocket: Sendable {
         logger: Logger
     ) async throws {
         self.options = options
+        self.allowVirtual = Mutex(options.allowVirtualInputs)
         self.controller = controller
         self.journal = journal
         self.buttons = buttons
@@ -56,6 +59,9 @@ public final class ControlSocket: Sendable {
             try FileManager.default.removeItem(atPath: options.path)
         }
         channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            // `socat -` and scripts shut their side down after the request:
+            // the reply must still go out.
+            .childChannelOption(.allowRemoteHalfClosure, value: true)
             .bind(unixDomainSocketPath: options.path) { child in
                 child.eventLoop.makeCompletedFuture {
                     try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: child)
@@ -197,7 +203,7 @@ public final class ControlSocket: Sendable {
             let rows = try journal.tail(limit: limit, after: after)
             return ["entries": try JSONSerialization.jsonObject(with: JSONEncoder().encode(rows))]
         case "screenshot":
-            guard let raw = request["board"] as? String, let board = BoardName(rawValue: raw) else {
+            guard let raw = request["board"] as? String, let board = BoardKind(rawValue: raw) else {
                 throw Refusal(code: "bad_request", message: "field 'board' must be xdb or aiop")
             }
             let png = try await controller.screenshot(board)
@@ -211,8 +217,11 @@ public final class ControlSocket: Sendable {
         }
     }
 
+    /// SIGHUP: `control.allow_virtual_inputs` applies from the next request.
+    public func setAllowVirtualInputs(_ allow: Bool) { allowVirtual.withLock { $0 = allow } }
+
     private func requireVirtual(_ command: String) throws {
-        guard options.allowVirtualInputs else {
+        guard allowVirtual.withLock({ $0 }) else {
             throw Refusal(
                 code: "not_allowed",
                 message:

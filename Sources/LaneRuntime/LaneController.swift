@@ -60,6 +60,8 @@ public actor LaneController {
         var input: LaneInput
         var received: ContinuousClock.Instant
         var done: CheckedContinuation<Void, any Error>?
+        /// For a timer's fire: which start of the timer it belongs to.
+        var timerGeneration: UInt64? = nil
     }
 
     private let parts: Parts
@@ -78,6 +80,10 @@ public actor LaneController {
     private var arrivalToDecision = LatencyRecorder()
     private var pressToDisplay = LatencyRecorder()
     private var passages = 0
+    // The machine knows timers by name only; a fire already queued when its
+    // timer was cancelled or restarted must not reach it.
+    private var timerGenerations: [LaneTimer: UInt64] = [:]
+    private var lastTimerGeneration: UInt64 = 0
 
     /// A decision the boards show, for `status`.
     public struct ShownDecision: Sendable, Hashable, Codable {
@@ -117,6 +123,64 @@ public actor LaneController {
         enqueue.yield(Queued(input: input, received: .now, done: nil))
     }
 
+    /// Queues a timer's fire and returns once it is handled (or dropped as
+    /// stale), so that a simulated clock's `advance` sees its effects.
+    private nonisolated func fire(_ timer: LaneTimer, generation: UInt64) async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let bridge = Queued(
+                input: .timerFired(timer), received: .now, done: nil, timerGeneration: generation)
+            Task { await self.enqueueWaiting(bridge, continuation) }
+        }
+    }
+
+    private func enqueueWaiting(_ item: Queued, _ continuation: CheckedContinuation<Void, Never>) async {
+        do {
+            try await withCheckedThrowingContinuation { (done: CheckedContinuation<Void, any Error>) in
+                var item = item
+                item.done = done
+                if case .terminated = enqueue.yield(item) { done.resume(throwing: CancellationError()) }
+            }
+        } catch {}
+        continuation.resume()
+    }
+
+    /// A message from central, handed over by the link client; returns once
+    /// the lane has handled it, so that the link acknowledges only then.
+    /// Bundle-cache chunks go to the journal's cache; a chunk that cannot be
+    /// stored throws, which ends the session so that central sends it again.
+    public nonisolated func received(_ message: LaneMessage) async throws {
+        switch message {
+        case .bundleCache(let chunk):
+            let outcome = try parts.journal.stageCacheChunk(
+                generation: chunk.generation, index: Int(chunk.index), count: Int(chunk.count),
+                bundles: chunk.bundles.map(OfflineBundle.init), watchList: chunk.watchList)
+            parts.logger.debug(
+                "bundle cache chunk",
+                metadata: ["generation": "\(chunk.generation)", "outcome": "\(outcome)"])
+            if case .installed(let generation) = outcome {
+                parts.logger.info(
+                    "bundle cache installed",
+                    metadata: ["generation": "\(generation.generation)", "bundles": "\(generation.bundles)"])
+            }
+        case .timeSync(let sync):
+            if let offset = sync.offset(replyReceivedAt: parts.clock.now()) {
+                parts.logger.info("central's clock minus ours", metadata: ["seconds": "\(offset)"])
+            }
+        default:
+            guard let input = LinkMessages.input(for: message) else {
+                parts.logger.debug("link message ignored", metadata: ["message": "\(message.name)"])
+                return
+            }
+            try await submit(input)
+        }
+    }
+
+    /// Applies reloaded settings (SIGHUP): the timings apply from the next
+    /// timer started, the default language from the next vehicle.
+    public func reload(settings: LaneSettings) {
+        machine.settings = settings
+    }
+
     /// Handles queued inputs until cancelled: the lane's main loop.
     /// `heartbeat` runs after every input and at least once a second (the
     /// systemd watchdog is fed from here, so a stuck loop stops feeding it).
@@ -137,6 +201,13 @@ public actor LaneController {
         }
         for await item in queue {
             if Task.isCancelled { item.done?.resume(throwing: CancellationError()); break }
+            if case .timerFired(let timer) = item.input, let generation = item.timerGeneration {
+                guard timerGenerations[timer] == generation else {
+                    item.done?.resume()
+                    continue
+                }
+                timerGenerations[timer] = nil
+            }
             let actions = machine.handle(item.input, now: parts.clock.now())
             await execute(actions, received: item.received, input: item.input)
             item.done?.resume()
@@ -177,8 +248,14 @@ public actor LaneController {
             case .show(let board):
                 await draw(board, received: received, input: input)
             case .startTimer(let timer, let delay):
-                parts.timers.schedule(timer, after: delay) { [weak self] in self?.post(.timerFired(timer)) }
+                lastTimerGeneration += 1
+                let generation = lastTimerGeneration
+                timerGenerations[timer] = generation
+                parts.timers.schedule(timer, after: delay) { [weak self] in
+                    await self?.fire(timer, generation: generation)
+                }
             case .cancelTimer(let timer):
+                timerGenerations[timer] = nil
                 parts.timers.cancel(timer)
             case .setLamp(let button, let on):
                 do { try await parts.lamps?.setLamp(button, on: on) } catch {
@@ -202,17 +279,22 @@ public actor LaneController {
     private func commit(_ actions: [LaneAction], now: Date) throws {
         var entries: [JournalEntry] = []
         var messages: [LaneMessage] = []
+        var used: [UBR] = []
         for action in actions {
             if case .journal(let entry) = action { entries.append(entry) }
+            if case .report(.vehicleLeft(_, let ubr?)) = action { used.append(ubr) }
             if parts.link != nil, let message = LinkMessages.outbound(action, lane: parts.lane.id, now: now) {
                 messages.append(message)
             }
         }
-        guard !entries.isEmpty || !messages.isEmpty else { return }
+        guard !entries.isEmpty || !messages.isEmpty || !used.isEmpty else { return }
         let outbox = parts.outbox
         let journal = parts.journal
         let queued: [(UInt64, [UInt8])] = try journal.writer.write { db in
             try journal.append(entries, at: now, in: db)
+            // A bundle that crossed is spent here too: offline, the cache must
+            // not clear the same UBR twice before central's next push.
+            for ubr in used { try journal.markCachedBundleUsed(ubr, at: now, in: db) }
             return try messages.map { message in
                 let payload = try LaneLinkClient.payload(for: message)
                 return (try outbox.enqueue(in: db, topic: message.name, payload: payload), payload)
@@ -305,7 +387,7 @@ public actor LaneController {
     public var board: BoardState { machine.board }
 
     /// The boards' current picture as PNG.
-    public func screenshot(_ board: BoardName) async throws -> [UInt8] {
+    public func screenshot(_ board: BoardKind) async throws -> [UInt8] {
         try await parts.boards.screenshot(board)
     }
 }

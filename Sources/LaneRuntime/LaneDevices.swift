@@ -1,4 +1,5 @@
 import BoardLayout
+import Displays
 import Foundation
 import LaneCore
 import Logging
@@ -8,15 +9,20 @@ public protocol LaneBoards: Sendable {
     /// Draws `state` on both boards; returns when it is on the glass.
     func show(_ state: BoardState) async throws
     /// The board's current picture as PNG bytes (`lanectl screenshot`).
-    func screenshot(_ board: BoardName) async throws -> [UInt8]
+    func screenshot(_ board: BoardKind) async throws -> [UInt8]
 }
 
-/// The two boards of a lane.
-public enum BoardName: String, Sendable, Hashable, CaseIterable, Codable {
-    /// The 98 cm exit display board, seen from the cab.
-    case xdb
-    /// The all-in-one panel beside the driver's window.
-    case aiop
+/// The real boards: SDL2 through the Displays module, on its own thread.
+public struct DisplayBoards: LaneBoards {
+    public let displays: BoardDisplays
+
+    public init(_ displays: BoardDisplays) { self.displays = displays }
+
+    public func show(_ state: BoardState) async throws { try await displays.show(state) }
+
+    public func screenshot(_ board: BoardKind) async throws -> [UInt8] {
+        try await displays.screenshotPNG(board)
+    }
 }
 
 /// The buttons' lamps.

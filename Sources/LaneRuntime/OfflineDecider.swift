@@ -1,6 +1,8 @@
 import ClearanceCore
 import Foundation
 import LaneCore
+import LaneJournal
+import LaneLink
 import RoadCargo
 
 /// Decides in offline mode (rule 4): the lane applies rules 1 to 3 to the
@@ -43,5 +45,41 @@ public struct OfflineDecider: Sendable {
         var decision = DecisionCore.decide(decisionCase, policy: policy)
         if !decision.notes.contains(.offline) { decision.notes.append(.offline) }
         return decision
+    }
+}
+
+extension OfflineDecider {
+    /// Reads the cache in the lane's journal: the VRN's bundle with its
+    /// CCRNs' validity, and the watch list (consignee names are not in the
+    /// cache, so only VRN and CCRN targets match offline).
+    public static func journalLookup(_ journal: LaneJournal) -> @Sendable (VRN, Direction) throws -> CacheView
+    {
+        { vrn, direction in
+            let watchList = WatchList(try journal.cachedWatchList())
+            guard let cached = try journal.cachedBundle(vrn: vrn, direction: direction) else {
+                return CacheView(bundle: nil, facts: [:], watchList: watchList)
+            }
+            // Only what the rules read is cached; the driver's details stay with central.
+            let bundle = CargoBundle(
+                ubr: cached.ubr, driverName: "", driverAccount: "", vrn: cached.vrn,
+                direction: cached.direction,
+                expectedControlPoint: nil, ccrns: cached.ccrns.map(\.ccrn),
+                completedAt: cached.earliestCrossing, earliestCrossing: cached.earliestCrossing,
+                status: cached.status)
+            let facts = Dictionary(
+                cached.ccrns.map { ($0.ccrn, ConsignmentFacts(validUntil: $0.validUntil, consignee: nil)) },
+                uniquingKeysWith: { first, _ in first })
+            return CacheView(bundle: bundle, facts: facts, watchList: watchList)
+        }
+    }
+}
+
+extension OfflineBundle {
+    /// A bundle of central's cache push as the journal keeps it.
+    init(_ cached: CachedBundle) {
+        self.init(
+            ubr: cached.ubr, vrn: cached.vrn, direction: cached.direction,
+            earliestCrossing: cached.earliestCrossing,
+            status: cached.status, ccrns: cached.ccrns.map { Item(ccrn: $0.ccrn, validUntil: $0.validUntil) })
     }
 }

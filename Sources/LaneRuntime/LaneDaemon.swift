@@ -1,0 +1,374 @@
+import BoardLayout
+import ClearanceCore
+import Displays
+import Foundation
+import GPIO
+import LaneConfig
+import LaneCore
+import LaneJournal
+import LaneLink
+import Logging
+import RoadCargo
+import SerialPort
+import Synchronization
+
+/// One lane, assembled from its config: journal, boards, buttons, link,
+/// reader feed and control socket around one ``LaneController``. `laned` runs
+/// one; the simulator and the tests run several in one process, with their
+/// own clock, timers and virtual buttons.
+public final class LaneDaemon: Sendable {
+    /// What a caller may put in place of what the config says.
+    public struct Environment: Sendable {
+        public var clock: any WallClock
+        /// Nil: timers on the host's monotonic clock.
+        public var timers: (any LaneTimerScheduler)?
+        /// Nil: the backend `gpio.backend` names.
+        public var buttons: (any ButtonBackend)?
+        /// Nil: the line `link` names.
+        public var linkLine: LaneLinkClient.Line?
+        /// Nil: read `link.key_file`.
+        public var linkKey: LinkKey?
+        /// Nil: the session timings `link.heartbeat` and `link.dead_after` give.
+        public var session: LinkSession.Configuration?
+        public var logger: Logger
+
+        public init(
+            clock: any WallClock = SystemWallClock(), timers: (any LaneTimerScheduler)? = nil,
+            buttons: (any ButtonBackend)? = nil, linkLine: LaneLinkClient.Line? = nil,
+            linkKey: LinkKey? = nil,
+            session: LinkSession.Configuration? = nil, logger: Logger = Logger(label: "laned")
+        ) {
+            self.clock = clock
+            self.timers = timers
+            self.buttons = buttons
+            self.linkLine = linkLine
+            self.linkKey = linkKey
+            self.session = session
+            self.logger = logger
+        }
+    }
+
+    /// A part of the lane that would not start, named for the technician.
+    public struct StartError: Error, CustomStringConvertible {
+        /// Which part: `journal`, `link.key_file`, `displays`, `gpio`, `control.socket`.
+        public var part: String
+        public var underlying: any Error
+        /// True when the config (or a file it names) is at fault: laned exits 78.
+        public var isConfiguration: Bool
+
+        public var description: String { "\(part): \(underlying)" }
+    }
+
+    public let controller: LaneController
+    public let journal: LaneJournal
+    public let buttons: any ButtonBackend
+    public let link: LaneLinkClient
+    public let control: ControlSocket
+    private let displays: BoardDisplays
+    private let readerFeed: ReaderFeed?
+    private let logger: Logger
+    private let current: Mutex<LaneConfiguration>
+
+    /// The config in force (after reloads).
+    public var configuration: LaneConfiguration { current.withLock { $0 } }
+
+    /// Opens every part; nothing runs until ``run(heartbeat:)``.
+    /// - Throws: ``StartError`` naming the part that failed.
+    public init(configuration config: LaneConfiguration, environment env: Environment)
+        async throws(StartError)
+    {
+        let logger = env.logger
+        self.logger = logger
+        current = Mutex(config)
+        func step<T>(_ part: String, configuration: Bool = false, _ body: () async throws -> T)
+            async throws(StartError)
+            -> T
+        {
+            do { return try await body() } catch {
+                throw StartError(part: part, underlying: error, isConfiguration: configuration)
+            }
+        }
+
+        let key: LinkKey = try await step("link.key_file", configuration: true) {
+            let key = try env.linkKey ?? LinkKey.load(from: config.link.keyFile)
+            guard key.laneID == config.lane.id else {
+                throw LaneDaemonError.keyForAnotherLane(key: key.laneID, lane: config.lane.id)
+            }
+            return key
+        }
+        let journal = try await step("journal") {
+            let directory = (config.journal.path as NSString).deletingLastPathComponent
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            return try LaneJournal(path: config.journal.path, clock: env.clock)
+        }
+        self.journal = journal
+        let outbox = try await step("journal") {
+            try SQLiteOutbox(writer: journal.writer, table: journal.outboxTable, now: env.clock.now)
+        }
+        let applied = try await step("journal") {
+            try SQLiteAppliedLog(writer: journal.writer, table: "link_applied", now: env.clock.now)
+        }
+        let policy = try await step("offline.selection_key_file", configuration: true) {
+            try Self.offlinePolicy(config.offline)
+        }
+        let displays = try await step("displays", configuration: true) {
+            if let directory = config.displays.outputDirectory {
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            }
+            return try await BoardDisplays.start(Self.displayConfiguration(config.displays))
+        }
+        self.displays = displays
+        let buttons: any ButtonBackend = try await step("gpio", configuration: true) {
+            if let buttons = env.buttons { return buttons }
+            return try await Self.buttons(config.gpio)
+        }
+        self.buttons = buttons
+
+        // The link's handler needs the controller and the controller the
+        // link: the box closes the loop once both exist.
+        let box = Mutex<LaneController?>(nil)
+        var linkConfiguration = LaneLinkClient.Configuration(
+            key: key, line: env.linkLine ?? Self.line(config.link.transport))
+        if let session = env.session {
+            linkConfiguration.session = session
+        } else {
+            linkConfiguration.session.heartbeatInterval = config.link.heartbeat
+            linkConfiguration.session.deadPeerInterval = config.link.deadAfter
+        }
+        let link = LaneLinkClient(
+            configuration: linkConfiguration, outbox: outbox, appliedLog: applied, wallClock: env.clock,
+            logger: Logger(label: "lane-link-client"),
+            connectionChanged: { up in box.withLock { $0 }?.post(.linkChanged(up: up)) },
+            handler: { message in
+                guard let controller = box.withLock({ $0 }) else { throw CancellationError() }
+                try await controller.received(message)
+            })
+        self.link = link
+
+        let lane = config.lane.lane
+        let parts = LaneController.Parts(
+            lane: lane, settings: config.settings, journal: journal, outbox: outbox, link: link,
+            boards: DisplayBoards(displays), lamps: BackendLamps(backend: buttons),
+            voice: NoVoicePath(logger: logger), timers: env.timers ?? SystemTimerScheduler(),
+            clock: env.clock,
+            offline: OfflineDecider(
+                lane: lane, policy: policy, lookup: OfflineDecider.journalLookup(journal)),
+            logger: logger)
+        let controller = try await step("journal") { try LaneController(parts: parts) }
+        self.controller = controller
+        box.withLock { $0 = controller }
+
+        control = try await step("control.socket") {
+            try await ControlSocket(
+                options: .init(
+                    path: config.control.socket, allowVirtualInputs: config.control.allowVirtualInputs,
+                    configPath: config.file),
+                controller: controller, journal: journal,
+                buttons: { [buttons] button, pressed in
+                    guard let virtual = buttons as? VirtualButtonBackend else {
+                        throw ControlSocket.Refusal(
+                            code: "not_allowed",
+                            message: "the lane's buttons are real (gpio.backend: libgpiod); press them")
+                    }
+                    _ = pressed ? virtual.press(button.role) : virtual.release(button.role)
+                },
+                logger: logger)
+        }
+        readerFeed = config.reader.map { ReaderFeed(source: Self.readerSource($0), logger: logger) }
+    }
+
+    /// Runs every part until cancelled; then closes the boards and the buttons.
+    /// `heartbeat` is called from the lane's main loop (the systemd watchdog).
+    public func run(heartbeat: @escaping @Sendable () -> Void = {}) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await self.controller.run(heartbeat: heartbeat) }
+            group.addTask {
+                await ButtonPump(backend: self.buttons, controller: self.controller, logger: self.logger)
+                    .run()
+            }
+            group.addTask { try await self.link.run() }
+            group.addTask { try await self.control.run() }
+            if let feed = readerFeed {
+                group.addTask {
+                    try await feed.run { vrn in self.controller.post(.vehicleArrived(vrn, source: .reader)) }
+                }
+            }
+            group.addTask { await self.retentionLoop() }
+            // The first part to end (or fail) ends the lane: systemd restarts it whole.
+            defer { group.cancelAll() }
+            try await group.next()
+        }
+        await buttons.shutdown()
+        await displays.close()
+    }
+
+    /// Applies a reloaded config (SIGHUP): the keys that may change while
+    /// running take effect; for the others laned logs that a restart is needed.
+    public func reload(_ new: LaneConfiguration) async -> (changed: [String], needsRestart: [String]) {
+        let old = configuration
+        let difference = old.reloadable(from: new)
+        var applied = old
+        applied.decision = new.decision
+        applied.journal.retentionDays = new.journal.retentionDays
+        applied.displays.defaultLanguage = new.displays.defaultLanguage
+        applied.control.allowVirtualInputs = new.control.allowVirtualInputs
+        applied.log = new.log
+        current.withLock { $0 = applied }
+        await controller.reload(settings: applied.settings)
+        control.setAllowVirtualInputs(applied.control.allowVirtualInputs)
+        return difference
+    }
+
+    /// Retention at start and every six hours, on a thread of its own: it
+    /// deletes in batches and vacuums, which must not hold a cooperative thread.
+    private func retentionLoop() async {
+        while !Task.isCancelled {
+            let days = configuration.journal.retentionDays
+            let journal = self.journal
+            let now = journal.clock.now()
+            let logger = self.logger
+            await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+                DispatchQueue.global(qos: .utility).async {
+                    do {
+                        let report = try journal.applyRetention(keepingDays: days, now: now)
+                        if report.deleted > 0 {
+                            logger.info(
+                                "journal retention",
+                                metadata: ["deleted": "\(report.deleted)", "days": "\(days)"])
+                        }
+                    } catch {
+                        logger.error("journal retention failed", metadata: ["error": "\(error)"])
+                    }
+                    done.resume()
+                }
+            }
+            try? await Task.sleep(for: .seconds(6 * 3600))
+        }
+    }
+
+    // MARK: From config to parts
+
+    static func offlinePolicy(_ section: LaneConfiguration.OfflineSection) throws -> DecisionPolicy {
+        let key: Data
+        if let file = section.selectionKeyFile {
+            guard let data = FileManager.default.contents(atPath: file) else {
+                throw LaneDaemonError.unreadable(file)
+            }
+            key = data
+        } else {
+            var random = SystemRandomNumberGenerator()
+            key = Data((0..<32).map { _ in UInt8.random(in: .min ... .max, using: &random) })
+        }
+        let selection = try SelectionSettings(
+            key: key, ladenRate: section.ladenRate, unladenRate: section.unladenRate
+        ).validated()
+        return DecisionPolicy(phase: section.phase == .full ? .full : .transitional, selection: selection)
+    }
+
+    static func displayConfiguration(_ section: LaneConfiguration.DisplaysSection) -> DisplayConfiguration {
+        var fonts = FontConfiguration()
+        if let font = section.font {
+            fonts.regularPath = font
+            // A configured font has no separate bold file: SDL_ttf emboldens it.
+            fonts.boldPath = nil
+        }
+        let backend: DisplayConfiguration.Backend =
+            switch section.backend {
+            case .headless: .headless
+            case .window: .window
+            case .kmsdrm: .kmsdrm
+            }
+        return DisplayConfiguration(
+            backend: backend,
+            xdb: .init(geometry: section.xdb, displayIndex: 0),
+            aiop: .init(geometry: section.aiop, displayIndex: 1),
+            fonts: fonts, outputDirectory: section.outputDirectory, defaultLanguage: section.defaultLanguage)
+    }
+
+    static func buttons(_ gpio: LaneConfiguration.GPIOSection) async throws -> any ButtonBackend {
+        switch gpio.backend {
+        case .virtual:
+            var roles: Set<ButtonRole> = [.unladen, .help]
+            if gpio.exitLoop != nil { roles.insert(.exitLoop) }
+            return VirtualButtonBackend(roles: roles, stuckAfter: gpio.stuckAfter)
+        case .libgpiod:
+            func selector(_ line: LaneConfiguration.GPIOSection.Line) -> GPIOLineSelector {
+                switch line {
+                case .offset(let offset): .offset(offset)
+                case .name(let name): .name(name)
+                }
+            }
+            let bias: GPIOLineOptions.Bias =
+                switch gpio.bias {
+                case .asIs: .asIs
+                case .disabled: .disabled
+                case .pullUp: .pullUp
+                case .pullDown: .pullDown
+                }
+            var lines: [ButtonLineConfiguration] = []
+            for (role, line, lamp) in [
+                (ButtonRole.unladen, gpio.unladen, gpio.unladenLamp), (.help, gpio.help, gpio.helpLamp),
+                (.exitLoop, gpio.exitLoop, nil),
+            ] {
+                guard let line else { continue }
+                lines.append(
+                    ButtonLineConfiguration(
+                        role: role, line: selector(line), bias: bias, activeLow: gpio.activeLow,
+                        debounce: gpio.debounce,
+                        // A truck may stand on the exit loop as long as it likes.
+                        stuckAfter: role == .exitLoop ? nil : gpio.stuckAfter,
+                        lamp: lamp.map { LampLineConfiguration(line: selector($0)) }))
+            }
+            return try await LibgpiodButtonBackend(
+                configuration: LibgpiodButtonConfiguration(chip: gpio.chip, buttons: lines))
+        }
+    }
+
+    static func serial(_ line: LaneConfiguration.SerialLine) -> SerialPort.Configuration {
+        let parity: SerialPort.Configuration.Parity =
+            switch line.parity {
+            case .none: .none
+            case .odd: .odd
+            case .even: .even
+            }
+        let flow: SerialPort.Configuration.FlowControl =
+            switch line.flow {
+            case .none: .none
+            case .rtsCts: .rtsCts
+            case .xonXoff: .xonXoff
+            }
+        return SerialPort.Configuration(
+            baudRate: line.baud, dataBits: line.dataBits, parity: parity,
+            stopBits: line.stopBits == 2 ? .two : .one,
+            flowControl: flow)
+    }
+
+    static func line(_ transport: LaneConfiguration.LinkSection.Transport) -> LaneLinkClient.Line {
+        switch transport {
+        case .tcp(let host, let port): .tcp(TCPLinkConnector(host: host, port: port))
+        case .serial(let line): .serial(path: line.device, configuration: serial(line))
+        }
+    }
+
+    static func readerSource(_ section: LaneConfiguration.ReaderSection) -> ReaderFeed.Source {
+        switch section {
+        case .serial(let line): .serial(path: line.device, configuration: serial(line))
+        case .tcpListen(let host, let port): .tcpListen(host: host, port: port)
+        case .tcpConnect(let host, let port): .tcpConnect(host: host, port: port)
+        }
+    }
+}
+
+/// What the daemon's own checks find wrong.
+public enum LaneDaemonError: Error, CustomStringConvertible {
+    case keyForAnotherLane(key: LaneID, lane: LaneID)
+    case unreadable(String)
+
+    public var description: String {
+        switch self {
+        case .keyForAnotherLane(let key, let lane):
+            "the key file is lane \(key)'s, but this lane is \(lane); expected `clearanced lane key \(lane)`'s file"
+        case .unreadable(let path): "cannot read \(path) (missing, or not readable by this user)"
+        }
+    }
+}
