@@ -71,7 +71,6 @@ public actor LaneController {
     private let enqueue: AsyncStream<Queued>.Continuation
 
     // What `status` reports, kept from the actions as they pass.
-    private var pendingRequestID: UInt64?
     private var lastShown: ShownDecision?
     private var faults: [String: String] = [:]
     private var drawnBoard: BoardState?
@@ -243,7 +242,6 @@ public actor LaneController {
             case .journal, .report:
                 break  // committed above
             case .requestDecision(let request):
-                pendingRequestID = request.requestID
                 if request.offline { decideOffline(request) }
             case .show(let board):
                 await draw(board, received: received, input: input)
@@ -358,9 +356,7 @@ public actor LaneController {
                     lastShown = ShownDecision(
                         instruction: instruction, reason: reason, decisionID: entry.decisionID, at: now)
                 }
-                if entry.requestID == pendingRequestID { pendingRequestID = nil }
             case .vehicleLeft:
-                pendingRequestID = nil
                 passages += 1
             default:
                 break
@@ -375,7 +371,7 @@ public actor LaneController {
         let board = machine.board
         return LaneStatus(
             lane: parts.lane, board: board, drawn: drawnBoard == board, linkUp: parts.link?.isConnected,
-            pendingRequestID: pendingRequestID, lastDecision: lastShown, faults: faults.keys.sorted(),
+            pendingRequestID: machine.pendingRequestID, lastDecision: lastShown, faults: faults.keys.sorted(),
             outboxPending: (try? parts.outbox.pendingCount()) ?? -1, passages: passages,
             latency: LaneStatus.Latency(
                 arrivalToStop: arrivalToStop.figures, arrivalToDecision: arrivalToDecision.figures,

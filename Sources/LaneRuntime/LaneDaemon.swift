@@ -19,7 +19,12 @@ import Synchronization
 public final class LaneDaemon: Sendable {
     /// What a caller may put in place of what the config says.
     public struct Environment: Sendable {
+        /// The lane's business clock: journal times, arrival times, decisions.
         public var clock: any WallClock
+        /// Signs link frames: always real time, since central checks
+        /// signatures against its own real clock even when the business
+        /// clock is simulated.
+        public var linkClock: any WallClock
         /// Nil: timers on the host's monotonic clock.
         public var timers: (any LaneTimerScheduler)?
         /// Nil: the backend `gpio.backend` names.
@@ -28,22 +33,24 @@ public final class LaneDaemon: Sendable {
         public var linkLine: LaneLinkClient.Line?
         /// Nil: read `link.key_file`.
         public var linkKey: LinkKey?
-        /// Nil: the session timings `link.heartbeat` and `link.dead_after` give.
-        public var session: LinkSession.Configuration?
+        /// Nil: the link's default reconnect backoff (250 ms doubling to 10 s, jittered).
+        public var backoff: ReconnectBackoff.Configuration?
         public var logger: Logger
 
         public init(
-            clock: any WallClock = SystemWallClock(), timers: (any LaneTimerScheduler)? = nil,
+            clock: any WallClock = SystemWallClock(), linkClock: any WallClock = SystemWallClock(),
+            timers: (any LaneTimerScheduler)? = nil,
             buttons: (any ButtonBackend)? = nil, linkLine: LaneLinkClient.Line? = nil,
             linkKey: LinkKey? = nil,
-            session: LinkSession.Configuration? = nil, logger: Logger = Logger(label: "laned")
+            backoff: ReconnectBackoff.Configuration? = nil, logger: Logger = Logger(label: "laned")
         ) {
             self.clock = clock
+            self.linkClock = linkClock
             self.timers = timers
             self.buttons = buttons
             self.linkLine = linkLine
             self.linkKey = linkKey
-            self.session = session
+            self.backoff = backoff
             self.logger = logger
         }
     }
@@ -129,15 +136,16 @@ public final class LaneDaemon: Sendable {
         let box = Mutex<LaneController?>(nil)
         var linkConfiguration = LaneLinkClient.Configuration(
             key: key, line: env.linkLine ?? Self.line(config.link.transport))
-        if let session = env.session {
-            linkConfiguration.session = session
-        } else {
-            linkConfiguration.session.heartbeatInterval = config.link.heartbeat
-            linkConfiguration.session.deadPeerInterval = config.link.deadAfter
-        }
+        linkConfiguration.session.heartbeatInterval = config.link.heartbeat
+        linkConfiguration.session.deadPeerInterval = config.link.deadAfter
+        if let backoff = env.backoff { linkConfiguration.backoff = backoff }
         let link = LaneLinkClient(
-            configuration: linkConfiguration, outbox: outbox, appliedLog: applied, wallClock: env.clock,
-            logger: Logger(label: "lane-link-client"),
+            configuration: linkConfiguration, outbox: outbox, appliedLog: applied, wallClock: env.linkClock,
+            logger: {
+                var link = Logger(label: "lane-link-client")
+                link.logLevel = logger.logLevel
+                return link
+            }(),
             connectionChanged: { up in box.withLock { $0 }?.post(.linkChanged(up: up)) },
             handler: { message in
                 guard let controller = box.withLock({ $0 }) else { throw CancellationError() }

@@ -1,0 +1,238 @@
+import CargoStore
+import Central
+import ClearanceCore
+import Foundation
+import GPIO
+import LaneConfig
+import LaneLink
+import LaneRuntime
+import Logging
+import NIOCore
+import NIOPosix
+import RoadCargo
+import Synchronization
+import Testing
+
+/// A real central (store, LaneHub, LaneLinkServer on TCP loopback, cache
+/// pushes) and real lanes (`LaneDaemon` from a YAML config: SQLite journal,
+/// headless SDL boards, virtual GPIO, control socket), sharing one
+/// simulated business clock. Nothing is mocked: the lane talks to central
+/// over the signed link and is driven through its Unix control socket.
+final class LaneRig: Sendable {
+    /// 2026-11-26 09:00 Hong Kong.
+    static let start = try! HongKongTime.parse("2026-11-26T09:00:00+08:00")
+    static let laneID = try! LaneID("LMC-IN-01")
+    static let lane = Lane(id: laneID, controlPoint: .lokMaChau, direction: .inbound)
+
+    let clock = SimulatedWallClock(LaneRig.start)
+    let timers: SimulatedTimerScheduler
+    let store: SQLiteCargoStore
+    let key = LinkKey.generate(for: LaneRig.laneID)
+    let directory: String
+    let port: Int
+    private let central = Mutex<(listener: TCPLinkListener, serving: Task<Void, Never>)?>(nil)
+
+    /// - Parameter centralUp: false leaves the lane's link port closed until ``startCentral()``.
+    init(centralUp: Bool = true) async throws {
+        timers = SimulatedTimerScheduler(clock: clock)
+        store = try SQLiteCargoStore.inMemory()
+        try await store.putLane(Self.lane)
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("lane-rig-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        // A free port, closed again so that the lane first finds nobody there.
+        let probe = try await TCPLinkListener(host: "127.0.0.1", port: 0)
+        port = probe.port
+        await probe.close()
+        if centralUp { try await startCentral() }
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: directory) }
+
+    /// Starts central's link listener on the lane's port.
+    func startCentral() async throws {
+        var logger = Logger(label: "LaneRig.central")
+        logger.logLevel = .critical
+        let policy = DecisionPolicy(
+            phase: .full,
+            selection: SelectionSettings(key: Data(repeating: 7, count: 32), ladenRate: 0, unladenRate: 0))
+        let hub = LaneHub(repository: store, clock: clock, policy: policy, logger: logger)
+        let server = try LaneLinkServer(keys: LinkKeyring([key]), database: store.writer, logger: logger) {
+            lane, message in try await hub.handle(lane: lane, message: message)
+        }
+        let dispatcher = LaneDispatcher(server: server, repository: store, clock: clock, logger: logger)
+        dispatcher.pushCacheOnEverySession()
+        let listener = try await TCPLinkListener(host: "127.0.0.1", port: port)
+        let serving = Task { await server.serve(listener) }
+        central.withLock { $0 = (listener, serving) }
+    }
+
+    func stopCentral() async {
+        guard let running = central.withLock({ $0 }) else { return }
+        await running.listener.close()
+        running.serving.cancel()
+    }
+
+    // MARK: Cargo
+
+    /// A driver's active bundle for `vrn` with one consignment, completed
+    /// now; the clock then moves past its earliest crossing.
+    @discardableResult
+    func bundle(_ vrn: VRN) async throws -> CargoBundle {
+        let shipper = Account(name: "shipper-\(vrn.value)", role: .shipper)
+        let driver = Account(name: "driver-\(vrn.value)", role: .driver)
+        _ = try await store.addAccount(shipper)
+        _ = try await store.addAccount(driver)
+        let submission = ConsignmentSubmission(
+            direction: .inbound, expectedDate: CalendarDay(containing: clock.now()).advanced(by: 1),
+            consignor: Party(
+                name: "Shenzhen Winning Co", countryCode: "CN", addressLines: ["1 Shennan Road"]),
+            consignee: Party(
+                name: "Wilson Development Ltd", countryCode: "HK", addressLines: ["2 Castle Peak Road"]),
+            goodsItems: [
+                GoodsItem(
+                    description: "Plastic toys", packaging: Packaging(count: 10, kind: "CT"),
+                    grossWeight: Measure(value: 550, unit: "KGM"))
+            ])
+        let consignment = try await store.submitConsignment(submission, by: shipper, at: clock.now())
+        let bundle = try await store.createBundle(
+            BundleRequest(driverName: "Ho Ka Chun", vrn: vrn, direction: .inbound, ccrns: [consignment.ccrn]),
+            by: driver, at: clock.now())
+        clock.advance(by: 31 * 60)
+        return bundle
+    }
+
+    /// central's crossings for `vrn`.
+    func crossings(_ vrn: VRN) async throws -> [Crossing] { try await store.crossings(vrn: vrn, limit: 100) }
+
+    // MARK: Lanes
+
+    /// The lane's config, as a technician would write it.
+    func configuration(allowVirtualInputs: Bool = true, extra: String = "") throws -> LaneConfiguration {
+        let yaml = """
+            lane: {id: LMC-IN-01, control_point: LMC, direction: import}
+            decision: {timeout: 2s, unladen_grace: 20s}
+            offline: {phase: full, laden_rate: 0, unladen_rate: 0}
+            link:
+              tcp: {host: 127.0.0.1, port: \(port)}
+              key_file: link.key
+              heartbeat: 200ms
+              dead_after: 1s
+            gpio: {backend: virtual}
+            displays: {backend: headless, output_dir: boards}
+            journal: {path: journal.sqlite}
+            control: {socket: \(directory)/lane.sock, allow_virtual_inputs: \(allowVirtualInputs)}
+            watchdog: {enabled: false}
+            \(extra)
+            """
+        return try LaneConfiguration.parse(yaml: yaml, file: "\(directory)/lane.yaml")
+    }
+
+    /// Starts a lane daemon on the rig's journal (a second start after
+    /// ``RunningLane/stop()`` is a restart of laned).
+    func startLane(allowVirtualInputs: Bool = true) async throws -> RunningLane {
+        var logger = Logger(label: "LaneRig.lane")
+        logger.logLevel = .critical
+        let buttons = VirtualButtonBackend(roles: [.unladen, .help], stuckAfter: .seconds(30))
+        var backoff = ReconnectBackoff.Configuration()
+        backoff.base = .milliseconds(50)
+        backoff.cap = .milliseconds(300)
+        let daemon = try await LaneDaemon(
+            configuration: try configuration(allowVirtualInputs: allowVirtualInputs),
+            environment: .init(
+                clock: clock, timers: timers, buttons: buttons, linkKey: key,
+                backoff: backoff, logger: logger))
+        return RunningLane(daemon: daemon, buttons: buttons, socket: "\(directory)/lane.sock")
+    }
+}
+
+/// A lane daemon running in this process.
+final class RunningLane: Sendable {
+    let daemon: LaneDaemon
+    let buttons: VirtualButtonBackend
+    let socket: String
+    private let task: Task<Void, any Error>
+
+    init(daemon: LaneDaemon, buttons: VirtualButtonBackend, socket: String) {
+        self.daemon = daemon
+        self.buttons = buttons
+        self.socket = socket
+        task = Task { try await daemon.run() }
+    }
+
+    /// Stops the lane as SIGTERM would, and waits until it has.
+    func stop() async {
+        task.cancel()
+        _ = await task.result
+    }
+
+    /// One request on the control socket, as lanectl sends it.
+    func request(_ object: [String: Any]) async throws -> [String: Any] {
+        try await ControlClient.request(socket, object)
+    }
+
+    /// `status`'s result.
+    func status() async throws -> [String: Any] {
+        let reply = try await request(["id": 1, "command": "status"])
+        return try #require(reply["result"] as? [String: Any], "status failed: \(reply)")
+    }
+
+    /// The journal's newest entries' kinds, oldest first.
+    func journalKinds(limit: Int = 200) async throws -> [String] {
+        try await journal(limit: limit).compactMap { $0["kind"] as? String }
+    }
+
+    func journal(limit: Int = 200) async throws -> [[String: Any]] {
+        let reply = try await request(["id": 2, "command": "journal", "limit": limit])
+        let result = try #require(reply["result"] as? [String: Any], "journal failed: \(reply)")
+        return try #require(result["entries"] as? [[String: Any]])
+    }
+
+    /// Waits until `status` satisfies `condition`; returns that status.
+    @discardableResult
+    func waitFor(
+        _ what: String, timeout: Duration = .seconds(20), sourceLocation: SourceLocation = #_sourceLocation,
+        _ condition: ([String: Any]) -> Bool
+    ) async throws -> [String: Any] {
+        var waited = Duration.zero
+        var last: [String: Any] = [:]
+        while waited < timeout {
+            last = try await status()
+            if condition(last) { return last }
+            try await Task.sleep(for: .milliseconds(20))
+            waited += .milliseconds(20)
+        }
+        Issue.record("timed out waiting for \(what); last status: \(last)", sourceLocation: sourceLocation)
+        return last
+    }
+}
+
+/// A client of laned's control socket over a real Unix socket: one JSON
+/// line out, one back.
+enum ControlClient {
+    static func request(_ path: String, _ object: [String: Any]) async throws -> [String: Any] {
+        let line = try JSONSerialization.data(withJSONObject: object) + Data("\n".utf8)
+        let reply = try await exchange(path, [UInt8](line))
+        return try #require(try JSONSerialization.jsonObject(with: Data(reply)) as? [String: Any])
+    }
+
+    /// Sends `bytes` and returns the first line that comes back.
+    static func exchange(_ path: String, _ bytes: [UInt8]) async throws -> [UInt8] {
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connect(unixDomainSocketPath: path) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                }
+            }
+        return try await channel.executeThenClose { inbound, outbound in
+            try await outbound.write(ByteBuffer(bytes: bytes))
+            var received: [UInt8] = []
+            for try await chunk in inbound {
+                received += chunk.readableBytesView
+                if let newline = received.firstIndex(of: UInt8(ascii: "\n")) {
+                    return Array(received[..<newline])
+                }
+            }
+            return received
+        }
+    }
+}
