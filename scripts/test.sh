@@ -34,6 +34,9 @@ echo "== link kill tests (real clearanced and linkprobe processes, SIGKILL mid-t
 scripts/link-kill-test.sh --no-build
 scripts/link-kill-test.sh --serial --no-build
 
+echo "== lane kill test (laned and clearanced processes, 1000 passages, SIGKILL at random points)"
+python3 scripts/lane-kill-test.py --bin "$(swift build --show-bin-path)"
+
 echo "== units"
 scripts/check-units.sh
 
