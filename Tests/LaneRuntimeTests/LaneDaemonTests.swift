@@ -186,4 +186,27 @@ import Testing
         #expect(try await lane.status()["phase"] as? String == "closed")
         await lane.stop()
     }
+
+    @Test func aPlateReaderOnTCPBringsVehiclesAndItsGarbageIsRefused() async throws {
+        let rig = try await LaneRig(centralUp: false)
+        let port = try await LaneRig.freePort()
+        let lane = try await rig.startLane(extra: "reader: {tcp: {listen: {host: 127.0.0.1, port: \(port)}}}")
+        _ = try await lane.request(["id": 1, "command": "open"])
+        var reader: (any LinkTransport)?
+        for _ in 0..<200 where reader == nil {
+            reader = try? await TCPLinkConnector(host: "127.0.0.1", port: port).connect()
+            if reader == nil { try await Task.sleep(for: .milliseconds(20)) }
+        }
+        let connection = try #require(reader, "the lane's reader port never opened")
+        // Garbage, a keep-alive, an over-long line, then a plate as readers send it.
+        try await connection.write(
+            Array("#!*\r\n\r\n\(String(repeating: "X", count: 300))\nkt 9876\r\n".utf8))
+        let arrived = try await lane.waitFor("the reader's vehicle") { $0["vrn"] as? String == "KT9876" }
+        #expect(arrived["phase"] as? String == "stop")
+        let arrivals = try await lane.journal().filter { $0["kind"] as? String == "arrival" }
+        #expect(arrivals.count == 1, "only the plate arrived: \(arrivals)")
+        #expect((arrivals.first?["detail"] as? String)?.contains("source=reader") == true)
+        await connection.close()
+        await lane.stop()
+    }
 }

@@ -48,6 +48,13 @@ final class LaneRig: Sendable {
 
     deinit { try? FileManager.default.removeItem(atPath: directory) }
 
+    /// A loopback port nobody listens on now.
+    static func freePort() async throws -> Int {
+        let probe = try await TCPLinkListener(host: "127.0.0.1", port: 0)
+        defer { Task { await probe.close() } }
+        return probe.port
+    }
+
     /// Starts central's link listener on the lane's port.
     func startCentral() async throws {
         var logger = Logger(label: "LaneRig.central")
@@ -129,7 +136,7 @@ final class LaneRig: Sendable {
 
     /// Starts a lane daemon on the rig's journal (a second start after
     /// ``RunningLane/stop()`` is a restart of laned).
-    func startLane(allowVirtualInputs: Bool = true) async throws -> RunningLane {
+    func startLane(allowVirtualInputs: Bool = true, extra: String = "") async throws -> RunningLane {
         var logger = Logger(label: "LaneRig.lane")
         logger.logLevel = .critical
         let buttons = VirtualButtonBackend(roles: [.unladen, .help], stuckAfter: .seconds(30))
@@ -137,7 +144,7 @@ final class LaneRig: Sendable {
         backoff.base = .milliseconds(50)
         backoff.cap = .milliseconds(300)
         let daemon = try await LaneDaemon(
-            configuration: try configuration(allowVirtualInputs: allowVirtualInputs),
+            configuration: try configuration(allowVirtualInputs: allowVirtualInputs, extra: extra),
             environment: .init(
                 clock: clock, timers: timers, buttons: buttons, linkKey: key,
                 backoff: backoff, logger: logger))
