@@ -136,7 +136,9 @@ final class LaneRig: Sendable {
 
     /// Starts a lane daemon on the rig's journal (a second start after
     /// ``RunningLane/stop()`` is a restart of laned).
-    func startLane(allowVirtualInputs: Bool = true, extra: String = "") async throws -> RunningLane {
+    func startLane(
+        allowVirtualInputs: Bool = true, extra: String = "", timers: (any LaneTimerScheduler)? = nil
+    ) async throws -> RunningLane {
         var logger = Logger(label: "LaneRig.lane")
         logger.logLevel = .critical
         let buttons = VirtualButtonBackend(roles: [.unladen, .help], stuckAfter: .seconds(30))
@@ -146,7 +148,7 @@ final class LaneRig: Sendable {
         let daemon = try await LaneDaemon(
             configuration: try configuration(allowVirtualInputs: allowVirtualInputs, extra: extra),
             environment: .init(
-                clock: clock, timers: timers, buttons: buttons, linkKey: key,
+                clock: clock, timers: timers ?? self.timers, buttons: buttons, linkKey: key,
                 backoff: backoff, logger: logger))
         return RunningLane(daemon: daemon, buttons: buttons, socket: "\(directory)/lane.sock")
     }

@@ -1,0 +1,55 @@
+import Foundation
+import LaneCore
+import LaneRuntime
+import RoadCargo
+import Synchronization
+import Testing
+
+/// A scheduler that keeps every fire, even of timers cancelled since: the
+/// race a real clock has when a timer expires just as it is cancelled.
+final class RacyTimerScheduler: LaneTimerScheduler {
+    private let fires = Mutex<[(LaneTimer, @Sendable () async -> Void)]>([])
+
+    func schedule(_ timer: LaneTimer, after delay: Duration, fire: @escaping @Sendable () async -> Void) {
+        fires.withLock { $0.append((timer, fire)) }
+    }
+
+    func cancel(_ timer: LaneTimer) {}
+
+    /// Fires the `index`th start of `timer` (from 0), cancelled or not.
+    func fire(_ timer: LaneTimer, start index: Int) async {
+        let starts = fires.withLock { $0.filter { $0.0 == timer } }
+        await starts[index].1()
+    }
+}
+
+@Suite struct StaleTimerTests {
+    @Test func aCancelledTimeoutThatFiresLateDoesNotCutTheNextTrucksWaitShort() async throws {
+        let rig = try await LaneRig()
+        try await rig.bundle(try VRN("ST1234"))
+        let timers = RacyTimerScheduler()
+        let lane = try await rig.startLane(timers: timers)
+        try await lane.waitFor("the link up") { $0["link"] as? String == "up" }
+        _ = try await lane.request(["id": 1, "command": "open"])
+        _ = try await lane.request(["id": 2, "command": "arrive", "vrn": "ST1234"])
+        try await lane.waitFor("CLEARED") { $0["xdb"] as? String == "CLEARED" }
+
+        _ = try await lane.request(["id": 3, "command": "leave"])
+
+        // The next truck waits for an answer (central is gone) when the first
+        // truck's timeout, cancelled when its answer came, fires after all.
+        await rig.stopCentral()
+        try await lane.waitFor("the link down") { $0["link"] as? String == "down" }
+        _ = try await lane.request(["id": 4, "command": "arrive", "vrn": "ST5678"])
+        await timers.fire(.decisionTimeout, start: 0)
+        let status = try await lane.status()
+        #expect(status["phase"] as? String == "stop", "the second truck still waits its own full timeout")
+        #expect(try await !lane.journalKinds().contains("decision_timeout"))
+        // Its own timeout does fire.
+        await timers.fire(.decisionTimeout, start: 1)
+        try await lane.waitFor("rule 4 for the second truck") {
+            $0["phase"] as? String == "system_unavailable"
+        }
+        await lane.stop()
+    }
+}
