@@ -256,6 +256,30 @@ public final class LaneDaemon: Sendable {
 
     // MARK: From config to parts
 
+    /// What `laned --check` can find wrong in the files the config names,
+    /// without opening the hardware: the link key, the selection key, the font.
+    public static func checkFiles(_ config: LaneConfiguration) -> [String] {
+        var problems: [String] = []
+        do {
+            let key = try LinkKey.load(from: config.link.keyFile)
+            if key.laneID != config.lane.id {
+                problems.append(
+                    "link.key_file: \(LaneDaemonError.keyForAnotherLane(key: key.laneID, lane: config.lane.id))"
+                )
+            }
+        } catch {
+            problems.append("link.key_file: \(error)")
+        }
+        do { _ = try offlinePolicy(config.offline) } catch {
+            problems.append("offline.selection_key_file: \(error)")
+        }
+        let font = displayConfiguration(config.displays).fonts.regularPath
+        if !FileManager.default.isReadableFile(atPath: font) {
+            problems.append("displays.font: cannot read \(font) (Debian: apt install fonts-noto-cjk)")
+        }
+        return problems
+    }
+
     static func offlinePolicy(_ section: LaneConfiguration.OfflineSection) throws -> DecisionPolicy {
         let key: Data
         if let file = section.selectionKeyFile {

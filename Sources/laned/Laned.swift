@@ -23,7 +23,10 @@ struct Laned: AsyncParsableCommand {
     @Option(help: "The lane's YAML config (docs/lane-config.md).")
     var config: String
 
-    @Flag(help: "Check the config and the files it names, print the config in use, and exit.")
+    @Flag(
+        help:
+            "Print the config in use (defaults included), check the files it names (link key, selection key, font), and exit: 0 when all is well, 78 when not."
+    )
     var check = false
 
     mutating func run() async throws {
@@ -34,6 +37,9 @@ struct Laned: AsyncParsableCommand {
         }
         if check {
             for (key, value) in loaded.flattened { print("\(key): \(value)") }
+            let problems = LaneDaemon.checkFiles(loaded)
+            for problem in problems { printError("laned: \(loaded.file): \(problem)") }
+            if !problems.isEmpty { throw ExitCode(exConfig) }
             return
         }
         LoggingSystem.bootstrap { label in ReloadableLevelHandler(label: label) }

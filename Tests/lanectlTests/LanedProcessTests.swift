@@ -76,6 +76,13 @@ import Testing
         #expect(run.stdout.contains("decision.timeout: 2s"), "\(run)")
         #expect(run.stdout.contains("decision.unladen_grace: 20s"), "a default is shown too: \(run)")
         #expect(run.stdout.contains("offline.phase: full"), "\(run)")
+
+        // The files it names are checked too: an installer learns before the first start.
+        let key = files.directory.appendingPathComponent("keys/LMC-IN-01.key").path
+        #expect(chmod(key, 0o644) == 0)
+        let open = try await Tool.run(Tool.path("laned"), ["--config", files.config.path, "--check"])
+        #expect(open.status == 78, "\(open)")
+        #expect(open.stderr.contains("link.key_file"), "\(open)")
     }
 
     @Test func aLaneRunsTellsSystemdReloadsOnHangupAndStopsOnTerm() async throws {
