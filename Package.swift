@@ -13,6 +13,7 @@ let package = Package(
         .executable(name: "clearance-bench", targets: ["ClearanceBench"]),
         .executable(name: "laned", targets: ["laned"]),
         .executable(name: "lanectl", targets: ["lanectl"]),
+        .executable(name: "lanesim", targets: ["lanesim"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
@@ -164,6 +165,20 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
+            swiftSettings: strict),
+        // The simulator: a control point of real lanes and a real central on one clock.
+        .target(
+            name: "LaneSim",
+            dependencies: [
+                "LaneRuntime", "LaneConfig", "LaneJournal", "LaneLink", "LinkTestSupport", "Central", "CargoStore",
+                "ClearanceCore", "RoadCargo", "GPIO", "BoardLayout",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: strict),
+        .executableTarget(
+            name: "lanesim",
+            dependencies: ["LaneSim", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict),
         // lanectl: a lane's control socket and clearanced's HTTP API from the shell.
         .executableTarget(

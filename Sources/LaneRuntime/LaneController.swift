@@ -79,6 +79,8 @@ public actor LaneController {
     private var arrivalToDecision = LatencyRecorder()
     private var pressToDisplay = LatencyRecorder()
     private var passages = 0
+    private var observers: [UInt64: AsyncStream<BoardState>.Continuation] = [:]
+    private var nextObserver: UInt64 = 0
     // The machine knows timers by name only; a fire already queued when its
     // timer was cancelled or restarted must not reach it.
     private var timerGenerations: [LaneTimer: UInt64] = [:]
@@ -197,6 +199,7 @@ public actor LaneController {
         defer {
             ticker.cancel()
             enqueue.finish()
+            for observer in observers.values { observer.finish() }
         }
         for await item in queue {
             if Task.isCancelled { item.done?.resume(throwing: CancellationError()); break }
@@ -305,6 +308,7 @@ public actor LaneController {
         do {
             try await parts.boards.show(board)
             drawnBoard = board
+            for observer in observers.values { observer.yield(board) }
             if faults.removeValue(forKey: LaneFaultCode.displayFailed.name) != nil {
                 post(.faultCleared(code: LaneFaultCode.displayFailed.name))
             }
@@ -371,13 +375,29 @@ public actor LaneController {
         let board = machine.board
         return LaneStatus(
             lane: parts.lane, board: board, drawn: drawnBoard == board, linkUp: parts.link?.isConnected,
-            pendingRequestID: machine.pendingRequestID, lastDecision: lastShown, faults: faults.keys.sorted(),
+            pendingRequestID: machine.pendingRequestID, currentRequestID: machine.currentRequestID,
+            lastDecision: lastShown, faults: faults.keys.sorted(),
             outboxPending: (try? parts.outbox.pendingCount()) ?? -1, passages: passages,
             latency: LaneStatus.Latency(
                 arrivalToStop: arrivalToStop.figures, arrivalToDecision: arrivalToDecision.figures,
                 pressToDisplay: pressToDisplay.figures),
             now: parts.clock.now())
     }
+
+    /// Every board state from now on, as soon as it is on the glass (the
+    /// simulator's screen log and traffic timings). Keeps the newest 256 if
+    /// the reader falls behind.
+    public func drawnBoards() -> AsyncStream<BoardState> {
+        let (stream, continuation) = AsyncStream.makeStream(
+            of: BoardState.self, bufferingPolicy: .bufferingNewest(256))
+        nextObserver += 1
+        let id = nextObserver
+        observers[id] = continuation
+        continuation.onTermination = { [weak self] _ in Task { await self?.removeObserver(id) } }
+        return stream
+    }
+
+    private func removeObserver(_ id: UInt64) { observers[id] = nil }
 
     /// The current board state (what is, or is being, drawn).
     public var board: BoardState { machine.board }

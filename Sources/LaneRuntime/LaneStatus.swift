@@ -28,6 +28,9 @@ public struct LaneStatus: Sendable, Encodable {
     /// Nil when the lane runs without a link.
     public var linkUp: Bool?
     public var pendingRequestID: UInt64?
+    /// The request of the vehicle in the lane, answered or not (an officer's
+    /// override names it).
+    public var currentRequestID: UInt64?
     public var lastDecision: LaneController.ShownDecision?
     public var faults: [String]
     public var outboxPending: Int
@@ -58,6 +61,7 @@ public struct LaneStatus: Sendable, Encodable {
     enum CodingKeys: String, CodingKey {
         case lane, direction, controlPoint = "control_point", open, offline, link, xdb, aiop, phase, reason
         case earliestCrossing = "earliest_crossing", vrn, pendingRequestID = "pending_request_id"
+        case currentRequestID = "request_id"
         case lastDecision = "last_decision", help, unladenAcknowledged = "unladen_acknowledged"
         case officerMessage = "officer_message", language, drawn, faults, outboxPending = "outbox_pending"
         case passages, latency, now
@@ -85,6 +89,7 @@ public struct LaneStatus: Sendable, Encodable {
         }
         try c.encodeIfPresent(board.vrn?.value, forKey: .vrn)
         try c.encodeIfPresent(pendingRequestID, forKey: .pendingRequestID)
+        try c.encodeIfPresent(currentRequestID, forKey: .currentRequestID)
         if let last = lastDecision {
             try c.encode(
                 [

@@ -3,20 +3,22 @@
 /// figure is within 1.6 % of the true sample), O(1) to record, fixed
 /// memory however long the lane runs, and cheap to query while the lane's
 /// actor waits.
-struct LatencyRecorder: Sendable {
+public struct LatencyRecorder: Sendable {
     private static let subBuckets = 32
     /// Powers of two of microseconds covered: up to 2^40 µs, about 12 days.
     private static let magnitudes = 40
     private var buckets = [UInt32](repeating: 0, count: subBuckets * (magnitudes + 1))
-    private(set) var count = 0
+    public private(set) var count = 0
 
-    mutating func record(_ sample: Duration) {
+    public init() {}
+
+    public mutating func record(_ sample: Duration) {
         count += 1
         buckets[Self.index(max(0, sample.microseconds))] &+= 1
     }
 
     /// Median and 99th percentile (nearest rank), as each bucket's midpoint.
-    var figures: LatencyFigures? {
+    public var figures: LatencyFigures? {
         guard count > 0 else { return nil }
         func rank(_ p: Double) -> Double {
             let wanted = max(1, Int((p * Double(count)).rounded(.up)))

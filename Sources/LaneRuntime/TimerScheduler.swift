@@ -36,8 +36,14 @@ public final class SystemTimerScheduler: LaneTimerScheduler {
 
 /// Timers on a ``SimulatedWallClock``: nothing fires until ``advance(by:)``
 /// moves the clock past a deadline; then the due timers fire in deadline
-/// order, each with the clock set to its own deadline.
+/// order, each with the clock set to its own deadline. Several lanes share
+/// one clock through ``scoped(_:)``: their timers fire in one order.
 public final class SimulatedTimerScheduler: LaneTimerScheduler {
+    private struct Key: Hashable {
+        var scope: String
+        var timer: LaneTimer
+    }
+
     private struct Pending {
         var deadline: Date
         var generation: UInt64
@@ -45,33 +51,62 @@ public final class SimulatedTimerScheduler: LaneTimerScheduler {
     }
 
     public let clock: SimulatedWallClock
-    private let pending = Mutex<(timers: [LaneTimer: Pending], generation: UInt64)>(([:], 0))
+    private let pending = Mutex<(timers: [Key: Pending], generation: UInt64)>(([:], 0))
 
     public init(clock: SimulatedWallClock) { self.clock = clock }
 
     public func schedule(
         _ timer: LaneTimer, after delay: Duration, fire: @escaping @Sendable () async -> Void
     ) {
+        schedule(Key(scope: "", timer: timer), after: delay, fire: fire)
+    }
+
+    public func cancel(_ timer: LaneTimer) { cancel(Key(scope: "", timer: timer)) }
+
+    /// The timers of one lane (`scope` is its id) on this shared clock.
+    public func scoped(_ scope: String) -> any LaneTimerScheduler { Scoped(scope: scope, timers: self) }
+
+    private struct Scoped: LaneTimerScheduler {
+        let scope: String
+        let timers: SimulatedTimerScheduler
+
+        func schedule(_ timer: LaneTimer, after delay: Duration, fire: @escaping @Sendable () async -> Void) {
+            timers.schedule(Key(scope: scope, timer: timer), after: delay, fire: fire)
+        }
+
+        func cancel(_ timer: LaneTimer) { timers.cancel(Key(scope: scope, timer: timer)) }
+    }
+
+    private func schedule(_ key: Key, after delay: Duration, fire: @escaping @Sendable () async -> Void) {
         let deadline = clock.now().addingTimeInterval(delay.timeInterval)
         pending.withLock {
             $0.generation += 1
-            $0.timers[timer] = Pending(deadline: deadline, generation: $0.generation, fire: fire)
+            $0.timers[key] = Pending(deadline: deadline, generation: $0.generation, fire: fire)
         }
     }
 
-    public func cancel(_ timer: LaneTimer) {
-        _ = pending.withLock { $0.timers.removeValue(forKey: timer) }
+    private func cancel(_ key: Key) {
+        _ = pending.withLock { $0.timers.removeValue(forKey: key) }
     }
 
-    /// The timers running now and when each fires.
-    public var deadlines: [LaneTimer: Date] { pending.withLock { $0.timers.mapValues(\.deadline) } }
+    /// The unscoped timers running now and when each fires.
+    public var deadlines: [LaneTimer: Date] {
+        pending.withLock { state in
+            Dictionary(
+                state.timers.filter { $0.key.scope.isEmpty }.map { ($0.key.timer, $0.value.deadline) },
+                uniquingKeysWith: { first, _ in first })
+        }
+    }
+
+    /// The earliest deadline of any timer, scoped or not.
+    public var nextDeadline: Date? { pending.withLock { $0.timers.values.map(\.deadline).min() } }
 
     /// Moves the clock forward by `seconds`, firing every timer that falls due
     /// on the way (a fired timer may start others; those fire too if due).
     public func advance(by seconds: TimeInterval) async {
         let end = clock.now().addingTimeInterval(seconds)
         while true {
-            let due: (LaneTimer, Pending)? = pending.withLock { state in
+            let due: Pending? = pending.withLock { state in
                 guard
                     let next = state.timers.filter({ $0.value.deadline <= end })
                         .min(by: {
@@ -81,9 +116,9 @@ public final class SimulatedTimerScheduler: LaneTimerScheduler {
                         })
                 else { return nil }
                 state.timers[next.key] = nil
-                return (next.key, next.value)
+                return next.value
             }
-            guard let (_, timer) = due else { break }
+            guard let timer = due else { break }
             if timer.deadline > clock.now() { clock.set(timer.deadline) }
             await timer.fire()
         }

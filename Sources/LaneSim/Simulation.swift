@@ -1,0 +1,367 @@
+import CargoStore
+import Central
+import ClearanceCore
+import Foundation
+import GPIO
+import LaneConfig
+import LaneLink
+import LaneRuntime
+import LinkTestSupport
+import Logging
+import RoadCargo
+import Synchronization
+
+/// A control point without hardware: the real clearanced core (store,
+/// decision hub, link server, dispatcher) and real lanes (`LaneDaemon`:
+/// journal, SDL boards, control socket) talking over the real signed link on
+/// TCP loopback, all on one simulated clock. Each lane reaches central
+/// through its own cable (a loopback proxy) that the simulation can pull.
+public final class Simulation: Sendable {
+    /// What the control point is made of.
+    public struct Settings: Sendable {
+        public var start: Date
+        public var lanes: [Lane]
+        public var phase: ImplementationPhase = .full
+        public var ladenRate: Double = 0
+        public var unladenRate: Double = 0
+        public var decisionTimeout: Duration = .seconds(2)
+        public var unladenGrace: Duration = .seconds(20)
+        /// `headless` (default) or `window` (a desktop: each board in its own window).
+        public var displays = "headless"
+        public var logLevel: Logger.Level = .critical
+
+        public init(start: Date, lanes: [Lane]) {
+            self.start = start
+            self.lanes = lanes
+        }
+    }
+
+    public let settings: Settings
+    public let clock: SimulatedWallClock
+    public let timers: SimulatedTimerScheduler
+    /// Where the store, the journals, the keys and the control sockets live.
+    public let directory: String
+    let store: SQLiteCargoStore
+    let keys: [LaneID: LinkKey]
+    let shipper = Account(name: "sim-shipper", role: .shipper)
+    let driver = Account(name: "sim-driver", role: .driver)
+    let officer = Account(name: "sim-officer", role: .officer)
+    private let logger: Logger
+    private let linkPort: Int
+    private let central = Mutex<RunningCentral?>(nil)
+    private let lanes = Mutex<[LaneID: SimLane]>([:])
+    private let cables: [LaneID: NoisyLineProxy]
+
+    struct RunningCentral: Sendable {
+        var listener: TCPLinkListener
+        var serving: Task<Void, Never>
+        var dispatcher: LaneDispatcher
+    }
+
+    /// Builds the control point and starts central; lanes start with ``startLane(_:)``.
+    public init(settings: Settings, directory: String? = nil) async throws {
+        self.settings = settings
+        clock = SimulatedWallClock(settings.start)
+        timers = SimulatedTimerScheduler(clock: clock)
+        // Short: Unix socket paths must fit in 108 bytes.
+        let base = directory ?? "/tmp/lanesim-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true)
+        self.directory = base
+        var logger = Logger(label: "lanesim")
+        logger.logLevel = settings.logLevel
+        self.logger = logger
+        store = try SQLiteCargoStore(path: "\(base)/central.sqlite")
+        for account in [shipper, driver, officer] { _ = try await store.addAccount(account) }
+        var keys: [LaneID: LinkKey] = [:]
+        for lane in settings.lanes {
+            try await store.putLane(lane)
+            let key = LinkKey.generate(for: lane.id)
+            try key.write(to: "\(base)/\(lane.id.value).key")
+            keys[lane.id] = key
+        }
+        self.keys = keys
+        let probe = try await TCPLinkListener(host: "127.0.0.1", port: 0)
+        linkPort = probe.port
+        await probe.close()
+        var cables: [LaneID: NoisyLineProxy] = [:]
+        for lane in settings.lanes {
+            cables[lane.id] = try await NoisyLineProxy(targetPort: linkPort)
+        }
+        self.cables = cables
+        try await startCentral()
+    }
+
+    // MARK: Central
+
+    /// Starts central on the store as it is (after ``stopCentral()``, a restart).
+    public func startCentral() async throws {
+        guard central.withLock({ $0 }) == nil else { return }
+        let policy = DecisionPolicy(
+            phase: settings.phase,
+            selection: try SelectionSettings(
+                key: Data(repeating: 7, count: 32), ladenRate: settings.ladenRate,
+                unladenRate: settings.unladenRate
+            ).validated())
+        let hub = LaneHub(repository: store, clock: clock, policy: policy, logger: logger)
+        let server = try LaneLinkServer(
+            keys: LinkKeyring(Array(keys.values)), database: store.writer, logger: logger
+        ) { lane, message in
+            try await hub.handle(lane: lane, message: message)
+        }
+        let dispatcher = LaneDispatcher(server: server, repository: store, clock: clock, logger: logger)
+        dispatcher.pushCacheOnEverySession()
+        var listener: TCPLinkListener?
+        // The port was free a moment ago; after a stop the kernel may hold it briefly.
+        for _ in 0..<100 where listener == nil {
+            listener = try? await TCPLinkListener(host: "127.0.0.1", port: linkPort)
+            if listener == nil { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        guard let listener else { throw SimulationError.portTaken(linkPort) }
+        let serving = Task { await server.serve(listener) }
+        central.withLock { $0 = RunningCentral(listener: listener, serving: serving, dispatcher: dispatcher) }
+    }
+
+    /// Stops central as a crash would: every lane connection drops at once.
+    public func stopCentral() async {
+        guard
+            let running = central.withLock({ state -> RunningCentral? in
+                defer { state = nil }
+                return state
+            })
+        else { return }
+        await running.listener.close()
+        running.serving.cancel()
+        _ = await running.serving.value
+        for cable in cables.values {
+            await cable.cut()
+            cable.restore()
+        }
+    }
+
+    public var isCentralRunning: Bool { central.withLock { $0 } != nil }
+
+    func dispatcher() throws -> LaneDispatcher {
+        guard let running = central.withLock({ $0 }) else { throw SimulationError.centralDown }
+        return running.dispatcher
+    }
+
+    // MARK: Lanes
+
+    /// Starts (or restarts, on its journal) the lane `id`.
+    @discardableResult
+    public func startLane(_ id: LaneID) async throws -> SimLane {
+        if let running = lanes.withLock({ $0[id] }) { return running }
+        guard let lane = settings.lanes.first(where: { $0.id == id }), let cable = cables[id],
+            let key = keys[id]
+        else { throw SimulationError.unknownLane(id) }
+        let laneDirectory = "\(directory)/\(id.value)"
+        let yaml = """
+            lane: {id: \(id.value), control_point: \(lane.controlPoint.rawValue), direction: \(lane.direction.rawValue)}
+            decision: {timeout: \(Self.duration(settings.decisionTimeout)), unladen_grace: \(Self.duration(settings.unladenGrace))}
+            offline: {phase: \(settings.phase.rawValue), laden_rate: \(settings.ladenRate), unladen_rate: \(settings.unladenRate)}
+            link:
+              tcp: {host: 127.0.0.1, port: \(cable.port)}
+              key_file: \(directory)/\(id.value).key
+              heartbeat: 300ms
+              dead_after: 1500ms
+            gpio: {backend: virtual}
+            displays: {backend: \(settings.displays)}
+            journal: {path: \(laneDirectory)/journal.sqlite}
+            control: {socket: \(directory)/\(id.value).sock, allow_virtual_inputs: true}
+            watchdog: {enabled: false}
+            """
+        let configuration = try LaneConfiguration.parse(yaml: yaml, file: "\(laneDirectory).yaml")
+        let buttons = VirtualButtonBackend(roles: [.unladen, .help], stuckAfter: .seconds(30))
+        var backoff = ReconnectBackoff.Configuration()
+        backoff.base = .milliseconds(50)
+        backoff.cap = .milliseconds(300)
+        var laneLogger = logger
+        laneLogger[metadataKey: "lane"] = "\(id.value)"
+        let daemon = try await LaneDaemon(
+            configuration: configuration,
+            environment: .init(
+                clock: clock, timers: timers.scoped(id.value), buttons: buttons, linkKey: key,
+                backoff: backoff,
+                logger: laneLogger))
+        let running = SimLane(lane: lane, daemon: daemon, buttons: buttons, cable: cable)
+        lanes.withLock { $0[id] = running }
+        return running
+    }
+
+    /// Stops the lane as a crash would (its journal stays; ``startLane(_:)`` recovers it).
+    public func stopLane(_ id: LaneID) async {
+        guard let running = lanes.withLock({ $0.removeValue(forKey: id) }) else { return }
+        await running.stop()
+    }
+
+    /// The running lane `id`.
+    public func lane(_ id: LaneID) throws -> SimLane {
+        guard let running = lanes.withLock({ $0[id] }) else {
+            throw settings.lanes.contains(where: { $0.id == id })
+                ? SimulationError.laneDown(id) : SimulationError.unknownLane(id)
+        }
+        return running
+    }
+
+    public var runningLanes: [SimLane] {
+        lanes.withLock { Array($0.values) }.sorted { $0.lane.id.value < $1.lane.id.value }
+    }
+
+    /// Stops everything and removes the directory unless asked to keep it.
+    public func shutdown(keepFiles: Bool = false) async {
+        for lane in runningLanes { await stopLane(lane.lane.id) }
+        await stopCentral()
+        for cable in cables.values { await cable.close() }
+        if !keepFiles { try? FileManager.default.removeItem(atPath: directory) }
+    }
+
+    // MARK: Time
+
+    /// Moves the simulated clock, firing every lane's timers that fall due.
+    public func advance(by seconds: TimeInterval) async {
+        await timers.advance(by: seconds)
+    }
+
+    // MARK: Cargo and officers
+
+    /// A shipper's consignment that every rule accepts, expected `daysAhead` after today.
+    public func submit(
+        direction: Direction, daysAhead: Int = 1, consignee: String = "Wilson Development Ltd"
+    ) async throws -> Consignment {
+        try await store.submitConsignment(
+            Self.submission(
+                direction: direction, day: CalendarDay(containing: clock.now()).advanced(by: daysAhead),
+                consignee: consignee),
+            by: shipper, at: clock.now())
+    }
+
+    /// The shipper amends `ccrn`: a new expected day or consignee.
+    public func amend(_ ccrn: CCRN, daysAhead: Int?, consignee: String?) async throws -> Consignment {
+        guard let current = try await store.consignment(ccrn) else { throw SimulationError.unknownCCRN(ccrn) }
+        var submission = current.submission
+        if let daysAhead {
+            submission.expectedDate = CalendarDay(containing: clock.now()).advanced(by: daysAhead)
+        }
+        if let consignee { submission.consignee.name = consignee }
+        return try await store.amendConsignment(ccrn, to: submission, by: shipper, at: clock.now())
+    }
+
+    public func bundle(vrn: VRN, direction: Direction, ccrns: [CCRN], controlPoint: ControlPoint? = nil)
+        async throws -> CargoBundle
+    {
+        try await store.createBundle(
+            BundleRequest(
+                driverName: "Ho Wa Ping", vrn: vrn, direction: direction, expectedControlPoint: controlPoint,
+                ccrns: ccrns),
+            by: driver, at: clock.now())
+    }
+
+    public func debundle(_ ubr: UBR) async throws -> CargoBundle {
+        try await store.debundle(ubr, by: driver, at: clock.now())
+    }
+
+    public func watch(_ target: WatchTarget) async throws {
+        _ = try await store.addWatch(target, note: "lanesim", by: officer, at: clock.now())
+    }
+
+    /// An officer's command to a lane, through central and the link.
+    public func command(_ command: LaneCommand, lane id: LaneID, officer name: String) async throws {
+        guard let lane = settings.lanes.first(where: { $0.id == id }) else {
+            throw SimulationError.unknownLane(id)
+        }
+        _ = try await dispatcher().send(command, to: lane, by: Account(name: name, role: .officer))
+    }
+
+    /// Immigration clears a vehicle for a lane: central sends the arrival over the link.
+    public func immigrationArrival(_ vrn: VRN, lane id: LaneID) throws {
+        guard let lane = settings.lanes.first(where: { $0.id == id }) else {
+            throw SimulationError.unknownLane(id)
+        }
+        _ = try dispatcher().sendArrival(vrn, to: lane)
+    }
+
+    /// Central's crossings for a VRN, newest first.
+    public func crossings(_ vrn: VRN) async throws -> [Crossing] {
+        try await store.crossings(vrn: vrn, limit: 50)
+    }
+
+    static func submission(direction: Direction, day: CalendarDay, consignee: String) -> ConsignmentSubmission
+    {
+        ConsignmentSubmission(
+            direction: direction, expectedDate: day,
+            consignor: Party(
+                name: "Shenzhen Winning Co", countryCode: "CN", addressLines: ["1 Shennan Road"]),
+            consignee: Party(name: consignee, countryCode: "HK", addressLines: ["2 Castle Peak Road"]),
+            goodsItems: [
+                GoodsItem(
+                    description: "Plastic toys", packaging: Packaging(count: 10, kind: "CT"),
+                    grossWeight: Measure(value: 550, unit: "KGM"))
+            ])
+    }
+
+    static func duration(_ d: Duration) -> String {
+        "\(Int(d.components.seconds * 1000 + d.components.attoseconds / 1_000_000_000_000_000))ms"
+    }
+}
+
+/// One simulated lane: the real lane runtime with virtual buttons, and its cable.
+public final class SimLane: Sendable {
+    public let lane: Lane
+    public let daemon: LaneDaemon
+    public let buttons: VirtualButtonBackend
+    let cable: NoisyLineProxy
+    private let task: Task<Void, any Error>
+
+    init(lane: Lane, daemon: LaneDaemon, buttons: VirtualButtonBackend, cable: NoisyLineProxy) {
+        self.lane = lane
+        self.daemon = daemon
+        self.buttons = buttons
+        self.cable = cable
+        task = Task { try await daemon.run() }
+    }
+
+    func stop() async {
+        task.cancel()
+        _ = await task.result
+    }
+
+    public var controller: LaneController { daemon.controller }
+
+    /// A vehicle arrives, as the lane's reader would report it; returns once
+    /// the lane has handled it (STOP on the boards).
+    public func arrive(_ vrn: VRN) async throws {
+        try await controller.submit(.vehicleArrived(vrn, source: .simulated))
+    }
+
+    /// The vehicle drives off (the exit loop).
+    public func leave() async throws { try await controller.submit(.vehicleLeft) }
+
+    public func press(_ role: ButtonRole) { buttons.press(role) }
+    public func release(_ role: ButtonRole) { buttons.release(role) }
+    public func click(_ role: ButtonRole) { buttons.click(role) }
+
+    /// Pulls the lane's link cable (central stays up).
+    public func cutLink() async { await cable.cut() }
+    public func restoreLink() { cable.restore() }
+
+    public func status() async -> LaneStatus { await controller.status() }
+}
+
+/// What the simulation refuses, said for a technician.
+public enum SimulationError: Error, CustomStringConvertible {
+    case unknownLane(LaneID)
+    case laneDown(LaneID)
+    case centralDown
+    case unknownCCRN(CCRN)
+    case portTaken(Int)
+
+    public var description: String {
+        switch self {
+        case .unknownLane(let id): "no lane \(id) in this scenario"
+        case .laneDown(let id): "lane \(id) is stopped (kill); restart it first"
+        case .centralDown: "central is stopped (kill); restart it first"
+        case .unknownCCRN(let ccrn): "no consignment \(ccrn)"
+        case .portTaken(let port): "cannot listen on 127.0.0.1:\(port) for central's link"
+        }
+    }
+}
