@@ -37,6 +37,9 @@ scripts/link-kill-test.sh --serial --no-build
 echo "== lane kill test (laned and clearanced processes, 1000 passages, SIGKILL at random points)"
 python3 scripts/lane-kill-test.py --bin "$(swift build --show-bin-path)"
 
+echo "== lanesim scenarios (every clearance rule and lane state, real lanes and central on a simulated clock)"
+"$(swift build --show-bin-path)/lanesim" run scenarios/*.yaml --junit .build/lanesim-junit.xml
+
 echo "== units"
 scripts/check-units.sh
 

@@ -60,6 +60,10 @@ public struct ScenarioRunner: Sendable {
         do {
             simulation = try await Simulation(settings: settings)
             for lane in scenario.lanes { try await startLane(lane.id, in: simulation) }
+            // The first step finds every lane linked to central, as a control point in service is.
+            for lane in scenario.lanes {
+                try await waitForLink(simulation.lane(lane.id))
+            }
         } catch {
             return Result(
                 scenario: scenario.name, file: scenario.file, steps: 0, expectations: 0,
@@ -181,12 +185,19 @@ public struct ScenarioRunner: Sendable {
             try await simulation.command(
                 .override(requestID: request, instruction: instruction, reason: reason, text: text), lane: id,
                 officer: officer)
+            try await applied(at: id, in: simulation) { status in
+                if case .decided(instruction, reason, _) = status.board.phase { return true }
+                return false
+            }
         case .open(let id, let officer):
             try await simulation.command(.open, lane: id, officer: officer)
+            try await applied(at: id, in: simulation) { $0.open }
         case .close(let id, let officer):
             try await simulation.command(.close, lane: id, officer: officer)
+            try await applied(at: id, in: simulation) { !$0.open }
         case .offline(let id, let on, let officer):
             try await simulation.command(.offline(on), lane: id, officer: officer)
+            try await applied(at: id, in: simulation) { $0.board.offline == on }
         case .link(let id, let up):
             let lane = try simulation.lane(id)
             if up { lane.restoreLink() } else { await lane.cutLink() }
@@ -198,10 +209,37 @@ public struct ScenarioRunner: Sendable {
             try await simulation.startCentral()
         case .restart(.lane(let id)):
             try await startLane(id, in: simulation)
+            if simulation.isCentralRunning { try await waitForLink(simulation.lane(id)) }
         case .wait(let duration):
             try await Task.sleep(for: duration)
         case .expect:
             break
+        }
+    }
+
+    /// An officer's command travels through central and the link: the next
+    /// step starts once the lane has carried it out (when the link is up; a
+    /// lane cut off gets it when the link returns).
+    private func applied(
+        at id: LaneID, in simulation: Simulation, _ done: @Sendable (LaneStatus) -> Bool
+    ) async throws {
+        let lane = try simulation.lane(id)
+        let deadline = ContinuousClock.now + .seconds(10)
+        while ContinuousClock.now < deadline {
+            let status = await lane.status()
+            if done(status) || status.linkUp != true { return }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        throw RunnerError("lane \(id) did not carry out the officer's command within 10 s")
+    }
+
+    private func waitForLink(_ lane: SimLane) async throws {
+        let deadline = ContinuousClock.now + .seconds(15)
+        while await lane.status().linkUp != true {
+            guard ContinuousClock.now < deadline else {
+                throw RunnerError("lane \(lane.lane.id) did not link to central within 15 s")
+            }
+            try await Task.sleep(for: .milliseconds(10))
         }
     }
 
