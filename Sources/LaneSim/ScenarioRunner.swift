@@ -40,6 +40,10 @@ public struct ScenarioRunner: Sendable {
     public var picturesDirectory: String?
     /// Prints each step and every board change as text.
     public var narrate: (@Sendable (String) -> Void)?
+    /// A pause after every step, for people watching windows.
+    public var pace: Duration?
+    /// `headless`, or `window` for a desktop.
+    public var displays = "headless"
 
     public init(picturesDirectory: String? = nil, narrate: (@Sendable (String) -> Void)? = nil) {
         self.picturesDirectory = picturesDirectory
@@ -56,6 +60,7 @@ public struct ScenarioRunner: Sendable {
         settings.unladenRate = scenario.unladenRate
         settings.decisionTimeout = scenario.decisionTimeout
         settings.unladenGrace = scenario.unladenGrace
+        settings.displays = displays
         let simulation: Simulation
         do {
             simulation = try await Simulation(settings: settings)
@@ -98,10 +103,13 @@ public struct ScenarioRunner: Sendable {
                         differences: ["the step failed: \(error)"], context: []))
                 break
             }
-            if let directory = picturesDirectory {
+            if let directory = picturesDirectory, case .expect(let expectation) = step.action,
+                let lane = try? simulation.lane(expectation.lane)
+            {
                 pictureNumber += 1
-                await writePictures(simulation, directory: directory, number: pictureNumber)
+                await writePictures(lane, directory: directory, number: pictureNumber)
             }
+            if let pace { try? await Task.sleep(for: pace) }
         }
         await simulation.shutdown()
         return Result(
@@ -347,15 +355,16 @@ public struct ScenarioRunner: Sendable {
         return parts.joined(separator: ", ")
     }
 
-    private func writePictures(_ simulation: Simulation, directory: String, number: Int) async {
+    /// Both boards of the lane an expectation looked at, as the driver saw them.
+    private func writePictures(_ lane: SimLane, directory: String, number: Int) async {
         try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        for lane in simulation.runningLanes {
-            for board in [BoardKind.xdb, .aiop] {
-                guard let png = try? await lane.controller.screenshot(board) else { continue }
-                let path =
-                    "\(directory)/\(String(format: "%03d", number))-\(lane.lane.id.value)-\(board.rawValue).png"
-                _ = FileManager.default.createFile(atPath: path, contents: Data(png))
-            }
+        let status = await lane.status()
+        for board in [BoardKind.xdb, .aiop] {
+            guard let png = try? await lane.controller.screenshot(board) else { continue }
+            let shown = board == .xdb ? status.board.xdbInstruction : status.aiopInstruction
+            let name =
+                "\(String(format: "%02d", number))-\(lane.lane.id.value)-\(board.rawValue)-\(shown.rawValue).png"
+            _ = FileManager.default.createFile(atPath: "\(directory)/\(name)", contents: Data(png))
         }
     }
 }

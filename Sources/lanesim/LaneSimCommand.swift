@@ -27,8 +27,22 @@ struct Run: AsyncParsableCommand {
     @Flag(help: "Print every step and every board change as it happens.")
     var narrate = false
 
+    @Flag(help: "Show each board in a window (needs a display server) instead of drawing off screen.")
+    var window = false
+
+    @Option(help: "Pause this long after every step (e.g. 1s), for people watching the windows.")
+    var pace: String?
+
     mutating func run() async throws {
-        setenv("SDL_VIDEODRIVER", "offscreen", 0)
+        if !window { setenv("SDL_VIDEODRIVER", "offscreen", 0) }
+        var pause: Duration?
+        if let pace {
+            guard
+                let seconds = Double(
+                    pace.replacingOccurrences(of: "ms", with: "").replacingOccurrences(of: "s", with: ""))
+            else { throw ValidationError("--pace \(pace): expected a duration such as 500ms or 1s") }
+            pause = pace.hasSuffix("ms") ? .milliseconds(Int(seconds)) : .milliseconds(Int(seconds * 1000))
+        }
         var scenarios: [Scenario] = []
         var broken = false
         for file in files {
@@ -49,7 +63,9 @@ struct Run: AsyncParsableCommand {
                 pictures =
                     "\(base)/\((scenario.file as NSString).lastPathComponent.replacingOccurrences(of: ".yaml", with: ""))"
             }
-            let runner = ScenarioRunner(picturesDirectory: pictures, narrate: narrate ? printer : nil)
+            var runner = ScenarioRunner(picturesDirectory: pictures, narrate: narrate ? printer : nil)
+            runner.pace = pause
+            runner.displays = window ? "window" : "headless"
             if narrate { printer("== \(scenario.name) (\(scenario.file))") }
             let result = await runner.run(scenario)
             results.append(result)
