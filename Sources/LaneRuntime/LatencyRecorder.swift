@@ -19,17 +19,20 @@ public struct LatencyRecorder: Sendable {
 
     /// Median and 99th percentile (nearest rank), as each bucket's midpoint.
     public var figures: LatencyFigures? {
+        guard let median = percentile(0.5), let p99 = percentile(0.99) else { return nil }
+        return LatencyFigures(samples: count, medianMicroseconds: median, p99Microseconds: p99)
+    }
+
+    /// The `p` quantile (0 to 1, nearest rank) in microseconds; nil without samples.
+    public func percentile(_ p: Double) -> Double? {
         guard count > 0 else { return nil }
-        func rank(_ p: Double) -> Double {
-            let wanted = max(1, Int((p * Double(count)).rounded(.up)))
-            var seen = 0
-            for (index, n) in buckets.enumerated() where n > 0 {
-                seen += Int(n)
-                if seen >= wanted { return Self.midpoint(index) }
-            }
-            return Self.midpoint(buckets.count - 1)
+        let wanted = max(1, Int((p * Double(count)).rounded(.up)))
+        var seen = 0
+        for (index, n) in buckets.enumerated() where n > 0 {
+            seen += Int(n)
+            if seen >= wanted { return Self.midpoint(index) }
         }
-        return LatencyFigures(samples: count, medianMicroseconds: rank(0.5), p99Microseconds: rank(0.99))
+        return Self.midpoint(buckets.count - 1)
     }
 
     /// Values below 32 µs get a bucket per microsecond; above, each power of

@@ -8,7 +8,7 @@ struct LaneSimCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lanesim",
         abstract: "A control point without hardware: real lanes and a real central on one simulated clock.",
-        subcommands: [Run.self])
+        subcommands: [Run.self, TrafficCommand.self])
 }
 
 struct Run: AsyncParsableCommand {
@@ -87,4 +87,96 @@ struct Run: AsyncParsableCommand {
 
 func printError(_ text: String) {
     FileHandle.standardError.write(Data((text + "\n").utf8))
+}
+
+struct TrafficCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "traffic",
+        abstract:
+            "Random arrivals across N lanes; prints decisions per second and arrival-to-display latency.")
+
+    @Option(help: "Lanes (alternately inbound and outbound).")
+    var lanes = 2
+
+    @Option(help: "Arrivals per second over all lanes.")
+    var rate = 2.0
+
+    @Option(help: "Seconds of traffic (real time; the simulated clock follows it).")
+    var duration = 30.0
+
+    @Option(help: "Shares of each kind of truck: bundled, unladen, early, targeted, unbundled.")
+    var mix = "bundled=50,unladen=15,early=10,targeted=5,unbundled=20"
+
+    @Option(help: "Seed for arrivals and the mix: the same seed gives the same traffic.")
+    var seed: UInt64 = 1
+
+    @Option(help: "Write one row per vehicle here (CSV).")
+    var csv: String?
+
+    func validate() throws {
+        guard lanes >= 1, lanes <= 32 else { throw ValidationError("--lanes: 1 to 32") }
+        guard rate > 0, duration > 0 else { throw ValidationError("--rate and --duration must be above 0") }
+        _ = try parsedMix()
+    }
+
+    func parsedMix() throws -> [Traffic.Kind: Double] {
+        var out: [Traffic.Kind: Double] = [:]
+        for part in mix.split(separator: ",") {
+            let pair = part.split(separator: "=")
+            guard pair.count == 2, let kind = Traffic.Kind(rawValue: String(pair[0])),
+                let share = Double(pair[1]),
+                share >= 0
+            else {
+                throw ValidationError(
+                    "--mix: '\(part)' is not kind=share; kinds: \(Traffic.Kind.allCases.map(\.rawValue).joined(separator: ", "))"
+                )
+            }
+            out[kind] = share
+        }
+        guard out.values.reduce(0, +) > 0 else { throw ValidationError("--mix: every share is 0") }
+        return out
+    }
+
+    func run() async throws {
+        setenv("SDL_VIDEODRIVER", "offscreen", 0)
+        var settings = Traffic.Settings()
+        settings.lanes = lanes
+        settings.rate = rate
+        settings.duration = .milliseconds(Int64(duration * 1000))
+        settings.mix = try parsedMix()
+        settings.seed = seed
+        let report = try await Traffic(settings: settings).run { say($0) }
+        say(
+            "traffic: \(report.passages.count) vehicles on \(lanes) lanes in "
+                + String(format: "%.1f s: %.2f decisions/s", report.seconds, report.decisionsPerSecond))
+        say("                                    p50        p90        p99        max")
+        for (name, recorder) in [
+            ("arrival -> STOP on the boards", report.toStop),
+            ("arrival -> decision on the boards", report.toDecision),
+        ] {
+            let cells = [0.5, 0.9, 0.99, 1.0].map { p in
+                recorder.percentile(p).map { String(format: "%7.2f ms", $0 / 1000) } ?? "          -"
+            }
+            say(name.padding(toLength: 34, withPad: " ", startingAt: 0) + cells.joined(separator: " "))
+        }
+        var byKind: [String: [String: Int]] = [:]
+        for p in report.passages {
+            byKind[p.kind.rawValue, default: [:]]["\(p.instruction) \(p.reason)", default: 0] += 1
+        }
+        for kind in Traffic.Kind.allCases {
+            guard let outcomes = byKind[kind.rawValue] else { continue }
+            let text = outcomes.sorted { $0.key < $1.key }.map { "\($0.key) x\($0.value)" }.joined(
+                separator: ", ")
+            say("  \(kind.rawValue): \(text)")
+        }
+        say("(unbundled trucks wait out a 1 s unladen grace before their answer shows)")
+        if let csv {
+            try report.csv.write(toFile: csv, atomically: true, encoding: .utf8)
+            say("one row per vehicle: \(csv)")
+        }
+    }
+}
+
+func say(_ text: String) {
+    FileHandle.standardOutput.write(Data((text + "\n").utf8))
 }
