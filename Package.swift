@@ -259,6 +259,7 @@ let package = Package(
             ],
             swiftSettings: strict),
         .testTarget(name: "lanectlTests", dependencies: ["lanectl"], swiftSettings: strict),
+        .testTarget(name: "LaneSimTests", dependencies: ["LaneSim"], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]
 )

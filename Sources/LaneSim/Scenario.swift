@@ -142,7 +142,12 @@ extension Scenario {
         func make<T>(_ node: Node?, _ what: String, _ make: (String) throws -> T?) throws -> T {
             let text = try string(node, what)
             let value: T?
-            do { value = try make(text) } catch { throw fail(node, "\(what): '\(text)' \(error)") }
+            do { value = try make(text) } catch {
+                // Validation failures print as ": sentence [rule]" when they name no field.
+                var why = "\(error)"
+                if why.hasPrefix(": ") { why.removeFirst(2) }
+                throw fail(node, "\(what): '\(text)' is refused: \(why)")
+            }
             guard let value else { throw fail(node, "\(what): '\(text)' is not valid here") }
             return value
         }

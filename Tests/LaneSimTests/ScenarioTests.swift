@@ -1,0 +1,113 @@
+import Foundation
+import LaneSim
+import Testing
+
+@Suite struct ScenarioFileTests {
+    static let header = """
+        lanes:
+          - {id: LMC-IN-01, control_point: LMC, direction: import}
+        steps:
+
+        """
+
+    func error(_ yaml: String) -> String {
+        do {
+            _ = try Scenario.parse(yaml, file: "bad.yaml")
+            return "accepted"
+        } catch {
+            return error.description
+        }
+    }
+
+    @Test func anUnknownStepNamesItsLineAndTheStepsThereAre() {
+        let message = error(Self.header + "  - arive: {lane: LMC-IN-01, vrn: AB1234}\n")
+        #expect(message.hasPrefix("bad.yaml:4: unknown step 'arive'"), "\(message)")
+        #expect(message.contains("arrive"), "the known steps are listed: \(message)")
+    }
+
+    @Test func aNameNoEarlierStepGaveIsRefused() {
+        let message = error(
+            Self.header + "  - bundle: {name: b, vrn: AB1234, direction: import, consignments: [nothing]}\n")
+        #expect(message.hasPrefix("bad.yaml:4:"), "\(message)")
+        #expect(message.contains("'nothing' is not named by an earlier step"), "\(message)")
+    }
+
+    @Test func aLaneNotInTheScenarioAndABadPlateAreNamed() {
+        let lane = error(Self.header + "  - leave: LMC-IN-09\n")
+        #expect(lane.contains("no lane LMC-IN-09 in `lanes` (LMC-IN-01)"), "\(lane)")
+        let plate = error(Self.header + "  - arrive: {lane: LMC-IN-01, vrn: \"!!\"}\n")
+        #expect(plate.hasPrefix("bad.yaml:4: vrn: '!!' is refused: a VRN holds only letters"), "\(plate)")
+        let key = error(Self.header + "  - expect: {lane: LMC-IN-01, colour: red}\n")
+        #expect(key.contains("unknown key 'colour'"), "\(key)")
+    }
+
+    @Test func everyScenarioInTheRepositoryLoads() throws {
+        let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../scenarios").standardized.path
+        let files = try FileManager.default.contentsOfDirectory(atPath: directory).filter {
+            $0.hasSuffix(".yaml")
+        }
+        #expect(files.count >= 10)
+        for file in files {
+            #expect(throws: Never.self, "\(file)") { try Scenario.load(path: "\(directory)/\(file)") }
+        }
+    }
+}
+
+@Suite struct ScenarioRunnerTests {
+    @Test func aWrongExpectationIsADiffWithItsLineAndTheLaneAsItWas() async throws {
+        let scenario = try Scenario.parse(
+            """
+            lanes:
+              - {id: LMC-IN-01, control_point: LMC, direction: import}
+            steps:
+              - open: {lane: LMC-IN-01}
+              - arrive: {lane: LMC-IN-01, vrn: AB1234}
+              - advance: 20s
+              - expect: {lane: LMC-IN-01, xdb: CLEARED, reason: BUNDLE_OK, within: 500ms}
+              - expect: {lane: LMC-IN-01, xdb: INSPECT, reason: NO_BUNDLE}
+            """, file: "wrong.yaml")
+        let result = await ScenarioRunner().run(scenario)
+        #expect(!result.passed)
+        #expect(result.expectations == 2)
+        let failure = try #require(result.failures.first)
+        #expect(result.failures.count == 1, "the later, right expectation still ran and passed")
+        #expect(failure.line == 7)
+        #expect(
+            failure.differences == [
+                "xdb: expected CLEARED, shown INSPECT", "reason: expected BUNDLE_OK, shown NO_BUNDLE",
+            ])
+        #expect(failure.context.first?.contains("vrn AB1234") == true, "\(failure.context)")
+        #expect(
+            failure.context.contains { $0.contains("decision_received") },
+            "the journal's last entries: \(failure.context)")
+
+        let junit = ScenarioRunner.Result.junit([result])
+        #expect(junit.contains("<testcase classname=\"lanesim\" name=\"wrong.yaml\""))
+        #expect(junit.contains("<failure message=\"xdb: expected CLEARED, shown INSPECT\">"))
+    }
+}
+
+@Suite struct TrafficTests {
+    @Test func eachKindOfTruckGetsTheAnswerTheRulesGiveIt() async throws {
+        setenv("SDL_VIDEODRIVER", "offscreen", 0)
+        var settings = Traffic.Settings()
+        settings.lanes = 2
+        settings.rate = 6
+        settings.duration = .seconds(3)
+        settings.seed = 7
+        let report = try await Traffic(settings: settings).run()
+        #expect(report.passages.count >= 5)
+        let expected: [Traffic.Kind: String] = [
+            .bundled: "CLEARED BUNDLE_OK", .unladen: "CLEARED UNLADEN", .early: "INSPECT EARLY_CROSSING",
+            .targeted: "INSPECT TARGETED", .unbundled: "INSPECT NO_BUNDLE",
+        ]
+        for passage in report.passages {
+            #expect("\(passage.instruction) \(passage.reason)" == expected[passage.kind], "\(passage)")
+        }
+        let rows = report.csv.split(separator: "\n")
+        #expect(rows.first?.hasPrefix("number,lane,vrn,kind,instruction,reason") == true)
+        #expect(rows.count == report.passages.count + 1)
+        #expect(report.toDecision.count == report.passages.count)
+    }
+}
