@@ -170,7 +170,8 @@ let package = Package(
         .target(
             name: "LaneSim",
             dependencies: [
-                "LaneRuntime", "LaneConfig", "LaneJournal", "LaneLink", "LinkTestSupport", "Central", "CargoStore",
+                "LaneRuntime", "LaneConfig", "LaneJournal", "LaneLink", "LinkTestSupport", "Central",
+                "CargoStore",
                 "ClearanceCore", "RoadCargo", "GPIO", "BoardLayout",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
