@@ -369,6 +369,24 @@ public struct ScenarioRunner: Sendable {
     }
 }
 
+/// The simulator's words for what lanes show, for terminals and logs.
+public enum ScenarioText {
+    /// One line for a board state: what the driver reads.
+    public static func describe(_ board: BoardState) -> String { ScenarioRunner.describe(board) }
+
+    /// One line for a lane's status.
+    public static func statusLine(_ status: LaneStatus) -> String {
+        let shown = ScenarioRunner.observed(status)
+        return "\(status.lane.id.value): \(status.phase), XDB \(shown["xdb"]!), AIOP \(shown["aiop"]!), "
+            + "reason \(shown["reason"]!), vrn \(shown["vrn"]!), link \(shown["link"]!), help \(shown["help"]!)"
+    }
+
+    /// Seconds in a duration as scenario files write it (`20s`, `30m`, `1h30m`).
+    public static func seconds(_ text: String) -> TimeInterval? {
+        Scenario.Reader.parseDuration(text)?.seconds
+    }
+}
+
 struct RunnerError: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }

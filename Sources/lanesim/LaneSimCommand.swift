@@ -8,7 +8,7 @@ struct LaneSimCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lanesim",
         abstract: "A control point without hardware: real lanes and a real central on one simulated clock.",
-        subcommands: [Run.self, TrafficCommand.self])
+        subcommands: [Run.self, TrafficCommand.self, Interactive.self])
 }
 
 struct Run: AsyncParsableCommand {
