@@ -1,6 +1,7 @@
 import BoardLayout
 import Central
 import Foundation
+import LinkTestSupport
 import LaneRuntime
 import RoadCargo
 
@@ -95,7 +96,7 @@ public struct Traffic: Sendable {
         }
 
         // Cargo first, half an hour before the traffic, so that bundles may cross.
-        var random = SeededRandom(seed: settings.seed)
+        var random = SeededGenerator(seed: settings.seed)
         let expected = Int((settings.rate * settings.duration.seconds * 1.5).rounded(.up)) + 10
         let kinds = Self.draw(expected, mix: settings.mix, using: &random)
         var vrns: [VRN] = []
@@ -212,7 +213,7 @@ public struct Traffic: Sendable {
             toDecision: toDecision, queued: .zero)
     }
 
-    static func draw(_ count: Int, mix: [Kind: Double], using random: inout SeededRandom) -> [Kind] {
+    static func draw(_ count: Int, mix: [Kind: Double], using random: inout SeededGenerator) -> [Kind] {
         let total = mix.values.reduce(0, +)
         return (0..<count).map { _ in
             var pick = Double.random(in: 0..<max(total, 1e-9), using: &random)
@@ -222,19 +223,6 @@ public struct Traffic: Sendable {
             }
             return .unbundled
         }
-    }
-}
-
-/// SplitMix64: the same seed gives the same traffic.
-struct SeededRandom: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
 

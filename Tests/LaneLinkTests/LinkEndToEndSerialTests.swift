@@ -36,6 +36,8 @@ import Testing
             try client.pendingCount() == 0 && (try rig.server.pendingCount(for: LinkRig.laneA)) == 0
         }
         rig.expectExactlyOnce(ids)
+        #expect(rig.decisionCount() == Int(count), "every request over the serial line got its decision")
+        #expect(try client.pendingCount() == 0, "and the lane's outbox is empty")
         running.cancel()
         _ = await running.result
         serving.cancel()
