@@ -1,8 +1,8 @@
 import BoardLayout
 import Central
 import Foundation
-import LinkTestSupport
 import LaneRuntime
+import LinkTestSupport
 import RoadCargo
 
 /// Traffic mode: vehicles arrive at random (a Poisson process) across N
