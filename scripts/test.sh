@@ -39,6 +39,8 @@ python3 scripts/lane-kill-test.py --bin "$(swift build --show-bin-path)"
 
 echo "== lanesim scenarios (every clearance rule and lane state, real lanes and central on a simulated clock)"
 "$(swift build --show-bin-path)/lanesim" run scenarios/*.yaml --junit .build/lanesim-junit.xml
+# The same over pty serial lines, through the real libserialport at both ends.
+scripts/with-pty-serial.sh -- "$(swift build --show-bin-path)/lanesim" run --serial scenarios/*.yaml
 
 echo "== units"
 scripts/check-units.sh

@@ -44,6 +44,8 @@ public struct ScenarioRunner: Sendable {
     public var pace: Duration?
     /// `headless`, or `window` for a desktop.
     public var displays = "headless"
+    /// Lanes on pty serial lines instead of TCP.
+    public var serial = false
 
     public init(picturesDirectory: String? = nil, narrate: (@Sendable (String) -> Void)? = nil) {
         self.picturesDirectory = picturesDirectory
@@ -61,6 +63,7 @@ public struct ScenarioRunner: Sendable {
         settings.decisionTimeout = scenario.decisionTimeout
         settings.unladenGrace = scenario.unladenGrace
         settings.displays = displays
+        settings.serial = serial
         let simulation: Simulation
         do {
             simulation = try await Simulation(settings: settings)

@@ -29,6 +29,10 @@ public final class Simulation: Sendable {
         /// `headless` (default) or `window` (a desktop: each board in its own window).
         public var displays = "headless"
         public var logLevel: Logger.Level = .critical
+        /// Each lane on a serial line (a pair of ptys through the real
+        /// libserialport at both ends) instead of TCP. libserialport opens
+        /// ptys only with the serial-pty shim preloaded (docs/serial-testing.md).
+        public var serial = false
 
         public init(start: Date, lanes: [Lane]) {
             self.start = start
@@ -50,12 +54,47 @@ public final class Simulation: Sendable {
     private let linkPort: Int
     private let central = Mutex<RunningCentral?>(nil)
     private let lanes = Mutex<[LaneID: SimLane]>([:])
-    private let cables: [LaneID: NoisyLineProxy]
+    private let cables: [LaneID: Cable]
 
     struct RunningCentral: Sendable {
-        var listener: TCPLinkListener
-        var serving: Task<Void, Never>
+        var listener: TCPLinkListener?
+        var serving: [Task<Void, Never>]
         var dispatcher: LaneDispatcher
+    }
+
+    /// A lane's line to central, which a scenario can pull.
+    enum Cable: Sendable {
+        case tcp(NoisyLineProxy)
+        case serial(NoisyPtyProxy)
+
+        func cut() async {
+            switch self {
+            case .tcp(let proxy): await proxy.cut()
+            case .serial(let proxy): proxy.cut()
+            }
+        }
+
+        func restore() {
+            switch self {
+            case .tcp(let proxy): proxy.restore()
+            case .serial(let proxy): proxy.restore()
+            }
+        }
+
+        func close() async {
+            switch self {
+            case .tcp(let proxy): await proxy.close()
+            case .serial(let proxy): await proxy.close()
+            }
+        }
+
+        /// The `link` section's line, as a lane's config writes it.
+        var laneLine: String {
+            switch self {
+            case .tcp(let proxy): "tcp: {host: 127.0.0.1, port: \(proxy.port)}"
+            case .serial(let proxy): "serial: {device: \(proxy.lanePath)}"
+            }
+        }
     }
 
     /// Builds the control point and starts central; lanes start with ``startLane(_:)``.
@@ -83,9 +122,11 @@ public final class Simulation: Sendable {
         let probe = try await TCPLinkListener(host: "127.0.0.1", port: 0)
         linkPort = probe.port
         await probe.close()
-        var cables: [LaneID: NoisyLineProxy] = [:]
+        var cables: [LaneID: Cable] = [:]
         for lane in settings.lanes {
-            cables[lane.id] = try await NoisyLineProxy(targetPort: linkPort)
+            cables[lane.id] =
+                settings.serial
+                ? .serial(try await NoisyPtyProxy()) : .tcp(try await NoisyLineProxy(targetPort: linkPort))
         }
         self.cables = cables
         try await startCentral()
@@ -110,6 +151,15 @@ public final class Simulation: Sendable {
         }
         let dispatcher = LaneDispatcher(server: server, repository: store, clock: clock, logger: logger)
         dispatcher.pushCacheOnEverySession()
+        if settings.serial {
+            // Central opens the far end of each lane's serial line.
+            let serving = cables.values.compactMap { cable -> Task<Void, Never>? in
+                guard case .serial(let proxy) = cable else { return nil }
+                return Task { await server.serveSerial(path: proxy.centralPath, retry: .milliseconds(100)) }
+            }
+            central.withLock { $0 = RunningCentral(listener: nil, serving: serving, dispatcher: dispatcher) }
+            return
+        }
         var listener: TCPLinkListener?
         // The port was free a moment ago; after a stop the kernel may hold it briefly.
         for _ in 0..<100 where listener == nil {
@@ -118,7 +168,9 @@ public final class Simulation: Sendable {
         }
         guard let listener else { throw SimulationError.portTaken(linkPort) }
         let serving = Task { await server.serve(listener) }
-        central.withLock { $0 = RunningCentral(listener: listener, serving: serving, dispatcher: dispatcher) }
+        central.withLock {
+            $0 = RunningCentral(listener: listener, serving: [serving], dispatcher: dispatcher)
+        }
     }
 
     /// Stops central as a crash would: every lane connection drops at once.
@@ -129,9 +181,9 @@ public final class Simulation: Sendable {
                 return state
             })
         else { return }
-        await running.listener.close()
-        running.serving.cancel()
-        _ = await running.serving.value
+        await running.listener?.close()
+        for task in running.serving { task.cancel() }
+        for task in running.serving { _ = await task.value }
         for cable in cables.values {
             await cable.cut()
             cable.restore()
@@ -160,7 +212,7 @@ public final class Simulation: Sendable {
             decision: {timeout: \(Self.duration(settings.decisionTimeout)), unladen_grace: \(Self.duration(settings.unladenGrace))}
             offline: {phase: \(settings.phase.rawValue), laden_rate: \(settings.ladenRate), unladen_rate: \(settings.unladenRate)}
             link:
-              tcp: {host: 127.0.0.1, port: \(cable.port)}
+              \(cable.laneLine)
               key_file: \(directory)/\(id.value).key
               heartbeat: 300ms
               dead_after: 1500ms
@@ -309,10 +361,10 @@ public final class SimLane: Sendable {
     public let lane: Lane
     public let daemon: LaneDaemon
     public let buttons: VirtualButtonBackend
-    let cable: NoisyLineProxy
+    let cable: Simulation.Cable
     private let task: Task<Void, any Error>
 
-    init(lane: Lane, daemon: LaneDaemon, buttons: VirtualButtonBackend, cable: NoisyLineProxy) {
+    init(lane: Lane, daemon: LaneDaemon, buttons: VirtualButtonBackend, cable: Simulation.Cable) {
         self.lane = lane
         self.daemon = daemon
         self.buttons = buttons

@@ -33,8 +33,20 @@ struct Run: AsyncParsableCommand {
     @Option(help: "Pause this long after every step (e.g. 1s), for people watching the windows.")
     var pace: String?
 
+    @Flag(
+        help:
+            "Link each lane to central over a pty serial line through libserialport (run under scripts/with-pty-serial.sh, which preloads the shim ptys need)."
+    )
+    var serial = false
+
     mutating func run() async throws {
         if !window { setenv("SDL_VIDEODRIVER", "offscreen", 0) }
+        if serial, !(ProcessInfo.processInfo.environment["LD_PRELOAD"] ?? "").contains("serial-pty") {
+            printError(
+                "lanesim: --serial needs the serial-pty shim preloaded (libserialport refuses ptys without it); "
+                    + "run: scripts/with-pty-serial.sh -- \(CommandLine.arguments.joined(separator: " "))")
+            throw ExitCode(69)
+        }
         var pause: Duration?
         if let pace {
             guard
@@ -66,6 +78,7 @@ struct Run: AsyncParsableCommand {
             var runner = ScenarioRunner(picturesDirectory: pictures, narrate: narrate ? printer : nil)
             runner.pace = pause
             runner.displays = window ? "window" : "headless"
+            runner.serial = serial
             if narrate { printer("== \(scenario.name) (\(scenario.file))") }
             let result = await runner.run(scenario)
             results.append(result)
