@@ -203,6 +203,10 @@ let package = Package(
         .executableTarget(
             name: "DisplayBench", dependencies: ["Displays", "BoardLayout"], swiftSettings: strict),
 
+        // Test support: re-runs the current Swift Testing test in a child of
+        // the test binary with a TestSupport LD_PRELOAD shim loaded. Tests only.
+        .target(name: "ShimmedChildSupport", swiftSettings: strict),
+
         .testTarget(name: "RoadCargoTests", dependencies: ["RoadCargo"], swiftSettings: strict),
         .testTarget(
             name: "ClearanceCoreTests", dependencies: ["ClearanceCore", "RoadCargo"], swiftSettings: strict),
@@ -226,14 +230,16 @@ let package = Package(
         .testTarget(
             name: "LaneLinkTests",
             dependencies: [
-                "LaneLink", "LinkTestSupport", "RoadCargo", "SerialPort",
+                "LaneLink", "LinkTestSupport", "RoadCargo", "SerialPort", "ShimmedChildSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: strict),
-        .testTarget(name: "GPIOTests", dependencies: ["GPIO"], swiftSettings: strict),
-        .testTarget(name: "SerialPortTests", dependencies: ["SerialPort"], swiftSettings: strict),
+        .testTarget(name: "GPIOTests", dependencies: ["GPIO", "ShimmedChildSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "SerialPortTests", dependencies: ["SerialPort", "ShimmedChildSupport"],
+            swiftSettings: strict),
         .testTarget(
             name: "DisplaysTests", dependencies: ["Displays", "BoardLayout", "RoadCargo"],
             // Golden PNGs, read by path (#filePath), not bundled as resources.

@@ -1,5 +1,6 @@
 import Foundation
 import GPIO
+import ShimmedChildSupport
 import Synchronization
 import Testing
 
@@ -10,141 +11,23 @@ import Testing
 // Test support for running the REAL libgpiod against the gpio-chip shim
 // (TestSupport/gpio-chip, docs/gpio-testing.md). The shim must be in
 // LD_PRELOAD when a process starts, so each test that needs it runs its body
-// in a child copy of this test binary started with the shim preloaded; the
-// parent builds the shim, starts the child with a filter that selects only the
-// calling test, and fails unless the child exits 0 and confirms the body ran.
-// Modelled on Tests/SerialPortTests/PtySerialTests.swift's SerialPtyShim.
+// in a child copy of this test binary started with the shim preloaded
+// (ShimmedChildSupport's PreloadShim: build, filter, marker, timeout).
 
 #if os(Linux)
 
     enum GPIOChipShim {
-        /// Set in the child: the marker file to create once the body has run.
-        static let childMarkerVariable = "LANEKIOSK_GPIO_CHIP_MARKER"
-
-        /// True when the shim is mapped into this process (asked of the dynamic linker).
-        static var isLoaded: Bool {
-            dlsym(UnsafeMutableRawPointer(bitPattern: 0), "gpio_chip_shim_version") != nil
-        }
-
-        /// The package root, from this file's path.
-        static let packageRoot = URL(fileURLWithPath: #filePath)
-            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
-        enum BuildOutcome: Sendable {
-            case built(String)
-            /// No C compiler: tests are cancelled, not passed.
-            case unavailable(String)
-            case failed(String)
-        }
-
-        /// Built once per test process, next to the test binary (in the scratch path).
-        static let build: BuildOutcome = {
-            let output = URL(fileURLWithPath: executablePath()).deletingLastPathComponent()
-                .appendingPathComponent("gpio-chip/libgpio_chip_shim.so").path
-            let script = packageRoot.appendingPathComponent("TestSupport/gpio-chip/build.sh").path
-            let result = runQuietly("/bin/bash", [script, output], timeout: .seconds(120))
-            switch result.status {
-            case 0: return .built(output)
-            case 69: return .unavailable(result.output)
-            default: return .failed("build.sh exited \(result.status): \(result.output)")
-            }
-        }()
+        // Chips come from the test body, not from a hand-run setting.
+        static let shim = PreloadShim(
+            name: "gpio-chip", clearing: ["LANEKIOSK_GPIO_CHIPS", "LANEKIOSK_GPIO_CONTROL"])
 
         /// In the parent: runs the calling test again in a child with the shim
         /// preloaded and records the child's failure as this test's. In the
         /// child: runs `body`.
         static func runInShimmedChild(
-            timeout: Duration = .seconds(120), sourceLocation: SourceLocation = #_sourceLocation,
-            _ body: () async throws -> Void
+            sourceLocation: SourceLocation = #_sourceLocation, _ body: () async throws -> Void
         ) async throws {
-            let environment = ProcessInfo.processInfo.environment
-            if let marker = environment[childMarkerVariable] {
-                try #require(
-                    isLoaded, "child started without the gpio-chip shim", sourceLocation: sourceLocation)
-                try await body()
-                try Data("ran\n".utf8).write(to: URL(fileURLWithPath: marker))
-                return
-            }
-            let shim: String
-            switch build {
-            case .built(let path): shim = path
-            case .unavailable(let why): try Test.cancel("cannot build the gpio-chip shim here: \(why)")
-            case .failed(let why):
-                Issue.record("gpio-chip shim did not build: \(why)", sourceLocation: sourceLocation)
-                return
-            }
-            let test = try #require(Test.current, sourceLocation: sourceLocation)
-            // The test's ID ends in its source location, so it selects this test only.
-            let filter = NSRegularExpression.escapedPattern(for: test.id.description)
-            let marker = FileManager.default.temporaryDirectory
-                .appendingPathComponent("gpio-chip-\(UUID().uuidString).ran").path
-            defer { try? FileManager.default.removeItem(atPath: marker) }
-            var childEnvironment = environment
-            let preloads = (environment["LD_PRELOAD"] ?? "").split(separator: ":").map(String.init)
-            childEnvironment["LD_PRELOAD"] = ([shim] + preloads.filter { $0 != shim }).joined(separator: ":")
-            childEnvironment[childMarkerVariable] = marker
-            // Chips come from the test body, not from a hand-run setting.
-            childEnvironment["LANEKIOSK_GPIO_CHIPS"] = nil
-            childEnvironment["LANEKIOSK_GPIO_CONTROL"] = nil
-            let result = runQuietly(
-                executablePath(), ["--testing-library", "swift-testing", "--filter", filter],
-                environment: childEnvironment, timeout: timeout)
-            let ran = FileManager.default.fileExists(atPath: marker)
-            if result.status != 0 || !ran {
-                let why =
-                    result.timedOut
-                    ? "hung: killed after \(timeout)"
-                    : !ran
-                        ? "exited \(result.status) without running the test body (filter \(filter))"
-                        : "exited \(result.status)"
-                Issue.record(
-                    "shimmed child \(why); its output:\n\(result.output.suffix(6000))",
-                    sourceLocation: sourceLocation)
-            }
-        }
-
-        static func executablePath() -> String {
-            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
-                ?? CommandLine.arguments[0]
-        }
-
-        /// Runs a process with its output in a temporary file, killing it by
-        /// its pid after `timeout`.
-        static func runQuietly(
-            _ executable: String, _ arguments: [String], environment: [String: String]? = nil,
-            timeout: Duration
-        ) -> (status: Int32, output: String, timedOut: Bool) {
-            let logPath = FileManager.default.temporaryDirectory
-                .appendingPathComponent("gpio-chip-\(UUID().uuidString).log").path
-            defer { try? FileManager.default.removeItem(atPath: logPath) }
-            guard FileManager.default.createFile(atPath: logPath, contents: nil),
-                let log = FileHandle(forWritingAtPath: logPath)
-            else { return (-1, "cannot create \(logPath)", false) }
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: executable)
-            process.arguments = arguments
-            if let environment { process.environment = environment }
-            process.standardInput = FileHandle.nullDevice
-            process.standardOutput = log
-            process.standardError = log
-            do { try process.run() } catch {
-                try? log.close()
-                return (-1, "cannot start \(executable): \(error)", false)
-            }
-            let deadline = ContinuousClock.now + timeout
-            var timedOut = false
-            while process.isRunning {
-                if ContinuousClock.now >= deadline {
-                    timedOut = true
-                    kill(process.processIdentifier, SIGKILL)
-                    break
-                }
-                usleep(20_000)
-            }
-            process.waitUntilExit()
-            try? log.close()
-            let output = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
-            return (process.terminationStatus, output, timedOut)
+            try await shim.run(sourceLocation: sourceLocation, body)
         }
     }
 

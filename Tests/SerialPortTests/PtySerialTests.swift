@@ -1,4 +1,5 @@
 import Foundation
+import ShimmedChildSupport
 import Testing
 
 @testable import SerialPort
@@ -188,146 +189,26 @@ import Testing
 
     // MARK: - Test support: the shim and the child process
 
-    /// Builds the serial-pty shim and runs test bodies in a child process that
-    /// preloads it.
+    /// The serial-pty shim, and test bodies run in a child process that
+    /// preloads it (ShimmedChildSupport's PreloadShim: build, filter, marker,
+    /// timeout).
     enum SerialPtyShim {
-        /// Set in the child: the marker file to create once the body has run.
-        static let childMarkerVariable = "LANEKIOSK_SERIAL_PTY_MARKER"
+        static let shim = PreloadShim(name: "serial-pty") {
+            FileManager.default.isReadableFile(atPath: "/dev/ptmx")
+                ? nil : "no /dev/ptmx: this machine cannot make pseudo-terminals"
+        }
 
         /// True when the shim is mapped into this process (asked of the dynamic
         /// linker, not guessed from LD_PRELOAD).
-        static var isLoaded: Bool {
-            dlsym(UnsafeMutableRawPointer(bitPattern: 0), "serial_pty_shim_version") != nil
-        }
-
-        /// The package root, from this file's path (a fresh clone builds and
-        /// tests in place, so the path is valid when the tests run).
-        static let packageRoot = URL(fileURLWithPath: #filePath)
-            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
-        enum BuildOutcome: Sendable {
-            case built(String)
-            /// The machine cannot build it (no C compiler): tests are cancelled, not passed.
-            case unavailable(String)
-            case failed(String)
-        }
-
-        /// Built once per test process, next to the test binary (in the scratch
-        /// path, so that parallel checkouts and scratch paths never share it).
-        static let build: BuildOutcome = {
-            let executable = URL(fileURLWithPath: executablePath())
-            let output = executable.deletingLastPathComponent()
-                .appendingPathComponent("serial-pty/libserial_pty_shim.so").path
-            let script = packageRoot.appendingPathComponent("TestSupport/serial-pty/build.sh").path
-            let result = runQuietly("/bin/bash", [script, output], timeout: .seconds(120))
-            switch result.status {
-            case 0: return .built(output)
-            case 69: return .unavailable(result.output)
-            default: return .failed("build.sh exited \(result.status): \(result.output)")
-            }
-        }()
+        static var isLoaded: Bool { shim.isLoaded }
 
         /// In the parent: runs the calling test again in a child with the shim
         /// preloaded and records the child's failure as this test's. In the
         /// child: runs `body`.
         static func runInShimmedChild(
-            timeout: Duration = .seconds(120), sourceLocation: SourceLocation = #_sourceLocation,
-            _ body: () throws -> Void
+            sourceLocation: SourceLocation = #_sourceLocation, _ body: () throws -> Void
         ) throws {
-            let environment = ProcessInfo.processInfo.environment
-            if let marker = environment[childMarkerVariable] {
-                try #require(
-                    isLoaded, "child started without the serial-pty shim", sourceLocation: sourceLocation)
-                // One test per child, so blocking this thread (part of the
-                // cooperative pool) holds up nothing else.
-                try body()
-                try Data("ran\n".utf8).write(to: URL(fileURLWithPath: marker))
-                return
-            }
-            guard FileManager.default.isReadableFile(atPath: "/dev/ptmx") else {
-                try Test.cancel("no /dev/ptmx: this machine cannot make pseudo-terminals")
-            }
-            let shim: String
-            switch build {
-            case .built(let path): shim = path
-            case .unavailable(let why): try Test.cancel("cannot build the serial-pty shim here: \(why)")
-            case .failed(let why):
-                Issue.record("serial-pty shim did not build: \(why)", sourceLocation: sourceLocation)
-                return
-            }
-            let test = try #require(Test.current, sourceLocation: sourceLocation)
-            // --filter is a regular expression matched against test IDs; the
-            // calling test's own ID, escaped, selects it and only it (the ID ends
-            // in its source location, so no other test's ID contains it). Keeps
-            // this helper free of suite names, so other test targets can use it.
-            let filter = NSRegularExpression.escapedPattern(for: test.id.description)
-            let marker = FileManager.default.temporaryDirectory
-                .appendingPathComponent("serial-pty-\(UUID().uuidString).ran").path
-            defer { try? FileManager.default.removeItem(atPath: marker) }
-            var childEnvironment = environment
-            // Prepended, so that a preload already there (a sanitizer's) still loads.
-            let preloads = (environment["LD_PRELOAD"] ?? "").split(separator: ":").map(String.init)
-            childEnvironment["LD_PRELOAD"] = ([shim] + preloads.filter { $0 != shim }).joined(separator: ":")
-            childEnvironment[childMarkerVariable] = marker
-            let result = runQuietly(
-                executablePath(), ["--testing-library", "swift-testing", "--filter", filter],
-                environment: childEnvironment, timeout: timeout)
-            let ran = FileManager.default.fileExists(atPath: marker)
-            if result.status != 0 || !ran {
-                let why =
-                    result.timedOut
-                    ? "hung: killed after \(timeout)"
-                    : !ran
-                        ? "exited \(result.status) without running the test body (filter \(filter))"
-                        : "exited \(result.status)"
-                Issue.record(
-                    "shimmed child \(why); its output:\n\(result.output.suffix(6000))",
-                    sourceLocation: sourceLocation)
-            }
-        }
-
-        static func executablePath() -> String {
-            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
-                ?? CommandLine.arguments[0]
-        }
-
-        /// Runs a process with stdout and stderr in a temporary file (a pipe
-        /// could fill and stall the child), killing it by its pid after `timeout`.
-        static func runQuietly(
-            _ executable: String, _ arguments: [String], environment: [String: String]? = nil,
-            timeout: Duration
-        ) -> (status: Int32, output: String, timedOut: Bool) {
-            let logPath = FileManager.default.temporaryDirectory
-                .appendingPathComponent("serial-pty-\(UUID().uuidString).log").path
-            defer { try? FileManager.default.removeItem(atPath: logPath) }
-            guard FileManager.default.createFile(atPath: logPath, contents: nil),
-                let log = FileHandle(forWritingAtPath: logPath)
-            else { return (-1, "cannot create \(logPath)", false) }
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: executable)
-            process.arguments = arguments
-            if let environment { process.environment = environment }
-            process.standardInput = FileHandle.nullDevice
-            process.standardOutput = log
-            process.standardError = log
-            do { try process.run() } catch {
-                try? log.close()
-                return (-1, "cannot start \(executable): \(error)", false)
-            }
-            let deadline = ContinuousClock.now + timeout
-            var timedOut = false
-            while process.isRunning {
-                if ContinuousClock.now >= deadline {
-                    timedOut = true
-                    kill(process.processIdentifier, SIGKILL)
-                    break
-                }
-                usleep(20_000)
-            }
-            process.waitUntilExit()
-            try? log.close()
-            let output = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
-            return (process.terminationStatus, output, timedOut)
+            try shim.run(sourceLocation: sourceLocation, body)
         }
     }
 
