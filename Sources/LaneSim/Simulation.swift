@@ -214,8 +214,8 @@ public final class Simulation: Sendable {
             link:
               \(cable.laneLine)
               key_file: \(directory)/\(id.value).key
-              heartbeat: 300ms
-              dead_after: 1500ms
+              heartbeat: 500ms
+              dead_after: 3s
             gpio: {backend: virtual}
             displays: {backend: \(settings.displays)}
             journal: {path: \(laneDirectory)/journal.sqlite}

@@ -26,6 +26,8 @@ public struct Traffic: Sendable {
         public var seed: UInt64 = 1
         /// Short, so that an unbundled truck does not hold its lane for 20 s.
         public var unladenGrace: Duration = .seconds(1)
+        /// Rule 4's wait for central (tests on a loaded machine give it more).
+        public var decisionTimeout: Duration = .seconds(2)
 
         public init() {}
     }
@@ -83,6 +85,7 @@ public struct Traffic: Sendable {
         }
         var simSettings = Simulation.Settings(start: start, lanes: lanes)
         simSettings.unladenGrace = settings.unladenGrace
+        simSettings.decisionTimeout = settings.decisionTimeout
         let simulation = try await Simulation(settings: simSettings)
         defer { Task { await simulation.shutdown() } }
         for lane in lanes {
