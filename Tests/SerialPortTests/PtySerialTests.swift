@@ -101,10 +101,11 @@ import Testing
                 #expect(bytes == [1, 2, 3])
                 #expect(elapsed >= .milliseconds(280) && elapsed < .seconds(2), "waited \(elapsed)")
 
-                // .zero takes only what is buffered, without waiting.
+                // .zero takes only what is buffered, without waiting (the bound
+                // is loose: a loaded machine may be slow, never 300 ms slow).
                 elapsed = try clock.measure { bytes = try port.read(upTo: 64, timeout: .zero) }
                 #expect(bytes.isEmpty)
-                #expect(elapsed < .milliseconds(100))
+                #expect(elapsed < .milliseconds(250))
             }
         }
 
@@ -141,7 +142,8 @@ import Testing
                         #expect(error?.operation == .read)
                         #expect(error?.osErrorCode == EIO)
                     }
-                    #expect(elapsed < .seconds(1))
+                    // Well before the 5 s timeout: the pulled cable ended the read, not the clock.
+                    #expect(elapsed < .seconds(4))
                 }
                 let writeError = #expect(throws: SerialPortError.self) {
                     try port.write([1, 2, 3], timeout: .seconds(1))
