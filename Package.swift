@@ -172,14 +172,16 @@ let package = Package(
             dependencies: [
                 "LaneRuntime", "LaneConfig", "LaneJournal", "LaneLink", "LinkTestSupport", "Central",
                 "CargoStore",
-                "ClearanceCore", "RoadCargo", "GPIO", "BoardLayout",
+                "ClearanceCore", "RoadCargo", "GPIO", "BoardLayout", "Displays",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: strict),
         .executableTarget(
             name: "lanesim",
-            dependencies: ["LaneSim", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "LaneSim", "Displays", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             swiftSettings: strict),
         // lanectl: a lane's control socket and clearanced's HTTP API from the shell.
         .executableTarget(
@@ -266,7 +268,8 @@ let package = Package(
             ],
             swiftSettings: strict),
         .testTarget(name: "lanectlTests", dependencies: ["lanectl"], swiftSettings: strict),
-        .testTarget(name: "LaneSimTests", dependencies: ["LaneSim"], swiftSettings: strict),
+        .testTarget(
+            name: "LaneSimTests", dependencies: ["LaneSim", "Displays", "RoadCargo"], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -176,6 +176,12 @@ public actor BoardDisplays {
         return png
     }
 
+    /// The frame on `board` now, as pixels (the simulator's window shows it).
+    public func snapshot(_ board: BoardKind) throws(DisplayError) -> RGBAImage? {
+        guard let displays else { throw .closed }
+        return try displays.renderer(board).snapshot()
+    }
+
     /// The layout on `board` now (what each text box holds), for diagnostics.
     public func layout(_ board: BoardKind) throws(DisplayError) -> ScreenLayout? {
         guard let displays else { throw .closed }

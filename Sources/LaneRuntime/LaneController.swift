@@ -1,4 +1,5 @@
 import BoardLayout
+import Displays
 import Foundation
 import GRDB
 import LaneCore
@@ -401,6 +402,11 @@ public actor LaneController {
 
     /// The current board state (what is, or is being, drawn).
     public var board: BoardState { machine.board }
+
+    /// The board's current picture as pixels (the simulator's window).
+    public func picture(_ board: BoardKind) async throws -> RGBAImage? {
+        try await parts.boards.picture(board)
+    }
 
     /// The boards' current picture as PNG.
     public func screenshot(_ board: BoardKind) async throws -> [UInt8] {

@@ -10,6 +10,8 @@ public protocol LaneBoards: Sendable {
     func show(_ state: BoardState) async throws
     /// The board's current picture as PNG bytes (`lanectl screenshot`).
     func screenshot(_ board: BoardKind) async throws -> [UInt8]
+    /// The board's current picture as pixels; nil before its first frame.
+    func picture(_ board: BoardKind) async throws -> RGBAImage?
 }
 
 /// The real boards: SDL2 through the Displays module, on its own thread.
@@ -22,6 +24,10 @@ public struct DisplayBoards: LaneBoards {
 
     public func screenshot(_ board: BoardKind) async throws -> [UInt8] {
         try await displays.screenshotPNG(board)
+    }
+
+    public func picture(_ board: BoardKind) async throws -> RGBAImage? {
+        try await displays.snapshot(board)
     }
 }
 

@@ -1,16 +1,19 @@
 import ArgumentParser
+import Displays
 import Foundation
-import LaneRuntime
 import LaneSim
 import RoadCargo
 
-/// `lanesim interactive`: lanes to play with from a terminal. Each lane's
-/// board changes are printed as lines; commands come from standard input.
+/// `lanesim interactive`: lanes to drive by hand, in a window (every lane's
+/// boards side by side) or, without a display server, from the terminal.
 struct Interactive: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Drive simulated lanes by hand from the terminal (the simulated clock follows real time).",
+        abstract: "Drive simulated lanes by hand (the simulated clock follows real time).",
         discussion: """
-            Commands, one per line:
+            In the window: type a plate and Enter (the vehicle arrives at the selected lane); \
+            Enter with no plate (it leaves); U and H with no plate typed (Unladen, Help); \
+            Tab (next lane); Esc (quit).
+            In the terminal, one command per line:
               AB1234         a vehicle with this plate arrives at the selected lane
               u / h          press Unladen / Help at the selected lane
               l              the vehicle leaves the selected lane
@@ -24,12 +27,18 @@ struct Interactive: AsyncParsableCommand {
     @Option(help: "Lanes, alternately inbound and outbound at Lok Ma Chau.")
     var lanes = 2
 
+    @Flag(help: "The terminal, even with a display server.")
+    var terminal = false
+
     func validate() throws {
-        guard (1...8).contains(lanes) else { throw ValidationError("--lanes: 1 to 8") }
+        guard (1...4).contains(lanes) else { throw ValidationError("--lanes: 1 to 4") }
     }
 
     func run() async throws {
-        setenv("SDL_VIDEODRIVER", "offscreen", 0)
+        let environment = ProcessInfo.processInfo.environment
+        let desktop = environment["DISPLAY"] != nil || environment["WAYLAND_DISPLAY"] != nil
+        let useWindow = !terminal && desktop
+        if !useWindow { setenv("SDL_VIDEODRIVER", "offscreen", 0) }
         var list: [Lane] = []
         for n in 1...lanes {
             let inbound = n % 2 == 1
@@ -38,8 +47,8 @@ struct Interactive: AsyncParsableCommand {
                     id: try LaneID("LMC-\(inbound ? "IN" : "OUT")-0\((n + 1) / 2)"), controlPoint: .lokMaChau,
                     direction: inbound ? .inbound : .outbound))
         }
-        let simulation = try await Simulation(
-            settings: Simulation.Settings(start: Date(), lanes: list))
+        let simulation = try await Simulation(settings: Simulation.Settings(start: Date(), lanes: list))
+        let session = InteractiveSession(simulation: simulation) { say($0) }
         for lane in list {
             let running = try await simulation.startLane(lane.id)
             let boards = await running.controller.drawnBoards()
@@ -48,15 +57,8 @@ struct Interactive: AsyncParsableCommand {
                     say("[\(Self.clock(simulation))] \(lane.id.value)  \(ScenarioText.describe(board))")
                 }
             }
-            try await simulation.command(.open, lane: lane.id, officer: "lanesim")
         }
-        // Ready when every lane is linked and open, as a control point in service.
-        let ready = ContinuousClock.now + .seconds(15)
-        for lane in simulation.runningLanes {
-            while await !lane.status().open, ContinuousClock.now < ready {
-                try await Task.sleep(for: .milliseconds(10))
-            }
-        }
+        try await session.openLanes()
         let ticker = Task {
             var last = ContinuousClock.now
             while !Task.isCancelled {
@@ -67,51 +69,28 @@ struct Interactive: AsyncParsableCommand {
                 last = now
             }
         }
-        say(
-            "lanesim: \(list.map(\.id.value).joined(separator: ", ")); lane 1 selected. Type a plate and Enter, or ? for help."
-        )
-        var selected = list[0]
-        for await line in Self.standardInputLines() {
-            let text = line.trimmingCharacters(in: .whitespaces)
+        defer { ticker.cancel() }
+        if useWindow {
             do {
-                switch text.lowercased() {
-                case "": continue
-                case "q", "quit", "exit":
-                    ticker.cancel()
-                    await simulation.shutdown()
-                    return
-                case "?", "help": say(Self.configuration.discussion)
-                case "u": try simulation.lane(selected.id).click(.unladen)
-                case "h": try simulation.lane(selected.id).click(.help)
-                case "l": try await simulation.lane(selected.id).leave()
-                case "s":
-                    for lane in simulation.runningLanes { say(ScenarioText.statusLine(await lane.status())) }
-                default:
-                    if let n = Int(text), (1...list.count).contains(n) {
-                        selected = list[n - 1]
-                        say("lane \(selected.id.value) selected")
-                    } else if text.hasPrefix("+"),
-                        let seconds = ScenarioText.seconds(String(text.dropFirst()))
-                    {
-                        await simulation.advance(by: seconds)
-                        say("[\(Self.clock(simulation))] clock moved on")
-                    } else if text.lowercased().hasPrefix("bundle ") {
-                        let vrn = try VRN(String(text.dropFirst(7)))
-                        let c = try await simulation.submit(direction: selected.direction)
-                        let b = try await simulation.bundle(
-                            vrn: vrn, direction: selected.direction, ccrns: [c.ccrn])
-                        say(
-                            "UBR \(b.ubr) for \(vrn.value): may cross from \(HongKongTime.displayString(b.earliestCrossing))"
-                        )
-                    } else {
-                        try await simulation.lane(selected.id).arrive(try VRN(text))
-                    }
-                }
-            } catch {
-                say("lanesim: \(error)")
+                let window = try await SimulatorWindow.open(lanes: list.count, title: "lanesim: Lok Ma Chau")
+                try await session.run(window: window)
+                await window.close()
+                await simulation.shutdown()
+                return
+            } catch let error as DisplayError {
+                say("lanesim: no window (\(error)); the terminal instead")
             }
         }
-        ticker.cancel()
+        say(
+            "lanesim: \(list.map(\.id.value).joined(separator: ", ")); lane 1 selected. "
+                + "Type a plate and Enter, or ? for help.")
+        for await line in Self.standardInputLines() {
+            if line.trimmingCharacters(in: .whitespaces) == "?" {
+                say(Self.configuration.discussion)
+                continue
+            }
+            guard await session.handle(line: line) else { break }
+        }
         await simulation.shutdown()
     }
 

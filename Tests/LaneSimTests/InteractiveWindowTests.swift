@@ -1,0 +1,64 @@
+import BoardLayout
+import Displays
+import Foundation
+import LaneSim
+import RoadCargo
+import Testing
+
+@Suite struct InteractiveWindowTests {
+    @Test func typedPlatesAndKeysDriveTheLaneAndTheWindowShowsIt() async throws {
+        setenv("SDL_VIDEODRIVER", "offscreen", 0)
+        let lane = Lane(id: try LaneID("LMC-IN-01"), controlPoint: .lokMaChau, direction: .inbound)
+        var settings = Simulation.Settings(
+            start: try HongKongTime.parse("2026-11-26T09:00:00+08:00"), lanes: [lane])
+        settings.decisionTimeout = .seconds(30)
+        let simulation = try await Simulation(settings: settings)
+        try await simulation.startLane(lane.id)
+        let session = InteractiveSession(simulation: simulation) { _ in }
+        try await session.openLanes()
+        let window = try await SimulatorWindow.open(lanes: 1)
+
+        // A plate typed in two bursts, a slip corrected, Enter; then Unladen.
+        for input: SimulatorWindow.Input in [
+            .text("ab"), .text("12"), .text("x"), .backspace, .text("34"), .enter,
+        ] {
+            await window.inject(input)
+        }
+        await window.inject(.quit)
+        try await session.run(window: window)
+        let running = try simulation.lane(lane.id)
+        var status = await running.status()
+        #expect(status.board.vrn?.value == "AB1234")
+        #expect(status.board.xdbInstruction == .stop)
+
+        await window.inject(.text("u"))
+        await window.inject(.quit)
+        try await session.run(window: window)
+        for _ in 0..<500 where status.board.xdbInstruction != .cleared {
+            try await Task.sleep(for: .milliseconds(20))
+            status = await running.status()
+        }
+        #expect(status.board.xdbInstruction == .cleared, "U with no plate typed is the Unladen button")
+
+        // The window shows the lane's own boards and its status line.
+        let (tiles, _) = await session.tiles()
+        try await window.present(tiles, prompt: "test")
+        let frame = try #require(await window.snapshot())
+        let xdb = try #require(try await running.controller.picture(.xdb))
+        let g = SimulatorWindow.gap
+        let scale = Double(xdb.width) / Double(SimulatorWindow.xdbWidth)
+        let probe = Point(x: 150, y: 150)
+        #expect(
+            frame[Point(x: g + probe.x, y: g + probe.y)]
+                == xdb[Point(x: Int(Double(probe.x) * scale), y: Int(Double(probe.y) * scale))])
+        #expect(tiles.first?.status.contains("AB1234") == true)
+
+        // Enter with no plate: the vehicle leaves.
+        await window.inject(.enter)
+        await window.inject(.quit)
+        try await session.run(window: window)
+        #expect(await running.status().board.xdbInstruction == .welcome)
+        await window.close()
+        await simulation.shutdown()
+    }
+}
