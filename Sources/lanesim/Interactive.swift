@@ -11,7 +11,8 @@ struct Interactive: AsyncParsableCommand {
         abstract: "Drive simulated lanes by hand (the simulated clock follows real time).",
         discussion: """
             In the window: type a plate and Enter (the vehicle arrives at the selected lane); \
-            Enter with no plate (it leaves); U and H with no plate typed (Unladen, Help); \
+            Enter with no plate (it leaves); U and H with no plate typed (Unladen, Help; a plate starting \
+            with U or H: type a space first); \
             Tab (next lane); Esc (quit).
             In the terminal, one command per line:
               AB1234         a vehicle with this plate arrives at the selected lane
