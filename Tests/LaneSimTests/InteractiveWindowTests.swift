@@ -58,6 +58,13 @@ import Testing
         await window.inject(.quit)
         try await session.run(window: window)
         #expect(await running.status().board.xdbInstruction == .welcome)
+
+        // A plate that starts with U: a space first, so that U types rather than presses.
+        for input: SimulatorWindow.Input in [.text(" "), .text("u"), .text("x1"), .enter, .quit] {
+            await window.inject(input)
+        }
+        try await session.run(window: window)
+        #expect(await running.status().board.vrn?.value == "UX1")
         await window.close()
         await simulation.shutdown()
     }
