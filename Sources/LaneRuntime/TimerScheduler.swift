@@ -98,9 +98,6 @@ public final class SimulatedTimerScheduler: LaneTimerScheduler {
         }
     }
 
-    /// The earliest deadline of any timer, scoped or not.
-    public var nextDeadline: Date? { pending.withLock { $0.timers.values.map(\.deadline).min() } }
-
     /// Moves the clock forward by `seconds`, firing every timer that falls due
     /// on the way (a fired timer may start others; those fire too if due).
     public func advance(by seconds: TimeInterval) async {
