@@ -102,7 +102,7 @@ public actor InteractiveSession {
                     selected = n - 1
                     say("lane \(selectedLane.id.value) selected")
                 } else if text.hasPrefix("+"), let seconds = ScenarioText.seconds(String(text.dropFirst())) {
-                    await simulation.advance(by: seconds)
+                    try await simulation.advance(by: seconds)
                     say("clock moved on to \(HongKongTime.displayString(simulation.clock.now()))")
                 } else if text.lowercased().hasPrefix("bundle ") {
                     let vrn = try VRN(String(text.dropFirst(7)))

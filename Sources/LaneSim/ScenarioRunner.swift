@@ -46,6 +46,8 @@ public struct ScenarioRunner: Sendable {
     public var displays = "headless"
     /// Lanes on pty serial lines instead of TCP.
     public var serial = false
+    /// A running clearanced to use instead of the embedded one.
+    public var remote: RemoteCentral.Options?
 
     public init(picturesDirectory: String? = nil, narrate: (@Sendable (String) -> Void)? = nil) {
         self.picturesDirectory = picturesDirectory
@@ -64,6 +66,7 @@ public struct ScenarioRunner: Sendable {
         settings.unladenGrace = scenario.unladenGrace
         settings.displays = displays
         settings.serial = serial
+        settings.remote = remote
         let simulation: Simulation
         do {
             simulation = try await Simulation(settings: settings)
@@ -162,7 +165,7 @@ public struct ScenarioRunner: Sendable {
             case .consignee(let text): try await simulation.watch(.consignee(text))
             }
         case .advance(let seconds):
-            await simulation.advance(by: seconds)
+            try await simulation.advance(by: seconds)
         case .at(let date):
             let now = simulation.clock.now()
             guard date >= now else {
@@ -170,10 +173,10 @@ public struct ScenarioRunner: Sendable {
                     "at: \(HongKongTime.displayString(date)) is before the clock (\(HongKongTime.displayString(now))); time only moves forward"
                 )
             }
-            await simulation.advance(by: date.timeIntervalSince(now))
+            try await simulation.advance(by: date.timeIntervalSince(now))
         case .arrive(let id, let vrn, let viaImmigration):
             if viaImmigration {
-                try simulation.immigrationArrival(vrn, lane: id)
+                try await simulation.immigrationArrival(vrn, lane: id)
             } else {
                 try await simulation.lane(id).arrive(vrn)
             }
@@ -213,7 +216,7 @@ public struct ScenarioRunner: Sendable {
             let lane = try simulation.lane(id)
             if up { lane.restoreLink() } else { await lane.cutLink() }
         case .kill(.central):
-            await simulation.stopCentral()
+            try await simulation.killCentral()
         case .kill(.lane(let id)):
             await simulation.stopLane(id)
         case .restart(.central):

@@ -33,6 +33,8 @@ public final class Simulation: Sendable {
         /// libserialport at both ends) instead of TCP. libserialport opens
         /// ptys only with the serial-pty shim preloaded (docs/serial-testing.md).
         public var serial = false
+        /// A clearanced that runs elsewhere, instead of the embedded one.
+        public var remote: RemoteCentral.Options?
 
         public init(start: Date, lanes: [Lane]) {
             self.start = start
@@ -45,7 +47,9 @@ public final class Simulation: Sendable {
     public let timers: SimulatedTimerScheduler
     /// Where the store, the journals, the keys and the control sockets live.
     public let directory: String
-    let store: SQLiteCargoStore
+    /// The embedded central's store; nil with a remote central.
+    let store: SQLiteCargoStore?
+    let remote: RemoteCentral?
     let keys: [LaneID: LinkKey]
     let shipper = Account(name: "sim-shipper", role: .shipper)
     let driver = Account(name: "sim-driver", role: .driver)
@@ -109,26 +113,48 @@ public final class Simulation: Sendable {
         var logger = Logger(label: "lanesim")
         logger.logLevel = settings.logLevel
         self.logger = logger
-        store = try SQLiteCargoStore(path: "\(base)/central.sqlite")
-        for account in [shipper, driver, officer] { _ = try await store.addAccount(account) }
         var keys: [LaneID: LinkKey] = [:]
-        for lane in settings.lanes {
-            try await store.putLane(lane)
-            let key = LinkKey.generate(for: lane.id)
-            try key.write(to: "\(base)/\(lane.id.value).key")
-            keys[lane.id] = key
+        if let options = settings.remote {
+            guard !settings.serial else {
+                throw SimulationError.unsupported(
+                    "--serial with an external central: its serial ports are its own")
+            }
+            let remote = RemoteCentral(options: options)
+            self.remote = remote
+            store = nil
+            for lane in settings.lanes {
+                keys[lane.id] = try LinkKey.load(from: "\(options.keysDirectory)/\(lane.id.value).key")
+            }
+            // The scenario's time is central's time.
+            try await remote.setClock(settings.start)
+        } else {
+            remote = nil
+            let store = try SQLiteCargoStore(path: "\(base)/central.sqlite")
+            self.store = store
+            for account in [shipper, driver, officer] { _ = try await store.addAccount(account) }
+            for lane in settings.lanes {
+                try await store.putLane(lane)
+                let key = LinkKey.generate(for: lane.id)
+                try key.write(to: "\(base)/\(lane.id.value).key")
+                keys[lane.id] = key
+            }
         }
         self.keys = keys
         let probe = try await TCPLinkListener(host: "127.0.0.1", port: 0)
-        linkPort = probe.port
+        linkPort = settings.remote?.linkPort ?? probe.port
         await probe.close()
         var cables: [LaneID: Cable] = [:]
         for lane in settings.lanes {
-            cables[lane.id] =
-                settings.serial
-                ? .serial(try await NoisyPtyProxy()) : .tcp(try await NoisyLineProxy(targetPort: linkPort))
+            if settings.serial {
+                cables[lane.id] = .serial(try await NoisyPtyProxy())
+            } else {
+                cables[lane.id] = .tcp(
+                    try await NoisyLineProxy(
+                        targetHost: settings.remote?.linkHost ?? "127.0.0.1", targetPort: linkPort))
+            }
         }
         self.cables = cables
+        if remote != nil { return }
         try await startCentral()
     }
 
@@ -137,6 +163,7 @@ public final class Simulation: Sendable {
     /// Starts central on the store as it is (after ``stopCentral()``, a restart).
     public func startCentral() async throws {
         guard central.withLock({ $0 }) == nil else { return }
+        let store = try embedded("restart central")
         let policy = DecisionPolicy(
             phase: settings.phase,
             selection: try SelectionSettings(
@@ -173,6 +200,12 @@ public final class Simulation: Sendable {
         }
     }
 
+    /// Stops the embedded central as a crash would (an external one cannot be stopped from here).
+    public func killCentral() async throws {
+        _ = try embedded("kill central")
+        await stopCentral()
+    }
+
     /// Stops central as a crash would: every lane connection drops at once.
     public func stopCentral() async {
         guard
@@ -190,7 +223,7 @@ public final class Simulation: Sendable {
         }
     }
 
-    public var isCentralRunning: Bool { central.withLock { $0 } != nil }
+    public var isCentralRunning: Bool { remote != nil || central.withLock { $0 } != nil }
 
     func dispatcher() throws -> LaneDispatcher {
         guard let running = central.withLock({ $0 }) else { throw SimulationError.centralDown }
@@ -269,51 +302,75 @@ public final class Simulation: Sendable {
 
     // MARK: Time
 
-    /// Moves the simulated clock, firing every lane's timers that fall due.
-    public func advance(by seconds: TimeInterval) async {
+    /// Moves the simulated clock, firing every lane's timers that fall due;
+    /// an external central's clock follows.
+    public func advance(by seconds: TimeInterval) async throws {
         await timers.advance(by: seconds)
+        if let remote { try await remote.setClock(clock.now()) }
     }
 
     // MARK: Cargo and officers
 
+    /// The embedded store, or a refusal naming what needs it.
+    private func embedded(_ what: String) throws -> SQLiteCargoStore {
+        guard let store else { throw SimulationError.unsupported("\(what) with an external central") }
+        return store
+    }
+
     /// A shipper's consignment that every rule accepts, expected `daysAhead` after today.
     public func submit(
         direction: Direction, daysAhead: Int = 1, consignee: String = "Wilson Development Ltd"
-    ) async throws -> Consignment {
-        try await store.submitConsignment(
-            Self.submission(
-                direction: direction, day: CalendarDay(containing: clock.now()).advanced(by: daysAhead),
-                consignee: consignee),
-            by: shipper, at: clock.now())
+    ) async throws -> Submitted {
+        let day = CalendarDay(containing: clock.now()).advanced(by: daysAhead)
+        if let remote { return try await remote.submit(direction: direction, day: day, consignee: consignee) }
+        let c = try await embedded("submit").submitConsignment(
+            Self.submission(direction: direction, day: day, consignee: consignee), by: shipper,
+            at: clock.now())
+        return Submitted(ccrn: c.ccrn, validUntil: c.validUntil.description)
     }
 
     /// The shipper amends `ccrn`: a new expected day or consignee.
-    public func amend(_ ccrn: CCRN, daysAhead: Int?, consignee: String?) async throws -> Consignment {
+    public func amend(_ ccrn: CCRN, daysAhead: Int?, consignee: String?) async throws {
+        let newDay = daysAhead.map { CalendarDay(containing: clock.now()).advanced(by: $0) }
+        if let remote {
+            let current = try await remote.consignment(ccrn)
+            let direction = try Direction(current["direction"] as? String ?? "")
+            let day = try newDay ?? CalendarDay(current["expectedDate"] as? String ?? "")
+            let name = consignee ?? ((current["consignee"] as? [String: Any])?["name"] as? String ?? "")
+            try await remote.amend(ccrn, direction: direction, day: day, consignee: name)
+            return
+        }
+        let store = try embedded("amend")
         guard let current = try await store.consignment(ccrn) else { throw SimulationError.unknownCCRN(ccrn) }
         var submission = current.submission
-        if let daysAhead {
-            submission.expectedDate = CalendarDay(containing: clock.now()).advanced(by: daysAhead)
-        }
+        if let newDay { submission.expectedDate = newDay }
         if let consignee { submission.consignee.name = consignee }
-        return try await store.amendConsignment(ccrn, to: submission, by: shipper, at: clock.now())
+        _ = try await store.amendConsignment(ccrn, to: submission, by: shipper, at: clock.now())
     }
 
     public func bundle(vrn: VRN, direction: Direction, ccrns: [CCRN], controlPoint: ControlPoint? = nil)
-        async throws -> CargoBundle
+        async throws -> Bundled
     {
-        try await store.createBundle(
+        if let remote {
+            return try await remote.bundle(
+                vrn: vrn, direction: direction, ccrns: ccrns, controlPoint: controlPoint)
+        }
+        let b = try await embedded("bundle").createBundle(
             BundleRequest(
                 driverName: "Ho Wa Ping", vrn: vrn, direction: direction, expectedControlPoint: controlPoint,
                 ccrns: ccrns),
             by: driver, at: clock.now())
+        return Bundled(ubr: b.ubr, earliestCrossing: b.earliestCrossing)
     }
 
-    public func debundle(_ ubr: UBR) async throws -> CargoBundle {
-        try await store.debundle(ubr, by: driver, at: clock.now())
+    public func debundle(_ ubr: UBR) async throws {
+        if let remote { return try await remote.debundle(ubr) }
+        _ = try await embedded("debundle").debundle(ubr, by: driver, at: clock.now())
     }
 
     public func watch(_ target: WatchTarget) async throws {
-        _ = try await store.addWatch(target, note: "lanesim", by: officer, at: clock.now())
+        if let remote { return try await remote.watch(target) }
+        _ = try await embedded("watch").addWatch(target, note: "lanesim", by: officer, at: clock.now())
     }
 
     /// An officer's command to a lane, through central and the link.
@@ -321,20 +378,22 @@ public final class Simulation: Sendable {
         guard let lane = settings.lanes.first(where: { $0.id == id }) else {
             throw SimulationError.unknownLane(id)
         }
+        if let remote { return try await remote.command(command, lane: id) }
         _ = try await dispatcher().send(command, to: lane, by: Account(name: name, role: .officer))
     }
 
     /// Immigration clears a vehicle for a lane: central sends the arrival over the link.
-    public func immigrationArrival(_ vrn: VRN, lane id: LaneID) throws {
+    public func immigrationArrival(_ vrn: VRN, lane id: LaneID) async throws {
         guard let lane = settings.lanes.first(where: { $0.id == id }) else {
             throw SimulationError.unknownLane(id)
         }
+        if let remote { return try await remote.arrival(vrn, lane: id) }
         _ = try dispatcher().sendArrival(vrn, to: lane)
     }
 
-    /// Central's crossings for a VRN, newest first.
+    /// Central's crossings for a VRN, newest first (the embedded central only).
     public func crossings(_ vrn: VRN) async throws -> [Crossing] {
-        try await store.crossings(vrn: vrn, limit: 50)
+        try await embedded("crossings").crossings(vrn: vrn, limit: 50)
     }
 
     static func submission(direction: Direction, day: CalendarDay, consignee: String) -> ConsignmentSubmission
@@ -406,6 +465,7 @@ public enum SimulationError: Error, CustomStringConvertible {
     case centralDown
     case unknownCCRN(CCRN)
     case portTaken(Int)
+    case unsupported(String)
 
     public var description: String {
         switch self {
@@ -414,6 +474,7 @@ public enum SimulationError: Error, CustomStringConvertible {
         case .centralDown: "central is stopped (kill); restart it first"
         case .unknownCCRN(let ccrn): "no consignment \(ccrn)"
         case .portTaken(let port): "cannot listen on 127.0.0.1:\(port) for central's link"
+        case .unsupported(let what): "\(what) is not possible"
         }
     }
 }

@@ -117,7 +117,7 @@ public struct Traffic: Sendable {
             }
         }
         progress("traffic: \(expected) vehicles prepared for \(lanes.count) lanes")
-        await simulation.advance(by: 31 * 60)
+        try await simulation.advance(by: 31 * 60)
         for (n, kind) in kinds.enumerated() where kind == .early {
             let lane = lanes[n % lanes.count]
             let c = try await simulation.submit(direction: lane.direction)
@@ -130,7 +130,7 @@ public struct Traffic: Sendable {
             while !Task.isCancelled {
                 try? await Task.sleep(for: .milliseconds(5))
                 let now = ContinuousClock.now
-                await simulation.advance(by: (now - last).seconds)
+                try? await simulation.advance(by: (now - last).seconds)
                 last = now
             }
         }

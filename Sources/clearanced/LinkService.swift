@@ -58,8 +58,12 @@ struct LinkService: Service {
     /// Loads the keys and builds the server over the store's database, so the
     /// applied log and the reply outboxes sit in the same SQLite file as the
     /// crossings they answer for.
+    ///
+    /// The link signs and checks frames on the real clock even when the
+    /// business clock (`--simulated-clock`) is simulated: lanes sign with
+    /// theirs, and a simulated date would put every frame outside the window.
     static func makeServer(
-        options: LinkOptions, store: SQLiteCargoStore, hub: LaneHub, clock: any WallClock, logger: Logger
+        options: LinkOptions, store: SQLiteCargoStore, hub: LaneHub, logger: Logger
     ) throws -> LaneLinkServer {
         let directory = options.linkKeys ?? "."
         let keys: LinkKeyring
@@ -73,7 +77,7 @@ struct LinkService: Service {
             logger.warning("no lane keys in \(directory): every lane will be refused until one is added")
         }
         return try LaneLinkServer(
-            keys: keys, database: store.writer, wallClock: clock, logger: logger
+            keys: keys, database: store.writer, wallClock: SystemWallClock(), logger: logger
         ) { lane, message in
             try await hub.handle(lane: lane, message: message)
         }

@@ -107,7 +107,7 @@ struct Serve: AsyncParsableCommand {
         if link.enabled {
             let hub = LaneHub(repository: repository, clock: clock, policy: policy, logger: logger)
             let server = try LinkService.makeServer(
-                options: link, store: repository, hub: hub, clock: clock, logger: logger)
+                options: link, store: repository, hub: hub, logger: logger)
             let lanes = LaneDispatcher(server: server, repository: repository, clock: clock, logger: logger)
             lanes.pushCacheOnEverySession()
             dispatcher = lanes

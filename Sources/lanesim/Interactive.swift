@@ -66,7 +66,7 @@ struct Interactive: AsyncParsableCommand {
                 try? await Task.sleep(for: .milliseconds(20))
                 let now = ContinuousClock.now
                 let (whole, atto) = (now - last).components
-                await simulation.advance(by: Double(whole) + Double(atto) / 1e18)
+                try? await simulation.advance(by: Double(whole) + Double(atto) / 1e18)
                 last = now
             }
         }

@@ -39,6 +39,21 @@ struct Run: AsyncParsableCommand {
     )
     var serial = false
 
+    @Option(
+        help:
+            "A running clearanced's API (e.g. http://127.0.0.1:8080) instead of the embedded one; it must run with --simulated-clock and know the scenario's lanes."
+    )
+    var central: String?
+
+    @Option(help: "With --central: its lane link listener, HOST:PORT.")
+    var centralLink: String?
+
+    @Option(help: "With --central: the directory of the lanes' key files (clearanced lane add --keys-dir).")
+    var keys: String?
+
+    @Option(help: "With --central: a file of `shipper: TOKEN`, `driver: TOKEN`, `officer: TOKEN` lines.")
+    var tokens: String?
+
     mutating func run() async throws {
         if !window { setenv("SDL_VIDEODRIVER", "offscreen", 0) }
         if serial, !(ProcessInfo.processInfo.environment["LD_PRELOAD"] ?? "").contains("serial-pty") {
@@ -46,6 +61,20 @@ struct Run: AsyncParsableCommand {
                 "lanesim: --serial needs the serial-pty shim preloaded (libserialport refuses ptys without it); "
                     + "run: scripts/with-pty-serial.sh -- \(CommandLine.arguments.joined(separator: " "))")
             throw ExitCode(69)
+        }
+        var remote: RemoteCentral.Options?
+        if let central {
+            guard let api = URL(string: central), let link = centralLink, let keys, let tokens else {
+                throw ValidationError(
+                    "--central needs a URL, --central-link HOST:PORT, --keys DIR and --tokens FILE")
+            }
+            let parts = link.split(separator: ":")
+            guard parts.count == 2, let port = Int(parts[1]) else {
+                throw ValidationError("--central-link \(link): expected HOST:PORT")
+            }
+            remote = RemoteCentral.Options(
+                api: api, linkHost: String(parts[0]), linkPort: port, keysDirectory: keys,
+                tokens: try RemoteCentral.Options.tokens(fromFile: tokens))
         }
         var pause: Duration?
         if let pace {
@@ -79,6 +108,7 @@ struct Run: AsyncParsableCommand {
             runner.pace = pause
             runner.displays = window ? "window" : "headless"
             runner.serial = serial
+            runner.remote = remote
             if narrate { printer("== \(scenario.name) (\(scenario.file))") }
             let result = await runner.run(scenario)
             results.append(result)
