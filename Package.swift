@@ -269,7 +269,8 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(name: "lanectlTests", dependencies: ["lanectl"], swiftSettings: strict),
         .testTarget(
-            name: "LaneSimTests", dependencies: ["LaneSim", "Displays", "RoadCargo"], swiftSettings: strict),
+            name: "LaneSimTests", dependencies: ["LaneSim", "Displays", "BoardLayout", "RoadCargo"],
+            swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -4,8 +4,9 @@
 # real lane runtime and the real central on one simulated clock. Prints what
 # each lane showed as it happened and writes both boards of a lane as PNG at
 # every moment the script checks them (into demo-screens/, or $1).
-# With a display server (DISPLAY or WAYLAND_DISPLAY set) the boards open as
-# windows instead, paced so that a person can watch (WINDOW=0 keeps them off).
+# With a display server (DISPLAY or WAYLAND_DISPLAY set) both lanes' boards
+# show side by side in one window instead, paced so that a person can watch
+# (WINDOW=0 keeps it off).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -144,8 +144,20 @@ public actor InteractiveSession {
 
     /// Every lane's boards and status line, and the prompt.
     public func tiles() async -> (tiles: [SimulatorWindow.Tile], prompt: String) {
+        let tiles = await ControlPointView.tiles(simulation, selected: selected)
+        let clock = HongKongTime.displayString(simulation.clock.now())
+        let prompt =
+            "\(clock)  plate: \(typing)_   U Unladen · H Help · Enter arrive (empty: leave) · Tab lane · Esc quit"
+        return (tiles, prompt)
+    }
+}
+
+/// What the simulator's window shows of a control point.
+public enum ControlPointView {
+    /// Each lane's boards, as the lane drew them, and a status line with its last decision.
+    public static func tiles(_ simulation: Simulation, selected: Int?) async -> [SimulatorWindow.Tile] {
         var tiles: [SimulatorWindow.Tile] = []
-        for (index, lane) in lanes.enumerated() {
+        for (index, lane) in simulation.settings.lanes.enumerated() {
             guard let running = try? simulation.lane(lane.id) else {
                 tiles.append(
                     .init(
@@ -162,9 +174,6 @@ public actor InteractiveSession {
                     aiop: try? await running.controller.picture(.aiop),
                     status: ScenarioText.statusLine(status) + last, selected: index == selected))
         }
-        let clock = HongKongTime.displayString(simulation.clock.now())
-        let prompt =
-            "\(clock)  plate: \(typing)_   U Unladen · H Help · Enter arrive (empty: leave) · Tab lane · Esc quit"
-        return (tiles, prompt)
+        return tiles
     }
 }

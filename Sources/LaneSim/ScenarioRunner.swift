@@ -1,5 +1,6 @@
 import BoardLayout
 import Central
+import Displays
 import Foundation
 import LaneJournal
 import LaneRuntime
@@ -42,8 +43,8 @@ public struct ScenarioRunner: Sendable {
     public var narrate: (@Sendable (String) -> Void)?
     /// A pause after every step, for people watching windows.
     public var pace: Duration?
-    /// `headless`, or `window` for a desktop.
-    public var displays = "headless"
+    /// Shows every lane's boards side by side while the scenario runs (a desktop).
+    public var window: SimulatorWindow?
     /// Lanes on pty serial lines instead of TCP.
     public var serial = false
     /// A running clearanced to use instead of the embedded one.
@@ -64,7 +65,6 @@ public struct ScenarioRunner: Sendable {
         settings.unladenRate = scenario.unladenRate
         settings.decisionTimeout = scenario.decisionTimeout
         settings.unladenGrace = scenario.unladenGrace
-        settings.displays = displays
         settings.serial = serial
         settings.remote = remote
         let simulation: Simulation
@@ -114,6 +114,12 @@ public struct ScenarioRunner: Sendable {
             {
                 pictureNumber += 1
                 await writePictures(lane, directory: directory, number: pictureNumber)
+            }
+            if let window {
+                let tiles = await ControlPointView.tiles(simulation, selected: nil)
+                let prompt = "\(HongKongTime.displayString(simulation.clock.now()))  \(step.text)"
+                try? await window.present(tiles, prompt: prompt)
+                if await window.poll().contains(.quit) { break }
             }
             if let pace { try? await Task.sleep(for: pace) }
         }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Displays
 import Foundation
 import LaneSim
 
@@ -27,7 +28,10 @@ struct Run: AsyncParsableCommand {
     @Flag(help: "Print every step and every board change as it happens.")
     var narrate = false
 
-    @Flag(help: "Show each board in a window (needs a display server) instead of drawing off screen.")
+    @Flag(
+        help:
+            "Show every lane's boards side by side in a window while the scenarios run (needs a display server)."
+    )
     var window = false
 
     @Option(help: "Pause this long after every step (e.g. 1s), for people watching the windows.")
@@ -93,6 +97,10 @@ struct Run: AsyncParsableCommand {
             }
         }
         if broken { throw ExitCode(65) }
+        // The boards are drawn off screen either way; the window shows their pictures.
+        let rows = scenarios.map(\.lanes.count).max() ?? 1
+        let shown: SimulatorWindow? =
+            window ? try await SimulatorWindow.open(lanes: rows, title: "lanesim") : nil
         let narrate = self.narrate
         var results: [ScenarioRunner.Result] = []
         let printer: @Sendable (String) -> Void = { line in
@@ -106,7 +114,7 @@ struct Run: AsyncParsableCommand {
             }
             var runner = ScenarioRunner(picturesDirectory: pictures, narrate: narrate ? printer : nil)
             runner.pace = pause
-            runner.displays = window ? "window" : "headless"
+            runner.window = shown
             runner.serial = serial
             runner.remote = remote
             if narrate { printer("== \(scenario.name) (\(scenario.file))") }
@@ -118,6 +126,7 @@ struct Run: AsyncParsableCommand {
                     + String(format: "%.1f s)", result.seconds))
             for failure in result.failures { printer(failure.description) }
         }
+        await shown?.close()
         if let junit {
             try ScenarioRunner.Result.junit(results).write(toFile: junit, atomically: true, encoding: .utf8)
         }

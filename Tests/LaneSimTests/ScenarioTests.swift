@@ -1,3 +1,5 @@
+import BoardLayout
+import Displays
 import Foundation
 import LaneSim
 import Testing
@@ -86,6 +88,37 @@ import Testing
         let junit = ScenarioRunner.Result.junit([result])
         #expect(junit.contains("<testcase classname=\"lanesim\" name=\"wrong.yaml\""))
         #expect(junit.contains("<failure message=\"xdb: expected CLEARED, shown INSPECT\">"))
+    }
+}
+
+@Suite struct ScenarioWindowTests {
+    @Test func aScenarioShowsEveryLaneInTheWindowAsItRuns() async throws {
+        setenv("SDL_VIDEODRIVER", "offscreen", 0)
+        let scenario = try Scenario.parse(
+            """
+            lanes:
+              - {id: LMC-IN-01, control_point: LMC, direction: import}
+              - {id: LMC-OUT-01, control_point: LMC, direction: export}
+            steps:
+              - open: {lane: LMC-IN-01}
+              - expect: {lane: LMC-IN-01, xdb: WELCOME}
+            """, file: "window.yaml")
+        let window = try await SimulatorWindow.open(lanes: 2)
+        var runner = ScenarioRunner()
+        runner.window = window
+        let result = await runner.run(scenario)
+        #expect(result.passed, "\(result.failures)")
+        let frame = try #require(await window.snapshot(), "a frame was presented after the steps")
+        #expect(frame.height == SimulatorWindow.size(lanes: 2).height)
+        // The first lane's XDB (WELCOME) is on the glass: not the black of an empty row.
+        let g = SimulatorWindow.gap
+        #expect(frame.countOfPixels(differentFrom: .black) > 10_000)
+        var lit = 0
+        for y in g..<(g + SimulatorWindow.boardHeight) {
+            for x in g..<(g + SimulatorWindow.xdbWidth) where frame[Point(x: x, y: y)] != .black { lit += 1 }
+        }
+        #expect(lit > 1_000, "the XDB's tile holds the board's picture")
+        await window.close()
     }
 }
 
