@@ -119,15 +119,21 @@ final class Tally: Sendable {
     func withLock<R: Sendable>(_ body: (inout [String: Int]) -> R) -> R { counts.withLock { body(&$0) } }
 }
 
-/// Polls `condition` every 20 ms until it holds or `timeout` passes.
+/// Polls `condition` every 20 ms until it holds or `timeout` of waiting passes.
 func eventually(
     _ what: String = "condition", timeout: Duration = .seconds(20),
     sourceLocation: SourceLocation = #_sourceLocation, _ condition: () throws -> Bool
 ) async rethrows {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
+    // Only this task's own naps count (each at most 10 naps long): on a
+    // loaded 2-core CI machine the pool can stall for many seconds, and a
+    // wall-clock deadline then expired before the link's tasks ever ran.
+    let nap = Duration.milliseconds(20)
+    var waited = Duration.zero
+    while waited < timeout {
         if try condition() { return }
-        try? await Task.sleep(for: .milliseconds(20))
+        let before = ContinuousClock.now
+        try? await Task.sleep(for: nap)
+        waited += min(ContinuousClock.now - before, nap * 10)
     }
     #expect(try condition(), "timed out waiting for \(what)", sourceLocation: sourceLocation)
 }
