@@ -101,6 +101,18 @@ public final class Simulation: Sendable {
         }
     }
 
+    /// `count` lanes at Lok Ma Chau, alternately inbound and outbound:
+    /// LMC-IN-01, LMC-OUT-01, LMC-IN-02, ... (traffic and interactive modes).
+    public static func lokMaChauLanes(_ count: Int) throws -> [Lane] {
+        try (1...max(1, count)).map { n in
+            let inbound = n % 2 == 1
+            let number = (n + 1) / 2
+            return Lane(
+                id: try LaneID("LMC-\(inbound ? "IN" : "OUT")-\(number < 10 ? "0" : "")\(number)"),
+                controlPoint: .lokMaChau, direction: inbound ? .inbound : .outbound)
+        }
+    }
+
     /// Builds the control point and starts central; lanes start with ``startLane(_:)``.
     public init(settings: Settings, directory: String? = nil) async throws {
         self.settings = settings

@@ -75,14 +75,7 @@ public struct Traffic: Sendable {
 
     public func run(progress: @escaping @Sendable (String) -> Void = { _ in }) async throws -> Report {
         let start = try HongKongTime.parse("2026-11-26T08:00:00+08:00")
-        var lanes: [Lane] = []
-        for n in 1...max(1, settings.lanes) {
-            let inbound = n % 2 == 1
-            let number = (n + 1) / 2
-            let id = try LaneID("LMC-\(inbound ? "IN" : "OUT")-\(number < 10 ? "0" : "")\(number)")
-            let direction: Direction = inbound ? .inbound : .outbound
-            lanes.append(Lane(id: id, controlPoint: .lokMaChau, direction: direction))
-        }
+        let lanes = try Simulation.lokMaChauLanes(settings.lanes)
         var simSettings = Simulation.Settings(start: start, lanes: lanes)
         simSettings.unladenGrace = settings.unladenGrace
         simSettings.decisionTimeout = settings.decisionTimeout

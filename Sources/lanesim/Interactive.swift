@@ -40,14 +40,8 @@ struct Interactive: AsyncParsableCommand {
         let desktop = environment["DISPLAY"] != nil || environment["WAYLAND_DISPLAY"] != nil
         let useWindow = !terminal && desktop
         if !useWindow { setenv("SDL_VIDEODRIVER", "offscreen", 0) }
-        var list: [Lane] = []
-        for n in 1...lanes {
-            let inbound = n % 2 == 1
-            list.append(
-                Lane(
-                    id: try LaneID("LMC-\(inbound ? "IN" : "OUT")-0\((n + 1) / 2)"), controlPoint: .lokMaChau,
-                    direction: inbound ? .inbound : .outbound))
-        }
+        holdSDLForTheProcess()
+        let list = try Simulation.lokMaChauLanes(lanes)
         let simulation = try await Simulation(settings: Simulation.Settings(start: Date(), lanes: list))
         let session = InteractiveSession(simulation: simulation) { say($0) }
         for lane in list {

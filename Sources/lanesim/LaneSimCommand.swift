@@ -99,6 +99,7 @@ struct Run: AsyncParsableCommand {
         if broken { throw ExitCode(65) }
         // The boards are drawn off screen either way; the window shows their pictures.
         let rows = scenarios.map(\.lanes.count).max() ?? 1
+        holdSDLForTheProcess()
         let shown: SimulatorWindow? =
             window ? try await SimulatorWindow.open(lanes: rows, title: "lanesim") : nil
         let narrate = self.narrate
@@ -135,6 +136,14 @@ struct Run: AsyncParsableCommand {
             Data("lanesim: \(results.count - failed) passed, \(failed) failed\n".utf8))
         if failed > 0 { throw ExitCode(1) }
     }
+}
+
+/// SDL initialised until the process ends: quitting it while lanes and the
+/// window wind down unloaded code still in use and crashed now and then.
+nonisolated(unsafe) var processSDL: SDLContext?
+
+func holdSDLForTheProcess() {
+    if processSDL == nil { processSDL = try? SDLContext() }
 }
 
 func printError(_ text: String) {

@@ -8,6 +8,7 @@ import Testing
 @Suite struct InteractiveWindowTests {
     @Test func typedPlatesAndKeysDriveTheLaneAndTheWindowShowsIt() async throws {
         setenv("SDL_VIDEODRIVER", "offscreen", 0)
+        _ = WindowTestSDL.context
         let lane = Lane(id: try LaneID("LMC-IN-01"), controlPoint: .lokMaChau, direction: .inbound)
         var settings = Simulation.Settings(
             start: try HongKongTime.parse("2026-11-26T09:00:00+08:00"), lanes: [lane])
@@ -68,4 +69,11 @@ import Testing
         await window.close()
         await simulation.shutdown()
     }
+}
+
+/// SDL kept initialised for the whole test process once a window test ran:
+/// when the last context went, SDL_Quit unloaded what the offscreen window
+/// had loaded, and the process crashed now and then in code no longer mapped.
+enum WindowTestSDL {
+    nonisolated(unsafe) static let context: SDLContext? = try? SDLContext(videoDriver: "offscreen")
 }

@@ -94,6 +94,7 @@ import Testing
 @Suite struct ScenarioWindowTests {
     @Test func aScenarioShowsEveryLaneInTheWindowAsItRuns() async throws {
         setenv("SDL_VIDEODRIVER", "offscreen", 0)
+        _ = WindowTestSDL.context
         let scenario = try Scenario.parse(
             """
             lanes:

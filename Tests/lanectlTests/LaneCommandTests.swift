@@ -267,16 +267,8 @@ import Testing
         defer { try? FileManager.default.removeItem(at: directory) }
         // A socket bound and closed without unlink: what a killed laned leaves.
         let path = directory.appendingPathComponent("lane.sock").path
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(path.utf8) + [0]) }
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-            }
-        }
-        #expect(bound == 0)
+        let fd = boundUnixSocket(path, type: Int32(SOCK_STREAM.rawValue))
+        #expect(fd >= 0)
         close(fd)
         let run = try await Tool.lanectl(["status", "--socket", path])
         #expect(run.status == 69)

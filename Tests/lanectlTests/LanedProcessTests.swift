@@ -141,16 +141,8 @@ final class NotifySocket: Sendable {
 
     init(path: String) throws {
         self.path = path
-        fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(path.utf8) + [0]) }
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-            }
-        }
-        guard fd >= 0, bound == 0 else { throw POSIXError(.EADDRINUSE) }
+        fd = boundUnixSocket(path, type: Int32(SOCK_DGRAM.rawValue))
+        guard fd >= 0 else { throw POSIXError(.EADDRINUSE) }
         // Non-blocking: the test polls without holding a thread.
         _ = fcntl(fd, F_SETFL, O_NONBLOCK)
     }

@@ -1,5 +1,9 @@
 import Foundation
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Runs the built executables as a user would, and hands back what they
 /// printed and how they exited.
 enum Tool {
@@ -109,4 +113,23 @@ enum Tool {
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
     }
+}
+
+/// A Unix socket of `type` bound to `path`: its descriptor, or -1.
+func boundUnixSocket(_ path: String, type: Int32) -> Int32 {
+    let fd = socket(AF_UNIX, type, 0)
+    guard fd >= 0 else { return -1 }
+    var address = sockaddr_un()
+    address.sun_family = sa_family_t(AF_UNIX)
+    withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(path.utf8) + [0]) }
+    let bound = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+        }
+    }
+    guard bound == 0 else {
+        close(fd)
+        return -1
+    }
+    return fd
 }
