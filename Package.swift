@@ -25,6 +25,8 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "5.0.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.80.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.0.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket.git", from: "2.6.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-websocket.git", from: "1.6.0"),
     ],
     targets: [
         // Cargo domain: value types, parsing and validation. Foundation only.
@@ -42,15 +44,20 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict),
-        // clearanced's services: HTTP API.
+        // clearanced's services: HTTP API, help calls and the officers' console
+        // (its page is plain files under Console/, served as they are).
         .target(
             name: "Central",
             dependencies: [
-                "RoadCargo", "ClearanceCore", "CargoStore", "LaneLink",
+                "RoadCargo", "ClearanceCore", "CargoStore", "LaneLink", "BoardLayout",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                // Scrypt, the memory-hard KDF for officers' console passwords.
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],
+            resources: [.copy("Console")],
             swiftSettings: strict),
         .executableTarget(
             name: "clearanced",
@@ -226,6 +233,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "WSClient", package: "swift-websocket"),
                 .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: strict),

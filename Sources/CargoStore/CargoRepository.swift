@@ -59,7 +59,7 @@ public enum BatchRecordResult: Sendable {
 /// the store exactly as it was. Refusals are thrown as `ValidationFailure`
 /// (bad input), `RuleConflict` (the stored state forbids it), `AccessDenied`
 /// (someone else's record) or ``StoreError/notFound(_:)``.
-public protocol CargoRepository: Sendable {
+public protocol CargoRepository: ConsoleRepository {
     // MARK: Consignments
     /// Validates, allocates a fresh CCRN and stores the consignment.
     func submitConsignment(_ submission: ConsignmentSubmission, by account: Account, at now: Date)

@@ -8,7 +8,7 @@ enum Schema {
     static let applicationID: Int32 = 0x4C4B_5354
     /// `PRAGMA user_version` after the last migration below. A file with a
     /// higher number was written by a newer LaneKiosk and is refused.
-    static let version = 2
+    static let version = 3
 
     /// The active-bundle lookup. `status = 'active'` must stay a literal:
     /// only then can SQLite prove that the partial index applies.
@@ -25,6 +25,10 @@ enum Schema {
         migrator.registerMigration("v2") { db in
             try db.execute(sql: v2)
             try db.execute(sql: "PRAGMA user_version = 2")
+        }
+        migrator.registerMigration("v3") { db in
+            try db.execute(sql: v3)
+            try db.execute(sql: "PRAGMA user_version = 3")
         }
         return migrator
     }
@@ -201,5 +205,74 @@ enum Schema {
             chunks INTEGER NOT NULL
         );
         CREATE INDEX cache_pushes_by_lane ON cache_pushes(lane_id, generation);
+        """
+
+    /// The officers' console and help calls.
+    private static let v3 = """
+        -- Console passwords, apart from API tokens: an officer may have both.
+        -- The hash is scrypt's, with its parameters and salt in the text.
+        CREATE TABLE officer_passwords (
+            name TEXT NOT NULL PRIMARY KEY COLLATE NOCASE REFERENCES accounts(name),
+            hash TEXT NOT NULL,
+            changed_at INTEGER NOT NULL
+        ) WITHOUT ROWID;
+
+        -- Console sessions by the SHA-256 of their cookie, so a copy of the
+        -- database opens no session. A session ends at idle_until or
+        -- expires_at, whichever comes first, or when ended_at is set.
+        CREATE TABLE console_sessions (
+            token_hash TEXT NOT NULL PRIMARY KEY,
+            officer TEXT NOT NULL,
+            csrf TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            expires_at INTEGER NOT NULL,
+            idle_until INTEGER NOT NULL,
+            ended_at INTEGER
+        ) WITHOUT ROWID;
+
+        -- Everything an officer did through the console, refusals included:
+        -- logins (and failed ones, which also throttle guessing), help-call
+        -- steps, lane commands and watch-list changes.
+        CREATE TABLE console_journal (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            officer TEXT NOT NULL COLLATE NOCASE,
+            action TEXT NOT NULL,
+            target TEXT NOT NULL,
+            outcome TEXT NOT NULL CHECK (outcome IN ('done', 'refused')),
+            details TEXT NOT NULL,
+            at INTEGER NOT NULL
+        );
+        CREATE INDEX console_journal_by_officer ON console_journal(officer, action, at);
+
+        -- Help calls. The lane picks its own call id; (lane, lane call id) is
+        -- unique, so a ring the lane resends after a link flap is the same call.
+        CREATE TABLE help_calls (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            lane_id TEXT NOT NULL,
+            control_point TEXT NOT NULL,
+            lane_call_id INTEGER NOT NULL,
+            vrn TEXT,
+            state TEXT NOT NULL CHECK (state IN ('ringing', 'answered', 'ended')),
+            officer TEXT,
+            rang_at INTEGER NOT NULL,
+            answered_at INTEGER,
+            escalated_at INTEGER,
+            ended_at INTEGER,
+            ended_by TEXT,
+            messages TEXT NOT NULL,
+            UNIQUE (lane_id, lane_call_id)
+        );
+        CREATE INDEX help_calls_open ON help_calls(state) WHERE state != 'ended';
+
+        -- Every step of every call, with who took it and when.
+        CREATE TABLE help_call_steps (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            call_id INTEGER NOT NULL REFERENCES help_calls(id),
+            step TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            details TEXT NOT NULL,
+            at INTEGER NOT NULL
+        );
+        CREATE INDEX help_call_steps_by_call ON help_call_steps(call_id, id);
         """
 }

@@ -44,7 +44,7 @@ extension CentralApp {
         }
     }
 
-    private func watchTarget(_ body: WatchRequestBody) throws(ValidationFailure) -> WatchTarget {
+    func watchTarget(_ body: WatchRequestBody) throws(ValidationFailure) -> WatchTarget {
         var f = FieldChecks()
         f.text("value", body.value, max: 140)
         f.text("note", body.note, min: 0, max: 500)

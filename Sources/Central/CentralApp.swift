@@ -2,6 +2,7 @@ import CargoStore
 import ClearanceCore
 import Foundation
 import Hummingbird
+import HummingbirdWebSocket
 import Logging
 import RoadCargo
 
@@ -36,6 +37,8 @@ public struct CentralApp: Sendable {
     /// Central's messages to lanes; nil when clearanced runs without the
     /// lane link, and then the routes that send answer 409.
     public let lanes: LaneDispatcher?
+    /// The officers' console and help desk; nil serves the API only.
+    public let console: OfficersConsole?
 
     let auth: Authenticator
 
@@ -44,7 +47,7 @@ public struct CentralApp: Sendable {
     ///     by officers; any other clock makes them answer 409.
     public init(
         repository: any CargoRepository, clock: any WallClock, policy: DecisionPolicy, logger: Logger,
-        limits: Limits = Limits(), lanes: LaneDispatcher? = nil
+        limits: Limits = Limits(), lanes: LaneDispatcher? = nil, console: OfficersConsole? = nil
     ) {
         self.repository = repository
         self.clock = clock
@@ -52,6 +55,7 @@ public struct CentralApp: Sendable {
         self.logger = logger
         self.limits = limits
         self.lanes = lanes
+        self.console = console
         self.auth = Authenticator(repository: repository)
     }
 
@@ -71,6 +75,7 @@ public struct CentralApp: Sendable {
         addLaneRoutes(to: router)
         addLaneLinkRoutes(to: router)
         addClockRoutes(to: router)
+        if let console { addConsoleRoutes(to: router, console) }
         return router
     }
 
@@ -82,8 +87,14 @@ public struct CentralApp: Sendable {
         configuration: ApplicationConfiguration,
         onServerRunning: @escaping @Sendable (_ host: String, _ port: Int) async -> Void = { _, _ in }
     ) -> some ApplicationProtocol {
-        Application(
-            router: buildRouter(), configuration: configuration,
+        let console = self.console
+        return Application(
+            router: buildRouter(),
+            server: .http1WebSocketUpgrade { head, _, _ in
+                guard let console else { return .dontUpgrade }
+                return await self.consoleLiveUpgrade(console, head)
+            },
+            configuration: configuration,
             onServerRunning: { channel in
                 let address = channel.localAddress
                 await onServerRunning(address?.ipAddress ?? "?", address?.port ?? 0)

@@ -30,6 +30,10 @@ public final class LaneHub: Sendable {
     public let clock: any WallClock
     public let policy: DecisionPolicy
     let logger: Logger
+    /// Where help calls go; nil leaves them in the lane events only.
+    public let helpDesk: HelpDesk?
+    /// Told after every decision and report, so consoles refresh.
+    public let bus: ConsoleBus?
     private let counters = Mutex(Counters())
 
     /// What the hub has handled since it started, for logs and tests.
@@ -44,12 +48,16 @@ public final class LaneHub: Sendable {
         public var ignored = 0
     }
 
-    public init(repository: any CargoRepository, clock: any WallClock, policy: DecisionPolicy, logger: Logger)
-    {
+    public init(
+        repository: any CargoRepository, clock: any WallClock, policy: DecisionPolicy, logger: Logger,
+        helpDesk: HelpDesk? = nil, bus: ConsoleBus? = nil
+    ) {
         self.repository = repository
         self.clock = clock
         self.policy = policy
         self.logger = logger
+        self.helpDesk = helpDesk
+        self.bus = bus
     }
 
     /// A snapshot of the counters.
@@ -65,9 +73,18 @@ public final class LaneHub: Sendable {
     public func handle(lane: LaneID, message: LaneMessage) async throws -> [LaneMessage] {
         switch message {
         case .decisionRequest(let request):
-            return [.decision(try await decide(lane: lane, request: request))]
+            let decision = try await decide(lane: lane, request: request)
+            bus?.changed()
+            return [.decision(decision)]
         case .laneEvent(let event):
             try await record(event, from: lane)
+            bus?.changed()
+            return []
+        case .helpCall(.ring(let callID)) where helpDesk != nil:
+            try await helpDesk?.laneRang(lane: lane, laneCallID: callID)
+            return []
+        case .helpCall(.end(let callID)) where helpDesk != nil:
+            try await helpDesk?.laneEnded(lane: lane, laneCallID: callID)
             return []
         case .timeSync(.request(let sentAt)):
             // Receive and reply times are the same instant here: the handler

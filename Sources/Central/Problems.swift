@@ -45,6 +45,7 @@ struct Problem: Error, Sendable {
         case tooLarge = "payload-too-large"
         case unsupportedMediaType = "unsupported-media-type"
         case validation = "validation"
+        case tooManyRequests = "too-many-requests"
         case internalError = "internal-error"
 
         var status: HTTPResponse.Status {
@@ -57,6 +58,7 @@ struct Problem: Error, Sendable {
             case .tooLarge: .contentTooLarge
             case .unsupportedMediaType: .unsupportedMediaType
             case .validation: .unprocessableContent
+            case .tooManyRequests: .tooManyRequests
             case .internalError: .internalServerError
             }
         }
@@ -72,6 +74,7 @@ struct Problem: Error, Sendable {
             case .tooLarge: "The request body is too large"
             case .unsupportedMediaType: "Unsupported content type"
             case .validation: "The request breaks one or more rules"
+            case .tooManyRequests: "Too many attempts"
             case .internalError: "Internal server error"
             }
         }

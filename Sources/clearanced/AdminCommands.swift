@@ -1,5 +1,6 @@
 import ArgumentParser
 import CargoStore
+import Central
 import Foundation
 import RoadCargo
 
@@ -7,7 +8,47 @@ import RoadCargo
 /// through the API, so that issuing a token needs shell access.
 struct AccountCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "account", abstract: "Manage API accounts.", subcommands: [Add.self])
+        commandName: "account", abstract: "Manage API accounts.", subcommands: [Add.self, Password.self])
+
+    struct Password: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Set an officer's console password, read from standard input (one line).",
+            discussion: """
+                The password is hashed with scrypt (N=2^15, r=8, p=1: 32 MiB per check) and \
+                never stored or printed. Example: printf '%s\\n' "$PW" | clearanced account password --name chan
+                """)
+
+        @OptionGroup var store: StoreOptions
+
+        @Option(help: "The officer account's login name.")
+        var name: String
+
+        func run() async throws {
+            guard let line = readLine(strippingNewline: true) else {
+                printError("clearanced: no password on standard input; pipe one line in")
+                throw ExitCode(65)
+            }
+            if let problem = OfficerPasswords.problem(with: line) {
+                printError("clearanced: \(problem)")
+                throw ExitCode(65)
+            }
+            let repository = try store.open()
+            guard let account = try await repository.account(named: name) else {
+                printError(
+                    "clearanced: there is no account named \(name); create it with clearanced account add")
+                throw ExitCode(65)
+            }
+            guard account.role == .officer else {
+                printError(
+                    "clearanced: \(name) is a \(account.role.rawValue) account; only officers log in to the console"
+                )
+                throw ExitCode(65)
+            }
+            try await repository.setPasswordHash(
+                try OfficerPasswords.hash(line), for: account.name, at: Date())
+            print("console password set for \(account.name)")
+        }
+    }
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

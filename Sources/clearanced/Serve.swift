@@ -58,6 +58,8 @@ struct Serve: AsyncParsableCommand {
 
     @OptionGroup(title: "Lane link") var link: LinkOptions
 
+    @OptionGroup(title: "Help calls and the officers' console") var console: ConsoleOptions
+
     func validate() throws {
         guard (0...65_535).contains(port) else {
             throw ValidationError("--port \(port): use 0 to 65535 (0 picks a free port)")
@@ -99,23 +101,36 @@ struct Serve: AsyncParsableCommand {
             ? SimulatedWallClock(try start.map(HongKongTime.parse) ?? Date()) : SystemWallClock()
         let repository = try store.open()
         let policy = DecisionPolicy(phase: phase, selection: selection)
+        let files = try console.files()
+        let bus = ConsoleBus()
+        let desk = HelpDesk(
+            repository: repository, clock: clock, bus: bus,
+            escalateAfter: ConsoleOptions.duration(console.escalateAfter)!, logger: logger)
 
         // The link's server comes first: the HTTP routes that send to lanes
         // queue through it.
         var linkService: LinkService?
         var dispatcher: LaneDispatcher?
         if link.enabled {
-            let hub = LaneHub(repository: repository, clock: clock, policy: policy, logger: logger)
+            let hub = LaneHub(
+                repository: repository, clock: clock, policy: policy, logger: logger, helpDesk: desk, bus: bus
+            )
             let server = try LinkService.makeServer(
                 options: link, store: repository, hub: hub, logger: logger)
             let lanes = LaneDispatcher(server: server, repository: repository, clock: clock, logger: logger)
             lanes.pushCacheOnEverySession()
+            await desk.attach(server)
             dispatcher = lanes
             linkService = LinkService(server: server, options: link, logger: logger)
         }
 
+        // Sessions run on the system clock even when the business clock is
+        // simulated: advancing a simulation must not log officers out.
+        let sessions = ConsoleSessions(
+            repository: repository, clock: SystemWallClock(), settings: console.settings)
         let central = CentralApp(
-            repository: repository, clock: clock, policy: policy, logger: logger, lanes: dispatcher)
+            repository: repository, clock: clock, policy: policy, logger: logger, lanes: dispatcher,
+            console: OfficersConsole(sessions: sessions, helpDesk: desk, bus: bus, files: files))
         let app = central.buildApplication(
             configuration: ApplicationConfiguration(
                 address: .hostname(host, port: port), serverName: "clearanced")
@@ -130,7 +145,7 @@ struct Serve: AsyncParsableCommand {
                 "clock":
                     "\(simulatedClock ? "simulated from \(HongKongTime.iso8601(clock.now()))" : "system")",
             ])
-        var services: [any Service] = [app]
+        var services: [any Service] = [app, EscalationService(desk: desk)]
         if let linkService { services.append(linkService) }
         let group = ServiceGroup(
             configuration: .init(
