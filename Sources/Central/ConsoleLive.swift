@@ -17,7 +17,7 @@ extension CentralApp {
         guard head.path?.split(separator: "?").first == "/console/live" else { return .dontUpgrade }
         let officer: ConsoleSessions.Officer
         do {
-            try ConsoleSessions.requireSameOrigin(head.headerFields, csrf: nil)
+            try ConsoleSessions.requireSameOrigin(head.headerFields, authority: head.authority, csrf: nil)
             officer = try await console.sessions.officer(for: head.headerFields)
         } catch {
             logger.notice("console: live socket refused", metadata: ["why": "\(Problem.from(error).detail)"])

@@ -69,15 +69,14 @@ extension CentralApp {
     /// The officers' console under `/console`: the page, its JSON API and
     /// (through ``buildApplication(configuration:onServerRunning:)``) its live socket.
     func addConsoleRoutes(to router: Router<CentralContext>, _ console: OfficersConsole) {
-        for path in ["/console", "/console/"] {
-            router.get(RouterPath(path)) { _, _ in try Self.serve(console.files, "index.html") }
-        }
+        router.get("/console") { _, _ in try Self.serve(console.files, "index.html") }
         for name in ConsoleFiles.names.keys where name != "index.html" {
             router.get(RouterPath("/console/\(name)")) { _, _ in try Self.serve(console.files, name) }
         }
 
         router.post("/console/api/login") { request, _ in
-            try ConsoleSessions.requireSameOrigin(request.headers, csrf: nil)
+            try ConsoleSessions.requireSameOrigin(
+                request.headers, authority: request.head.authority, csrf: nil)
             let body = try await JSONBody.decode(ConsoleLoginBody.self, from: request, limit: 4096)
             let (officer, token) = try await console.sessions.logIn(name: body.name, password: body.password)
             var response = try JSONBody.response(ConsoleMeBody(officer, idle: console.sessions.settings.idle))
@@ -279,7 +278,8 @@ extension CentralApp {
         -> ConsoleSessions.Officer
     {
         let officer = try await console.sessions.officer(for: request.headers)
-        try ConsoleSessions.requireSameOrigin(request.headers, csrf: officer.session.csrf)
+        try ConsoleSessions.requireSameOrigin(
+            request.headers, authority: request.head.authority, csrf: officer.session.csrf)
         return officer
     }
 

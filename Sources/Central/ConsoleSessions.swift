@@ -145,11 +145,16 @@ public struct ConsoleSessions: Sendable {
 
     /// Refuses a change that does not carry the session's CSRF token, or
     /// comes from a page of another origin.
-    static func requireSameOrigin(_ fields: HTTPFields, csrf: String?) throws {
-        if let origin = fields[.origin], !origin.isEmpty {
-            let host = fields[HTTPField.Name("Host")!] ?? ""
-            guard origin == "http://\(host)" || origin == "https://\(host)" else {
-                throw Problem(.forbidden, "the request came from \(origin), not from this console")
+    /// - Parameter authority: the request's host and port (HTTP/1's `Host`).
+    static func requireSameOrigin(_ fields: HTTPFields, authority: String?, csrf: String?) throws {
+        // Browsers always send one true Origin on these requests; a client
+        // that is no browser may send none (nothing to forge for it) or, as
+        // some WebSocket clients do, its own beside the one it was given.
+        let origins = fields[values: .origin].filter { !$0.isEmpty }
+        if !origins.isEmpty {
+            let host = authority ?? ""
+            guard origins.contains(where: { $0 == "http://\(host)" || $0 == "https://\(host)" }) else {
+                throw Problem(.forbidden, "the request came from \(origins[0]), not from this console")
             }
         }
         guard let csrf else { return }

@@ -26,10 +26,17 @@ final class LaneLinkRig: Sendable {
     let keys: [LaneID: LinkKey]
     let directory: String
     let listener: TCPLinkListener
+    /// The help desk and console, as `serve` builds them.
+    let desk: HelpDesk
+    let bus: ConsoleBus
+    /// The console sessions' own clock (the business clock is `h.clock`).
+    let sessionClock = SimulatedWallClock(Harness.start)
     private let serving: Task<Void, Never>
 
-    /// - Parameter maxPayload: the cache chunk limit (the link's by default).
-    init(maxPayload: Int = FrameFormat.maxPayload) async throws {
+    /// - Parameters:
+    ///   - maxPayload: the cache chunk limit (the link's by default).
+    ///   - escalateAfter: how long a help call rings before it escalates.
+    init(maxPayload: Int = FrameFormat.maxPayload, escalateAfter: Duration = .seconds(30)) async throws {
         var h = try await Harness()
         try await h.store.putLane(Lane(id: Self.mkt, controlPoint: .manKamTo, direction: .outbound))
         for (name, role, cp) in [
@@ -46,7 +53,14 @@ final class LaneLinkRig: Sendable {
         keys = [Self.lmc: LinkKey.generate(for: Self.lmc), Self.mkt: LinkKey.generate(for: Self.mkt)]
         var logger = Logger(label: "LaneLinkRig")
         logger.logLevel = .critical
-        let hub = LaneHub(repository: h.store, clock: h.clock, policy: h.central.policy, logger: logger)
+        let bus = ConsoleBus()
+        let desk = HelpDesk(
+            repository: h.store, clock: h.clock, bus: bus, escalateAfter: escalateAfter, logger: logger)
+        self.bus = bus
+        self.desk = desk
+        let hub = LaneHub(
+            repository: h.store, clock: h.clock, policy: h.central.policy, logger: logger, helpDesk: desk,
+            bus: bus)
         self.hub = hub
         // The link signs with the real clock (its replay window must match
         // the lane's); the simulated one is central's business clock.
@@ -58,8 +72,16 @@ final class LaneLinkRig: Sendable {
         dispatcher = LaneDispatcher(
             server: server, repository: h.store, clock: h.clock, logger: logger, maxPayload: maxPayload)
         dispatcher.pushCacheOnEverySession()
+        await desk.attach(server)
+        let sessions = ConsoleSessions(
+            repository: h.store, clock: sessionClock, settings: .init(cost: .cheap))
+        let page = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../Sources/Central/Console").standardized
         central = CentralApp(
-            repository: h.store, clock: h.clock, policy: h.central.policy, logger: logger, lanes: dispatcher)
+            repository: h.store, clock: h.clock, policy: h.central.policy, logger: logger, lanes: dispatcher,
+            console: OfficersConsole(
+                sessions: sessions, helpDesk: desk, bus: bus, files: try ConsoleFiles(directory: page),
+                refresh: .milliseconds(200)))
         listener = try await TCPLinkListener(host: "127.0.0.1", port: 0)
         serving = Task { [server, listener] in await server.serve(listener) }
     }
