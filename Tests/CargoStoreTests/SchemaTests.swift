@@ -41,7 +41,10 @@ struct SchemaTests {
         }
         let reopened = try SQLiteCargoStore(path: path)
         #expect(try await reopened.consignment(ccrn)?.submittedBy == "winning-co")
-        #expect(try await reopened.writer.read { try Schema.migrator.appliedMigrations($0) } == ["v1", "v2"])
+        #expect(
+            try await reopened.writer.read { try Schema.migrator.appliedMigrations($0) } == [
+                "v1", "v2", "v3",
+            ])
     }
 
     @Test("a file from a newer version is refused with a clear error, and left alone")
@@ -52,7 +55,7 @@ struct SchemaTests {
         let byMigration = dir.appendingPathComponent("migration.sqlite").path
         _ = try SQLiteCargoStore(path: byVersion)
         _ = try SQLiteCargoStore(path: byMigration)
-        try await DatabaseQueue(path: byVersion).write { try $0.execute(sql: "PRAGMA user_version = 3") }
+        try await DatabaseQueue(path: byVersion).write { try $0.execute(sql: "PRAGMA user_version = 4") }
         try await DatabaseQueue(path: byMigration).write {
             try $0.execute(sql: "INSERT INTO grdb_migrations(identifier) VALUES ('v2-lane-cache')")
         }
@@ -61,7 +64,7 @@ struct SchemaTests {
             Issue.record("newer file opened")
         } catch let StoreError.incompatible(why) {
             #expect(why.contains("newer LaneKiosk"))
-            #expect(why.contains("schema version 3"))
+            #expect(why.contains("schema version 4"))
         }
         do {
             _ = try SQLiteCargoStore(path: byMigration)
@@ -71,10 +74,10 @@ struct SchemaTests {
         }
         #expect(
             try await DatabaseQueue(path: byVersion).read { try Int.fetchOne($0, sql: "PRAGMA user_version") }
-                == 3)
+                == 4)
     }
 
-    @Test("a v1 file is migrated to v2: accounts and their tokens kept, immigration accounts possible")
+    @Test("a v1 file is migrated to v3: accounts and their tokens kept, immigration accounts possible")
     func fromV1() async throws {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -101,8 +104,15 @@ struct SchemaTests {
         let immigration = Account(name: "imm-lmc", role: .immigration, controlPoint: .lokMaChau)
         let issued = try await store.addAccount(immigration)
         #expect(try await store.account(forToken: issued) == immigration)
-        #expect(try await store.writer.read { try Schema.migrator.appliedMigrations($0) } == ["v1", "v2"])
-        #expect(try await store.writer.read { try Int.fetchOne($0, sql: "PRAGMA user_version") } == 2)
+        #expect(
+            try await store.writer.read { try Schema.migrator.appliedMigrations($0) } == ["v1", "v2", "v3"])
+        #expect(try await store.writer.read { try Int.fetchOne($0, sql: "PRAGMA user_version") } == 3)
+        // v3: the migrated officer can be given a console password and a session.
+        try await store.setPasswordHash("scrypt$stub", for: "OFFICER-CHAN", at: Fixture.t0)
+        #expect(try await store.passwordHash(for: "officer-chan")?.account == Fixture.officer)
+        await #expect(throws: StoreError.self) {
+            try await store.setPasswordHash("scrypt$stub", for: "nobody", at: Fixture.t0)
+        }
     }
 
     @Test("another application's SQLite file and a file that is not SQLite are refused")

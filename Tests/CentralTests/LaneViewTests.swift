@@ -1,0 +1,117 @@
+import CargoStore
+import Central
+import Foundation
+import LaneLink
+import RoadCargo
+import Testing
+
+/// What a lane card shows, from central's records alone.
+@Suite struct LaneViewTests {
+    static let laneID = try! LaneID("LMC-IN-01")
+    static let lane = Lane(id: laneID, controlPoint: .lokMaChau, direction: .inbound)
+    static let t0 = Harness.start
+
+    static func crossing(
+        _ instruction: Instruction, id: Int64 = 5, request: UInt64 = 7, vrn: String = "AB1234"
+    )
+        -> CrossingSummary
+    {
+        let decision = Decision(
+            instruction: instruction, reason: instruction == .cleared ? .bundleOK : .noBundle)
+        return CrossingSummary(
+            crossing: Crossing(
+                id: id, lane: laneID, vrn: try! VRN(vrn), arrivedAt: t0, unladenPressed: false,
+                decision: decision,
+                decidedAt: t0),
+            requestID: "link:LMC-IN-01:\(request)", ccrns: [])
+    }
+
+    static func event(_ kind: String, _ fields: [String: String], after seconds: TimeInterval)
+        -> LaneEventRecord
+    {
+        let at = t0.addingTimeInterval(seconds)
+        return LaneEventRecord(lane: laneID, occurredAt: at, kind: kind, fields: fields, receivedAt: at)
+    }
+
+    static func view(
+        events: [LaneEventRecord] = [], crossings: [CrossingSummary] = [],
+        actions: [OfficerActionRecord] = [],
+        call: HelpCallRecord? = nil
+    ) -> LaneView {
+        LaneView.derive(
+            lane: lane, connected: true, events: events.reversed(), crossings: crossings, actions: actions,
+            call: call)
+    }
+
+    @Test func aDecisionShowsAsStopUntilTheLaneReportsItOnTheBoards() {
+        let decided = Self.view(crossings: [Self.crossing(.cleared)])
+        #expect(decided.vehicle?.vrn == "AB1234")
+        #expect(decided.vehicle?.instruction == "STOP")
+        #expect(decided.boards.xdb.en == "Please Stop")
+        #expect(decided.vehicle?.requestId == 7)
+
+        let shown = Self.view(
+            events: [
+                Self.event("instruction_shown", ["instruction": "CLEARED", "decisionId": "5"], after: 1)
+            ],
+            crossings: [Self.crossing(.cleared)])
+        #expect(shown.vehicle?.instruction == "CLEARED")
+        #expect(shown.vehicle?.reason == "BUNDLE_OK")
+        #expect(shown.boards.xdb.zhHant == "清關完成")
+    }
+
+    @Test func anOverrideShowsTheOfficerAndItsReasonOnceTheLaneShowsIt() {
+        let action = OfficerActionRecord(
+            lane: Self.laneID, officer: "chan", command: .override,
+            details: [
+                "requestId": "7", "instruction": "INSPECT", "reason": "OFFICER_DIVERT", "text": "tip-off",
+            ],
+            requestedAt: Self.t0.addingTimeInterval(2))
+        let view = Self.view(
+            events: [
+                Self.event("instruction_shown", ["instruction": "CLEARED", "decisionId": "5"], after: 1),
+                Self.event("instruction_shown", ["instruction": "INSPECT", "decisionId": "5"], after: 3),
+            ], crossings: [Self.crossing(.cleared)], actions: [action])
+        #expect(view.vehicle?.instruction == "INSPECT")
+        #expect(view.vehicle?.reason == "OFFICER_DIVERT")
+        #expect(view.vehicle?.officer == "chan")
+        #expect(view.boards.xdb.en.hasPrefix("Go to Customs Examination Compound"))
+    }
+
+    @Test func aVehicleThatLeftLeavesAnEmptyLaneAndAClosedLaneSaysSo() {
+        let left = Self.view(
+            events: [
+                Self.event("instruction_shown", ["instruction": "CLEARED", "decisionId": "5"], after: 1),
+                Self.event("vehicle_left", ["vrn": "AB1234"], after: 5),
+            ], crossings: [Self.crossing(.cleared)])
+        #expect(left.vehicle == nil)
+        #expect(left.boards.xdb.en == "Welcome")
+        let closed = Self.view(events: [
+            Self.event("lane_closed", [:], after: 1), Self.event("lane_opened", [:], after: 2),
+            Self.event("lane_closed", [:], after: 3),
+        ])
+        #expect(!closed.open)
+        #expect(closed.boards.xdb.en == "Lane Closed")
+    }
+
+    @Test func faultsStayUntilTheLaneReportsThemCleared() {
+        let view = Self.view(events: [
+            Self.event("fault", ["code": "3", "text": "gpio: help button stuck"], after: 1),
+            Self.event("fault", ["code": "4", "text": "display: xdb lost"], after: 2),
+            Self.event("fault", ["code": "3", "text": "gpio: cleared"], after: 3),
+        ])
+        #expect(view.faults == ["display: xdb lost"])
+    }
+
+    @Test func aHelpCallShowsOnTheAIOPWithTheLastPhrase() {
+        var call = HelpCallRecord(
+            id: 4, lane: Self.laneID, controlPoint: .lokMaChau, laneCallID: 9, state: .answered,
+            officer: "chan",
+            rangAt: Self.t0)
+        call.messages = [.init(phraseID: 2, text: "left side", officer: "chan", at: Self.t0)]
+        let view = Self.view(call: call)
+        #expect(view.help?.state == "answered")
+        #expect(view.boards.message?.zhHant == "請駛往 3 號車位")
+        #expect(view.boards.message?.text == "left side")
+    }
+}
