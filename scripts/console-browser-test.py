@@ -28,7 +28,10 @@ Officers: chan and lee at LMC, wong at SBC. Steps:
      scrolling at either size;
   i. chan ends the call: the lane's help state returns to idle;
   j. a POST without X-CSRF-Token, with chan's cookie, gets 403 and changes nothing;
-  k. the session is logged out elsewhere: the page goes back to login saying so.
+  k. crossings search finds the vehicle; a watch-list entry is added and
+     removed (after confirming); closing the lane needs a confirmation in the
+     page (cancel leaves it open), reopening does not;
+  l. the session is logged out elsewhere: the page goes back to login saying so.
 
 Usage: scripts/console-browser-test.py [--bin DIR] [--screenshots DIR] [--keep]
 Python 3.11 standard library only. Installs chromium and chromium-driver with
@@ -496,7 +499,8 @@ class ConsoleTest:
         self.step_h_screenshots()
         self.step_i_end_call()
         self.step_j_csrf()
-        self.step_k_session_gone()
+        self.step_k_tools()
+        self.step_l_session_gone()
 
     def step_a_wrong_password(self):
         b = self.b
@@ -591,6 +595,8 @@ class ConsoleTest:
             raise StepFailure("the answered call offers no phrase list or End button")
         if b.displayed(self.need("alert")):
             raise StepFailure("the escalation banner stays after the call was answered")
+        if "is-escalated" in b.attribute(self.call_row(), "class"):
+            raise StepFailure("the answered call still flashes as escalated")
         wait(lambda: rig.lane("status")["help"] == "connected", 20, "the lane's help state 'connected'",
              lambda: rig.lane("status")["help"])
         self.ok("e. chan answers: the row says answered by 'You' with phrases and End; the lane shows connected")
@@ -689,9 +695,11 @@ class ConsoleTest:
              "the instruction back in English", self.card_state)
         self.resize_viewport(768, 1024)
         self.no_horizontal_scroll("768x1024")
-        small = [b.execute("const r = arguments[0].getBoundingClientRect(); return [r.width, r.height];", e)
-                 for e in b.find_all("button") if b.displayed(e)]
-        tiny = [s for s in small if s[1] < 40]
+        tiny = b.execute("""
+            return Array.from(document.querySelectorAll('button'))
+                .filter(e => e.getClientRects().length > 0)
+                .map(e => [e.dataset.testid || e.textContent.trim(), e.getBoundingClientRect().height])
+                .filter(([, height]) => height < 40);""")
         if tiny:
             raise StepFailure(f"buttons under 40 px tall on the tablet: {tiny}")
         tablet = self.shot("console-768x1024.png")
@@ -723,7 +731,50 @@ class ConsoleTest:
             raise StepFailure(f"the forged POST changed the watch list ({status}): {listing}")
         self.ok(f"j. POST with chan's cookie but no X-CSRF-Token: 403 ('{body.get('detail', '')}'), nothing added")
 
-    def step_k_session_gone(self):
+    def step_k_tools(self):
+        b, rig = self.b, self.rig
+        b.click(b.find("#tab-crossings"))
+        query = self.need("crossing-query")
+        b.clear(query)
+        b.send_keys(query, VRN)
+        b.click(self.need("crossing-search"))
+        row = wait(lambda: next((r for r in b.find_all('[data-testid="crossing"]') if VRN in b.text(r)), None), 20,
+                   f"a crossing row for {VRN}")
+        found = " ".join(b.text(row).split())
+
+        b.click(b.find("#tab-watch"))
+        b.send_keys(self.need("watch-value"), "WL2026")
+        b.send_keys(self.need("watch-note"), "tip-off")
+        b.click(self.need("watch-add"))
+        entry = wait(lambda: next((r for r in b.find_all('[data-testid="watch-entry"]') if "WL2026" in b.text(r)),
+                                  None), 20, "the watch-list entry WL2026", lambda: b.text(self.need("notice")))
+        b.click(self.need("watch-remove", entry))
+        confirm = self.need("confirm-form")
+        wait(lambda: b.displayed(confirm), 10, "a confirmation before removing the watch-list entry")
+        b.click(self.need("confirm-ok"))
+        wait(lambda: not any("WL2026" in b.text(r) for r in b.find_all('[data-testid="watch-entry"]')), 20,
+             "the watch-list entry gone")
+
+        rig.lane("leave")
+        b.click(self.need("lane-toggle-open", self.card()))
+        wait(lambda: b.displayed(confirm), 10, "a confirmation before closing the lane")
+        b.click(self.need("confirm-cancel"))
+        time.sleep(0.5)
+        if not rig.lane("status")["open"]:
+            raise StepFailure("cancelling the confirmation closed the lane anyway")
+        b.click(self.need("lane-toggle-open", self.card()))
+        wait(lambda: b.displayed(confirm), 10, "the confirmation again")
+        b.click(self.need("confirm-ok"))
+        wait(lambda: not rig.lane("status")["open"], 20, "the lane closed", lambda: rig.lane("status")["phase"])
+        wait(lambda: b.text(self.in_card("lane-open")) == "Closed", 20, "the card saying Closed", self.card_state)
+        b.click(self.need("lane-toggle-open", self.card()))
+        wait(lambda: rig.lane("status")["open"], 20, "the lane open again (no confirmation needed)",
+             lambda: b.displayed(confirm))
+        wait(lambda: b.text(self.in_card("lane-open")) == "Open", 20, "the card saying Open", self.card_state)
+        self.ok(f"k. crossings search shows '{found}'; watch entry added and removed after confirming; "
+                "close lane needs the in-page confirmation (cancel kept it open), reopening does not")
+
+    def step_l_session_gone(self):
         b = self.b
         cookie = next((c["value"] for c in b.cookies() if c["name"] == "lk_console"), None)
         csrf = b.execute("""
@@ -735,7 +786,7 @@ class ConsoleTest:
         message = b.text(self.need("login-error"))
         if "log in again" not in message.lower():
             raise StepFailure(f"back on login, the page says '{message}', not to log in again")
-        self.ok(f"k. session ended elsewhere: the page is back on login saying '{message}'")
+        self.ok(f"l. session ended elsewhere: the page is back on login saying '{message}'")
 
 
 def main():

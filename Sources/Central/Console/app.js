@@ -407,7 +407,7 @@
     for (const cp of points) {
       const box = el("div", { class: "cp-item" + (cp.offline ? " is-offline" : "") });
       box.append(el("strong", null, cp.id));
-      box.append(el("span", { class: "muted" }, t("cp.lanes", { n: cp.lanes })));
+      box.append(el("span", { class: "muted" }, t(cp.lanes === 1 ? "cp.lane" : "cp.lanes", { n: cp.lanes })));
       if (cp.offline) box.append(el("span", { class: "badge badge-offline" }, t("cp.offlineBadge")));
       const button = el(
         "button",
@@ -665,10 +665,12 @@
     setAttr(p.row, "data-lane", call.lane);
     setAttr(p.row, "data-state", call.state);
     setAttr(p.row, "data-escalated", call.escalated ? "true" : "false");
-    p.row.className = "call call-" + call.state + (call.escalated ? " is-escalated" : "") + (call.mine ? " is-mine" : "");
+    // Loud only while nobody has it: once answered the call is in hand.
+    const loud = call.escalated && call.state === "ringing";
+    p.row.className = "call call-" + call.state + (loud ? " is-escalated" : "") + (call.mine ? " is-mine" : "");
     setText(p.lane, call.lane);
     setText(p.vrn, call.vrn || t("call.noVrn"));
-    if (call.escalated && call.state === "ringing") {
+    if (loud) {
       setText(p.stateBadge, t("call.escalated"));
     } else {
       setText(p.stateBadge, call.state === "ringing" ? t("call.ringing") : t("call.answered"));
