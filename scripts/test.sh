@@ -42,6 +42,9 @@ echo "== lanesim scenarios (every clearance rule and lane state, real lanes and 
 # The same over pty serial lines, through the real libserialport at both ends.
 scripts/with-pty-serial.sh -- "$(swift build --show-bin-path)/lanesim" run --serial scenarios/*.yaml
 
+echo "== officers' console in headless Chromium (real clearanced and laned; help call, phrase, override)"
+python3 scripts/console-browser-test.py --bin "$(swift build --show-bin-path)"
+
 echo "== units"
 scripts/check-units.sh
 
