@@ -741,6 +741,9 @@ class ConsoleTest:
         row = wait(lambda: next((r for r in b.find_all('[data-testid="crossing"]') if VRN in b.text(r)), None), 20,
                    f"a crossing row for {VRN}")
         found = " ".join(b.text(row).split())
+        # The release of step g stands in the record, with who released it.
+        if "chan" not in found or "Clearance Completed" not in found:
+            raise StepFailure(f"the crossing row does not show chan's release: {found!r}")
 
         b.click(b.find("#tab-watch"))
         b.send_keys(self.need("watch-value"), "WL2026")

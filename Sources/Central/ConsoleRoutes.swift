@@ -43,6 +43,8 @@ struct ConsoleMeBody: Encodable, Sendable {
     }
 }
 
+/// A crossing as the console lists it: the instruction that stood, which is
+/// an officer's override when there was one (central's own decision beside it).
 struct ConsoleCrossingBody: Encodable, Sendable {
     var id: Int64
     var lane: String
@@ -51,16 +53,22 @@ struct ConsoleCrossingBody: Encodable, Sendable {
     var ccrns: [String]
     var instruction: String
     var reason: String
+    var officer: String?
+    var decidedInstruction: String
+    var decidedReason: String
     var decidedAt: String
 
-    init(_ s: CrossingSummary) {
+    init(_ s: CrossingSummary, override: OfficerActionRecord?) {
         id = s.crossing.id
         lane = s.crossing.lane.value
         vrn = s.crossing.vrn.value
         ubr = s.crossing.decision.ubr?.value
         ccrns = s.ccrns.map(\.value)
-        instruction = s.crossing.decision.instruction.rawValue
-        reason = s.crossing.decision.reason.rawValue
+        decidedInstruction = s.crossing.decision.instruction.rawValue
+        decidedReason = s.crossing.decision.reason.rawValue
+        instruction = override?.details["instruction"] ?? decidedInstruction
+        reason = override?.details["reason"] ?? decidedReason
+        officer = override?.officer
         decidedAt = HongKongTime.iso8601(s.crossing.decidedAt)
     }
 }
@@ -120,7 +128,20 @@ extension CentralApp {
                 }.map(\.id))
             let items = found.filter { allowed.contains($0.crossing.lane) }
                 .sorted { $0.crossing.id > $1.crossing.id }.prefix(50)
-            return try JSONBody.response(ListBody(items: items.map(ConsoleCrossingBody.init)))
+            var overrides: [LaneID: [OfficerActionRecord]] = [:]
+            for lane in Set(items.map(\.crossing.lane)) {
+                overrides[lane] = try await repository.officerActions(lane: lane, limit: 500)
+                    .filter { $0.command == .override }
+            }
+            return try JSONBody.response(
+                ListBody(
+                    items: items.map { item in
+                        let request = LaneView.laneRequestID(item.requestID, lane: item.crossing.lane)
+                        let override = overrides[item.crossing.lane]?.first {
+                            request != nil && $0.details["requestId"] == "\(request!)"
+                        }
+                        return ConsoleCrossingBody(item, override: override)
+                    }))
         }
     }
 
