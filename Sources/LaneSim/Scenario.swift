@@ -39,6 +39,8 @@ public struct Scenario: Sendable {
         case leave(lane: LaneID)
         case button(lane: LaneID, role: ButtonRole, action: String)
         case override(lane: LaneID, instruction: Instruction, reason: Reason, officer: String, text: String)
+        /// An officer's step on the lane's help call, as the console takes it.
+        case help(lane: LaneID, officer: String, step: HelpStep)
         case open(lane: LaneID, officer: String)
         case close(lane: LaneID, officer: String)
         case offline(lane: LaneID, on: Bool, officer: String)
@@ -47,6 +49,12 @@ public struct Scenario: Sendable {
         case restart(Target)
         case wait(Duration)
         case expect(Expectation)
+    }
+
+    public enum HelpStep: Sendable, Hashable {
+        case answer
+        case phrase(UInt16, text: String)
+        case end
     }
 
     public enum WatchSpec: Sendable {
@@ -82,7 +90,7 @@ public struct ScenarioError: Error, CustomStringConvertible {
 extension Scenario {
     static let expectKeys = [
         "xdb", "aiop", "phase", "reason", "vrn", "offline", "help", "link", "unladen_acknowledged",
-        "earliest_crossing", "language",
+        "earliest_crossing", "language", "officer_message",
     ]
 
     /// Reads and checks a scenario file.
@@ -243,7 +251,7 @@ extension Scenario {
 
         static let actions = [
             "submit", "amend", "bundle", "debundle", "watch", "advance", "at", "arrive", "leave", "press",
-            "override", "open", "close", "offline", "link", "kill", "restart", "wait", "expect",
+            "override", "help", "open", "close", "offline", "link", "kill", "restart", "wait", "expect",
         ]
 
         func step(_ node: Node, start: Date, names: inout Set<String>) throws -> Step {
@@ -357,6 +365,21 @@ extension Scenario {
                     reason: try make(f["reason"], "reason") { Reason(rawValue: $0) },
                     officer: try f["officer"].map { try string($0, "officer") } ?? "officer",
                     text: try f["text"].map { try string($0, "text") } ?? "")
+            case "help":
+                let f = try fields(value, "help", allowed: ["lane", "do", "officer", "phrase", "text"])
+                let step: HelpStep
+                switch try f["do"].map({ try string($0, "help: do") }) {
+                case "answer": step = .answer
+                case "end": step = .end
+                case "phrase":
+                    step = .phrase(
+                        try make(f["phrase"], "help: phrase") { UInt16($0) },
+                        text: try f["text"].map { try string($0, "text") } ?? "")
+                default: throw fail(f["do"] ?? value, "help: do: expected answer, phrase or end")
+                }
+                action = .help(
+                    lane: try lane(f["lane"], "help: lane"),
+                    officer: try f["officer"].map { try string($0, "officer") } ?? "officer", step: step)
             case "open", "close":
                 let f = try fields(value, verb, allowed: ["lane", "officer"])
                 let id = try lane(f["lane"], "\(verb): lane")

@@ -209,6 +209,20 @@ public struct ScenarioRunner: Sendable {
                 if case .decided(instruction, reason, _) = status.board.phase { return true }
                 return false
             }
+        case .help(let id, let officer, let step):
+            switch step {
+            case .answer:
+                try await simulation.help(lane: id, officer: officer) { .answer(by: $0) }
+                try await applied(at: id, in: simulation) { $0.board.help == .connected }
+            case .phrase(let phrase, let text):
+                try await simulation.help(lane: id, officer: officer) {
+                    .message(by: $0, phraseID: phrase, text: text)
+                }
+                try await applied(at: id, in: simulation) { $0.board.officerMessage?.phraseID == phrase }
+            case .end:
+                try await simulation.help(lane: id, officer: officer) { .end(by: $0) }
+                try await applied(at: id, in: simulation) { $0.board.help == .idle }
+            }
         case .open(let id, let officer):
             try await simulation.command(.open, lane: id, officer: officer)
             try await applied(at: id, in: simulation) { $0.open }
@@ -343,6 +357,7 @@ public struct ScenarioRunner: Sendable {
             "link": status.linkUp.map { $0 ? "up" : "down" } ?? "none",
             "unladen_acknowledged": "\(status.board.unladenAcknowledged)", "earliest_crossing": earliest,
             "language": status.board.language.rawValue,
+            "officer_message": status.board.officerMessage.map { "\($0.phraseID)" } ?? "none",
         ]
     }
 

@@ -64,6 +64,7 @@ public final class Simulation: Sendable {
         var listener: TCPLinkListener?
         var serving: [Task<Void, Never>]
         var dispatcher: LaneDispatcher
+        var helpDesk: HelpDesk
     }
 
     /// A lane's line to central, which a scenario can pull.
@@ -182,7 +183,10 @@ public final class Simulation: Sendable {
                 key: Data(repeating: 7, count: 32), ladenRate: settings.ladenRate,
                 unladenRate: settings.unladenRate
             ).validated())
-        let hub = LaneHub(repository: store, clock: clock, policy: policy, logger: logger)
+        // Calls escalate only when the scenario advances the clock, as all its timers do.
+        let desk = HelpDesk(
+            repository: store, clock: clock, bus: ConsoleBus(), escalateAfter: .seconds(30), logger: logger)
+        let hub = LaneHub(repository: store, clock: clock, policy: policy, logger: logger, helpDesk: desk)
         let server = try LaneLinkServer(
             keys: LinkKeyring(Array(keys.values)), database: store.writer, logger: logger
         ) { lane, message in
@@ -190,13 +194,16 @@ public final class Simulation: Sendable {
         }
         let dispatcher = LaneDispatcher(server: server, repository: store, clock: clock, logger: logger)
         dispatcher.pushCacheOnEverySession()
+        await desk.attach(server)
         if settings.serial {
             // Central opens the far end of each lane's serial line.
             let serving = cables.values.compactMap { cable -> Task<Void, Never>? in
                 guard case .serial(let proxy) = cable else { return nil }
                 return Task { await server.serveSerial(path: proxy.centralPath, retry: .milliseconds(100)) }
             }
-            central.withLock { $0 = RunningCentral(listener: nil, serving: serving, dispatcher: dispatcher) }
+            central.withLock {
+                $0 = RunningCentral(listener: nil, serving: serving, dispatcher: dispatcher, helpDesk: desk)
+            }
             return
         }
         var listener: TCPLinkListener?
@@ -208,7 +215,8 @@ public final class Simulation: Sendable {
         guard let listener else { throw SimulationError.portTaken(linkPort) }
         let serving = Task { await server.serve(listener) }
         central.withLock {
-            $0 = RunningCentral(listener: listener, serving: [serving], dispatcher: dispatcher)
+            $0 = RunningCentral(
+                listener: listener, serving: [serving], dispatcher: dispatcher, helpDesk: desk)
         }
     }
 
@@ -319,6 +327,7 @@ public final class Simulation: Sendable {
     public func advance(by seconds: TimeInterval) async throws {
         await timers.advance(by: seconds)
         if let remote { try await remote.setClock(clock.now()) }
+        if let desk = central.withLock({ $0?.helpDesk }) { try await desk.escalateDue() }
     }
 
     // MARK: Cargo and officers
@@ -392,6 +401,31 @@ public final class Simulation: Sendable {
         }
         if let remote { return try await remote.command(command, lane: id) }
         _ = try await dispatcher().send(command, to: lane, by: Account(name: name, role: .officer))
+    }
+
+    /// An officer's step on the help call ringing or connected at lane `id`,
+    /// as the console takes it (the embedded central only: an external one
+    /// takes officers' steps through its console's log-in).
+    @discardableResult
+    public func help(lane id: LaneID, officer name: String, _ step: (Account) -> HelpCallInput) async throws
+        -> HelpCallRecord
+    {
+        let store = try embedded("a help-call step")
+        guard let desk = central.withLock({ $0?.helpDesk }) else { throw SimulationError.centralDown }
+        guard let call = try await store.openHelpCalls().last(where: { $0.lane == id }) else {
+            throw SimulationError.noHelpCall(id)
+        }
+        return try await desk.act(step(Account(name: name, role: .officer)), onCall: call.id)
+    }
+
+    /// Help calls central holds for lane `id`, the latest first, with their steps.
+    public func helpCalls(lane id: LaneID) async throws -> [(call: HelpCallRecord, steps: [HelpCallStep])] {
+        let store = try embedded("help calls")
+        var calls = try await store.openHelpCalls() + store.endedHelpCalls(limit: 1000)
+        calls = calls.filter { $0.lane == id }.sorted { $0.id > $1.id }
+        var result: [(HelpCallRecord, [HelpCallStep])] = []
+        for call in calls { result.append((call, try await store.helpCallSteps(callID: call.id))) }
+        return result
     }
 
     /// Immigration clears a vehicle for a lane: central sends the arrival over the link.
@@ -478,12 +512,14 @@ public enum SimulationError: Error, CustomStringConvertible {
     case unknownCCRN(CCRN)
     case portTaken(Int)
     case unsupported(String)
+    case noHelpCall(LaneID)
 
     public var description: String {
         switch self {
         case .unknownLane(let id): "no lane \(id) in this scenario"
         case .laneDown(let id): "lane \(id) is stopped (kill); restart it first"
         case .centralDown: "central is stopped (kill); restart it first"
+        case .noHelpCall(let id): "lane \(id) has no help call at central; press help there first"
         case .unknownCCRN(let ccrn): "no consignment \(ccrn)"
         case .portTaken(let port): "cannot listen on 127.0.0.1:\(port) for central's link"
         case .unsupported(let what): "\(what) is not possible"
