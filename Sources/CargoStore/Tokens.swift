@@ -8,10 +8,11 @@ import Foundation
 /// LaneKiosk token from other secrets. Only the SHA-256 of the whole token is
 /// stored: a copy of the database does not hand out working tokens, and
 /// because the token is random a plain (unsalted, fast) hash is enough.
-enum Tokens {
-    static let prefix = "lk_"
+public enum Tokens {
+    public static let prefix = "lk_"
 
-    static func generate() -> String {
+    /// 32 random bytes in unpadded base64url after `prefix`.
+    public static func generate(prefix: String = Tokens.prefix) -> String {
         var rng = SystemRandomNumberGenerator()
         var bytes = [UInt8](repeating: 0, count: 32)
         for i in bytes.indices { bytes[i] = rng.next() }
@@ -23,7 +24,7 @@ enum Tokens {
     }
 
     /// Lower-case hex SHA-256 of the token's UTF-8 bytes.
-    static func hash(_ token: String) -> String {
+    public static func hash(_ token: String) -> String {
         SHA256.hash(data: Data(token.utf8)).map { byte in
             let hex = String(byte, radix: 16)
             return byte < 16 ? "0" + hex : hex
