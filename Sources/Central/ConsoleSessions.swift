@@ -1,5 +1,4 @@
 import CargoStore
-import Crypto
 import Foundation
 import HTTPTypes
 import Hummingbird
