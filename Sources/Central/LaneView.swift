@@ -151,11 +151,20 @@ public struct LaneView: Sendable, Hashable, Encodable {
         return UInt64(stored.dropFirst(prefix.count))
     }
 
+    /// The fault code lanes report an officer alert under (laned's
+    /// `LaneFaultCode.officerAlert`, part of the link protocol): it concerns
+    /// one vehicle, so it stands until that vehicle leaves.
+    static let officerAlertCode = "1"
+
     /// Faults the lane reported and has not reported cleared, oldest first.
     static func faults(_ events: [LaneEventRecord]) -> [String] {
         var open: [(code: String, text: String)] = []
-        for event in events.reversed() where event.kind == "fault" {
-            guard let code = event.fields["code"], let text = event.fields["text"] else { continue }
+        for event in events.reversed() {
+            if event.kind == "vehicle_left" { open.removeAll { $0.code == officerAlertCode } }
+            guard event.kind == "fault", let code = event.fields["code"], let text = event.fields["text"]
+            else {
+                continue
+            }
             open.removeAll { $0.code == code }
             if !text.hasSuffix(": cleared") { open.append((code, text)) }
         }

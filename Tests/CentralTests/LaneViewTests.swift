@@ -101,6 +101,13 @@ import Testing
             Self.event("fault", ["code": "3", "text": "gpio: cleared"], after: 3),
         ])
         #expect(view.faults == ["display: xdb lost"])
+        // An officer alert (rule 4) is about one vehicle: it goes when the vehicle does.
+        let alert = Self.event(
+            "fault", ["code": "1", "text": "SYSTEM_UNAVAILABLE: no answer in 2 s"], after: 1)
+        #expect(Self.view(events: [alert]).faults == ["SYSTEM_UNAVAILABLE: no answer in 2 s"])
+        #expect(
+            Self.view(events: [alert, Self.event("vehicle_left", ["vrn": "AB1234"], after: 2)]).faults.isEmpty
+        )
     }
 
     @Test func aHelpCallShowsOnTheAIOPWithTheLastPhrase() {
