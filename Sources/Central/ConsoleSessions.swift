@@ -69,7 +69,7 @@ public struct ConsoleSessions: Sendable {
             )
         }
         guard let (account, hash) = try await repository.passwordHash(for: name) else {
-            OfficerPasswords.burn(password)
+            OfficerPasswords.burn(password, cost: settings.cost)
             try await refuseLogin(name, "wrong name or password", now)
             throw Self.wrongPassword
         }

@@ -62,8 +62,8 @@ public enum OfficerPasswords {
 
     /// Spends what a real check spends, for a name with no password, so that
     /// the time a refusal takes does not tell which names exist.
-    public static func burn(_ password: String) {
-        _ = try? derive(password, salt: Data(count: 16), cost: .standard)
+    public static func burn(_ password: String, cost: Cost = .standard) {
+        _ = try? derive(password, salt: Data(count: 16), cost: cost)
     }
 
     private static func derive(_ password: String, salt: Data, cost: Cost) throws -> Data {
