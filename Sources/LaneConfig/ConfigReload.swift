@@ -92,6 +92,18 @@ extension LaneConfiguration {
             add("reader.tcp.connect.host", host)
             add("reader.tcp.connect.port", port)
         }
+        if let intercom {
+            // As a YAML flow list, the form the file gives it in.
+            func list(_ items: [String]) -> String { "[\(items.joined(separator: ", "))]" }
+            switch intercom.voice {
+            case .command(let command):
+                add("intercom.command", list(command))
+            case .sip(let uri, let client):
+                add("intercom.sip_uri", uri)
+                add("intercom.sip_client", list(client))
+            }
+            add("intercom.timeout", duration(intercom.timeout))
+        }
         add("displays.backend", displays.backend.rawValue)
         geometry("displays.xdb", displays.xdb)
         geometry("displays.aiop", displays.aiop)

@@ -17,6 +17,8 @@ public struct LaneConfiguration: Sendable, Hashable {
     public var gpio: GPIOSection
     /// The lane's own VRN reader feed, when it has one.
     public var reader: ReaderSection?
+    /// The help call's voice path, when the lane has an intercom.
+    public var intercom: IntercomSection?
     public var displays: DisplaysSection
     public var journal: JournalSection
     public var control: ControlSection
@@ -160,6 +162,47 @@ public struct LaneConfiguration: Sendable, Hashable {
         case tcpListen(host: String, port: Int)
         /// The lane connects to a reader.
         case tcpConnect(host: String, port: Int)
+    }
+
+    /// `intercom`: the voice path of help calls, started when an officer
+    /// answers a call and stopped when the call is held or ended
+    /// (`docs/intercom.md`).
+    public struct IntercomSection: Sendable, Hashable {
+        /// How the voice path is switched.
+        public enum Voice: Sendable, Hashable {
+            /// A program and its arguments, run once for each start and
+            /// each stop with `LANEKIOSK_VOICE=start|stop` and `LANEKIOSK_CALL_ID`.
+            case command([String])
+            /// A SIP URI the lane dials when the call is answered and hangs
+            /// up when it ends, through `client` (run as `command` is, with
+            /// `LANEKIOSK_SIP_URI` as well).
+            case sip(uri: String, client: [String])
+        }
+
+        public var voice: Voice
+        /// How long one start or stop may take before it is killed and
+        /// reported as a fault. Default 5 s.
+        public var timeout: Duration
+
+        /// The SIP client when `sip_client` is left out: `scripts/intercom-baresip`
+        /// as installed, which asks a baresip beside laned to dial and hang up.
+        public static let defaultSIPClient = ["/usr/local/lib/lanekiosk/intercom-baresip"]
+
+        /// The program and arguments run for each start and stop.
+        public var program: [String] {
+            switch voice {
+            case .command(let command): command
+            case .sip(_, let client): client
+            }
+        }
+
+        /// The key that names ``program``, for messages.
+        public var programKey: String {
+            switch voice {
+            case .command: "intercom.command"
+            case .sip: "intercom.sip_client"
+            }
+        }
     }
 
     /// `displays`: the XDB and the AIOP.

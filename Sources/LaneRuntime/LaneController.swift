@@ -70,6 +70,15 @@ public actor LaneController {
     private var startActions: [LaneAction]
     private let queue: AsyncStream<Queued>
     private let enqueue: AsyncStream<Queued>.Continuation
+    // The intercom is switched beside the main loop, in order: a voice
+    // command may take up to its timeout, and vehicles must not wait for it.
+    private let voiceJobs: AsyncStream<VoiceJob>
+    private let voiceQueue: AsyncStream<VoiceJob>.Continuation
+
+    private enum VoiceJob: Sendable {
+        case start(callID: UInt64)
+        case stop(callID: UInt64)
+    }
 
     // What `status` reports, kept from the actions as they pass.
     private var lastShown: ShownDecision?
@@ -106,6 +115,7 @@ public actor LaneController {
         self.machine = machine
         self.startActions = actions
         (queue, enqueue) = AsyncStream.makeStream(of: Queued.self)
+        (voiceJobs, voiceQueue) = AsyncStream.makeStream(of: VoiceJob.self)
     }
 
     // MARK: Inputs
@@ -187,6 +197,8 @@ public actor LaneController {
     /// `heartbeat` runs after every input and at least once a second (the
     /// systemd watchdog is fed from here, so a stuck loop stops feeding it).
     public func run(heartbeat: @escaping @Sendable () -> Void = {}) async throws {
+        let voice = Task { await self.switchVoice() }
+        defer { voice.cancel() }
         let first = startActions
         startActions = []
         await execute(first, received: .now, input: nil)
@@ -265,16 +277,38 @@ public actor LaneController {
                         "cannot set a lamp", metadata: ["button": "\(button)", "error": "\(error)"])
                 }
             case .startVoice(let callID):
-                do { try await parts.voice.start(callID: callID) } catch {
-                    post(.fault(code: LaneFaultCode.voiceFailed.name, text: "\(error)"))
-                }
+                voiceQueue.yield(.start(callID: callID))
             case .stopVoice(let callID):
-                do { try await parts.voice.stop(callID: callID) } catch {
-                    parts.logger.warning("cannot stop the voice path", metadata: ["error": "\(error)"])
-                }
+                voiceQueue.yield(.stop(callID: callID))
             }
         }
         track(actions, now: now)
+    }
+
+    /// Starts and stops the voice path as the machine asks, one at a time.
+    /// A start or stop that fails is a `voice_failed` fault (a stop that
+    /// fails may leave the lane's microphone open); the next that works
+    /// clears it.
+    private nonisolated func switchVoice() async {
+        var failing = false
+        for await job in voiceJobs {
+            do {
+                switch job {
+                case .start(let callID): try await parts.voice.start(callID: callID)
+                case .stop(let callID): try await parts.voice.stop(callID: callID)
+                }
+                if failing {
+                    failing = false
+                    post(.faultCleared(code: LaneFaultCode.voiceFailed.name))
+                }
+            } catch is CancellationError {
+                return
+            } catch {
+                parts.logger.error("the intercom's voice path failed", metadata: ["error": "\(error)"])
+                failing = true
+                post(.fault(code: LaneFaultCode.voiceFailed.name, text: "\(error)"))
+            }
+        }
     }
 
     /// Journal entries and link messages of one input, in one transaction.

@@ -157,7 +157,8 @@ public final class LaneDaemon: Sendable {
         let parts = LaneController.Parts(
             lane: lane, settings: config.settings, journal: journal, outbox: outbox, link: link,
             boards: DisplayBoards(displays), lamps: BackendLamps(backend: buttons),
-            voice: NoVoicePath(logger: logger), timers: env.timers ?? SystemTimerScheduler(),
+            voice: Self.voicePath(config.intercom, lane: config.lane.id, logger: logger),
+            timers: env.timers ?? SystemTimerScheduler(),
             clock: env.clock,
             offline: OfflineDecider(
                 lane: lane, policy: policy, lookup: OfflineDecider.journalLookup(journal)),
@@ -257,7 +258,8 @@ public final class LaneDaemon: Sendable {
     // MARK: From config to parts
 
     /// What `laned --check` can find wrong in the files the config names,
-    /// without opening the hardware: the link key, the selection key, the font.
+    /// without opening the hardware: the link key, the selection key, the
+    /// intercom's program, the font.
     public static func checkFiles(_ config: LaneConfiguration) -> [String] {
         var problems: [String] = []
         do {
@@ -273,11 +275,52 @@ public final class LaneDaemon: Sendable {
         do { _ = try offlinePolicy(config.offline) } catch {
             problems.append("offline.selection_key_file: \(error)")
         }
+        if let intercom = config.intercom, let problem = checkProgram(intercom.program[0]) {
+            problems.append("\(intercom.programKey): \(problem)")
+        }
         let font = displayConfiguration(config.displays).fonts.regularPath
         if !FileManager.default.isReadableFile(atPath: font) {
             problems.append("displays.font: cannot read \(font) (Debian: apt install fonts-noto-cjk)")
         }
         return problems
+    }
+
+    /// Why `path` cannot be run as a program, or nil when it can.
+    static func checkProgram(_ path: String) -> String? {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            return "\(path) does not exist; expected the program to run"
+        }
+        if isDirectory.boolValue { return "\(path) is a directory; expected the program to run" }
+        guard FileManager.default.isExecutableFile(atPath: path) else {
+            return "\(path) is not executable by this user (uid \(getuid())); expected mode 0755 or similar"
+        }
+        return nil
+    }
+
+    /// The help call's voice path: none (calls are signalled and shown, and
+    /// have no audio), a command, or a SIP URI through its client. Each run
+    /// gets `LANEKIOSK_LANE`, so one script can serve every lane of a cabinet.
+    static func voicePath(_ intercom: LaneConfiguration.IntercomSection?, lane: LaneID, logger: Logger)
+        -> any VoicePath
+    {
+        guard let intercom else { return NoVoicePath(logger: logger) }
+        if let problem = checkProgram(intercom.program[0]) {
+            // The lane still clears vehicles and signals help calls; each
+            // answer will raise voice_failed until the program is there.
+            logger.error(
+                "the intercom cannot work",
+                metadata: ["key": "\(intercom.programKey)", "problem": "\(problem)"])
+        }
+        let environment = ["LANEKIOSK_LANE": lane.value]
+        switch intercom.voice {
+        case .command(let command):
+            return CommandVoicePath(
+                executable: command[0], arguments: Array(command.dropFirst()), environment: environment,
+                timeout: intercom.timeout)
+        case .sip(let uri, let client):
+            return SIPVoicePath(uri: uri, client: client, environment: environment, timeout: intercom.timeout)
+        }
     }
 
     static func offlinePolicy(_ section: LaneConfiguration.OfflineSection) throws -> DecisionPolicy {

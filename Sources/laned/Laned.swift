@@ -25,7 +25,7 @@ struct Laned: AsyncParsableCommand {
 
     @Flag(
         help:
-            "Print the config in use (defaults included), check the files it names (link key, selection key, font), and exit: 0 when all is well, 78 when not."
+            "Print the config in use (defaults included), check the files it names (link key, selection key, intercom program, font), and exit: 0 when all is well, 78 when not."
     )
     var check = false
 

@@ -67,7 +67,7 @@ struct ConfigErrorTests {
         #expect(
             try only(minimal + "logging:\n  level: debug\n")
                 == "\(file):14:1: logging: unknown key; expected one of: lane, decision, offline, link, gpio, "
-                + "reader, displays, journal, control, watchdog, log")
+                + "reader, intercom, displays, journal, control, watchdog, log")
         // A misspelt required key is both unknown and missing: both are said.
         let misspelt = try problems(edit("  key_file:", "  keyfile:"), in: directory)
         #expect(
@@ -224,7 +224,7 @@ struct ConfigErrorTests {
         #expect(
             try only("# nothing yet\n")
                 == "\(file): the file is empty; expected the sections lane, decision, offline, link, gpio, reader, "
-                + "displays, journal, control, watchdog, log")
+                + "intercom, displays, journal, control, watchdog, log")
         let missing = directory.url.appendingPathComponent("nope.yaml").path
         #expect(
             failure(missing)?.problems.map(\.description) == [

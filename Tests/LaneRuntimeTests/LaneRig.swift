@@ -30,7 +30,9 @@ final class LaneRig: Sendable {
     let key = LinkKey.generate(for: LaneRig.laneID)
     let directory: String
     let port: Int
-    private let central = Mutex<(listener: TCPLinkListener, serving: Task<Void, Never>)?>(nil)
+    private let central = Mutex<
+        (listener: TCPLinkListener, serving: Task<Void, Never>, server: LaneLinkServer, desk: HelpDesk)?
+    >(nil)
 
     /// - Parameter centralUp: false leaves the lane's link port closed until ``startCentral()``.
     init(centralUp: Bool = true) async throws {
@@ -55,22 +57,37 @@ final class LaneRig: Sendable {
         return probe.port
     }
 
-    /// Starts central's link listener on the lane's port.
+    /// Starts central's link listener on the lane's port, with its help desk.
     func startCentral() async throws {
         var logger = Logger(label: "LaneRig.central")
         logger.logLevel = .critical
         let policy = DecisionPolicy(
             phase: .full,
             selection: SelectionSettings(key: Data(repeating: 7, count: 32), ladenRate: 0, unladenRate: 0))
-        let hub = LaneHub(repository: store, clock: clock, policy: policy, logger: logger)
+        let desk = HelpDesk(
+            repository: store, clock: clock, bus: ConsoleBus(), escalateAfter: .seconds(30), logger: logger)
+        let hub = LaneHub(repository: store, clock: clock, policy: policy, logger: logger, helpDesk: desk)
         let server = try LaneLinkServer(keys: LinkKeyring([key]), database: store.writer, logger: logger) {
             lane, message in try await hub.handle(lane: lane, message: message)
         }
+        await desk.attach(server)
         let dispatcher = LaneDispatcher(server: server, repository: store, clock: clock, logger: logger)
         dispatcher.pushCacheOnEverySession()
         let listener = try await TCPLinkListener(host: "127.0.0.1", port: port)
         let serving = Task { await server.serve(listener) }
-        central.withLock { $0 = (listener, serving) }
+        central.withLock { $0 = (listener, serving, server, desk) }
+    }
+
+    /// central's help desk, as officers' consoles use it.
+    var helpDesk: HelpDesk {
+        get throws { try #require(central.withLock { $0?.desk }, "central is not up") }
+    }
+
+    /// Queues `message` in central's outbox for the lane, as central's own
+    /// parts do: it reaches the lane over the link.
+    func sendFromCentral(_ message: LaneMessage) throws {
+        let server = try #require(central.withLock { $0?.server }, "central is not up")
+        try server.send(message, to: Self.laneID)
     }
 
     func stopCentral() async {
