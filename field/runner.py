@@ -571,6 +571,9 @@ class FieldTests:
                            250000, "up", 5000, "down", 5000, "up")
         gaps = [round((b - a) / 1e6, 1) for a, b in zip(writes, writes[1:5])]
         log(f"bounce burst written with gaps of {gaps} ms (CLOCK_MONOTONIC in the VM)")
+        # A host that stalls the VM past the debounce time makes two presses
+        # out of the burst: that is a broken test run, said as such.
+        self.check("the burst was written as asked (every gap under 20 ms)", max(gaps) < 20, gaps)
         self.decided(vrn, "CLEARED", "UNLADEN", seq)
         time.sleep(0.5)
         presses = self.unladen_entries(seq)
