@@ -45,6 +45,9 @@ scripts/with-pty-serial.sh -- "$(swift build --show-bin-path)/lanesim" run --ser
 echo "== officers' console in headless Chromium (real clearanced and laned; help call, phrase, override)"
 python3 scripts/console-browser-test.py --bin "$(swift build --show-bin-path)"
 
+echo "== field tests (laned in Debian's kernel under qemu: gpio-sim chip, 16550 UART to clearanced; docs/field-tests.md)"
+scripts/field-test.sh --clearanced "$(swift build --show-bin-path)/clearanced"
+
 echo "== units"
 scripts/check-units.sh
 
