@@ -9,6 +9,8 @@ export PATH=/bin:/usr/bin:/usr/local/bin
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev 2>/dev/null
+# The initramfs has no /dev/console node, so PID 1 started without one.
+exec </dev/console >/dev/console 2>&1
 mkdir -p /dev/pts /tmp /run
 mount -t devpts devpts /dev/pts
 mount -t tmpfs tmp /tmp

@@ -586,11 +586,22 @@ class FieldTests:
         self.leave(vrn)
 
     def test_stuck(self):
+        seq = self.last_seq()
         self.pull(LINES["help"], "down")
         s = self.wait("Help held past stuck_after: the lane shows stuck_button:help",
                       lambda s: "stuck_button:help" in s["faults"], timeout=20)
         if s:
             self.check("Help held past stuck_after: the lane shows stuck_button:help", True)
+            entries = self.journal_after(seq)
+            pressed = [e for e in entries if e["kind"] == "button_pressed" and self.detail(e).get("button") == "help"]
+            fault = [e for e in entries if e["kind"] == "fault" and "stuck_button:help" in (e.get("detail") or "")]
+            if pressed and fault:
+                held = (datetime.datetime.fromisoformat(fault[0]["at"]).timestamp()
+                        - datetime.datetime.fromisoformat(pressed[0]["at"]).timestamp())
+                self.check(f"the fault came after stuck_after, not before ({held:.2f} s after the press)",
+                           held >= 1.9, held)
+            else:
+                self.check("the press and the fault are journaled", False, entries)
         self.pull(LINES["help"], "up")
         s = self.wait("released: the stuck-button fault clears",
                       lambda s: not any(f.startswith("stuck_button") for f in s["faults"]), timeout=20)
