@@ -564,17 +564,24 @@ class FieldTests:
         self.check("the lamp goes out when the vehicle has gone", self.lamp("unladen") == "0")
 
     def test_bounce(self, offset):
-        vrn = "UL0002"
-        seq = self.vehicle(vrn)
-        # Closing: four 5 ms bounces then held; opening: two bounces.
-        writes = self.pull(LINES["unladen"], "down", 5000, "up", 5000, "down", 5000, "up", 5000, "down",
-                           250000, "up", 5000, "down", 5000, "up")
-        gaps = [round((b - a) / 1e6, 1) for a, b in zip(writes, writes[1:5])]
-        log(f"bounce burst written with gaps of {gaps} ms (CLOCK_MONOTONIC in the VM)")
-        # A host that stalls the VM past the debounce time makes two presses
-        # out of the burst: that is a broken test run, said as such.
-        self.check("the burst was written as asked (every gap under 20 ms)", max(gaps) < 20, gaps)
-        self.decided(vrn, "CLEARED", "UNLADEN", seq)
+        # Closing: four 5 ms bounces then held; opening: two bounces. A host
+        # that stalls the VM past the debounce time while the burst is being
+        # written makes two presses out of it: that attempt proves nothing
+        # about debounce, so it is said and the burst is written again.
+        for attempt in range(3):
+            vrn = f"UL{attempt}002"
+            seq = self.vehicle(vrn)
+            writes = self.pull(LINES["unladen"], "down", 5000, "up", 5000, "down", 5000, "up", 5000, "down",
+                               250000, "up", 5000, "down", 5000, "up")
+            gaps = [round((b - a) / 1e6, 1) for a, b in zip(writes, writes[1:5])]
+            log(f"bounce burst written with gaps of {gaps} ms (CLOCK_MONOTONIC in the VM)")
+            self.decided(vrn, "CLEARED", "UNLADEN", seq)
+            if max(gaps) < 20:
+                break
+            log(f"the VM stalled {max(gaps)} ms inside the burst; attempt {attempt + 1} proves nothing, again")
+            self.leave(vrn)
+        self.check("the burst was written as asked (every gap under 20 ms, within 3 attempts)", max(gaps) < 20,
+                   gaps)
         time.sleep(0.5)
         presses = self.unladen_entries(seq)
         self.check("a burst of 5 ms bounces: exactly one Unladen event", len(presses) == 1, presses)
