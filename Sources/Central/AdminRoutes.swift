@@ -30,13 +30,7 @@ extension CentralApp {
         router.delete("/v1/watchlist/{id}") { request, context in
             let account = try await auth.account(for: request)
             try account.require([.officer], to: "change the watch list")
-            let id = try context.parameters.parsed("id") { raw throws(ValidationFailure) in
-                guard let id = Int64(raw), id > 0 else {
-                    throw ValidationFailure(
-                        field: "", rule: "id.format", detail: "a watch-list id is a positive whole number")
-                }
-                return id
-            }
+            let id = try context.parameters.positiveID("id", "a watch-list id")
             guard try await repository.removeWatch(id: id) else {
                 throw Problem(.notFound, "watch-list entry \(id) does not exist")
             }

@@ -104,6 +104,18 @@ public struct CentralApp: Sendable {
 }
 
 extension Parameters {
+    /// A path parameter that is a record id: a positive whole number, else
+    /// a 422 naming what kind of id (`"a watch-list id"`).
+    func positiveID(_ name: String, _ what: String) throws -> Int64 {
+        try parsed(name) { raw throws(ValidationFailure) in
+            guard let id = Int64(raw), id > 0 else {
+                throw ValidationFailure(
+                    field: "", rule: "id.format", detail: "\(what) is a positive whole number")
+            }
+            return id
+        }
+    }
+
     /// A path parameter parsed with a domain parser; a bad value is a 422
     /// naming the parameter.
     func parsed<T>(_ name: String, _ parse: (String) throws(ValidationFailure) -> T) throws -> T {

@@ -146,21 +146,12 @@ extension CentralApp {
     }
 
     private func addConsoleCallRoutes(to router: Router<CentralContext>, _ console: OfficersConsole) {
-        @Sendable func callID(_ context: CentralContext) throws -> Int64 {
-            try context.parameters.parsed("id") { raw throws(ValidationFailure) in
-                guard let id = Int64(raw), id > 0 else {
-                    throw ValidationFailure(
-                        field: "", rule: "id.format", detail: "a call id is a positive whole number")
-                }
-                return id
-            }
-        }
         @Sendable func step(
             _ request: Request, _ context: CentralContext, _ name: String,
             _ input: @escaping @Sendable (Account, Request) async throws -> HelpCallInput
         ) async throws -> Response {
             let officer = try await changing(request, console)
-            let id = try callID(context)
+            let id = try context.parameters.positiveID("id", "a call id")
             let account = officer.account
             do {
                 let call = try await console.helpDesk.act(try await input(account, request), onCall: id)
@@ -275,13 +266,7 @@ extension CentralApp {
         }
         router.delete("/console/api/watchlist/{id}") { request, context in
             let officer = try await changing(request, console)
-            let id = try context.parameters.parsed("id") { raw throws(ValidationFailure) in
-                guard let id = Int64(raw), id > 0 else {
-                    throw ValidationFailure(
-                        field: "", rule: "id.format", detail: "a watch-list id is a positive whole number")
-                }
-                return id
-            }
+            let id = try context.parameters.positiveID("id", "a watch-list id")
             guard try await repository.removeWatch(id: id) else {
                 throw Problem(.notFound, "watch-list entry \(id) does not exist")
             }

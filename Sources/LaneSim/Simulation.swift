@@ -56,7 +56,7 @@ public final class Simulation: Sendable {
     let officer = Account(name: "sim-officer", role: .officer)
     private let logger: Logger
     private let linkPort: Int
-    private let central = Mutex<RunningCentral?>(nil)
+    let central = Mutex<RunningCentral?>(nil)
     private let lanes = Mutex<[LaneID: SimLane]>([:])
     private let cables: [LaneID: Cable]
 
@@ -333,7 +333,7 @@ public final class Simulation: Sendable {
     // MARK: Cargo and officers
 
     /// The embedded store, or a refusal naming what needs it.
-    private func embedded(_ what: String) throws -> SQLiteCargoStore {
+    func embedded(_ what: String) throws -> SQLiteCargoStore {
         guard let store else { throw SimulationError.unsupported("\(what) with an external central") }
         return store
     }
@@ -401,31 +401,6 @@ public final class Simulation: Sendable {
         }
         if let remote { return try await remote.command(command, lane: id) }
         _ = try await dispatcher().send(command, to: lane, by: Account(name: name, role: .officer))
-    }
-
-    /// An officer's step on the help call ringing or connected at lane `id`,
-    /// as the console takes it (the embedded central only: an external one
-    /// takes officers' steps through its console's log-in).
-    @discardableResult
-    public func help(lane id: LaneID, officer name: String, _ step: (Account) -> HelpCallInput) async throws
-        -> HelpCallRecord
-    {
-        let store = try embedded("a help-call step")
-        guard let desk = central.withLock({ $0?.helpDesk }) else { throw SimulationError.centralDown }
-        guard let call = try await store.openHelpCalls().last(where: { $0.lane == id }) else {
-            throw SimulationError.noHelpCall(id)
-        }
-        return try await desk.act(step(Account(name: name, role: .officer)), onCall: call.id)
-    }
-
-    /// Help calls central holds for lane `id`, the latest first, with their steps.
-    public func helpCalls(lane id: LaneID) async throws -> [(call: HelpCallRecord, steps: [HelpCallStep])] {
-        let store = try embedded("help calls")
-        var calls = try await store.openHelpCalls() + store.endedHelpCalls(limit: 1000)
-        calls = calls.filter { $0.lane == id }.sorted { $0.id > $1.id }
-        var result: [(HelpCallRecord, [HelpCallStep])] = []
-        for call in calls { result.append((call, try await store.helpCallSteps(callID: call.id))) }
-        return result
     }
 
     /// Immigration clears a vehicle for a lane: central sends the arrival over the link.
@@ -502,27 +477,4 @@ public final class SimLane: Sendable {
     public func restoreLink() { cable.restore() }
 
     public func status() async -> LaneStatus { await controller.status() }
-}
-
-/// What the simulation refuses, said for a technician.
-public enum SimulationError: Error, CustomStringConvertible {
-    case unknownLane(LaneID)
-    case laneDown(LaneID)
-    case centralDown
-    case unknownCCRN(CCRN)
-    case portTaken(Int)
-    case unsupported(String)
-    case noHelpCall(LaneID)
-
-    public var description: String {
-        switch self {
-        case .unknownLane(let id): "no lane \(id) in this scenario"
-        case .laneDown(let id): "lane \(id) is stopped (kill); restart it first"
-        case .centralDown: "central is stopped (kill); restart it first"
-        case .noHelpCall(let id): "lane \(id) has no help call at central; press help there first"
-        case .unknownCCRN(let ccrn): "no consignment \(ccrn)"
-        case .portTaken(let port): "cannot listen on 127.0.0.1:\(port) for central's link"
-        case .unsupported(let what): "\(what) is not possible"
-        }
-    }
 }
