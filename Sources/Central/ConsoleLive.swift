@@ -54,7 +54,7 @@ extension CentralApp {
                 var last = Data()
                 wake.yield()
                 for await _ in wakeups {
-                    guard try await console.sessions.isLive(officer) else {
+                    guard try await console.sessions.keepAlive(officer) else {
                         try await outbound.write(.text(#"{"type":"expired"}"#))
                         return
                     }

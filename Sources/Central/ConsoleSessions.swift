@@ -125,13 +125,22 @@ public struct ConsoleSessions: Sendable {
         return Officer(account: account, session: touched)
     }
 
-    /// Whether the session is still live, without extending it (the live
-    /// socket asks this; it is not the officer's activity).
-    func isLive(_ officer: Officer) async throws -> Bool {
+    /// Whether the session is still live; while it is, an open live socket
+    /// keeps it from going idle. A console that officers watch for help
+    /// calls must not log itself out between calls; the absolute limit (a
+    /// shift) and logging out still end it, and a closed page stops this.
+    func keepAlive(_ officer: Officer) async throws -> Bool {
         guard let (session, _) = try await repository.session(tokenHash: officer.session.tokenHash) else {
             return false
         }
-        return session.isLive(at: clock.now())
+        let now = clock.now()
+        guard session.isLive(at: now) else { return false }
+        let idleUntil = min(session.expiresAt, now.addingTimeInterval(Self.seconds(settings.idle)))
+        // At most about once a minute: the socket wakes every few seconds.
+        if idleUntil.timeIntervalSince(session.idleUntil) >= 60 {
+            try await repository.touchSession(tokenHash: session.tokenHash, idleUntil: idleUntil)
+        }
+        return true
     }
 
     func logOut(_ officer: Officer) async throws {

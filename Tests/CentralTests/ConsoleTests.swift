@@ -82,6 +82,10 @@ import WSClient
         throw CancellationError()
     }
 
+    static func tokenHash(_ login: Login) -> String {
+        Tokens.hash(String(login.cookie.split(separator: "=", maxSplits: 1)[1]))
+    }
+
     static func helpSignals(_ lane: RigLane) -> [HelpCallSignal] {
         lane.messages.compactMap {
             if case .helpCall(let s) = $0 { return s }
@@ -331,6 +335,54 @@ import WSClient
                 { _, _, _ in
                 }
             }
+        }
+    }
+
+    @Test func anOpenLiveSocketKeepsTheSessionFromIdlingButNotPastTheShift() async throws {
+        let rig = try await Self.rig()
+        defer { Task { await rig.stop() } }
+        try await rig.app().test(.live) { client in
+            let chan = try await Self.logIn(client, "chan")
+            let port = try #require(client.port)
+            var logger = Logger(label: "ws")
+            logger.logLevel = .critical
+            let clock = rig.sessionClock
+            let store = rig.h.store
+            let ended = Mutex(false)
+            try await WebSocketClient.connect(
+                url: "ws://127.0.0.1:\(port)/console/live",
+                configuration: .init(
+                    additionalHeaders: [.cookie: chan.cookie, .origin: "http://127.0.0.1:\(port)"]),
+                logger: logger
+            ) { inbound, _, _ in
+                var messages = inbound.messages(maxSize: 1 << 20).makeAsyncIterator()
+                _ = try await messages.next()
+                // Two 29-minute stretches with nobody clicking: the watched
+                // console stays logged in (the socket wakes every 200 ms here).
+                for _ in 0..<2 {
+                    clock.advance(by: 29 * 60)
+                    var kept = false
+                    for _ in 0..<500 where !kept {
+                        let session = try await store.session(tokenHash: Self.tokenHash(chan))?.session
+                        kept = session.map { $0.idleUntil > clock.now().addingTimeInterval(25 * 60) } ?? false
+                        if !kept { try await Task.sleep(for: .milliseconds(20)) }
+                    }
+                    #expect(kept, "the open socket kept the session from idling")
+                }
+                // The shift's end closes it, open socket or not.
+                clock.advance(by: 12 * 3600)
+                while let message = try await messages.next() {
+                    if case .text(let text) = message, text.contains("expired") {
+                        ended.withLock { $0 = true }
+                        break
+                    }
+                }
+            }
+            #expect(ended.withLock { $0 }, "the socket said the session expired at the shift's end")
+            let me = try await client.execute(uri: "/console/api/me", method: .get, headers: chan.headers()) {
+                $0.status
+            }
+            #expect(me == .unauthorized)
         }
     }
 
