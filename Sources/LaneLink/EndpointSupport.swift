@@ -75,10 +75,12 @@ public struct EndpointCounters: Sendable, Hashable {
         sum.bytesReceived += b.bytesReceived
         sum.packetsReceived += b.packetsReceived
         sum.session.staleDropped += b.session.staleDropped
+        sum.session.earlyDropped += b.session.earlyDropped
         sum.session.duplicatesSuppressed += b.session.duplicatesSuppressed
         sum.session.resends += b.session.resends
         sum.session.unexpectedAcks += b.session.unexpectedAcks
         sum.session.heartbeatsSent += b.session.heartbeatsSent
+        sum.session.deadPeers += b.session.deadPeers
         return sum
     }
 }

@@ -278,7 +278,10 @@ public struct LinkSession: Sendable {
         case .awaitingHello(let deadline), .admitting(_, let deadline):
             return now >= deadline ? close(.handshakeTimedOut) : []
         case .established(let established):
-            if established.heartbeat.peerDead(at: now) { return close(.deadPeer) }
+            if established.heartbeat.peerDead(at: now) {
+                counters.deadPeers += 1
+                return close(.deadPeer)
+            }
             var actions = flush(now: now)
             // Re-read: sending data just now counts as being heard from.
             if case .established(var current) = state, current.heartbeat.heartbeatDue(at: now) {

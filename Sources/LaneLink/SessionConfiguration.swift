@@ -83,6 +83,8 @@ extension LinkSession {
         /// Acknowledged ids that were not (or no longer) waiting for an ack.
         public var unexpectedAcks = 0
         public var heartbeatsSent = 0
+        /// Sessions ended because the peer fell silent for the dead-peer interval.
+        public var deadPeers = 0
 
         public init() {}
     }

@@ -112,14 +112,13 @@ import Testing
         // Not before the dead-peer time (3 s since the last frame heard, which
         // came up to one 1 s heartbeat before the blackhole): only the silence ended it.
         #expect(took >= .milliseconds(1_900), "dead peer declared after only \(took)")
-        // Both ends dropped the session (the eventually above saw central's lane
-        // list empty). The lane may already be dialling again through the
-        // still-silent cable, so central may show a new connection by now.
-        var centralReason: LinkSession.CloseReason?
-        if case .disconnected(_, let reason) = rig.server.connection(of: laneA) { centralReason = reason }
         // Whichever end times out first closes its socket, and the proxy
-        // passes that close on: the other end may see a disconnect instead.
-        #expect(centralReason == .deadPeer || client.lastCloseReason == .deadPeer)
+        // passes that close on, so the other end may see a disconnect; and by
+        // now the lane may have dialled again through the silent cable, so
+        // the last close reasons may be a later handshake's. The counters
+        // keep every session's end.
+        let deadPeers = client.counters.session.deadPeers + rig.server.counters(for: laneA).session.deadPeers
+        #expect(deadPeers >= 1, "no end declared the peer dead")
         running.cancel()
         _ = await running.result
         await proxy.close()

@@ -110,6 +110,7 @@ struct SessionReliabilityTests {
         ])
         lane.disconnected()
         #expect(lane.state == .closed(.deadPeer))
+        #expect(lane.counters.deadPeers == 1)
     }
 
     @Test func deadPeerIntervalIsConfigurable() {
