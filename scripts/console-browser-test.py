@@ -53,6 +53,8 @@ import time
 import urllib.error
 import urllib.request
 
+import lanerig
+
 LANE = "LMC-IN-01"
 VRN = "CW2026"
 CHROMIUM = "/usr/bin/chromium"
@@ -231,22 +233,9 @@ class Rig:
             self.passwords[name] = secrets.token_urlsafe(12)
             self.run(["account", "password", "--db", db, "--name", name], stdin=self.passwords[name] + "\n")
         with open(f"{self.work}/lane.yaml", "w") as f:
-            f.write(f"""
-lane: {{id: {LANE}, control_point: LMC, direction: import}}
-# No grace: an unbundled vehicle's INSPECT/NO_BUNDLE shows at once.
-decision: {{timeout: 5s, unladen_grace: 0s}}
-link:
-  tcp: {{host: 127.0.0.1, port: {{port}}}}
-  key_file: {self.work}/keys/{LANE}.key
-  heartbeat: 500ms
-  dead_after: 3s
-gpio: {{backend: virtual}}
-displays: {{backend: headless}}
-journal: {{path: {self.work}/journal.sqlite}}
-control: {{socket: {self.socket}, allow_virtual_inputs: true}}
-watchdog: {{enabled: false}}
-log: {{level: warning}}
-""")
+            f.write(lanerig.lane_config(self.work, self.socket, LANE, decision_timeout="5s", heartbeat="500ms",
+                                        dead_after="3s", why_no_grace="an unbundled vehicle's INSPECT/NO_BUNDLE "
+                                        "shows at once."))
 
     def spawn(self, name, args, env=None):
         process = subprocess.Popen(args, stdout=open(f"{self.work}/{name}.out", "w"),
@@ -281,9 +270,7 @@ log: {{level: warning}}
         self.link_port = int(self.wait_line("central", central, "link listening on ").rsplit(":", 1)[1])
 
     def start_lane(self):
-        config = open(f"{self.work}/lane.yaml").read().replace("{port}", str(self.link_port))
-        with open(f"{self.work}/lane-now.yaml", "w") as f:
-            f.write(config)
+        lanerig.with_link_port(f"{self.work}/lane.yaml", f"{self.work}/lane-now.yaml", self.link_port)
         self.spawn("laned", [f"{self.bin}/laned", "--config", f"{self.work}/lane-now.yaml"],
                    env=dict(os.environ, SDL_VIDEODRIVER="offscreen"))
         lane = wait(lambda: (s := self.status_or_none()) and s["link"] == "up" and s, 60,
@@ -317,17 +304,10 @@ log: {{level: warning}}
     # The lane's control socket (docs/control-socket.md)
 
     def lane(self, command, **fields):
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
-            s.settimeout(10)
-            s.connect(self.socket)
-            s.sendall((json.dumps({"id": 1, "command": command, **fields}) + "\n").encode())
-            data = b""
-            while not data.endswith(b"\n"):
-                chunk = s.recv(65536)
-                if not chunk:
-                    raise StepFailure(f"laned closed the control socket during '{command}'")
-                data += chunk
-        reply = json.loads(data)
+        try:
+            reply = lanerig.control(self.socket, command, **fields)
+        except lanerig.SocketClosed as closed:
+            raise StepFailure(str(closed)) from None
         if not reply.get("ok"):
             raise StepFailure(f"laned refused '{command}': {reply.get('error')}")
         return reply["result"]

@@ -19,17 +19,17 @@ Usage: scripts/lane-kill-test.py [--passages N] [--bin DIR] [--seed S] [--keep]
 Prints "lane-kill-test: P passed, F failed" and exits non-zero on a failure.
 """
 import argparse
-import json
 import os
 import random
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+
+import lanerig
 
 LANE = "LMC-IN-01"
 
@@ -93,23 +93,9 @@ class Rig:
              "--control-point", "LMC", "--direction", "import", "--keys-dir", f"{self.work}/keys"],
             check=True, stdout=subprocess.DEVNULL)
         with open(f"{self.work}/lane.yaml", "w") as f:
-            f.write(f"""
-lane: {{id: {LANE}, control_point: LMC, direction: import}}
-# No grace: an answer without a bundle shows at once (the test is about
-# crashes, not about waiting for a driver to press Unladen).
-decision: {{timeout: 2s, unladen_grace: 0s}}
-link:
-  tcp: {{host: 127.0.0.1, port: {{port}}}}
-  key_file: {self.work}/keys/{LANE}.key
-  heartbeat: 300ms
-  dead_after: 1500ms
-gpio: {{backend: virtual}}
-displays: {{backend: headless}}
-journal: {{path: {self.work}/journal.sqlite}}
-control: {{socket: {self.socket}, allow_virtual_inputs: true}}
-watchdog: {{enabled: false}}
-log: {{level: warning}}
-""")
+            # The test is about crashes, not about waiting for a driver to press Unladen.
+            f.write(lanerig.lane_config(self.work, self.socket, LANE, decision_timeout="2s", heartbeat="300ms",
+                                        dead_after="1500ms", why_no_grace="an answer without a bundle shows at once."))
 
     def start_central(self):
         out = open(f"{self.work}/central.out", "w")
@@ -128,9 +114,7 @@ log: {{level: warning}}
         raise SystemExit("lane-kill-test: central did not start its link (see central.err)")
 
     def start_lane(self):
-        config = open(f"{self.work}/lane.yaml").read().replace("{port}", str(self.link_port))
-        with open(f"{self.work}/lane-now.yaml", "w") as f:
-            f.write(config)
+        lanerig.with_link_port(f"{self.work}/lane.yaml", f"{self.work}/lane-now.yaml", self.link_port)
         with self.lock:
             self.lane = subprocess.Popen(
                 [f"{self.bin}/laned", "--config", f"{self.work}/lane-now.yaml"],
@@ -170,20 +154,10 @@ log: {{level: warning}}
         """One request; None when laned is dead or starting (whether it was
         carried out is then unknown: callers look at the status)."""
         try:
-            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
-                s.settimeout(10)
-                s.connect(self.socket)
-                s.sendall((json.dumps({"id": 1, "command": command, **fields}) + "\n").encode())
-                data = b""
-                while not data.endswith(b"\n"):
-                    chunk = s.recv(65536)
-                    if not chunk:
-                        return None
-                    data += chunk
+            reply = lanerig.control(self.socket, command, **fields)
         except OSError:
             time.sleep(0.05)
             return None
-        reply = json.loads(data)
         if not reply.get("ok"):
             raise SystemExit(f"lane-kill-test: {command} refused: {reply}")
         return reply["result"]

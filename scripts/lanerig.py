@@ -1,0 +1,54 @@
+"""What the process-level lane tests share (lane-kill-test.py,
+console-browser-test.py): a laned config for a lane with virtual buttons,
+headless boards and a TCP link to a clearanced on loopback, and one request
+on laned's control socket (docs/control-socket.md)."""
+import json
+import socket
+
+
+class SocketClosed(OSError):
+    """laned closed the control socket before answering (it is stopping or dying)."""
+
+
+def lane_config(work, control_socket, lane, *, decision_timeout, heartbeat, dead_after, why_no_grace):
+    """The lane's YAML, with `{port}` left for central's link port (known
+    only once central runs; see `with_link_port`)."""
+    return f"""
+lane: {{id: {lane}, control_point: LMC, direction: import}}
+# No grace: {why_no_grace}
+decision: {{timeout: {decision_timeout}, unladen_grace: 0s}}
+link:
+  tcp: {{host: 127.0.0.1, port: {{port}}}}
+  key_file: {work}/keys/{lane}.key
+  heartbeat: {heartbeat}
+  dead_after: {dead_after}
+gpio: {{backend: virtual}}
+displays: {{backend: headless}}
+journal: {{path: {work}/journal.sqlite}}
+control: {{socket: {control_socket}, allow_virtual_inputs: true}}
+watchdog: {{enabled: false}}
+log: {{level: warning}}
+"""
+
+
+def with_link_port(template_path, config_path, port):
+    """Writes the config laned starts with: the template with central's link port."""
+    config = open(template_path).read().replace("{port}", str(port))
+    with open(config_path, "w") as f:
+        f.write(config)
+
+
+def control(control_socket, command, **fields):
+    """One request and its reply (a dict with `ok` and `result` or `error`).
+    Raises OSError (SocketClosed among them) when laned cannot answer."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.settimeout(10)
+        s.connect(control_socket)
+        s.sendall((json.dumps({"id": 1, "command": command, **fields}) + "\n").encode())
+        data = b""
+        while not data.endswith(b"\n"):
+            chunk = s.recv(65536)
+            if not chunk:
+                raise SocketClosed(f"laned closed the control socket during '{command}'")
+            data += chunk
+    return json.loads(data)
