@@ -22,6 +22,10 @@ public protocol AppliedLog: Sendable {
     /// will never send them again (every id below its oldest unacknowledged
     /// one). Returns how many were forgotten.
     func forget(lane: LaneID, below messageID: UInt64) throws -> Int
+    /// ``isApplied(lane:messageID:)`` without blocking a cooperative thread.
+    func wasApplied(lane: LaneID, messageID: UInt64) async throws -> Bool
+    /// Records `messageID` as applied (no effect of its own), without blocking.
+    func record(lane: LaneID, messageID: UInt64) async throws
 }
 
 /// An ``AppliedLog`` in one table of an SQLite database, through GRDB.
@@ -41,26 +45,68 @@ public final class SQLiteAppliedLog: AppliedLog {
     }
 
     /// Uses `table` in `writer`'s database, creating it if needed.
-    public init(
+    /// Blocks on the database: call it off the cooperative pool, or use
+    /// ``init(unpreparedWriter:table:now:)`` and ``prepare()``.
+    public convenience init(
         writer: any DatabaseWriter, table: String = "link_applied",
+        now: @escaping @Sendable () -> Date = { Date() }
+    ) throws {
+        try self.init(unpreparedWriter: writer, table: table, now: now)
+        try writer.write { db in try self.createTable(db) }
+    }
+
+    /// Uses `table` without touching the database; ``prepare()`` creates it.
+    public init(
+        unpreparedWriter writer: any DatabaseWriter, table: String = "link_applied",
         now: @escaping @Sendable () -> Date = { Date() }
     ) throws {
         try LinkStoreError.check(table)
         self.writer = writer
         self.table = table
         self.now = now
-        try writer.write { db in
-            // WITHOUT ROWID: the primary key is the whole point, no second b-tree.
-            try db.execute(
-                sql: """
-                    CREATE TABLE IF NOT EXISTS "\(table)" (
-                        lane TEXT NOT NULL,
-                        message_id INTEGER NOT NULL,
-                        applied_at INTEGER NOT NULL,
-                        PRIMARY KEY (lane, message_id)
-                    ) WITHOUT ROWID
-                    """)
+    }
+
+    /// Creates the table if needed, through GRDB's async API.
+    public func prepare() async throws {
+        try await writer.write { [self] db in try createTable(db) }
+    }
+
+    private func createTable(_ db: Database) throws {
+        // WITHOUT ROWID: the primary key is the whole point, no second b-tree.
+        try db.execute(
+            sql: """
+                CREATE TABLE IF NOT EXISTS "\(table)" (
+                    lane TEXT NOT NULL,
+                    message_id INTEGER NOT NULL,
+                    applied_at INTEGER NOT NULL,
+                    PRIMARY KEY (lane, message_id)
+                ) WITHOUT ROWID
+                """)
+    }
+
+    /// ``applyOnce(lane:messageID:effect:)`` through GRDB's async API, for
+    /// callers on the cooperative pool. Returns the effect's result, or nil
+    /// when the id was applied before.
+    public func applyingOnce<T: Sendable>(
+        lane: LaneID, messageID: UInt64, effect: @escaping @Sendable (Database) throws -> T
+    ) async throws -> T? {
+        try await writer.writeWithoutTransaction { [self] db in
+            var result: T?
+            try db.inTransaction(.immediate) {
+                _ = try applyOnce(in: db, lane: lane, messageID: messageID) { db in result = try effect(db) }
+                return .commit
+            }
+            return result
         }
+    }
+
+    public func record(lane: LaneID, messageID: UInt64) async throws {
+        _ = try await applyingOnce(lane: lane, messageID: messageID) { _ in () }
+    }
+
+    /// ``isApplied(lane:messageID:)`` through GRDB's async API.
+    public func wasApplied(lane: LaneID, messageID: UInt64) async throws -> Bool {
+        try await writer.read { [self] db in try isApplied(db, lane: lane, messageID: messageID) }
     }
 
     public func applyOnce(lane: LaneID, messageID: UInt64, effect: (Database) throws -> Void) throws -> Bool {

@@ -11,21 +11,19 @@ extension LinkEndpoint {
         let now = ContinuousClock.now
         switch action {
         case .send(let packet):
-            guard var encoder = s.encoder else {
-                // Central heard nothing authentic yet, so has no key to sign
-                // with; only possible for a handshake timeout's close.
-                return []
-            }
-            do {
-                let bytes = try encoder.encode(packet, now: wallClockNow())
-                s.encoder = encoder
+            switch s.cipher.seal(packet) {
+            case .success(let bytes):
                 s.counters.framesSent += 1
                 s.counters.bytesSent += bytes.count
                 yieldOutbound(bytes)
-            } catch {
+            case .failure(.notReady):
+                // A goodbye before the handshake gave keys, or a close after
+                // a refusal: nothing can be sealed, and nothing needs to be.
+                break
+            case .failure(let error):
                 // The session's own packets are small; only an oversize
                 // application payload gets here, and the sender checked it.
-                logEncodingFailure(error, packet: packet)
+                logSealFailure(error, packet: packet)
             }
             return []
         case .deliver(let messageID, let payload):
@@ -36,24 +34,26 @@ extension LinkEndpoint {
             callbacks.append { acknowledged(ids) }
             return []
         case .admit(let hello):
-            // The hello must name the lane whose key signed it: a lane cannot
+            // The hello must name the lane whose key opened it: a lane cannot
             // speak for another even with a valid key of its own.
-            if let signer = s.lane, signer != hello.laneID {
+            if let signer = s.cipher.lane, signer != hello.laneID {
                 return s.session.refuse(
                     SessionRefusal(
-                        .unknownLane, detail: "hello names \(hello.laneID) but is signed by \(signer)"),
+                        .unknownLane, detail: "hello names \(hello.laneID) but is sealed by \(signer)"),
                     now: now)
             }
-            switch handlers.admit(hello) {
-            case .refuse(let refusal):
-                return s.session.refuse(refusal, now: now)
-            case .admit(let pending):
-                // Queued in the admitting state, sent once established.
-                for (id, payload) in pending {
-                    _ = s.session.enqueue(messageID: id, payload: payload, now: now)
+            // The owner may read its database: ask on a task of its own and
+            // feed the answer back as an event; the session waits in
+            // `admitting`, whose deadline still holds.
+            let admit = handlers.admit
+            let counter = s.helloCounter ?? 0
+            callbacks.append {
+                Task {
+                    let answer = await admit(hello, counter)
+                    self.answer(answer)
                 }
-                return s.session.admit(now: now)
             }
+            return []
         case .established(let welcome, let laneID):
             let established = handlers.established
             callbacks.append { established(welcome, laneID) }
@@ -63,6 +63,25 @@ extension LinkEndpoint {
             // this (a goodbye, a refuse), and the reader then ends `run`.
             finishOutbound()
             return []
+        }
+    }
+
+    /// The owner's answer to a hello, fed back into the session.
+    func answer(_ admission: Admission) {
+        let now = ContinuousClock.now
+        perform { s, _ in
+            guard case .admitting = s.session.state else { return ([], ()) }
+            switch admission {
+            case .refuse(let refusal):
+                return (s.session.refuse(refusal, now: now), ())
+            case .admit(let pending):
+                var actions: [LinkSession.Action] = []
+                // Queued in the admitting state, sent once established.
+                for (id, payload) in pending {
+                    actions += s.session.enqueue(messageID: id, payload: payload, now: now)
+                }
+                return (actions + s.session.admit(now: now), ())
+            }
         }
     }
 }

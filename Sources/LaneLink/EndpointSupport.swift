@@ -2,44 +2,37 @@ import Foundation
 import RoadCargo
 import Synchronization
 
-/// A ``SignatureVerifier`` behind a lock, shared by every connection of one
-/// link end.
-///
-/// Central shares one across all lanes' connections and the lane keeps one
-/// across reconnections: the last-timestamp table must outlive a connection,
-/// or a frame captured from an old connection could be replayed on a new one.
-public final class SharedVerifier: Sendable {
-    private let verifier: Mutex<SignatureVerifier>
+/// A ``LinkKeyring`` behind a lock, shared by every connection of one link
+/// end: central adds, rotates and withdraws lanes' keys while it runs.
+public final class SharedKeyring: Sendable {
+    private let ring: Mutex<LinkKeyring>
 
-    /// Shares `verifier`.
-    public init(_ verifier: SignatureVerifier) { self.verifier = Mutex(verifier) }
+    /// Shares `ring`.
+    public init(_ ring: LinkKeyring) { self.ring = Mutex(ring) }
 
-    /// A verifier for frames travelling `receiving`, accepting `keys`.
-    public convenience init(
-        keys: LinkKeyring, receiving: LinkDirection,
-        windowSeconds: Double = SignatureVerifier.defaultWindowSeconds
-    ) {
-        self.init(SignatureVerifier(keys: keys, receiving: receiving, windowSeconds: windowSeconds))
+    /// The keys to try for a hello from `laneID` at `now` (current, then previous).
+    public func candidates(for laneID: LaneID, now: Date) -> [LinkKey] {
+        ring.withLock { $0.candidates(for: laneID, now: now) }
     }
 
-    /// Authenticates one frame against the clock reading `now`.
-    public func verify(_ frame: SignedFrame, now: Date) -> Result<ReceivedPacket, FrameDropCause> {
-        verifier.withLock { $0.verify(frame, now: now) }
-    }
-
-    /// The key for `laneID`, if the keyring holds one.
-    public func key(for laneID: LaneID) -> LinkKey? { verifier.withLock { $0.keys[laneID] } }
+    /// The current key for `laneID`, if the keyring holds one.
+    public func key(for laneID: LaneID) -> LinkKey? { ring.withLock { $0[laneID] } }
 
     /// Adds or replaces a lane's key while running.
-    public func insert(_ key: LinkKey) { verifier.withLock { $0.keys.insert(key) } }
+    public func insert(_ key: LinkKey) { ring.withLock { $0.insert(key) } }
 
-    /// Withdraws a lane's key: its frames are dropped from now on.
-    public func remove(_ laneID: LaneID) { verifier.withLock { $0.keys.remove(laneID) } }
+    /// Rotates a lane's key while running; the previous one stays valid until `until`.
+    public func rotate(to key: LinkKey, previous: LinkKey, until: Date) {
+        ring.withLock { $0.rotate(to: key, previous: previous, until: until) }
+    }
+
+    /// Withdraws a lane's key: its hellos are dropped from now on.
+    public func remove(_ laneID: LaneID) { ring.withLock { $0.remove(laneID) } }
 }
 
 /// What one endpoint counted, for tests, metrics and `lanectl status`.
 public struct EndpointCounters: Sendable, Hashable {
-    /// Frames the deframer or the verifier dropped, by cause.
+    /// Frames the deframer or the cipher dropped, by cause.
     public var frameDrops = FrameDropCounts()
     /// Authentic frames signed by a lane other than the one this connection
     /// belongs to (another lane's key on this lane's line). Dropped.
@@ -55,6 +48,17 @@ public struct EndpointCounters: Sendable, Hashable {
     public var bytesReceived = 0
     /// Packets that passed every check and went to the session.
     public var packetsReceived = 0
+    /// Connections closed for too many frames that failed their tag.
+    public var closedForBadTags = 0
+    /// Hellos dropped by the handshake rate limits (central).
+    public var helloRateLimited = 0
+    /// Hellos whose counter was at or below the lane's last accepted one
+    /// (a replay, refused; central).
+    public var helloReplays = 0
+    /// Connections refused at accept by the connection caps (central).
+    public var connectionsRefused = 0
+    /// Connections closed because the lane never proved its keys in time.
+    public var unconfirmedTimeouts = 0
     /// The session's own counters (stale packets, duplicates, resends...).
     public var session = LinkSession.Counters()
 
@@ -74,6 +78,11 @@ public struct EndpointCounters: Sendable, Hashable {
         sum.bytesSent += b.bytesSent
         sum.bytesReceived += b.bytesReceived
         sum.packetsReceived += b.packetsReceived
+        sum.closedForBadTags += b.closedForBadTags
+        sum.helloRateLimited += b.helloRateLimited
+        sum.helloReplays += b.helloReplays
+        sum.connectionsRefused += b.connectionsRefused
+        sum.unconfirmedTimeouts += b.unconfirmedTimeouts
         sum.session.staleDropped += b.session.staleDropped
         sum.session.earlyDropped += b.session.earlyDropped
         sum.session.duplicatesSuppressed += b.session.duplicatesSuppressed

@@ -3,22 +3,22 @@ import RoadCargo
 
 /// What feeding bytes to a decoder produced, in stream order.
 public enum FrameEvent: Sendable, Hashable {
-    /// An authenticated packet, ready for the session layer.
-    case packet(ReceivedPacket)
+    /// A decrypted packet, ready for the session layer.
+    case packet(LinkPacket)
     /// A frame that was dropped, and why (also counted in the decoder).
     case dropped(FrameDropCause)
 }
 
 extension Array where Element == FrameEvent {
     /// Only the delivered packets.
-    public var packets: [ReceivedPacket] {
+    public var packets: [LinkPacket] {
         compactMap { if case .packet(let p) = $0 { p } else { nil } }
     }
 }
 
 /// The unauthenticated half of decoding: splits the byte stream at 0x00,
-/// undoes COBS, checks CRC, version and structure. Central can run one per
-/// connection in front of a shared ``SignatureVerifier``.
+/// undoes COBS, checks CRC, version and structure; the ``LinkCipher`` then
+/// decrypts.
 public struct FrameDeframer: Sendable {
     /// Bytes of the frame being received, still COBS-encoded.
     private var pending: [UInt8] = []
@@ -36,8 +36,8 @@ public struct FrameDeframer: Sendable {
     /// cause to drop it for. Empty frames (0x00 0x00, a leading 0x00 sent to
     /// flush a serial line) are ignored rather than counted: they are
     /// delimiters, not frames.
-    public mutating func feed(_ bytes: some Sequence<UInt8>) -> [Result<SignedFrame, FrameDropCause>] {
-        var results: [Result<SignedFrame, FrameDropCause>] = []
+    public mutating func feed(_ bytes: some Sequence<UInt8>) -> [Result<WireFrame, FrameDropCause>] {
+        var results: [Result<WireFrame, FrameDropCause>] = []
         for byte in bytes {
             if byte != 0 {
                 if discarding { continue }
@@ -65,48 +65,49 @@ public struct FrameDeframer: Sendable {
     }
 }
 
-/// The streaming decoder for one link end: bytes in, authenticated packets
-/// out, every dropped frame counted by cause and never delivered.
+/// The streaming decoder for one link end once its handshake is done (or
+/// any ``LinkCipher`` state): bytes in, decrypted packets out, every dropped
+/// frame counted by cause and never delivered.
 ///
 /// Bytes may arrive in any pieces (a serial line hands over what it has);
 /// the result is the same as if they had come all at once.
 public struct FrameDecoder: Sendable {
     private var deframer = FrameDeframer()
-    /// Authentication state: keys, window, last timestamps.
-    public var verifier: SignatureVerifier
+    /// Decryption state: transport keys and the last counter accepted.
+    public var cipher: LinkCipher
+    /// Keys for a hello's key id (central only).
+    public var keys: LinkKeyring
     /// Every frame dropped so far, by cause.
     public private(set) var drops = FrameDropCounts()
     /// Packets delivered so far.
     public private(set) var delivered = 0
 
-    /// A decoder that authenticates with `verifier`.
-    public init(verifier: SignatureVerifier) { self.verifier = verifier }
-
-    /// A decoder for frames travelling `receiving`, accepting `keys`.
-    public init(keys: LinkKeyring, receiving: LinkDirection, windowSeconds: Double = 60) {
-        self.init(verifier: SignatureVerifier(keys: keys, receiving: receiving, windowSeconds: windowSeconds))
+    /// A decoder opening frames with `cipher`.
+    public init(cipher: LinkCipher, keys: LinkKeyring = LinkKeyring()) {
+        self.cipher = cipher
+        self.keys = keys
     }
 
     /// Bytes waiting for their frame's delimiter.
     public var bufferedCount: Int { deframer.bufferedCount }
 
-    /// Feeds bytes received now by `clock` (the receiver's clock).
-    public mutating func feed(_ bytes: some Sequence<UInt8>, clock: any WallClock) -> [FrameEvent] {
-        feed(bytes, now: clock.now())
-    }
-
-    /// Feeds bytes received at `now` (the receiver's clock, for the time
-    /// window); returns what they completed, in order.
-    public mutating func feed(_ bytes: some Sequence<UInt8>, now: Date) -> [FrameEvent] {
-        deframer.feed(bytes).map { parsed in
-            switch parsed.flatMap({ verifier.verify($0, now: now) }) {
-            case .success(let p):
+    /// Feeds bytes; returns what they completed, in order. Handshake repeats
+    /// that need no packet are left out.
+    public mutating func feed(_ bytes: some Sequence<UInt8>) -> [FrameEvent] {
+        var events: [FrameEvent] = []
+        for parsed in deframer.feed(bytes) {
+            let keys = self.keys
+            switch parsed.flatMap({ cipher.open($0, keys: { keys.candidates(for: $0, now: .distantPast) }) }) {
+            case .success(.packet(let p, _, _)):
                 delivered += 1
-                return .packet(p)
+                events.append(.packet(p))
+            case .success:
+                continue
             case .failure(let cause):
                 drops.record(cause)
-                return .dropped(cause)
+                events.append(.dropped(cause))
             }
         }
+        return events
     }
 }

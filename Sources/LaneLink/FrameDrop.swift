@@ -2,7 +2,7 @@
 /// cause, the first check it failed, in the order listed.
 public enum FrameDropCause: String, Error, Sendable, Hashable, CaseIterable, CustomStringConvertible {
     /// More than ``FrameFormat/maxEncodedFrame`` bytes without a delimiter,
-    /// or a payload length over ``FrameFormat/maxPayload``.
+    /// or a body length over ``FrameFormat/maxBody``.
     case oversize
     /// Not valid COBS (a code byte pointing past the delimiter).
     case badCOBS
@@ -17,13 +17,15 @@ public enum FrameDropCause: String, Error, Sendable, Hashable, CaseIterable, Cus
     case malformed
     /// Signed with a key id the receiver has no key for.
     case unknownKey
-    /// The HMAC does not match: forged, or signed with another lane's key.
-    case badSignature
-    /// Authentic, but travelling the wrong way: a frame reflected back.
+    /// The AEAD tag does not verify (or no key of the lane opens the hello):
+    /// forged, tampered with, encrypted for another session or another key.
+    case badTag
+    /// Travelling the wrong way: a frame reflected back.
     case wrongDirection
-    /// The timestamp is further than the window from the receiver's clock.
-    case outsideWindow
-    /// The timestamp is not greater than the last accepted from that key.
+    /// A transport frame before this connection's handshake finished.
+    case early
+    /// A transport counter not above the last accepted one, or a handshake
+    /// message this connection has already moved past.
     case replay
 
     public var description: String { rawValue }

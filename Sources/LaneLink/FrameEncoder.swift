@@ -1,68 +1,40 @@
 import Foundation
 import RoadCargo
 
-/// Turns packets into signed, COBS-encoded, delimited bytes for the wire.
-/// One per link end and direction; it owns the sender's timestamps.
+/// Turns packets into encrypted, COBS-encoded, delimited bytes for the wire
+/// through a ``LinkCipher`` (tests, the fuzzer and the benchmark; the
+/// endpoint uses its cipher directly).
 public struct FrameEncoder: Sendable {
-    /// The lane's key (central holds one encoder per lane, with that lane's key).
-    public let key: LinkKey
-    /// The direction of the frames this encoder writes.
-    public let direction: LinkDirection
-    /// Hands out strictly increasing signing timestamps.
-    public private(set) var timestamps: SigningTimestamper
+    /// The encryption state: handshake or transport keys and counters.
+    public var cipher: LinkCipher
 
-    /// An encoder signing with `key`; `lastTimestamp` resumes after a
-    /// persisted timestamp.
-    public init(key: LinkKey, direction: LinkDirection, lastTimestamp: UInt64 = 0) {
-        self.key = key
-        self.direction = direction
-        self.timestamps = SigningTimestamper(last: lastTimestamp)
-    }
+    public init(cipher: LinkCipher) { self.cipher = cipher }
 
-    /// Appends the wire bytes of `packet`, stamped at `now`, to `output`:
-    /// 0x00, COBS(frame), 0x00.
+    /// The wire bytes of `packet`: 0x00, COBS(frame), 0x00.
     ///
     /// The leading delimiter costs one byte and saves a frame: line noise
     /// just before it would otherwise run into the frame's first bytes and
     /// take the frame down with it. Between two frames the receiver sees an
     /// empty frame, which it ignores.
-    public mutating func encode(_ packet: LinkPacket, now: Date, into output: inout [UInt8])
-        throws(FrameEncodingError)
-    {
-        guard packet.payload.count <= FrameFormat.maxPayload else {
-            throw .payloadTooLarge(count: packet.payload.count, limit: FrameFormat.maxPayload)
-        }
-        let frame = FrameFormat.build(
-            packet, direction: direction, key: key, timestamp: timestamps.next(now: now))
-        output.append(0)
-        COBS.encode(frame, into: &output)
-        output.append(0)
-    }
-
-    /// The wire bytes of `packet`, stamped with `clock`'s time.
-    public mutating func encode(_ packet: LinkPacket, clock: any WallClock) throws(FrameEncodingError)
-        -> [UInt8]
-    {
-        try encode(packet, now: clock.now())
-    }
-
-    /// The wire bytes of `packet`, stamped at `now`.
-    public mutating func encode(_ packet: LinkPacket, now: Date) throws(FrameEncodingError) -> [UInt8] {
-        var out: [UInt8] = []
-        try encode(packet, now: now, into: &out)
-        return out
+    public mutating func encode(_ packet: LinkPacket) throws(LinkCipher.SealFailure) -> [UInt8] {
+        try cipher.seal(packet).get()
     }
 }
 
-/// Why a packet could not be framed.
-public enum FrameEncodingError: Error, Sendable, Hashable, CustomStringConvertible {
-    /// Split the message (bundle-cache pushes come in chunks for this).
-    case payloadTooLarge(count: Int, limit: Int)
-
-    public var description: String {
-        switch self {
-        case .payloadTooLarge(let count, let limit):
-            "payload of \(count) bytes exceeds the \(limit)-byte frame limit"
+extension LinkCipher {
+    /// A cipher past its handshake with fixed transport keys: for tests, the
+    /// fuzzer and the benchmark, which exercise the frames, not the handshake.
+    public static func established(
+        lane: LaneID, sending: LinkDirection, sendKey: [UInt8], receiveKey: [UInt8]
+    ) -> LinkCipher {
+        var cipher: LinkCipher
+        if sending == .laneToCentral {
+            cipher = LinkCipher(role: .initiator(key: LinkKey.generate(for: lane), helloCounter: 1))
+        } else {
+            cipher = LinkCipher(role: .responder())
+            cipher.lane = lane
         }
+        cipher.phase = .transport(Transport(send: sendKey, receive: receiveKey))
+        return cipher
     }
 }

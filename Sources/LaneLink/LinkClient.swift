@@ -52,8 +52,6 @@ public final class LaneLinkClient: Sendable {
         /// Session timers and limits; the role is set by the client.
         public var session: LinkSession.Configuration
         public var backoff = ReconnectBackoff.Configuration()
-        /// How far central's signing clock may be from ours, either way.
-        public var windowSeconds = SignatureVerifier.defaultWindowSeconds
 
         /// A configuration with the session's and the backoff's defaults.
         public init(key: LinkKey, line: Line, capabilities: Set<String> = []) {
@@ -75,7 +73,8 @@ public final class LaneLinkClient: Sendable {
         var backoff: ReconnectBackoff
         /// Counters of the connections that have ended.
         var finished = EndpointCounters()
-        var lastTimestamp: UInt64 = 0
+        /// Hello counters, strictly increasing across connections.
+        var helloCounters = SigningTimestamper()
         var sessionsEstablished = 0
         var lastCloseReason: LinkSession.CloseReason?
         var up = false
@@ -88,7 +87,6 @@ public final class LaneLinkClient: Sendable {
     private let connectionChanged: @Sendable (Bool) -> Void
     private let wallClock: any WallClock
     private let logger: Logger
-    private let verifier: SharedVerifier
     private let state: Mutex<State>
 
     /// - Parameters:
@@ -121,10 +119,6 @@ public final class LaneLinkClient: Sendable {
         self.connectionChanged = connectionChanged
         self.wallClock = wallClock
         self.logger = logger
-        // The lane accepts only frames signed with its own key, travelling to it.
-        self.verifier = SharedVerifier(
-            keys: LinkKeyring([configuration.key]), receiving: .centralToLane,
-            windowSeconds: configuration.windowSeconds)
         self.state = Mutex(State(backoff: ReconnectBackoff(configuration: configuration.backoff)))
     }
 
@@ -137,9 +131,9 @@ public final class LaneLinkClient: Sendable {
     /// - Throws: ``EndpointError/notApplicationMessage(_:)`` for control
     ///   messages; the outbox's error when it cannot store the message.
     @discardableResult
-    public func send(_ message: LaneMessage, topic: String? = nil) throws -> UInt64 {
+    public func send(_ message: LaneMessage, topic: String? = nil) async throws -> UInt64 {
         let payload = try EndpointPayload.encode(message)
-        let id = try outbox.enqueue(topic: topic ?? message.name, payload: payload)
+        let id = try await outbox.append(topic: topic ?? message.name, payload: payload)
         offer(messageID: id, payload: payload)
         return id
     }
@@ -171,7 +165,7 @@ public final class LaneLinkClient: Sendable {
     public var lastCloseReason: LinkSession.CloseReason? { state.withLock { $0.lastCloseReason } }
 
     /// Messages in the outbox that central has not acknowledged yet.
-    public func pendingCount() throws -> Int { try outbox.pendingCount() }
+    public func pendingCount() async throws -> Int { try await outbox.countPending() }
 
     /// Counters over every connection so far, the live one included.
     public var counters: EndpointCounters {
@@ -202,14 +196,15 @@ public final class LaneLinkClient: Sendable {
     }
 
     private func runSession(over transport: any LinkTransport) async -> LinkSession.CloseReason {
+        let wallNow = wallClock.now()
         let endpoint = state.withLock { s in
-            let endpoint = makeEndpoint(lastTimestamp: s.lastTimestamp)
+            let endpoint = makeEndpoint(helloCounter: s.helloCounters.next(now: wallNow))
             s.endpoint = endpoint
             return endpoint
         }
         let reason = await endpoint.run(over: transport) { [outbox, logger] in
             do {
-                return try outbox.pending().map { ($0.id, $0.payload) }
+                return try await outbox.readPending(limit: nil).map { ($0.id, $0.payload) }
             } catch {
                 // The rows stay; the next session tries again.
                 logger.error("cannot read the outbox", metadata: ["error": "\(error)"])
@@ -225,27 +220,28 @@ public final class LaneLinkClient: Sendable {
         state.withLock { s in
             s.endpoint = nil
             s.finished = s.finished + endpoint.counters
-            s.lastTimestamp = max(s.lastTimestamp, endpoint.lastSigningTimestamp)
             s.lastCloseReason = reason
             s.backoff.sessionEnded(at: now)
         }
         return reason
     }
 
-    private func makeEndpoint(lastTimestamp: UInt64) -> LinkEndpoint {
+    private func makeEndpoint(helloCounter: UInt64) -> LinkEndpoint {
         let handlers = LinkEndpoint.Handlers(
             deliver: { [handler, appliedLog, lane = configuration.laneID] id, message in
                 guard let appliedLog else { return try await handler(message) }
-                if try appliedLog.isApplied(lane: lane, messageID: id) { return }
+                if try await appliedLog.wasApplied(lane: lane, messageID: id) { return }
                 try await handler(message)
                 // Recorded after the handler, not with it: a crash in between
                 // runs the handler again, the same as without a log.
-                _ = try appliedLog.applyOnce(lane: lane, messageID: id) { _ in }
+                try await appliedLog.record(lane: lane, messageID: id)
             },
             acknowledged: { [outbox, logger] ids in
-                do { try outbox.markAcknowledged(ids) } catch {
-                    // Harmless: the rows are sent again and central re-acknowledges them.
-                    logger.error("cannot mark outbox rows acknowledged", metadata: ["error": "\(error)"])
+                Task {
+                    do { try await outbox.acknowledge(ids) } catch {
+                        // Harmless: the rows are sent again and central re-acknowledges them.
+                        logger.error("cannot mark outbox rows acknowledged", metadata: ["error": "\(error)"])
+                    }
                 }
             },
             established: { [weak self] welcome, lane in
@@ -259,11 +255,9 @@ public final class LaneLinkClient: Sendable {
                 self?.logger.info(
                     "link established", metadata: ["lane": "\(lane)", "version": "\(welcome.version)"])
             })
-        let key = configuration.key
         return LinkEndpoint(
-            session: LinkSession(configuration: configuration.session), lane: key.laneID, verifier: verifier,
-            signingKey: { $0 == key.laneID ? key : nil }, sending: .laneToCentral,
-            lastTimestamp: lastTimestamp,
+            session: LinkSession(configuration: configuration.session),
+            cipher: LinkCipher(role: .initiator(key: configuration.key, helloCounter: helloCounter)),
             wallClock: wallClock, handlers: handlers, logger: logger)
     }
 

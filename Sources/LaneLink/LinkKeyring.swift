@@ -1,24 +1,53 @@
 import Foundation
 import RoadCargo
 
-/// The keys a receiver accepts, by key id (lane id).
+/// The keys a receiver accepts, by key id (lane id), with an optional
+/// previous key per lane during a rotation.
 ///
-/// Central holds every lane's key; a lane holds only its own. A frame whose
-/// key id is not here is dropped as "unknown key" before any HMAC is computed.
+/// Central holds every lane's key; a lane holds only its own. During a
+/// rotation central holds the lane's new key and its previous one, which it
+/// still accepts until a deadline, so that the lane keeps linking with the
+/// old key until a technician installs the new one (docs/link-operations.md).
 public struct LinkKeyring: Sendable {
-    private var keys: [LaneID: LinkKey]
+    struct Entry: Sendable {
+        var current: LinkKey
+        var previous: LinkKey?
+        var previousUntil: Date?
+    }
+
+    private var keys: [LaneID: Entry]
 
     /// A keyring holding `keys`; a later key for the same lane replaces an earlier one.
     public init(_ keys: [LinkKey] = []) {
         self.keys = [:]
-        for k in keys { self.keys[k.laneID] = k }
+        for k in keys { self.keys[k.laneID] = Entry(current: k) }
     }
 
-    /// The key for `laneID`, if known.
-    public subscript(laneID: LaneID) -> LinkKey? { keys[laneID] }
+    /// The current key for `laneID`, if known.
+    public subscript(laneID: LaneID) -> LinkKey? { keys[laneID]?.current }
 
-    /// Adds or replaces a lane's key (a lane added while central runs).
-    public mutating func insert(_ key: LinkKey) { keys[key.laneID] = key }
+    /// The keys to try for a hello from `laneID` at `now`: the current key,
+    /// then the previous one while its window lasts.
+    public func candidates(for laneID: LaneID, now: Date) -> [LinkKey] {
+        guard let entry = keys[laneID] else { return [] }
+        var out = [entry.current]
+        if let previous = entry.previous, let until = entry.previousUntil, now < until { out.append(previous) }
+        return out
+    }
+
+    /// Adds or replaces a lane's key (a lane added while central runs); any
+    /// previous key is forgotten.
+    public mutating func insert(_ key: LinkKey) { keys[key.laneID] = Entry(current: key) }
+
+    /// Installs `key` as the lane's current key and keeps `previous` (the
+    /// key until now) acceptable until `until`.
+    public mutating func rotate(to key: LinkKey, previous: LinkKey, until: Date) {
+        precondition(key.laneID == previous.laneID, "a rotation stays within one lane")
+        keys[key.laneID] = Entry(current: key, previous: previous, previousUntil: until)
+    }
+
+    /// When the lane's previous key stops being accepted, if it has one.
+    public func previousKeyExpiry(for laneID: LaneID) -> Date? { keys[laneID]?.previousUntil }
 
     /// Withdraws a lane's key: its frames are dropped from then on.
     public mutating func remove(_ laneID: LaneID) { keys[laneID] = nil }
@@ -29,23 +58,47 @@ public struct LinkKeyring: Sendable {
     /// How many lanes have a key.
     public var count: Int { keys.count }
 
+    /// The suffix of a lane's previous key file (`LMC-IN-03.previous.key`).
+    public static let previousSuffix = ".previous.key"
+    /// The suffix of the file holding that key's expiry, an ISO 8601 time.
+    public static let previousExpirySuffix = ".previous.until"
+
     /// Loads every `*.key` file in `directory` (central's key directory).
     /// A file must be named after the lane inside it (`LMC-IN-03.key`) so
-    /// that a copied file cannot quietly stand in for another lane.
+    /// that a copied file cannot quietly stand in for another lane. A
+    /// `LANE.previous.key` with its `LANE.previous.until` is the lane's
+    /// previous key during a rotation (``rotate(to:previous:until:)``).
     public static func load(directory: String) throws(LinkKeyError) -> LinkKeyring {
         let names: [String]
         do { names = try FileManager.default.contentsOfDirectory(atPath: directory) } catch {
             throw .unreadable(path: directory, detail: "\(error.localizedDescription)")
         }
         var ring = LinkKeyring()
-        for name in names.sorted() where name.hasSuffix(".key") {
-            let path = (directory as NSString).appendingPathComponent(name)
-            let key = try LinkKey.load(from: path)
+        let path = { (name: String) in (directory as NSString).appendingPathComponent(name) }
+        for name in names.sorted() where name.hasSuffix(".key") && !name.hasSuffix(previousSuffix) {
+            let key = try LinkKey.load(from: path(name))
             guard name == "\(key.laneID.value).key" else {
                 throw .conflict(
-                    path: path, detail: "holds the key of lane \(key.laneID); name it \(key.laneID).key")
+                    path: path(name), detail: "holds the key of lane \(key.laneID); name it \(key.laneID).key")
             }
             ring.insert(key)
+        }
+        for name in names.sorted() where name.hasSuffix(previousSuffix) {
+            let previous = try LinkKey.load(from: path(name))
+            let lane = previous.laneID
+            guard name == lane.value + previousSuffix, let current = ring[lane] else {
+                throw .conflict(
+                    path: path(name),
+                    detail: "a previous key needs the lane's current key \(lane).key beside it, and this name")
+            }
+            let expiryPath = path(lane.value + previousExpirySuffix)
+            guard let text = try? String(contentsOfFile: expiryPath, encoding: .utf8),
+                let until = ISO8601DateFormatter().date(from: text.trimmingCharacters(in: .whitespacesAndNewlines))
+            else {
+                throw .malformed(
+                    source: expiryPath, detail: "expected the previous key's expiry as an ISO 8601 time")
+            }
+            ring.rotate(to: current, previous: previous, until: until)
         }
         return ring
     }

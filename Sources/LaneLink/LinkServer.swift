@@ -9,10 +9,14 @@ import Synchronization
 /// Central's end of the lane link: serves any number of lanes over TCP
 /// connections and serial ports, one session per connection.
 ///
-/// Every frame is authenticated against the keyring, with one replay table
-/// shared by all connections. The first authentic frame binds a connection to
-/// its lane; frames signed by any other lane's key are dropped and counted,
-/// and a hello naming another lane than its signer is refused. Each inbound
+/// Every connection starts with a Noise NNpsk0 handshake keyed by the lane's
+/// key (docs/link-protocol.md); its hello binds the connection to its lane,
+/// frames for any other lane's key are dropped and counted, and a hello
+/// naming another lane than its key is refused. A hello whose counter is not
+/// above the last one accepted from that lane (kept in the database, so it
+/// survives a restart) is refused; and a lane is admitted (replacing its old
+/// connection, getting its pending rows and the established callback) only
+/// once its first encrypted frame proves it holds the session keys. Each inbound
 /// application message is applied through the ``SQLiteAppliedLog`` at most
 /// once, and the handler's replies are stored in that lane's outbox in the
 /// same transaction as the applied id, then sent until acknowledged, on this
@@ -38,8 +42,12 @@ public final class LaneLinkServer: Sendable {
         public var session = LinkSession.Configuration(role: .responder(versions: [], capabilities: []))
         public var versions: [UInt16] = LaneMessage.supportedVersions
         public var capabilities: Set<String> = []
-        /// How far a lane's signing clock may be from ours, either way.
-        public var windowSeconds = SignatureVerifier.defaultWindowSeconds
+        /// How far ahead of our clock a hello's counter (the lane's clock in
+        /// µs) may be: a lane whose clock ran ahead would otherwise burn
+        /// counters it could not use again after its clock is corrected.
+        public var windowSeconds: Double = 60
+        /// Limits for strangers: handshake rates, connection caps, bad tags.
+        public var limits = LinkLimits()
 
         public init() {}
     }
@@ -59,6 +67,9 @@ public final class LaneLinkServer: Sendable {
         var endpoint: LinkEndpoint?
         var connection: LaneConnection = .neverConnected
         var finished = EndpointCounters()
+        /// Set while a confirmed connection reads its pending rows: messages
+        /// sent meanwhile wait here to follow them.
+        var loading: [(UInt64, [UInt8])]?
     }
 
     struct State {
@@ -68,13 +79,21 @@ public final class LaneLinkServer: Sendable {
         /// Counters of ended connections that never named a lane.
         var unbound = EndpointCounters()
         var onEstablished: (@Sendable (LaneID, SessionWelcome) -> Void)?
+        /// Counters of the server itself (refused connections, replays).
+        var own = EndpointCounters()
     }
 
     public let configuration: Configuration
     /// Central's durable memory of applied lane messages.
     public let appliedLog: SQLiteAppliedLog
     let database: any DatabaseWriter
-    let verifier: SharedVerifier
+    let keyring: SharedKeyring
+    /// Last accepted hello counter per lane, in the database.
+    public let helloCounters: HelloCounterStore
+    let limiter: Mutex<HandshakeLimiter>
+    /// Creates the link's tables once, through GRDB's async API; every
+    /// database use awaits it first.
+    let prepared: Task<Void, any Error>
     let handler: Handler
     let wallClock: any WallClock
     let logger: Logger
@@ -97,9 +116,16 @@ public final class LaneLinkServer: Sendable {
             versions: configuration.versions, capabilities: configuration.capabilities)
         self.configuration = configuration
         self.database = database
-        self.appliedLog = try SQLiteAppliedLog(writer: database, now: { wallClock.now() })
-        self.verifier = SharedVerifier(
-            keys: keys, receiving: .laneToCentral, windowSeconds: configuration.windowSeconds)
+        let appliedLog = try SQLiteAppliedLog(unpreparedWriter: database, now: { wallClock.now() })
+        let helloCounters = try HelloCounterStore(writer: database)
+        self.appliedLog = appliedLog
+        self.helloCounters = helloCounters
+        self.keyring = SharedKeyring(keys)
+        self.limiter = Mutex(HandshakeLimiter(limits: configuration.limits, now: wallClock.now()))
+        self.prepared = Task {
+            try await appliedLog.prepare()
+            try await helloCounters.prepare()
+        }
         self.handler = handler
         self.wallClock = wallClock
         self.logger = logger
@@ -120,11 +146,19 @@ public final class LaneLinkServer: Sendable {
     // MARK: Keys
 
     /// Adds or replaces a lane's key while running (`clearanced lane add`).
-    public func insert(_ key: LinkKey) { verifier.insert(key) }
+    public func insert(_ key: LinkKey) { keyring.insert(key) }
+
+    /// Rotates a lane's key while running: `key` becomes current and the
+    /// lane's current key stays accepted until `until` (the lane's previous
+    /// key, until a technician installs the new one on the lane).
+    public func rotate(to key: LinkKey, previousUntil until: Date) {
+        guard let previous = keyring.key(for: key.laneID) else { return keyring.insert(key) }
+        keyring.rotate(to: key, previous: previous, until: until)
+    }
 
     /// Withdraws a lane's key; its live connection is closed.
     public func remove(_ laneID: LaneID) {
-        verifier.remove(laneID)
+        keyring.remove(laneID)
         state.withLock { $0.lanes[laneID]?.endpoint }?.shutDown()
     }
 
@@ -157,8 +191,23 @@ public final class LaneLinkServer: Sendable {
         }
     }
 
-    /// Serves one connection until its session ends; closes it.
+    /// Serves one connection until its session ends; closes it. A
+    /// connection over the caps (unconfirmed, all) is closed at once.
     public func serve(transport: any LinkTransport) async {
+        let limits = configuration.limits
+        let admitted = state.withLock { s in
+            let unconfirmed = s.live.values.filter { !$0.isConfirmed }.count
+            guard s.live.count < limits.maxConnections, unconfirmed < limits.maxUnconfirmedConnections else {
+                s.own.connectionsRefused += 1
+                return false
+            }
+            return true
+        }
+        guard admitted else {
+            logger.warning("link connection refused: too many connections", metadata: ["peer": "\(transport.peer)"])
+            await transport.close()
+            return
+        }
         let slot = Mutex<LinkEndpoint?>(nil)
         let peer = transport.peer
         let handlers = LinkEndpoint.Handlers(
@@ -168,21 +217,26 @@ public final class LaneLinkServer: Sendable {
             },
             acknowledged: { [weak self] ids in
                 guard let self, let lane = slot.withLock({ $0 })?.lane else { return }
-                self.acknowledged(ids, lane: lane)
+                Task { await self.acknowledged(ids, lane: lane) }
             },
-            admit: { [weak self] hello in
-                guard let self, let endpoint = slot.withLock({ $0 }) else {
+            admit: { [weak self] hello, counter in
+                guard let self else {
                     return .refuse(SessionRefusal(.unavailable, detail: "central is shutting down"))
                 }
-                return self.admit(hello, endpoint: endpoint, peer: peer)
+                return await self.admit(hello, counter: counter)
             },
-            established: { [weak self] welcome, lane in
-                self?.state.withLock { $0.onEstablished }?(lane, welcome)
+            confirmed: { [weak self] lane in
+                guard let self, let endpoint = slot.withLock({ $0 }) else { return }
+                await self.confirmed(lane, endpoint: endpoint, peer: peer)
+            },
+            helloArrived: { [weak self] _ in
+                guard let self else { return false }
+                return limiter.withLock { $0.helloFrame(now: self.wallClock.now()) }
             })
         let endpoint = LinkEndpoint(
-            session: LinkSession(configuration: configuration.session), lane: nil, verifier: verifier,
-            signingKey: { [verifier] in verifier.key(for: $0) }, sending: .centralToLane,
-            wallClock: wallClock,
+            session: LinkSession(configuration: configuration.session), cipher: LinkCipher(role: .responder()),
+            keys: { [keyring, wallClock] in keyring.candidates(for: $0, now: wallClock.now()) },
+            maxBadTags: limits.maxBadTagsPerConnection, wallClock: wallClock,
             handlers: handlers, logger: logger)
         slot.withLock { $0 = endpoint }
         state.withLock { $0.live[ObjectIdentifier(endpoint)] = endpoint }
@@ -195,8 +249,9 @@ public final class LaneLinkServer: Sendable {
     /// the handshake, once per connection; replaces an earlier callback).
     /// Central uses it to push state a lane needs fresh after a reconnect,
     /// such as its offline bundle cache: queue it with ``send(_:to:)``.
-    /// It runs on the connection's own path: keep it short and never wait in
-    /// it; start a task for anything slow.
+    /// It runs once the lane proved its session keys (a replayed hello
+    /// never gets here), on the connection's own task: keep it short and
+    /// never wait in it; start a task for anything slow.
     public func onSessionEstablished(_ callback: @escaping @Sendable (LaneID, SessionWelcome) -> Void) {
         state.withLock { $0.onEstablished = callback }
     }
@@ -206,11 +261,11 @@ public final class LaneLinkServer: Sendable {
     /// Stores `message` in `lane`'s outbox and sends it if the lane is
     /// connected; otherwise on its next connection. Returns its message id.
     @discardableResult
-    public func send(_ message: LaneMessage, to lane: LaneID) throws -> UInt64 {
+    public func send(_ message: LaneMessage, to lane: LaneID) async throws -> UInt64 {
         let payload = try EndpointPayload.encode(message)
-        let outbox = try outbox(for: lane)
-        let id = try outbox.enqueue(topic: message.name, payload: payload)
-        state.withLock { $0.lanes[lane]?.endpoint }?.enqueue(messageID: id, payload: payload)
+        let outbox = try await outbox(for: lane)
+        let id = try await outbox.append(topic: message.name, payload: payload)
+        offer(id: id, payload: payload, to: lane)
         return id
     }
 
@@ -229,7 +284,7 @@ public final class LaneLinkServer: Sendable {
     /// Counters over every connection so far, live ones included, lanes or not.
     public var counters: EndpointCounters {
         let (ended, live) = state.withLock { s in
-            (s.lanes.values.reduce(s.unbound) { $0 + $1.finished }, Array(s.live.values))
+            (s.lanes.values.reduce(s.unbound + s.own) { $0 + $1.finished }, Array(s.live.values))
         }
         return live.reduce(ended) { $0 + $1.counters }
     }
@@ -243,5 +298,7 @@ public final class LaneLinkServer: Sendable {
     }
 
     /// Central's messages to `lane` not yet acknowledged.
-    public func pendingCount(for lane: LaneID) throws -> Int { try outbox(for: lane).pendingCount() }
+    public func pendingCount(for lane: LaneID) async throws -> Int {
+        try await outbox(for: lane).countPending()
+    }
 }

@@ -5,16 +5,31 @@ import RoadCargo
 
 // Per-lane bookkeeping of LaneLinkServer: admission, applying, outboxes.
 extension LaneLinkServer {
-    /// The outbox of central's messages to `lane`, created on first use.
-    func outbox(for lane: LaneID) throws -> SQLiteOutbox {
+    /// The outbox of central's messages to `lane`, created on first use
+    /// through GRDB's async API.
+    func outbox(for lane: LaneID) async throws -> SQLiteOutbox {
+        try await prepared.value
         if let existing = state.withLock({ $0.lanes[lane]?.outbox }) { return existing }
-        let made = try SQLiteOutbox(
+        let made = try await SQLiteOutbox.prepared(
             writer: database, table: Self.outboxTable(for: lane), now: { [wallClock] in wallClock.now() })
         return state.withLock { s in
             if let existing = s.lanes[lane]?.outbox { return existing }
             s.lanes[lane] = LaneEntry(outbox: made)
             return made
         }
+    }
+
+    /// Offers a stored message to the lane's live connection; while a
+    /// confirmed connection is reading its pending rows, holds it for after them.
+    func offer(id: UInt64, payload: [UInt8], to lane: LaneID) {
+        let target = state.withLock { s -> LinkEndpoint? in
+            if s.lanes[lane]?.loading != nil {
+                s.lanes[lane]?.loading?.append((id, payload))
+                return nil
+            }
+            return s.lanes[lane]?.endpoint
+        }
+        target?.enqueue(messageID: id, payload: payload)
     }
 
     /// Lane ids may hold '-' and SQLite folds case in names, so the table is
@@ -24,34 +39,82 @@ extension LaneLinkServer {
         return "link_out_" + digest.prefix(8).map { String(format: "%02x", $0) }.joined()
     }
 
-    /// Decides on a hello already matched to its signing key. Runs under the
-    /// connection's lock, so it only touches the server's state; the old
-    /// connection of a reconnecting lane is told to close from a task.
-    func admit(_ hello: SessionHello, endpoint: LinkEndpoint, peer: String) -> LinkEndpoint.Admission {
-        let outbox: SQLiteOutbox
-        let pending: [OutboxMessage]
+    /// Decides on a hello already decrypted with its lane's key: the
+    /// counter must be above the last one accepted from the lane (persisted,
+    /// so a hello captured before a restart stays refused) and not ahead of
+    /// our clock by more than the window; then the lane's own handshake rate.
+    /// Runs on its own task, never under a lock. Admits nothing yet: the lane
+    /// is admitted in ``confirmed(_:endpoint:peer:)``.
+    func admit(_ hello: SessionHello, counter: UInt64) async -> LinkEndpoint.Admission {
+        let now = wallClock.now()
+        let ceiling = UInt64(max(0, WireTime.microseconds(now))) &+ UInt64(configuration.windowSeconds * 1_000_000)
+        guard counter <= ceiling else {
+            logger.warning(
+                "hello refused: its counter is ahead of our clock",
+                metadata: ["lane": "\(hello.laneID)", "counter": "\(counter)"])
+            return .refuse(SessionRefusal(.unavailable, detail: "hello counter ahead of central's clock"))
+        }
         do {
-            outbox = try self.outbox(for: hello.laneID)
-            pending = try outbox.pending()
+            try await prepared.value
+            guard try await helloCounters.accept(lane: hello.laneID, counter: counter, at: now) else {
+                state.withLock { $0.own.helloReplays += 1 }
+                logger.warning(
+                    "hello refused: counter not above the last accepted one (a replay)",
+                    metadata: ["lane": "\(hello.laneID)", "counter": "\(counter)"])
+                return .refuse(SessionRefusal(.unavailable, detail: "stale hello"))
+            }
         } catch {
             logger.error(
-                "cannot open the lane's outbox", metadata: ["lane": "\(hello.laneID)", "error": "\(error)"])
+                "cannot check the hello counter", metadata: ["lane": "\(hello.laneID)", "error": "\(error)"])
             return .refuse(SessionRefusal(.unavailable, detail: "central cannot read its store"))
         }
+        guard limiter.withLock({ $0.laneHello(hello.laneID, now: now) }) else {
+            state.withLock { $0.own.helloRateLimited += 1 }
+            return .refuse(SessionRefusal(.unavailable, detail: "too many handshakes; try again later"))
+        }
+        return .admit(pending: [])
+    }
+
+    /// The lane's first encrypted frame decrypted: it holds the session keys.
+    /// Now it replaces its old connection, gets its pending rows (read
+    /// asynchronously; messages sent meanwhile follow them) and the
+    /// established callback fires.
+    func confirmed(_ lane: LaneID, endpoint: LinkEndpoint, peer: String) async {
+        let pending: [OutboxMessage]
+        do {
+            let outbox = try await outbox(for: lane)
+            state.withLock { s in
+                if s.lanes[lane]?.loading == nil { s.lanes[lane]?.loading = [] }
+            }
+            pending = try await outbox.readPending()
+        } catch {
+            logger.error("cannot read the lane's outbox", metadata: ["lane": "\(lane)", "error": "\(error)"])
+            state.withLock { $0.lanes[lane]?.loading = nil }
+            endpoint.shutDown()
+            return
+        }
         let now = wallClock.now()
-        let replaced = state.withLock { s -> LinkEndpoint? in
-            var entry = s.lanes[hello.laneID] ?? LaneEntry(outbox: outbox)
+        let (replaced, callback) = state.withLock { s -> (LinkEndpoint?, (@Sendable (LaneID, SessionWelcome) -> Void)?) in
+            guard var entry = s.lanes[lane] else { return (nil, nil) }
             let old = entry.endpoint
             entry.endpoint = endpoint
             entry.connection = .connected(peer: peer, since: now)
-            s.lanes[hello.laneID] = entry
-            return old === endpoint ? nil : old
+            let held = entry.loading ?? []
+            entry.loading = nil
+            s.lanes[lane] = entry
+            // Under the server's lock (server, then endpoint: never the other
+            // way) so that a message sent now is offered after these.
+            for message in pending { endpoint.enqueue(messageID: message.id, payload: message.payload) }
+            for (id, payload) in held { endpoint.enqueue(messageID: id, payload: payload) }
+            return (old === endpoint ? nil : old, s.onEstablished)
         }
         if let replaced {
-            logger.info("lane reconnected; closing its old connection", metadata: ["lane": "\(hello.laneID)"])
-            Task { replaced.shutDown() }
+            logger.info("lane reconnected; closing its old connection", metadata: ["lane": "\(lane)"])
+            replaced.shutDown()
         }
-        return .admit(pending: pending.map { ($0.id, $0.payload) })
+        if case .established(let established) = endpoint.sessionState {
+            callback?(lane, established.welcome)
+        }
     }
 
     /// Applies one lane message at most once and queues the replies.
@@ -63,21 +126,22 @@ extension LaneLinkServer {
     /// handler and the commit runs the handler again on the resend, so
     /// effects the handler makes outside this transaction must tolerate that.
     func apply(_ message: LaneMessage, id: UInt64, lane: LaneID, endpoint: LinkEndpoint) async throws {
-        if try appliedLog.isApplied(lane: lane, messageID: id) { return }
+        try await prepared.value
+        if try await appliedLog.wasApplied(lane: lane, messageID: id) { return }
         let replies = try await handler(lane, message)
         let payloads = try replies.map { ($0.name, try EndpointPayload.encode($0)) }
-        let outbox = try self.outbox(for: lane)
-        var queued: [(UInt64, [UInt8])] = []
-        _ = try appliedLog.applyOnce(lane: lane, messageID: id) { db in
-            for (topic, payload) in payloads {
-                queued.append((try outbox.enqueue(in: db, topic: topic, payload: payload), payload))
-            }
-        }
+        let outbox = try await self.outbox(for: lane)
+        let queued =
+            try await appliedLog.applyingOnce(lane: lane, messageID: id) { db in
+                try payloads.map { topic, payload in
+                    (try outbox.enqueue(in: db, topic: topic, payload: payload), payload)
+                }
+            } ?? []
         for (replyID, payload) in queued { endpoint.enqueue(messageID: replyID, payload: payload) }
     }
 
-    func acknowledged(_ ids: [UInt64], lane: LaneID) {
-        do { try outbox(for: lane).markAcknowledged(ids) } catch {
+    func acknowledged(_ ids: [UInt64], lane: LaneID) async {
+        do { try await outbox(for: lane).acknowledge(ids) } catch {
             // The rows are sent again and the lane re-acknowledges them.
             logger.error(
                 "cannot mark replies acknowledged", metadata: ["lane": "\(lane)", "error": "\(error)"])

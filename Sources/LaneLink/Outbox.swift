@@ -38,6 +38,18 @@ public protocol Outbox: Sendable {
     func markAcknowledged(_ ids: [UInt64]) throws
     /// How many messages wait for an acknowledgement.
     func pendingCount() throws -> Int
+
+    // The same without blocking a cooperative thread (GRDB's async API):
+    // what the link itself calls.
+
+    /// ``enqueue(topic:payload:)`` without blocking.
+    func append(topic: String, payload: [UInt8]) async throws -> UInt64
+    /// ``pending(limit:)`` without blocking.
+    func readPending(limit: Int?) async throws -> [OutboxMessage]
+    /// ``markAcknowledged(_:)`` without blocking.
+    func acknowledge(_ ids: [UInt64]) async throws
+    /// ``pendingCount()`` without blocking.
+    func countPending() async throws -> Int
 }
 
 extension Outbox {

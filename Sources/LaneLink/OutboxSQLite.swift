@@ -33,19 +33,45 @@ public final class SQLiteOutbox: Outbox {
     ///     default the wall clock in microseconds since 1970 (about 1.7e15,
     ///     far below SQLite's 2^63 limit). Ignored for an existing table.
     ///   - now: The wall clock, for enqueue times and retention.
-    public init(
+    ///
+    /// Blocks on the database: call it off the cooperative pool, or use
+    /// ``prepared(writer:table:retention:firstID:now:)``.
+    public convenience init(
         writer: any DatabaseWriter, table: String = "link_outbox",
         retention: OutboxRetention = .deleteAcknowledged,
         firstID: UInt64? = nil, now: @escaping @Sendable () -> Date = { Date() }
+    ) throws {
+        try self.init(unprepared: writer, table: table, retention: retention, now: now)
+        let start = firstID ?? UInt64(max(LinkDatabase.millis(now()), 0)) * 1000
+        try writer.write { [self] db in try createTable(db, start: start) }
+    }
+
+    /// The same through GRDB's async API, for callers on the cooperative pool.
+    public static func prepared(
+        writer: any DatabaseWriter, table: String = "link_outbox",
+        retention: OutboxRetention = .deleteAcknowledged,
+        firstID: UInt64? = nil, now: @escaping @Sendable () -> Date = { Date() }
+    ) async throws -> SQLiteOutbox {
+        let outbox = try SQLiteOutbox(unprepared: writer, table: table, retention: retention, now: now)
+        let start = firstID ?? UInt64(max(LinkDatabase.millis(now()), 0)) * 1000
+        try await writer.write { db in try outbox.createTable(db, start: start) }
+        return outbox
+    }
+
+    private init(
+        unprepared writer: any DatabaseWriter, table: String, retention: OutboxRetention,
+        now: @escaping @Sendable () -> Date
     ) throws {
         try LinkStoreError.check(table)
         self.writer = writer
         self.table = table
         self.retention = retention
         self.now = now
-        let start = firstID ?? UInt64(max(LinkDatabase.millis(now()), 0)) * 1000
+    }
+
+    private func createTable(_ db: Database, start: UInt64) throws {
         precondition(start >= 1 && start <= UInt64(Int64.max), "first id must be between 1 and 2^63-1")
-        try writer.write { db in
+        do {
             guard try !db.tableExists(table) else { return }
             try db.execute(
                 sql: """
@@ -66,6 +92,30 @@ public final class SQLiteOutbox: Outbox {
         }
     }
 
+    // MARK: Through GRDB's async API (never blocks a cooperative thread)
+
+    /// ``enqueue(topic:payload:)`` without blocking.
+    public func append(topic: String, payload: [UInt8]) async throws -> UInt64 {
+        try await writer.write { [self] db in try enqueue(in: db, topic: topic, payload: payload) }
+    }
+
+    /// ``pending(limit:)`` without blocking.
+    public func readPending(limit: Int? = nil) async throws -> [OutboxMessage] {
+        try await writer.read { [self] db in try pending(db, limit: limit) }
+    }
+
+    /// ``markAcknowledged(_:)`` without blocking.
+    public func acknowledge(_ ids: [UInt64]) async throws {
+        guard !ids.isEmpty else { return }
+        let at = now()
+        try await writer.write { [self] db in try markAcknowledged(db, ids, at: at) }
+    }
+
+    /// ``pendingCount()`` without blocking.
+    public func countPending() async throws -> Int {
+        try await writer.read { [self] db in try pendingCount(db) }
+    }
+
     public func enqueue(topic: String, payload: [UInt8]) throws -> UInt64 {
         try writer.write { db in try enqueue(in: db, topic: topic, payload: payload) }
     }
@@ -80,7 +130,11 @@ public final class SQLiteOutbox: Outbox {
     }
 
     public func pending(limit: Int?) throws -> [OutboxMessage] {
-        try writer.read { db in
+        try writer.read { db in try pending(db, limit: limit) }
+    }
+
+    private func pending(_ db: Database, limit: Int?) throws -> [OutboxMessage] {
+        do {
             let rows = try Row.fetchAll(
                 db,
                 sql: """
@@ -100,7 +154,11 @@ public final class SQLiteOutbox: Outbox {
     public func markAcknowledged(_ ids: [UInt64]) throws {
         guard !ids.isEmpty else { return }
         let at = now()
-        try writer.write { db in
+        try writer.write { db in try markAcknowledged(db, ids, at: at) }
+    }
+
+    private func markAcknowledged(_ db: Database, _ ids: [UInt64], at: Date) throws {
+        do {
             let update = try db.makeStatement(
                 sql: "UPDATE \"\(table)\" SET acked_at = ? WHERE id = ? AND acked_at IS NULL")
             for id in ids where id <= UInt64(Int64.max) {
@@ -111,8 +169,12 @@ public final class SQLiteOutbox: Outbox {
     }
 
     public func pendingCount() throws -> Int {
-        try writer.read { db in
-            try Int.fetchOne(db, sql: "SELECT count(*) FROM \"\(table)\" WHERE acked_at IS NULL") ?? 0
+        try writer.read { db in try pendingCount(db) }
+    }
+
+    private func pendingCount(_ db: Database) throws -> Int {
+        do {
+            return try Int.fetchOne(db, sql: "SELECT count(*) FROM \"\(table)\" WHERE acked_at IS NULL") ?? 0
         }
     }
 

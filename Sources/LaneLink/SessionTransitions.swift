@@ -37,7 +37,15 @@ extension LinkSession {
             return close(
                 .protocolViolation("central chose version \(welcome.version), which we did not offer"))
         }
-        return finish(establish(welcome, laneID: hello.laneID, now: now))
+        var actions = establish(welcome, laneID: hello.laneID, now: now)
+        if !actions.contains(where: { if case .send = $0 { true } else { false } }) {
+            // Central admits the lane only once a frame sealed with the new
+            // transport keys arrives (key confirmation): say something now
+            // rather than at the first heartbeat.
+            actions.append(.send(packet(.heartbeat)))
+            counters.heartbeatsSent += 1
+        }
+        return finish(actions)
     }
 
     mutating func helloReceived(_ payload: [UInt8], deadline: SessionInstant) -> [Action] {

@@ -1,9 +1,8 @@
-import Crypto
 import Foundation
 
-/// Which way a frame travels. Signed into every frame (flags bit 0) so that a
-/// frame central sent to a lane cannot be reflected back to central as if the
-/// lane had sent it: both directions use the same lane key.
+/// Which way a frame travels. Carried in every frame (flags bit 0) and
+/// authenticated with it; the two directions also use different transport
+/// keys, so a frame reflected back to its sender does not decrypt.
 public enum LinkDirection: UInt8, Sendable, Hashable, CaseIterable {
     case laneToCentral = 0
     case centralToLane = 1
@@ -12,25 +11,10 @@ public enum LinkDirection: UInt8, Sendable, Hashable, CaseIterable {
     public var reversed: LinkDirection { self == .laneToCentral ? .centralToLane : .laneToCentral }
 }
 
-/// The frame signature: HMAC-SHA256 truncated to ``tagLength`` bytes, as in
-/// MAVLink v2 signing.
+/// Comparison helpers for secrets.
 public enum Signing {
-    /// 8 bytes (64 bits). MAVLink v2 uses 48. A forger without the key must
-    /// guess; each guess costs a frame on a line central watches, and even at
-    /// 10,000 frames/s the expected time to one success is about 29 million
-    /// years. The 24 bytes saved against the full 32 are about 2 ms per frame
-    /// at 115200 baud, which matters on serial lanes.
-    public static let tagLength = 8
-
-    /// The truncated tag over `signed` with `key`.
-    public static func tag(_ signed: ArraySlice<UInt8>, key: LinkKey) -> [UInt8] {
-        var h = key.hmac
-        h.update(data: signed)
-        return Array(h.finalize().prefix(tagLength))
-    }
-
-    /// Compares without an early exit, so the time taken does not tell a
-    /// forger how many leading bytes of a guessed tag were right.
+    /// Compares without an early exit, so the time taken does not tell an
+    /// attacker how many leading bytes of a guess were right.
     public static func constantTimeEqual(_ a: ArraySlice<UInt8>, _ b: ArraySlice<UInt8>) -> Bool {
         guard a.count == b.count else { return false }
         var diff: UInt8 = 0
@@ -39,23 +23,22 @@ public enum Signing {
     }
 }
 
-/// The sender's signing timestamps: microseconds since the Unix epoch from
-/// the injected clock, strictly increasing even when two frames are sent in
-/// the same microsecond or the clock steps back (then it counts on from the
-/// last one by one microsecond).
+/// The lane's hello counters: microseconds since the Unix epoch from the
+/// injected clock, strictly increasing even when two hellos are made in the
+/// same microsecond or the clock steps back (then it counts on from the last
+/// one by one).
 ///
-/// Strictly increasing because the receiver drops any frame whose timestamp
-/// is not greater than the last it accepted from that key and direction:
-/// that is the replay protection.
+/// Strictly increasing because central persists the last hello counter it
+/// accepted from each lane and refuses any hello at or below it: that keeps
+/// a captured hello out, even after central restarts.
 public struct SigningTimestamper: Sendable, Hashable {
-    /// The last timestamp handed out; zero before the first.
+    /// The last counter handed out; zero before the first.
     public private(set) var last: UInt64
 
-    /// Start after `last`: a sender that persisted its last timestamp (as
-    /// MAVLink recommends) resumes beyond it even if its clock is behind.
+    /// Start after `last` (the lane's last hello before a reconnect).
     public init(last: UInt64 = 0) { self.last = last }
 
-    /// The timestamp for a frame sent at `now`.
+    /// The counter for a hello made at `now`.
     public mutating func next(now: Date) -> UInt64 {
         let us = WireTime.microseconds(now)
         let clock = us > 0 ? UInt64(us) : 0
