@@ -46,7 +46,7 @@ public actor HelpDesk {
     /// How long a call may ring unanswered before it escalates.
     public let escalateAfter: Duration
     let logger: Logger
-    private var send: (@Sendable (LaneMessage, LaneID) throws -> UInt64)?
+    private var send: (@Sendable (LaneMessage, LaneID) async throws -> UInt64)?
 
     public init(
         repository: any CargoRepository, clock: any WallClock, bus: ConsoleBus, escalateAfter: Duration,
@@ -62,7 +62,7 @@ public actor HelpDesk {
     /// Where signals to lanes go: the link server's reliable send. Set once
     /// the server exists (the server's handler needs the desk first).
     public func attach(_ server: LaneLinkServer) {
-        send = { message, lane in try server.send(message, to: lane) }
+        send = { message, lane in try await server.send(message, to: lane) }
     }
 
     /// The lane's driver pressed Help. A ring the lane sends again (its
@@ -160,7 +160,7 @@ public actor HelpDesk {
                     metadata: ["call": "\(call.id)", "lane": "\(call.lane)"])
                 break
             }
-            _ = try send(.helpCall(signal), call.lane)
+            _ = try await send(.helpCall(signal), call.lane)
         }
         logger.info(
             "help call \(step.step)",

@@ -120,9 +120,9 @@ public final class LaneDispatcher: Sendable {
     public func isConnected(_ lane: LaneID) -> Bool { server.connectedLanes.contains(lane) }
 
     /// Tells the lane that immigration cleared vehicle `vrn` into it, now.
-    public func sendArrival(_ vrn: VRN, to lane: Lane) throws -> (messageID: UInt64, arrivedAt: Date) {
+    public func sendArrival(_ vrn: VRN, to lane: Lane) async throws -> (messageID: UInt64, arrivedAt: Date) {
         let arrival = VehicleArrival(vrn: vrn, arrivedAt: clock.now())
-        let id = try server.send(.vehicleArrival(arrival), to: lane.id)
+        let id = try await server.send(.vehicleArrival(arrival), to: lane.id)
         logger.info(
             "lane link: vehicle arrival sent",
             metadata: ["lane": "\(lane.id)", "vrn": "\(vrn)", "message": "\(id)"])
@@ -141,7 +141,7 @@ public final class LaneDispatcher: Sendable {
         if case .offline(true) = command {
             cache = try await pushCache(to: lane, cause: .offline, by: officer.name)
         }
-        let id = try server.send(.officerCommand(command.message(officer: officer.name)), to: lane.id)
+        let id = try await server.send(.officerCommand(command.message(officer: officer.name)), to: lane.id)
         try await repository.setOfficerActionMessage(id: action.id, messageID: id)
         var sent = action
         sent.messageID = id
@@ -170,7 +170,7 @@ public final class LaneDispatcher: Sendable {
         var ids: [UInt64] = []
         for i in chunks.indices {
             chunks[i].generation = record.generation
-            ids.append(try server.send(.bundleCache(chunks[i]), to: lane.id))
+            ids.append(try await server.send(.bundleCache(chunks[i]), to: lane.id))
         }
         if !cache.omitted.isEmpty {
             logger.warning(

@@ -20,7 +20,7 @@ extension CentralApp {
             let vrn = try parsing("vrn") { () throws(ValidationFailure) in try APIParse.vrn(body.vrn) }
             let lane = try await laneToAct(on: id, as: account)
             let link = try linked(lane)
-            let sent = try link.sendArrival(vrn, to: lane)
+            let sent = try await link.sendArrival(vrn, to: lane)
             return try JSONBody.response(
                 ArrivalAcceptedBody(
                     messageId: sent.messageID, lane: lane.id.value, vrn: vrn.value,

@@ -409,7 +409,7 @@ public final class Simulation: Sendable {
             throw SimulationError.unknownLane(id)
         }
         if let remote { return try await remote.arrival(vrn, lane: id) }
-        _ = try dispatcher().sendArrival(vrn, to: lane)
+        _ = try await dispatcher().sendArrival(vrn, to: lane)
     }
 
     /// Central's crossings for a VRN, newest first (the embedded central only).

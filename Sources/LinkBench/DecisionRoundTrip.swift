@@ -50,22 +50,24 @@ enum DecisionRoundTrip {
     }
 
     static func wireBytes() throws -> WireBytes {
-        let key = LinkKey.generate(for: lane)
-        var up = FrameEncoder(key: key, direction: .laneToCentral)
-        var down = FrameEncoder(key: key, direction: .centralToLane)
+        let upKey = Noise.generateEphemeral()
+        let downKey = Noise.generateEphemeral()
+        var up = FrameEncoder(
+            cipher: .established(lane: lane, sending: .laneToCentral, sendKey: upKey, receiveKey: downKey))
+        var down = FrameEncoder(
+            cipher: .established(lane: lane, sending: .centralToLane, sendKey: downKey, receiveKey: upKey))
         // Outbox ids start at the wall clock in microseconds: full-width varints.
         let laneID: UInt64 = 1_790_000_000_000_000
         let centralID: UInt64 = 1_790_000_000_000_001
-        let now = Date()
         let asked = request(123_456)
         guard case .decisionRequest(let body) = asked else {
             fatalError("request() makes a decision request")
         }
-        let requestBytes = try up.encode(asked.packet(sequence: 1000, messageID: laneID), now: now)
+        let requestBytes = try up.encode(asked.packet(sequence: 1000, messageID: laneID))
         let decisionBytes = try down.encode(
-            LaneMessage.decision(decision(for: body)).packet(sequence: 1000, messageID: centralID), now: now)
+            LaneMessage.decision(decision(for: body)).packet(sequence: 1000, messageID: centralID))
         let ackBytes = try up.encode(
-            LinkPacket(kind: .ack, sequence: 1001, payload: SessionAck.encode([centralID])), now: now)
+            LinkPacket(kind: .ack, sequence: 1001, payload: SessionAck.encode([centralID])))
         return WireBytes(request: requestBytes.count, decision: decisionBytes.count, ack: ackBytes.count)
     }
 
@@ -97,7 +99,7 @@ enum DecisionRoundTrip {
         samples.reserveCapacity(iterations)
         for id in 1...(iterations + warmUp) {
             let started = clock.now
-            _ = try client.send(request(UInt64(id)))
+            _ = try await client.send(request(UInt64(id)))
             while let answered = await next.next(), answered != UInt64(id) {}
             if id > warmUp { samples.append(clock.now - started) }
         }

@@ -12,9 +12,10 @@ import RoadCargo
 /// - 2: the rest is a COBS block sequence.
 enum FuzzHarness {
     static let lane = try! LaneID("FUZZ-01")
-    /// A fixed key, so that seed frames are authentic and the fuzzer can reach
-    /// delivery, not just the CRC check.
-    static let key = try! LinkKey(laneID: lane, bytes: (0..<32).map { UInt8($0) })
+    /// Fixed transport keys, so that seed frames decrypt and the fuzzer can
+    /// reach delivery, not just the CRC check.
+    static let upKey: [UInt8] = (0..<32).map { UInt8($0) }
+    static let downKey: [UInt8] = (0..<32).map { UInt8(255 - $0) }
     /// The receiver's clock for every run: seeds are stamped at this time.
     static let now = Date(timeIntervalSince1970: 1_748_736_000)
 
@@ -29,19 +30,19 @@ enum FuzzHarness {
     }
 
     static func decodeStream(_ bytes: Slice<UnsafeBufferPointer<UInt8>>, split: Int) {
-        var decoder = FrameDecoder(keys: LinkKeyring([key]), receiving: .laneToCentral)
+        var decoder = FrameDecoder(
+            cipher: .established(lane: lane, sending: .centralToLane, sendKey: downKey, receiveKey: upKey))
         var seen = 0
         var i = bytes.startIndex
         var piece = max(1, split)
         while i < bytes.endIndex {
             let end = min(i + piece, bytes.endIndex)
-            for event in decoder.feed(bytes[i..<end], now: now) {
+            for event in decoder.feed(bytes[i..<end]) {
                 seen += 1
                 if case .packet(let p) = event {
-                    check(p.packet.payload.count <= FrameFormat.maxPayload, "delivered an oversize payload")
-                    check(p.keyID == lane, "delivered a frame with another key id")
+                    check(p.payload.count <= FrameFormat.maxPayload, "delivered an oversize payload")
                     // A delivered payload must decode or throw, never trap.
-                    _ = try? LaneMessage(packet: p.packet)
+                    _ = try? LaneMessage(packet: p)
                 }
             }
             check(decoder.bufferedCount <= FrameFormat.maxEncodedFrame, "decoder buffer exceeds its bound")
@@ -113,12 +114,13 @@ enum FuzzHarness {
                     ], watchList: [.vrn(vrn), .consignee("WILSON DEVELOPMENT LTD")])),
         ]
         var seeds: [[UInt8]] = []
-        var encoder = FrameEncoder(key: key, direction: .laneToCentral)
+        var encoder = FrameEncoder(
+            cipher: .established(lane: lane, sending: .laneToCentral, sendKey: upKey, receiveKey: downKey))
         var stream: [UInt8] = []
         for (i, m) in messages.enumerated() {
             let packet = try m.packet(sequence: UInt32(i + 1), messageID: UInt64(i + 1))
             seeds.append([1, m.packetKind.rawValue] + packet.payload)
-            let frame = try encoder.encode(packet, now: now)
+            let frame = try encoder.encode(packet)
             seeds.append([0, UInt8(i * 13 % 256)] + frame)
             stream += frame
         }

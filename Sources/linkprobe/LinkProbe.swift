@@ -106,7 +106,7 @@ struct LinkProbe: AsyncParsableCommand {
                 // Derived from the number, so a request sent again after a
                 // kill is the same request to central, not a conflicting one.
                 arrivedAt: base.addingTimeInterval(Double(next)), unladenPressed: next % 2 == 0)
-            try client.send(.decisionRequest(request), topic: "decision-request")
+            try await client.send(.decisionRequest(request), topic: "decision-request")
             try state.markSent(next)
             next += 1
             if rate > 0 { try await Task.sleep(for: .seconds(1 / rate)) }
@@ -117,8 +117,9 @@ struct LinkProbe: AsyncParsableCommand {
             try await Task.sleep(for: .milliseconds(50))
             answered = try state.answeredCount()
         }
+        let unacknowledged = try await client.pendingCount()
         let summary =
-            "linkprobe: \(answered) of \(requests) answered (this run sent from #\(resumedAt)), \(try client.pendingCount()) unacknowledged, \(client.sessionsEstablished) session(s)"
+            "linkprobe: \(answered) of \(requests) answered (this run sent from #\(resumedAt)), \(unacknowledged) unacknowledged, \(client.sessionsEstablished) session(s)"
         printNow(summary)
         runner.cancel()
         _ = await runner.result

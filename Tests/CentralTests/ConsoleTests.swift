@@ -70,7 +70,7 @@ import WSClient
     }
 
     static func ring(_ lane: RigLane, _ rig: LaneLinkRig, callID: UInt64) async throws -> HelpCallRecord {
-        _ = try lane.client.send(.helpCall(.ring(callID: callID)))
+        _ = try await lane.client.send(.helpCall(.ring(callID: callID)))
         // Counts naps, not wall-clock time (see `eventually`).
         for _ in 0..<1000 {
             if let call = try await rig.h.store.openHelpCalls().first(where: { $0.laneCallID == callID }) {
@@ -317,7 +317,7 @@ import WSClient
                 let snapshot = first["snapshot"] as! [String: Any]
                 #expect((snapshot["lanes"] as! [[String: Any]]).map { $0["id"] as! String } == ["LMC-IN-01"])
                 #expect((snapshot["calls"] as! [Any]).isEmpty)
-                _ = try lane.client.send(.helpCall(.ring(callID: 3)))
+                _ = try await lane.client.send(.helpCall(.ring(callID: 3)))
                 while true {
                     let calls =
                         (try await next()["snapshot"] as? [String: Any])?["calls"] as? [[String: Any]] ?? []

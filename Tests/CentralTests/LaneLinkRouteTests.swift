@@ -265,8 +265,8 @@ import Testing
             LaneEvent(
                 occurredAt: t.addingTimeInterval(3), .fault(code: 10, text: "unladen button held 31 s")),
         ]
-        for event in sent { try lane.client.send(.laneEvent(event)) }
-        try await eventually("lane's outbox acknowledged") { try lane.client.pendingCount() == 0 }
+        for event in sent { try await lane.client.send(.laneEvent(event)) }
+        try await eventually("lane's outbox acknowledged") { try await lane.client.pendingCount() == 0 }
         // Central crashed after storing the fault but before the link
         // recorded it applied: the lane sends it again.
         _ = try await rig.hub.handle(lane: Self.lmc, message: .laneEvent(sent[3]))
@@ -419,7 +419,7 @@ import Testing
         // One more arrival marks the end: once it is on the lane, anything
         // the refusals had queued before it would be there too.
         let lmc = try #require(await rig.h.store.lane(Self.lmc))
-        _ = try rig.dispatcher.sendArrival(try VRN("END1"), to: lmc)
+        _ = try await rig.dispatcher.sendArrival(try VRN("END1"), to: lmc)
         try await rig.drained()
         #expect(lane.arrivals.map(\.vrn.value) == ["END1"])
         #expect(lane.commands == [])

@@ -122,7 +122,7 @@ final class Tally: Sendable {
 /// Polls `condition` every 20 ms until it holds or `timeout` of waiting passes.
 func eventually(
     _ what: String = "condition", timeout: Duration = .seconds(20),
-    sourceLocation: SourceLocation = #_sourceLocation, _ condition: () throws -> Bool
+    sourceLocation: SourceLocation = #_sourceLocation, _ condition: () async throws -> Bool
 ) async rethrows {
     // Only this task's own naps count (each at most 10 naps long): on a
     // loaded 2-core CI machine the pool can stall for many seconds, and a
@@ -130,10 +130,11 @@ func eventually(
     let nap = Duration.milliseconds(20)
     var waited = Duration.zero
     while waited < timeout {
-        if try condition() { return }
+        if try await condition() { return }
         let before = ContinuousClock.now
         try? await Task.sleep(for: nap)
         waited += min(ContinuousClock.now - before, nap * 10)
     }
-    #expect(try condition(), "timed out waiting for \(what)", sourceLocation: sourceLocation)
+    let met = try await condition()
+    #expect(met, "timed out waiting for \(what)", sourceLocation: sourceLocation)
 }

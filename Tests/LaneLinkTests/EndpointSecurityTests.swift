@@ -4,79 +4,141 @@ import Testing
 
 @testable import LaneLink
 
-/// Hostile frames at central, from a hand-driven lane on a raw TCP
-/// connection: each is dropped, counted, and never applied.
+/// A lane written by hand on a raw TCP connection: seals what the test
+/// says, nothing else, and keeps every byte it wrote to replay later.
+struct RawLane {
+    let transport: ChannelLinkTransport
+    var cipher: LinkCipher
+    var deframer = FrameDeframer()
+    var reader: AsyncThrowingStream<[UInt8], any Error>.Iterator
+    var sequence: UInt32 = 0
+    var written: [[UInt8]] = []
+
+    /// `counter` is the hello counter: by default the clock in µs, as a lane does.
+    init(port: Int, key: LinkKey, counter: UInt64? = nil) async throws {
+        transport = try await TCPLinkConnector(host: "127.0.0.1", port: port).connect()
+        cipher = LinkCipher(
+            role: .initiator(
+                key: key, helloCounter: counter ?? UInt64(Date().timeIntervalSince1970 * 1_000_000)))
+        reader = transport.inbound.makeAsyncIterator()
+    }
+
+    mutating func bytes(_ kind: PacketKind, id: UInt64 = 0, payload: [UInt8] = []) throws -> [UInt8] {
+        sequence += 1
+        return try cipher.seal(LinkPacket(kind: kind, sequence: sequence, messageID: id, payload: payload)).get()
+    }
+
+    mutating func write(_ bytes: [UInt8]) async throws {
+        written.append(bytes)
+        try await transport.write(bytes)
+    }
+
+    mutating func hello(as lane: LaneID) async throws {
+        let hello = SessionHello(versions: LaneMessage.supportedVersions, laneID: lane)
+        try await write(bytes(.hello, payload: SessionHandshakeCoding.interim.encodeHello(hello)))
+    }
+
+    /// Central's next packet that opens, or nil when the line closes.
+    mutating func next() async throws -> LinkPacket? {
+        while let chunk = try await reader.next() {
+            for case .success(let frame) in deframer.feed(chunk) {
+                if case .success(.packet(let packet, _, _)) = cipher.open(frame, keys: { _ in [] }) {
+                    return packet
+                }
+            }
+        }
+        return nil
+    }
+
+    /// Hello, welcome, then one sealed frame: what gets a lane admitted.
+    mutating func connect(as lane: LaneID) async throws {
+        try await hello(as: lane)
+        let answer = try await next()
+        try #require(answer?.kind == .welcome, "central answered \(String(describing: answer?.kind))")
+        try await write(bytes(.heartbeat))
+    }
+
+    mutating func request(_ id: UInt64) async throws {
+        try await write(bytes(.data, id: id, payload: EndpointPayload.encode(LinkRig.request(id))))
+    }
+}
+
+/// Hostile frames at central: each is dropped, counted, and never applied.
 @Suite(.timeLimit(.minutes(1))) struct EndpointSecurityTests {
     let laneA = LinkRig.laneA
     let laneB = LinkRig.laneB
 
-    /// A lane written by hand: frames what the test says, nothing else.
-    struct RawLane {
-        let transport: ChannelLinkTransport
-        var encoder: FrameEncoder
-        var sequence: UInt32 = 0
-        /// Every byte written, to replay later.
-        var written: [[UInt8]] = []
-
-        init(port: Int, key: LinkKey) async throws {
-            transport = try await TCPLinkConnector(host: "127.0.0.1", port: port).connect()
-            encoder = FrameEncoder(key: key, direction: .laneToCentral)
-        }
-
-        mutating func bytes(_ kind: PacketKind, id: UInt64 = 0, payload: [UInt8] = []) throws -> [UInt8] {
-            sequence += 1
-            return try encoder.encode(
-                LinkPacket(kind: kind, sequence: sequence, messageID: id, payload: payload), now: Date())
-        }
-
-        mutating func write(_ bytes: [UInt8]) async throws {
-            written.append(bytes)
-            try await transport.write(bytes)
-        }
-
-        mutating func hello(as lane: LaneID) async throws {
-            let hello = SessionHello(versions: LaneMessage.supportedVersions, laneID: lane)
-            try await write(bytes(.hello, payload: SessionHandshakeCoding.interim.encodeHello(hello)))
-        }
-
-        mutating func request(_ id: UInt64) async throws {
-            try await write(bytes(.data, id: id, payload: EndpointPayload.encode(LinkRig.request(id))))
-        }
-    }
-
-    @Test func aForgedFrameIsDroppedAndCounted() async throws {
+    @Test func aHelloUnderAnotherKeyIsDroppedAndCounted() async throws {
         let rig = try LinkRig()
         let central = try await rig.listen()
         // Lane A's name, a key that is not lane A's.
-        let forger = LinkKey.generate(for: laneA)
-        var lane = try await RawLane(port: central.port, key: forger)
+        var lane = try await RawLane(port: central.port, key: LinkKey.generate(for: laneA))
         try await lane.hello(as: laneA)
-        try await lane.request(1)
-        await eventually("two bad signatures") { rig.server.counters.frameDrops[.badSignature] == 2 }
+        await eventually("bad tag counted") { rig.server.counters.frameDrops[.badTag] == 1 }
         #expect(rig.server.connectedLanes.isEmpty)
-        #expect(rig.applications.withLock { $0.isEmpty })
         await lane.transport.close()
         await central.listener.close()
         central.task.cancel()
     }
 
-    @Test func aReplayedFrameIsDroppedAndCountedOnTheSameAndOnANewConnection() async throws {
+    @Test func aFlippedCiphertextBitIsDroppedAndCountedNeverApplied() async throws {
         let rig = try LinkRig()
         let central = try await rig.listen()
         var lane = try await RawLane(port: central.port, key: rig.keys[laneA]!)
-        try await lane.hello(as: laneA)
+        try await lane.connect(as: laneA)
+        await eventually("admitted") { rig.server.connectedLanes == [laneA] }
+        var frame = COBS.decode(Array(try lane.bytes(.data, id: 5, payload: EndpointPayload.encode(LinkRig.request(5))).dropFirst().dropLast()))!
+        // A bit of the ciphertext, CRC recomputed: only the AEAD tag can tell.
+        frame[frame.count - 10] ^= 0x04
+        frame.removeLast(4)
+        let crc = CRC32C.checksum(frame)
+        frame += [UInt8(crc >> 24), UInt8(crc >> 16 & 0xFF), UInt8(crc >> 8 & 0xFF), UInt8(crc & 0xFF)]
+        try await lane.transport.write([0] + COBS.encode(frame) + [0])
+        await eventually("bad tag counted") { rig.server.counters.frameDrops[.badTag] == 1 }
+        try await lane.request(6)
+        await eventually("the next frame is applied") { rig.applications.withLock { $0["\(laneA)/6"] } == 1 }
+        #expect(rig.applications.withLock { $0["\(laneA)/5"] } == nil)
+        #expect(rig.server.connectedLanes == [laneA])
+        await lane.transport.close()
+        await central.listener.close()
+        central.task.cancel()
+    }
+
+    @Test func tooManyBadTagsCloseTheConnection() async throws {
+        let rig = try LinkRig()
+        let central = try await rig.listen()
+        var lane = try await RawLane(port: central.port, key: LinkKey.generate(for: laneA))
+        for _ in 0...LinkEndpoint.defaultMaxBadTags { try await lane.hello(as: laneA) }
+        await eventually("closed for bad tags") { rig.server.counters.closedForBadTags == 1 }
+        #expect(try await lane.next() == nil, "central closed the line")
+        await lane.transport.close()
+        await central.listener.close()
+        central.task.cancel()
+    }
+
+    @Test func aReplayedFrameIsDroppedAndAReplayedHelloIsRefusedWhileTheLaneStaysConnected() async throws {
+        let rig = try LinkRig()
+        let central = try await rig.listen()
+        var lane = try await RawLane(port: central.port, key: rig.keys[laneA]!)
+        try await lane.connect(as: laneA)
         await eventually("admitted") { rig.server.connectedLanes == [laneA] }
         try await lane.request(7)
         await eventually("applied") { rig.applications.withLock { $0["\(laneA)/7"] } == 1 }
-        let captured = lane.written[1]
+        let captured = lane.written[2]
         try await lane.transport.write(captured)
         await eventually("replay counted") { rig.server.counters.frameDrops[.replay] == 1 }
 
-        // The same bytes on a second connection meet the same replay table.
+        // The hello and the request on a second connection: the hello is
+        // refused (its counter is spent), the request never opens.
         let intruder = try await TCPLinkConnector(host: "127.0.0.1", port: central.port).connect()
-        try await intruder.write(lane.written[0] + captured)
-        await eventually("both replays counted") { rig.server.counters.frameDrops[.replay] == 3 }
+        try await intruder.write(lane.written[0])
+        await eventually("replayed hello refused") { rig.server.counters.helloReplays == 1 }
+        try await intruder.write(captured)
+        await eventually("early frame counted") { rig.server.counters.frameDrops[.early] == 1 }
         #expect(rig.applications.withLock { $0["\(laneA)/7"] } == 1)
+        #expect(rig.server.connectedLanes == [laneA])
+        try await lane.request(8)
+        await eventually("the real lane still talks") { rig.applications.withLock { $0["\(laneA)/8"] } == 1 }
         await intruder.close()
         await lane.transport.close()
         await central.listener.close()
@@ -87,14 +149,13 @@ import Testing
         let rig = try LinkRig()
         let central = try await rig.listen()
         var lane = try await RawLane(port: central.port, key: rig.keys[laneA]!)
-        try await lane.hello(as: laneA)
+        try await lane.connect(as: laneA)
         await eventually("admitted") { rig.server.connectedLanes == [laneA] }
-        // Lane B's valid key, injected into lane A's session.
-        var other = FrameEncoder(key: rig.keys[laneB]!, direction: .laneToCentral)
+        // A frame under lane B's key id, injected into lane A's session.
+        var other = FrameEncoder(
+            cipher: .established(lane: laneB, sending: .laneToCentral, sendKey: Fixture.upKey, receiveKey: Fixture.downKey))
         let payload = try EndpointPayload.encode(LinkRig.request(9, lane: laneB))
-        let injected = try other.encode(
-            LinkPacket(kind: .data, sequence: 50, messageID: 9, payload: payload), now: Date())
-        try await lane.transport.write(injected)
+        try await lane.transport.write(try other.encode(LinkPacket(kind: .data, sequence: 50, messageID: 9, payload: payload)))
         await eventually("wrong lane counted") { rig.server.counters.wrongLaneDropped == 1 }
         #expect(rig.applications.withLock { $0.isEmpty })
         #expect(rig.server.connectedLanes == [laneA])
@@ -103,17 +164,12 @@ import Testing
         central.task.cancel()
     }
 
-    @Test func aHelloNamingAnotherLaneThanItsSignerIsRefused() async throws {
+    @Test func aHelloNamingAnotherLaneThanItsKeyIsRefused() async throws {
         let rig = try LinkRig()
         let central = try await rig.listen()
         var lane = try await RawLane(port: central.port, key: rig.keys[laneB]!)
         try await lane.hello(as: laneA)
-        var reader = lane.transport.inbound.makeAsyncIterator()
-        var decoder = FrameDecoder(keys: LinkKeyring([rig.keys[laneB]!]), receiving: .centralToLane)
-        var answer: LinkPacket?
-        while answer == nil, let chunk = try await reader.next() {
-            answer = decoder.feed(chunk, now: Date()).packets.first?.packet
-        }
+        let answer = try await lane.next()
         #expect(answer?.kind == .refuse)
         #expect(rig.server.connectedLanes.isEmpty)
         await lane.transport.close()

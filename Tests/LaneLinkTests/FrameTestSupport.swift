@@ -26,19 +26,25 @@ enum Fixture {
     /// 2025-06-01T00:00:00Z.
     static let now = Date(timeIntervalSince1970: 1_748_736_000)
 
-    /// Central's decoder for lane-to-central frames, knowing both lanes.
-    static func centralDecoder(window: Double = 60) -> FrameDecoder {
-        FrameDecoder(keys: LinkKeyring([keyA, keyB]), receiving: .laneToCentral, windowSeconds: window)
+    /// Fixed transport keys, as if a handshake had produced them.
+    static let upKey: [UInt8] = (0..<32).map { UInt8($0) }
+    static let downKey: [UInt8] = (0..<32).map { UInt8(200 &+ $0) }
+
+    /// Central's decoder for lane A's frames, past the handshake.
+    static func centralDecoder() -> FrameDecoder {
+        FrameDecoder(cipher: .established(lane: laneA, sending: .centralToLane, sendKey: downKey, receiveKey: upKey))
     }
 
-    static func laneEncoder(_ key: LinkKey = keyA) -> FrameEncoder {
-        FrameEncoder(key: key, direction: .laneToCentral)
+    /// Lane A's encoder, past the handshake.
+    static func laneEncoder() -> FrameEncoder {
+        FrameEncoder(cipher: .established(lane: laneA, sending: .laneToCentral, sendKey: upKey, receiveKey: downKey))
     }
 
     static func randomPacket(_ rng: inout SeededRNG, maxPayload: Int = 300) -> LinkPacket {
         let n = Int.random(in: 0...maxPayload, using: &rng)
         return LinkPacket(
-            kind: PacketKind.allCases.randomElement(using: &rng)!,
+            // Transport kinds: handshake kinds go through the Noise handshake.
+            kind: [PacketKind.data, .ack, .heartbeat, .goodbye].randomElement(using: &rng)!,
             sequence: UInt32.random(in: 0...UInt32.max, using: &rng),
             messageID: UInt64.random(in: 0...UInt64.max, using: &rng),
             // Zeros are common so that COBS has work to do.

@@ -20,13 +20,13 @@ import Testing
         await eventually("connected") { client.isConnected && rig.server.connectedLanes == [laneA] }
         // The lane hears central but central never hears the lane's ack.
         proxy.setImpairment(LineImpairment(dropChunk: 1), for: .laneToCentral)
-        try rig.server.send(.officerCommand(.openLane(officer: "K9")), to: laneA)
+        try await rig.server.send(.officerCommand(.openLane(officer: "K9")), to: laneA)
         await eventually("handled") { rig.decisions.withLock { $0["\(laneA)/open-K9"] } == 1 }
         // A new session: central sends the command again, the lane acks it unhandled.
         await proxy.cut()
         proxy.setImpairment(.none, for: .laneToCentral)
         proxy.restore()
-        try await eventually("acknowledged") { try rig.server.pendingCount(for: laneA) == 0 }
+        try await eventually("acknowledged") { try await rig.server.pendingCount(for: laneA) == 0 }
         #expect(client.sessionsEstablished >= 2)
         #expect(rig.decisions.withLock { $0["\(laneA)/open-K9"] } == 1)
         running.cancel()
@@ -39,7 +39,7 @@ import Testing
     @Test func controlMessagesCannotBeSent() async throws {
         let rig = try LinkRig()
         let client = try rig.client(line: .custom({ throw CancellationError() }))
-        #expect(throws: EndpointError.notApplicationMessage("heartbeat")) { try client.send(.heartbeat) }
-        #expect(try client.pendingCount() == 0)
+        await #expect(throws: EndpointError.notApplicationMessage("heartbeat")) { try await client.send(.heartbeat) }
+        #expect(try await client.pendingCount() == 0)
     }
 }

@@ -30,14 +30,16 @@ import Testing
         let client = try rig.client(line: .serial(path: cable.lanePath))
         let running = Task { try await client.run() }
         let ids = UInt64(1)...count
-        for id in ids { try client.send(LinkRig.request(id)) }
+        for id in ids { try await client.send(LinkRig.request(id)) }
         await eventually("\(count) decisions", timeout: .seconds(90)) { rig.decisionCount() == Int(count) }
         try await eventually("acks") {
-            try client.pendingCount() == 0 && (try rig.server.pendingCount(for: LinkRig.laneA)) == 0
+            let lane = try await client.pendingCount()
+            let central = try await rig.server.pendingCount(for: LinkRig.laneA)
+            return lane == 0 && central == 0
         }
         rig.expectExactlyOnce(ids)
         #expect(rig.decisionCount() == Int(count), "every request over the serial line got its decision")
-        #expect(try client.pendingCount() == 0, "and the lane's outbox is empty")
+        #expect(try await client.pendingCount() == 0, "and the lane's outbox is empty")
         running.cancel()
         _ = await running.result
         serving.cancel()

@@ -15,12 +15,14 @@ import Testing
         let central = try await rig.listen()
         let client = try rig.client(line: .tcp(TCPLinkConnector(host: "127.0.0.1", port: central.port)))
         let running = Task { try await client.run() }
-        try client.send(LinkRig.request(1))
+        try await client.send(LinkRig.request(1))
         await eventually("decision 1") { rig.decisionCount() == 1 }
         rig.expectExactlyOnce([1])
         // Both ends saw the other's acknowledgement.
         try await eventually("acks") {
-            try client.pendingCount() == 0 && (try rig.server.pendingCount(for: laneA)) == 0
+            let lane = try await client.pendingCount()
+            let central = try await rig.server.pendingCount(for: laneA)
+            return lane == 0 && central == 0
         }
         #expect(rig.server.connectedLanes == [laneA])
         guard case .connected = rig.server.connection(of: laneA) else {
@@ -46,10 +48,12 @@ import Testing
         let client = try rig.client(line: .tcp(TCPLinkConnector(host: "127.0.0.1", port: proxy.port)))
         let running = Task { try await client.run() }
         let ids = Array(UInt64(1)...200)
-        for id in ids { try client.send(LinkRig.request(id)) }
+        for id in ids { try await client.send(LinkRig.request(id)) }
         await eventually("200 decisions", timeout: .seconds(90)) { rig.decisionCount() == 200 }
         try await eventually("acks") {
-            try client.pendingCount() == 0 && (try rig.server.pendingCount(for: laneA)) == 0
+            let lane = try await client.pendingCount()
+            let central = try await rig.server.pendingCount(for: laneA)
+            return lane == 0 && central == 0
         }
         rig.expectExactlyOnce(ids)
         let line = proxy.counters(.laneToCentral)
@@ -69,16 +73,18 @@ import Testing
         let proxy = try await NoisyLineProxy(targetPort: central.port, seed: 3)
         let client = try rig.client(line: .tcp(TCPLinkConnector(host: "127.0.0.1", port: proxy.port)))
         let running = Task { try await client.run() }
-        for id in UInt64(1)...100 { try client.send(LinkRig.request(id)) }
+        for id in UInt64(1)...100 { try await client.send(LinkRig.request(id)) }
         await eventually("some decisions") { rig.decisionCount() >= 10 }
         await proxy.cut()
         // Sent while the cable is out: only the outbox has them.
-        for id in UInt64(101)...150 { try client.send(LinkRig.request(id)) }
+        for id in UInt64(101)...150 { try await client.send(LinkRig.request(id)) }
         try await Task.sleep(for: .milliseconds(300))
         proxy.restore()
         await eventually("150 decisions") { rig.decisionCount() == 150 }
         try await eventually("acks") {
-            try client.pendingCount() == 0 && (try rig.server.pendingCount(for: laneA)) == 0
+            let lane = try await client.pendingCount()
+            let central = try await rig.server.pendingCount(for: laneA)
+            return lane == 0 && central == 0
         }
         rig.expectExactlyOnce(UInt64(1)...150)
         #expect(client.sessionsEstablished >= 2)
@@ -134,15 +140,15 @@ import Testing
         let first = try rig.client(
             line: .tcp(TCPLinkConnector(host: "127.0.0.1", port: proxy.port)), outbox: outbox)
         let firstRun = Task { try await first.run() }
-        for id in UInt64(1)...20 { try first.send(LinkRig.request(id)) }
+        for id in UInt64(1)...20 { try await first.send(LinkRig.request(id)) }
         await eventually("the first 20") { rig.decisionCount() == 20 }
         // Central stops hearing the lane: what follows is never acknowledged.
         proxy.setImpairment(LineImpairment(dropChunk: 1), for: .laneToCentral)
-        for id in UInt64(21)...50 { try first.send(LinkRig.request(id)) }
+        for id in UInt64(21)...50 { try await first.send(LinkRig.request(id)) }
         try await Task.sleep(for: .milliseconds(200))
         firstRun.cancel()
         _ = await firstRun.result
-        #expect(try first.pendingCount() >= 30)
+        #expect(try await first.pendingCount() >= 30)
         #expect(rig.decisionCount() == 20)
 
         proxy.setImpairment(.none, for: .laneToCentral)
@@ -150,7 +156,7 @@ import Testing
             line: .tcp(TCPLinkConnector(host: "127.0.0.1", port: proxy.port)), outbox: outbox)
         let secondRun = Task { try await second.run() }
         await eventually("all 50") { rig.decisionCount() == 50 }
-        try await eventually("acks") { try second.pendingCount() == 0 }
+        try await eventually("acks") { try await second.pendingCount() == 0 }
         rig.expectExactlyOnce(UInt64(1)...50)
         secondRun.cancel()
         _ = await secondRun.result
@@ -165,17 +171,16 @@ import Testing
         let rig = try LinkRig { $0.deadPeerInterval = .seconds(120) }
         let central = try await rig.listen()
         // A connection that central still believes in: it never says goodbye.
-        var stale = try await EndpointSecurityTests.RawLane(port: central.port, key: rig.keys[laneA]!)
-        try await stale.hello(as: laneA)
+        var stale = try await RawLane(port: central.port, key: rig.keys[laneA]!)
+        try await stale.connect(as: laneA)
         await eventually("stale connection admitted") { rig.server.connectedLanes == [laneA] }
         let client = try rig.client(line: .tcp(TCPLinkConnector(host: "127.0.0.1", port: central.port)))
         let running = Task { try await client.run() }
         let started = ContinuousClock.now
-        try client.send(LinkRig.request(1))
+        try await client.send(LinkRig.request(1))
         await eventually("decision on the new connection") { rig.decisionCount() == 1 }
         // The old one is closed by the new one, long before it could die of silence.
-        var reader = stale.transport.inbound.makeAsyncIterator()
-        do { while try await reader.next() != nil {} } catch {}
+        do { while try await stale.next() != nil {} } catch {}
         #expect(ContinuousClock.now - started < .seconds(100))
         #expect(rig.server.connectedLanes == [laneA])
         #expect(client.isConnected)

@@ -19,7 +19,7 @@ import Testing
             }
             #expect(welcome.version == LaneMessage.supportedVersions.max())
             // The rig's lane counts officer commands "open-OFFICER".
-            _ = try? server.send(.officerCommand(.openLane(officer: "hook\(n)")), to: lane)
+            Task { _ = try? await server.send(.officerCommand(.openLane(officer: "hook\(n)")), to: lane) }
         }
         let central = try await rig.listen()
         let line = LaneLinkClient.Line.tcp(TCPLinkConnector(host: "127.0.0.1", port: central.port))
@@ -39,7 +39,7 @@ import Testing
             (rig.decisions.withLock { $0["\(laneA)/open-hook2"] } ?? 0) >= 1
         }
         #expect(sessions.withLock { $0 } == ["\(laneA)": 2])
-        try await eventually("acknowledged") { try rig.server.pendingCount(for: laneA) == 0 }
+        try await eventually("acknowledged") { try await rig.server.pendingCount(for: laneA) == 0 }
         secondRun.cancel()
         _ = await secondRun.result
         await central.listener.close()

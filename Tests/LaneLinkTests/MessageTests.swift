@@ -17,11 +17,9 @@ struct MessageTests {
             let message = gen.message()
             sent.append(message)
             let packet = try message.packet(sequence: UInt32(i), messageID: UInt64(i))
-            stream += try encoder.encode(packet, now: Fixture.now)
+            stream += try encoder.encode(packet)
         }
-        let received = try decoder.feed(stream, now: Fixture.now).packets.map {
-            try LaneMessage(packet: $0.packet)
-        }
+        let received = try decoder.feed(stream).packets.map { try LaneMessage(packet: $0) }
         #expect(received == sent)
         #expect(decoder.drops.total == 0)
     }

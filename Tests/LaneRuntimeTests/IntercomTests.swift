@@ -112,9 +112,9 @@ import Testing
         try await Self.waitFor(["start \(call) LMC-IN-01 --device hw:1"]) { Self.lines(log) }
 
         // The link's hold signal (the console has no hold button yet) stops the voice; answering resumes it.
-        try rig.sendFromCentral(.helpCall(.hold(callID: call)))
+        try await rig.sendFromCentral(.helpCall(.hold(callID: call)))
         try await Self.waitFor(["start", "stop"]) { Self.lines(log).map { String($0.prefix { $0 != " " }) } }
-        try rig.sendFromCentral(.helpCall(.answer(callID: call, officer: Self.officer.name)))
+        try await rig.sendFromCentral(.helpCall(.answer(callID: call, officer: Self.officer.name)))
         try await Self.end(rig, deskCall)
         try await lane.waitFor("the call ended") { $0["help"] as? String == "idle" }
         try await Self.waitFor(

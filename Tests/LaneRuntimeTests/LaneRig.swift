@@ -85,9 +85,9 @@ final class LaneRig: Sendable {
 
     /// Queues `message` in central's outbox for the lane, as central's own
     /// parts do: it reaches the lane over the link.
-    func sendFromCentral(_ message: LaneMessage) throws {
+    func sendFromCentral(_ message: LaneMessage) async throws {
         let server = try #require(central.withLock { $0?.server }, "central is not up")
-        try server.send(message, to: Self.laneID)
+        try await server.send(message, to: Self.laneID)
     }
 
     func stopCentral() async {
