@@ -57,7 +57,9 @@ extension LinkEndpoint {
         case .established(let welcome, let laneID):
             let established = handlers.established
             callbacks.append { established(welcome, laneID) }
-            return []
+            // The lane proves at once that it holds the new keys, rather
+            // than at its first heartbeat a second later.
+            return s.cipher.sending == .laneToCentral ? s.session.heartbeatNow(now: now) : []
         case .close:
             // The writer closes the transport after the bytes queued before
             // this (a goodbye, a refuse), and the reader then ends `run`.

@@ -37,15 +37,18 @@ extension LinkSession {
             return close(
                 .protocolViolation("central chose version \(welcome.version), which we did not offer"))
         }
-        var actions = establish(welcome, laneID: hello.laneID, now: now)
-        if !actions.contains(where: { if case .send = $0 { true } else { false } }) {
-            // Central admits the lane only once a frame sealed with the new
-            // transport keys arrives (key confirmation): say something now
-            // rather than at the first heartbeat.
-            actions.append(.send(packet(.heartbeat)))
-            counters.heartbeatsSent += 1
-        }
-        return finish(actions)
+        return finish(establish(welcome, laneID: hello.laneID, now: now))
+    }
+
+    /// Sends a heartbeat now, established or not due: the lane's key
+    /// confirmation right after the welcome (central admits the lane only
+    /// once a frame sealed with the new transport keys arrives).
+    public mutating func heartbeatNow(now: SessionInstant) -> [Action] {
+        guard case .established(var established) = state else { return [] }
+        counters.heartbeatsSent += 1
+        established.heartbeat.sent(at: now)
+        state = .established(established)
+        return [.send(packet(.heartbeat))]
     }
 
     mutating func helloReceived(_ payload: [UInt8], deadline: SessionInstant) -> [Action] {
