@@ -13,6 +13,8 @@ struct RawLane {
     var reader: AsyncThrowingStream<[UInt8], any Error>.Iterator
     var sequence: UInt32 = 0
     var written: [[UInt8]] = []
+    /// Every byte central sent, as it crossed the wire.
+    var heard: [UInt8] = []
 
     /// `counter` is the hello counter: by default the clock in µs, as a lane does.
     init(port: Int, key: LinkKey, counter: UInt64? = nil) async throws {
@@ -41,6 +43,7 @@ struct RawLane {
     /// Central's next packet that opens, or nil when the line closes.
     mutating func next() async throws -> LinkPacket? {
         while let chunk = try await reader.next() {
+            heard += chunk
             for case .success(let frame) in deframer.feed(chunk) {
                 if case .success(.packet(let packet, _, _)) = cipher.open(frame, keys: { _ in [] }) {
                     return packet
