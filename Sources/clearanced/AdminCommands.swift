@@ -105,7 +105,7 @@ struct AccountCommand: AsyncParsableCommand {
 struct LaneCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lane", abstract: "Manage the lanes central knows.",
-        subcommands: [Add.self, LaneKeyCommand.self])
+        subcommands: [Add.self, LaneKeyCommand.self, RotateKeyCommand.self])
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Add or replace a lane.")

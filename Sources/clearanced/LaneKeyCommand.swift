@@ -61,3 +61,59 @@ struct LaneKeyCommand: AsyncParsableCommand {
         print("link key for \(lane) written to \(path) (fingerprint \(key.fingerprint))")
     }
 }
+
+/// `clearanced lane rotate-key`: a new key for a lane without cutting it off.
+///
+/// The current `LANE.key` becomes `LANE.previous.key`, accepted until
+/// `LANE.previous.until` (now + the window); a new `LANE.key` is written.
+/// Central loads both at its next start; the lane keeps linking on its old
+/// key until a technician installs the new file (docs/link-operations.md).
+struct RotateKeyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rotate-key",
+        abstract: "Issue a lane's next link key; its current key stays valid for a window.")
+
+    @Option(help: "Lane id, e.g. LMC-IN-01.")
+    var id: String
+
+    @Option(name: .customLong("keys-dir"), help: "Central's key directory, holding DIR/LANE-ID.key.")
+    var keysDir: String
+
+    @Option(name: .customLong("window-hours"), help: "How long the current key stays accepted (hours).")
+    var windowHours: Double = 24
+
+    func validate() throws {
+        do { _ = try LaneID(id) } catch { throw ValidationError("--id: \(error.issues[0].detail)") }
+        guard windowHours > 0, windowHours <= 24 * 30 else {
+            throw ValidationError("--window-hours must be above 0 and at most 720 (30 days), not \(windowHours)")
+        }
+    }
+
+    func run() async throws {
+        let lane = try LaneID(id)
+        let dir = URL(fileURLWithPath: keysDir)
+        let current = dir.appendingPathComponent("\(lane).key").path
+        let previous = dir.appendingPathComponent(lane.value + LinkKeyring.previousSuffix).path
+        let expiry = dir.appendingPathComponent(lane.value + LinkKeyring.previousExpirySuffix).path
+        let old: LinkKey
+        do { old = try LinkKey.load(from: current) } catch {
+            printError("clearanced: cannot rotate: \(error); issue a first key with clearanced lane key")
+            throw exitConfig
+        }
+        let until = Date().addingTimeInterval(windowHours * 3600)
+        do {
+            // A rotation within the window of the last one retires the older key now.
+            try? FileManager.default.removeItem(atPath: previous)
+            try FileManager.default.moveItem(atPath: current, toPath: previous)
+            try (ISO8601DateFormatter().string(from: until) + "\n").write(
+                toFile: expiry, atomically: true, encoding: .utf8)
+            let new = try LinkKey.generate(for: lane, writingTo: current)
+            print("link key for \(lane) rotated: new \(new.fingerprint) in \(current)")
+            print("previous key \(old.fingerprint) accepted until \(ISO8601DateFormatter().string(from: until))")
+            print("restart clearanced to load both, then install \(current) on the lane and restart laned")
+        } catch {
+            printError("clearanced: cannot rotate the key of \(lane): \(error)")
+            throw ExitCode(73)
+        }
+    }
+}

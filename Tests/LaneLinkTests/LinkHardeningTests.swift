@@ -172,6 +172,22 @@ import Testing
         central.task.cancel()
     }
 
+    @Test func aKeyDirectoryWithAPreviousKeyAcceptsBothUntilItsExpiry() throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let lane = LinkRig.laneA
+        let old = try LinkKey.generate(for: lane, writingTo: "\(directory)/\(lane).previous.key")
+        let new = try LinkKey.generate(for: lane, writingTo: "\(directory)/\(lane).key")
+        try "2030-01-01T00:00:00Z\n".write(toFile: "\(directory)/\(lane).previous.until", atomically: true, encoding: .utf8)
+        let ring = try LinkKeyring.load(directory: directory)
+        let before = ring.candidates(for: lane, now: Date(timeIntervalSince1970: 1_893_455_999))
+        let after = ring.candidates(for: lane, now: Date(timeIntervalSince1970: 1_893_456_000))
+        #expect(before.map(\.fingerprint) == [new.fingerprint, old.fingerprint])
+        #expect(after.map(\.fingerprint) == [new.fingerprint])
+        try FileManager.default.removeItem(atPath: "\(directory)/\(lane).previous.until")
+        #expect(throws: LinkKeyError.self) { try LinkKeyring.load(directory: directory) }
+    }
+
     static func bigEndian(_ value: UInt64) -> [UInt8] { (0..<8).map { UInt8(truncatingIfNeeded: value >> (56 - 8 * UInt64($0))) } }
 
     static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
