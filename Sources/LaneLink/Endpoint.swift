@@ -45,7 +45,9 @@ public final class LinkEndpoint: Sendable {
         public init(
             deliver: @escaping @Sendable (UInt64, LaneMessage) async throws -> Void = { _, _ in },
             acknowledged: @escaping @Sendable ([UInt64]) -> Void = { _ in },
-            admit: @escaping @Sendable (SessionHello, UInt64) async -> Admission = { _, _ in .admit(pending: []) },
+            admit: @escaping @Sendable (SessionHello, UInt64) async -> Admission = { _, _ in
+                .admit(pending: [])
+            },
             established: @escaping @Sendable (SessionWelcome, LaneID) -> Void = { _, _ in },
             confirmed: @escaping @Sendable (LaneID) async -> Void = { _ in },
             helloArrived: @escaping @Sendable (LaneID) -> Bool = { _ in true }
@@ -109,7 +111,8 @@ public final class LinkEndpoint: Sendable {
     ///   - maxBadTags: Frames failing their tag (or failing to open a hello)
     ///     tolerated on one connection; the next closes it.
     public init(
-        session: LinkSession, cipher: LinkCipher, keys: @escaping @Sendable (LaneID) -> [LinkKey] = { _ in [] },
+        session: LinkSession, cipher: LinkCipher,
+        keys: @escaping @Sendable (LaneID) -> [LinkKey] = { _ in [] },
         maxBadTags: Int = LinkEndpoint.defaultMaxBadTags,
         wallClock: any WallClock = SystemWallClock(), handlers: Handlers,
         logger: Logger = Logger(label: "lane-link")

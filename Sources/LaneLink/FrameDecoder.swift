@@ -97,7 +97,8 @@ public struct FrameDecoder: Sendable {
         var events: [FrameEvent] = []
         for parsed in deframer.feed(bytes) {
             let keys = self.keys
-            switch parsed.flatMap({ cipher.open($0, keys: { keys.candidates(for: $0, now: .distantPast) }) }) {
+            switch parsed.flatMap({ cipher.open($0, keys: { keys.candidates(for: $0, now: .distantPast) }) })
+            {
             case .success(.packet(let p, _, _)):
                 delivered += 1
                 events.append(.packet(p))

@@ -55,8 +55,10 @@ public final class HelloCounterStore: Sendable {
     /// The last counter accepted from `lane`, if any.
     public func last(for lane: LaneID) async throws -> UInt64? {
         try await writer.read { [table] db in
-            try Int64.fetchOne(db, sql: "SELECT counter FROM \"\(table)\" WHERE lane = ?", arguments: [lane.value])
-                .map { UInt64($0) }
+            try Int64.fetchOne(
+                db, sql: "SELECT counter FROM \"\(table)\" WHERE lane = ?", arguments: [lane.value]
+            )
+            .map { UInt64($0) }
         }
     }
 }

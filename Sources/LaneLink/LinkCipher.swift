@@ -159,7 +159,9 @@ public struct LinkCipher: Sendable {
     /// Decrypts one parsed frame. `keys` gives the keys to try for a hello's
     /// key id (central: the lane's current key, then a previous one still in
     /// its rotation window). Nothing changes for a frame that fails.
-    public mutating func open(_ frame: WireFrame, keys: (LaneID) -> [LinkKey]) -> Result<Opened, FrameDropCause> {
+    public mutating func open(_ frame: WireFrame, keys: (LaneID) -> [LinkKey]) -> Result<
+        Opened, FrameDropCause
+    > {
         guard frame.direction == sending.reversed else { return .failure(.wrongDirection) }
         switch frame.kind {
         case .hello:
@@ -176,7 +178,8 @@ public struct LinkCipher: Sendable {
                 }
                 phase =
                     frame.kind == .refuse
-                    ? .refused : .transport(Transport(send: k.initiatorToResponder, receive: k.responderToInitiator))
+                    ? .refused
+                    : .transport(Transport(send: k.initiatorToResponder, receive: k.responderToInitiator))
                 return .success(.packet(packet, helloCounter: nil, confirmed: false))
             case .transport:
                 return .success(.ignored)
@@ -186,7 +189,9 @@ public struct LinkCipher: Sendable {
         case .data, .ack, .heartbeat, .goodbye:
             guard case .transport(var t) = phase else { return .failure(.early) }
             if let last = t.lastReceived, frame.counter <= last { return .failure(.replay) }
-            guard let inner = try? Noise.open(key: t.receive, nonce: frame.counter, ad: frame.header, ciphertext: frame.body)
+            guard
+                let inner = try? Noise.open(
+                    key: t.receive, nonce: frame.counter, ad: frame.header, ciphertext: frame.body)
             else { return .failure(.badTag) }
             guard let packet = FrameFormat.packet(inner: inner, kind: frame.kind) else {
                 return .failure(.malformed)
@@ -199,7 +204,9 @@ public struct LinkCipher: Sendable {
         }
     }
 
-    private mutating func openHello(_ frame: WireFrame, keys: (LaneID) -> [LinkKey]) -> Result<Opened, FrameDropCause> {
+    private mutating func openHello(_ frame: WireFrame, keys: (LaneID) -> [LinkKey]) -> Result<
+        Opened, FrameDropCause
+    > {
         guard frame.counter == 0 else { return .failure(.malformed) }
         switch phase {
         case .responderReady(let ephemeral):

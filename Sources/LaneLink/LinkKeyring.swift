@@ -31,7 +31,9 @@ public struct LinkKeyring: Sendable {
     public func candidates(for laneID: LaneID, now: Date) -> [LinkKey] {
         guard let entry = keys[laneID] else { return [] }
         var out = [entry.current]
-        if let previous = entry.previous, let until = entry.previousUntil, now < until { out.append(previous) }
+        if let previous = entry.previous, let until = entry.previousUntil, now < until {
+            out.append(previous)
+        }
         return out
     }
 
@@ -79,7 +81,8 @@ public struct LinkKeyring: Sendable {
             let key = try LinkKey.load(from: path(name))
             guard name == "\(key.laneID.value).key" else {
                 throw .conflict(
-                    path: path(name), detail: "holds the key of lane \(key.laneID); name it \(key.laneID).key")
+                    path: path(name), detail: "holds the key of lane \(key.laneID); name it \(key.laneID).key"
+                )
             }
             ring.insert(key)
         }
@@ -89,11 +92,13 @@ public struct LinkKeyring: Sendable {
             guard name == lane.value + previousSuffix, let current = ring[lane] else {
                 throw .conflict(
                     path: path(name),
-                    detail: "a previous key needs the lane's current key \(lane).key beside it, and this name")
+                    detail: "a previous key needs the lane's current key \(lane).key beside it, and this name"
+                )
             }
             let expiryPath = path(lane.value + previousExpirySuffix)
             guard let text = try? String(contentsOfFile: expiryPath, encoding: .utf8),
-                let until = ISO8601DateFormatter().date(from: text.trimmingCharacters(in: .whitespacesAndNewlines))
+                let until = ISO8601DateFormatter().date(
+                    from: text.trimmingCharacters(in: .whitespacesAndNewlines))
             else {
                 throw .malformed(
                     source: expiryPath, detail: "expected the previous key's expiry as an ISO 8601 time")

@@ -69,7 +69,8 @@ public struct HandshakeLimiter: Sendable {
     public mutating func laneHello(_ lane: LaneID, now: Date) -> Bool {
         var bucket =
             lanes[lane]
-            ?? TokenBucket(capacity: limits.laneHandshakeBurst, rate: limits.laneHandshakesPerSecond, now: now)
+            ?? TokenBucket(
+                capacity: limits.laneHandshakeBurst, rate: limits.laneHandshakesPerSecond, now: now)
         let ok = bucket.take(now: now)
         lanes[lane] = bucket
         return ok

@@ -204,7 +204,8 @@ public final class LaneLinkServer: Sendable {
             return true
         }
         guard admitted else {
-            logger.warning("link connection refused: too many connections", metadata: ["peer": "\(transport.peer)"])
+            logger.warning(
+                "link connection refused: too many connections", metadata: ["peer": "\(transport.peer)"])
             await transport.close()
             return
         }
@@ -234,7 +235,8 @@ public final class LaneLinkServer: Sendable {
                 return limiter.withLock { $0.helloFrame(now: self.wallClock.now()) }
             })
         let endpoint = LinkEndpoint(
-            session: LinkSession(configuration: configuration.session), cipher: LinkCipher(role: .responder()),
+            session: LinkSession(configuration: configuration.session),
+            cipher: LinkCipher(role: .responder()),
             keys: { [keyring, wallClock] in keyring.candidates(for: $0, now: wallClock.now()) },
             maxBadTags: limits.maxBadTagsPerConnection, wallClock: wallClock,
             handlers: handlers, logger: logger)

@@ -47,7 +47,8 @@ extension LaneLinkServer {
     /// is admitted in ``confirmed(_:endpoint:peer:)``.
     func admit(_ hello: SessionHello, counter: UInt64) async -> LinkEndpoint.Admission {
         let now = wallClock.now()
-        let ceiling = UInt64(max(0, WireTime.microseconds(now))) &+ UInt64(configuration.windowSeconds * 1_000_000)
+        let ceiling =
+            UInt64(max(0, WireTime.microseconds(now))) &+ UInt64(configuration.windowSeconds * 1_000_000)
         guard counter <= ceiling else {
             logger.warning(
                 "hello refused: its counter is ahead of our clock",
@@ -94,7 +95,8 @@ extension LaneLinkServer {
             return
         }
         let now = wallClock.now()
-        let (replaced, callback) = state.withLock { s -> (LinkEndpoint?, (@Sendable (LaneID, SessionWelcome) -> Void)?) in
+        let (replaced, callback) = state.withLock {
+            s -> (LinkEndpoint?, (@Sendable (LaneID, SessionWelcome) -> Void)?) in
             guard var entry = s.lanes[lane] else { return (nil, nil) }
             let old = entry.endpoint
             entry.endpoint = endpoint

@@ -95,7 +95,9 @@ public enum Noise {
 
     static func publicKey(_ privateKey: [UInt8]) -> [UInt8] {
         // Any 32 bytes are a valid X25519 private key (they are clamped).
-        Array(try! Curve25519.KeyAgreement.PrivateKey(rawRepresentation: privateKey).publicKey.rawRepresentation)
+        Array(
+            try! Curve25519.KeyAgreement.PrivateKey(rawRepresentation: privateKey).publicKey.rawRepresentation
+        )
     }
 
     /// A fresh ephemeral private key from the system's generator.
@@ -113,7 +115,9 @@ struct NoiseSymmetricState: Sendable, Hashable {
 
     init(prologue: [UInt8]) {
         let name = Array(Noise.protocolName.utf8)
-        h = name.count <= 32 ? name + [UInt8](repeating: 0, count: 32 - name.count) : Array(SHA256.hash(data: name))
+        h =
+            name.count <= 32
+            ? name + [UInt8](repeating: 0, count: 32 - name.count) : Array(SHA256.hash(data: name))
         ck = h
         mixHash(prologue)
     }
@@ -160,7 +164,8 @@ struct NoiseSymmetricState: Sendable, Hashable {
     /// The two transport keys: initiator to responder, responder to initiator.
     func split() -> NoiseTransportKeys {
         let out = Noise.hkdf(ck, [], outputs: 2)
-        return NoiseTransportKeys(initiatorToResponder: out[0], responderToInitiator: out[1], handshakeHash: h)
+        return NoiseTransportKeys(
+            initiatorToResponder: out[0], responderToInitiator: out[1], handshakeHash: h)
     }
 }
 

@@ -85,7 +85,8 @@ struct RotateKeyCommand: AsyncParsableCommand {
     func validate() throws {
         do { _ = try LaneID(id) } catch { throw ValidationError("--id: \(error.issues[0].detail)") }
         guard windowHours > 0, windowHours <= 24 * 30 else {
-            throw ValidationError("--window-hours must be above 0 and at most 720 (30 days), not \(windowHours)")
+            throw ValidationError(
+                "--window-hours must be above 0 and at most 720 (30 days), not \(windowHours)")
         }
     }
 
@@ -109,7 +110,9 @@ struct RotateKeyCommand: AsyncParsableCommand {
                 toFile: expiry, atomically: true, encoding: .utf8)
             let new = try LinkKey.generate(for: lane, writingTo: current)
             print("link key for \(lane) rotated: new \(new.fingerprint) in \(current)")
-            print("previous key \(old.fingerprint) accepted until \(ISO8601DateFormatter().string(from: until))")
+            print(
+                "previous key \(old.fingerprint) accepted until \(ISO8601DateFormatter().string(from: until))"
+            )
             print("restart clearanced to load both, then install \(current) on the lane and restart laned")
         } catch {
             printError("clearanced: cannot rotate the key of \(lane): \(error)")

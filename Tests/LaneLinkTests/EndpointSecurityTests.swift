@@ -27,7 +27,8 @@ struct RawLane {
 
     mutating func bytes(_ kind: PacketKind, id: UInt64 = 0, payload: [UInt8] = []) throws -> [UInt8] {
         sequence += 1
-        return try cipher.seal(LinkPacket(kind: kind, sequence: sequence, messageID: id, payload: payload)).get()
+        return try cipher.seal(LinkPacket(kind: kind, sequence: sequence, messageID: id, payload: payload))
+            .get()
     }
 
     mutating func write(_ bytes: [UInt8]) async throws {
@@ -90,7 +91,10 @@ struct RawLane {
         var lane = try await RawLane(port: central.port, key: rig.keys[laneA]!)
         try await lane.connect(as: laneA)
         await eventually("admitted") { rig.server.connectedLanes == [laneA] }
-        var frame = COBS.decode(Array(try lane.bytes(.data, id: 5, payload: EndpointPayload.encode(LinkRig.request(5))).dropFirst().dropLast()))!
+        var frame = COBS.decode(
+            Array(
+                try lane.bytes(.data, id: 5, payload: EndpointPayload.encode(LinkRig.request(5))).dropFirst()
+                    .dropLast()))!
         // A bit of the ciphertext, CRC recomputed: only the AEAD tag can tell.
         frame[frame.count - 10] ^= 0x04
         frame.removeLast(4)
@@ -156,9 +160,11 @@ struct RawLane {
         await eventually("admitted") { rig.server.connectedLanes == [laneA] }
         // A frame under lane B's key id, injected into lane A's session.
         var other = FrameEncoder(
-            cipher: .established(lane: laneB, sending: .laneToCentral, sendKey: Fixture.upKey, receiveKey: Fixture.downKey))
+            cipher: .established(
+                lane: laneB, sending: .laneToCentral, sendKey: Fixture.upKey, receiveKey: Fixture.downKey))
         let payload = try EndpointPayload.encode(LinkRig.request(9, lane: laneB))
-        try await lane.transport.write(try other.encode(LinkPacket(kind: .data, sequence: 50, messageID: 9, payload: payload)))
+        try await lane.transport.write(
+            try other.encode(LinkPacket(kind: .data, sequence: 50, messageID: 9, payload: payload)))
         await eventually("wrong lane counted") { rig.server.counters.wrongLaneDropped == 1 }
         #expect(rig.applications.withLock { $0.isEmpty })
         #expect(rig.server.connectedLanes == [laneA])

@@ -180,7 +180,8 @@ struct FrameDecoderTests {
     /// check after the CRC is the one that fires.
     static func resealed(_ edit: (inout [UInt8]) -> Void) -> [UInt8] {
         var encoder = Fixture.laneEncoder()
-        let wire = try! encoder.encode(LinkPacket(kind: .data, sequence: 1, messageID: 1, payload: [1, 2, 3]))
+        let wire = try! encoder.encode(
+            LinkPacket(kind: .data, sequence: 1, messageID: 1, payload: [1, 2, 3]))
         var frame = COBS.decode(Array(wire.dropFirst().dropLast()))!
         frame.removeLast(4)
         edit(&frame)

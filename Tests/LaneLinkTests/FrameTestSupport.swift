@@ -32,12 +32,14 @@ enum Fixture {
 
     /// Central's decoder for lane A's frames, past the handshake.
     static func centralDecoder() -> FrameDecoder {
-        FrameDecoder(cipher: .established(lane: laneA, sending: .centralToLane, sendKey: downKey, receiveKey: upKey))
+        FrameDecoder(
+            cipher: .established(lane: laneA, sending: .centralToLane, sendKey: downKey, receiveKey: upKey))
     }
 
     /// Lane A's encoder, past the handshake.
     static func laneEncoder() -> FrameEncoder {
-        FrameEncoder(cipher: .established(lane: laneA, sending: .laneToCentral, sendKey: upKey, receiveKey: downKey))
+        FrameEncoder(
+            cipher: .established(lane: laneA, sending: .laneToCentral, sendKey: upKey, receiveKey: downKey))
     }
 
     static func randomPacket(_ rng: inout SeededRNG, maxPayload: Int = 300) -> LinkPacket {

@@ -39,7 +39,9 @@ import Testing
     @Test func controlMessagesCannotBeSent() async throws {
         let rig = try LinkRig()
         let client = try rig.client(line: .custom({ throw CancellationError() }))
-        await #expect(throws: EndpointError.notApplicationMessage("heartbeat")) { try await client.send(.heartbeat) }
+        await #expect(throws: EndpointError.notApplicationMessage("heartbeat")) {
+            try await client.send(.heartbeat)
+        }
         #expect(try await client.pendingCount() == 0)
     }
 }

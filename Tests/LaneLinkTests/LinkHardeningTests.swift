@@ -9,12 +9,16 @@ import Testing
 /// rotate without downtime, and nothing on the wire is readable.
 @Suite(.timeLimit(.minutes(2))) struct LinkHardeningTests {
     static func temporaryDirectory() throws -> String {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("link-hard-\(UUID().uuidString)").path
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "link-hard-\(UUID().uuidString)"
+        ).path
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         return path
     }
 
-    static func server(keys: [LinkKey], path: String, clock: any WallClock = SystemWallClock(), applied: Tally)
+    static func server(
+        keys: [LinkKey], path: String, clock: any WallClock = SystemWallClock(), applied: Tally
+    )
         throws -> LaneLinkServer
     {
         try LaneLinkServer(keys: LinkKeyring(keys), path: path, wallClock: clock) { lane, message in
@@ -41,7 +45,9 @@ import Testing
             configuration.backoff.cap = .milliseconds(500)
             let outbox = try SQLiteOutbox(path: "\(directory)/outbox-\(key.laneID).sqlite")
             return LaneLinkClient(configuration: configuration, outbox: outbox) { message in
-                if case .decision(let d) = message { decisions.withLock { $0["\(key.laneID)/\(d.requestID)"] = 1 } }
+                if case .decision(let d) = message {
+                    decisions.withLock { $0["\(key.laneID)/\(d.requestID)"] = 1 }
+                }
             }
         }
         // All at once: the reconnect storm after a network blip.
@@ -51,7 +57,8 @@ import Testing
             try await Task.sleep(for: .milliseconds(20))
         }
         let took = ContinuousClock.now - started
-        #expect(server.connectedLanes.count == 50, "\(server.connectedLanes.count) of 50 linked after \(took)")
+        #expect(
+            server.connectedLanes.count == 50, "\(server.connectedLanes.count) of 50 linked after \(took)")
         // Central still answers: a decision round trip on the link.
         try await clients[0].send(LinkRig.request(1, lane: lanes[0]))
         await eventually("a decision after the storm") { decisions.withLock { $0["\(lanes[0])/1"] } == 1 }
@@ -95,7 +102,9 @@ import Testing
         let intruder = try await TCPLinkConnector(host: "127.0.0.1", port: listener.port).connect()
         try await intruder.write(captured)
         await eventually("the replayed hello refused") { after.counters.helloReplays == 1 }
-        #expect(after.connection(of: lane) == .connected(peer: peer, since: try #require(Self.since(after, lane))))
+        #expect(
+            after.connection(of: lane) == .connected(peer: peer, since: try #require(Self.since(after, lane)))
+        )
         try await real.request(3)
         await eventually("the real lane still talks") { applied.withLock { $0["\(lane)/3"] } == 1 }
         await intruder.close()
@@ -116,7 +125,8 @@ import Testing
         let oldKey = LinkKey.generate(for: lane)
         let newKey = LinkKey.generate(for: lane)
         let clock = SimulatedWallClock(Date())
-        let server = try Self.server(keys: [oldKey], path: directory + "/central.sqlite", clock: clock, applied: Tally())
+        let server = try Self.server(
+            keys: [oldKey], path: directory + "/central.sqlite", clock: clock, applied: Tally())
         server.rotate(to: newKey, previousUntil: clock.now().addingTimeInterval(24 * 3600))
         let listener = try await TCPLinkListener(host: "127.0.0.1", port: 0)
         let serving = Task { await server.serve(listener) }
@@ -154,7 +164,8 @@ import Testing
             generation: 1, index: 0, count: 1,
             bundles: [
                 CachedBundle(
-                    ubr: ubr, vrn: vrn, direction: .inbound, ccrns: [], earliestCrossing: Date(timeIntervalSince1970: 1_800_000_000),
+                    ubr: ubr, vrn: vrn, direction: .inbound, ccrns: [],
+                    earliestCrossing: Date(timeIntervalSince1970: 1_800_000_000),
                     status: .active)
             ], watchList: [.vrn(try VRN("WATCH99")), .consignee("ACME SECRET LTD")])
         try await rig.server.send(.bundleCache(chunk), to: LinkRig.laneA)
@@ -178,7 +189,8 @@ import Testing
         let lane = LinkRig.laneA
         let old = try LinkKey.generate(for: lane, writingTo: "\(directory)/\(lane).previous.key")
         let new = try LinkKey.generate(for: lane, writingTo: "\(directory)/\(lane).key")
-        try "2030-01-01T00:00:00Z\n".write(toFile: "\(directory)/\(lane).previous.until", atomically: true, encoding: .utf8)
+        try "2030-01-01T00:00:00Z\n".write(
+            toFile: "\(directory)/\(lane).previous.until", atomically: true, encoding: .utf8)
         let ring = try LinkKeyring.load(directory: directory)
         let before = ring.candidates(for: lane, now: Date(timeIntervalSince1970: 1_893_455_999))
         let after = ring.candidates(for: lane, now: Date(timeIntervalSince1970: 1_893_456_000))
@@ -188,10 +200,14 @@ import Testing
         #expect(throws: LinkKeyError.self) { try LinkKeyring.load(directory: directory) }
     }
 
-    static func bigEndian(_ value: UInt64) -> [UInt8] { (0..<8).map { UInt8(truncatingIfNeeded: value >> (56 - 8 * UInt64($0))) } }
+    static func bigEndian(_ value: UInt64) -> [UInt8] {
+        (0..<8).map { UInt8(truncatingIfNeeded: value >> (56 - 8 * UInt64($0))) }
+    }
 
     static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
         guard needle.count <= haystack.count else { return false }
-        return (0...(haystack.count - needle.count)).contains { Array(haystack[$0..<$0 + needle.count]) == needle }
+        return (0...(haystack.count - needle.count)).contains {
+            Array(haystack[$0..<$0 + needle.count]) == needle
+        }
     }
 }

@@ -41,14 +41,18 @@ struct LinkVectorTests {
             ),
             ("462e20412e20486179656b", "e632c3763d7669067383433197a3baddf146e9e70ad4b4e9e59e0f"),
             ("4361726c204d656e676572", "64c6bee32ea91c8474bb4c21d7a700109ad45af77b29764ba5eb1e"),
-            ("4a65616e2d426170746973746520536179", "e2fa0bed0603b62d3ccac2ecabbf3fe33f3e86514909b323361626266cb2471cc8"),
+            (
+                "4a65616e2d426170746973746520536179",
+                "e2fa0bed0603b62d3ccac2ecabbf3fe33f3e86514909b323361626266cb2471cc8"
+            ),
             (
                 "457567656e2042f6686d20766f6e2042617765726b",
                 "0c01dc9cec1fe4ddd692e8dd32188aa351088dc91183639a53b57aa4692b5ebdef8b8ca111"
             ),
         ]
         let (m1, initiator) = NoiseInitiator.writeMessage1(
-            psk: psk, prologue: prologue, ephemeral: initiatorEphemeral, payload: Self.hex(messages[0].payload))
+            psk: psk, prologue: prologue, ephemeral: initiatorEphemeral,
+            payload: Self.hex(messages[0].payload))
         #expect(m1 == Self.hex(messages[0].ciphertext))
         let (p1, responder) = try NoiseResponder.readMessage1(psk: psk, prologue: prologue, message: m1)
         #expect(p1 == Self.hex(messages[0].payload))
@@ -58,11 +62,14 @@ struct LinkVectorTests {
         let (p2, keys) = try initiator.readMessage2(m2)
         #expect(p2 == Self.hex(messages[1].payload))
         #expect(keys == responderKeys)
-        #expect(keys.handshakeHash == Self.hex("f4d03dc34495c95729ea6de9e1b59004b59733102488b3e24bc441e0be208eaf"))
+        #expect(
+            keys.handshakeHash == Self.hex("f4d03dc34495c95729ea6de9e1b59004b59733102488b3e24bc441e0be208eaf")
+        )
         // Transport messages alternate: initiator, responder, initiator, ...
         for (i, message) in messages.dropFirst(2).enumerated() {
             let key = i % 2 == 0 ? keys.initiatorToResponder : keys.responderToInitiator
-            let sealed = Noise.seal(key: key, nonce: UInt64(i / 2), ad: [], plaintext: Self.hex(message.payload))
+            let sealed = Noise.seal(
+                key: key, nonce: UInt64(i / 2), ad: [], plaintext: Self.hex(message.payload))
             #expect(sealed == Self.hex(message.ciphertext), "transport message \(i + 3)")
         }
     }
@@ -96,7 +103,8 @@ struct LinkVectorTests {
 
     @Test("the documented frames are what the lane and central write, and they open")
     func documentedFrames() throws {
-        var lane = LinkCipher(role: .initiator(key: Self.psk, helloCounter: Self.helloCounter, ephemeral: Self.laneEphemeral))
+        var lane = LinkCipher(
+            role: .initiator(key: Self.psk, helloCounter: Self.helloCounter, ephemeral: Self.laneEphemeral))
         var central = LinkCipher(role: .responder(ephemeral: Self.centralEphemeral))
         let helloPayload = SessionHandshakeCoding.interim.encodeHello(
             SessionHello(versions: [1], laneID: Self.lane, capabilities: []))
@@ -108,9 +116,11 @@ struct LinkVectorTests {
             opened
                 == .success(
                     .packet(
-                        LinkPacket(kind: .hello, sequence: 1, payload: helloPayload), helloCounter: Self.helloCounter,
+                        LinkPacket(kind: .hello, sequence: 1, payload: helloPayload),
+                        helloCounter: Self.helloCounter,
                         confirmed: false)))
-        let welcomePayload = SessionHandshakeCoding.interim.encodeWelcome(SessionWelcome(version: 1, capabilities: []))
+        let welcomePayload = SessionHandshakeCoding.interim.encodeWelcome(
+            SessionWelcome(version: 1, capabilities: []))
         let welcome = try central.seal(LinkPacket(kind: .welcome, sequence: 1, payload: welcomePayload)).get()
         #expect(welcome == Self.hex(Self.expected["welcome"]!))
         let answered = lane.open(try Self.parse(welcome)) { _ in [] }
@@ -123,8 +133,10 @@ struct LinkVectorTests {
 
         let heartbeat = try lane.seal(LinkPacket(kind: .heartbeat, sequence: 2)).get()
         #expect(heartbeat == Self.hex(Self.expected["heartbeat"]!))
-        let arrival = try LaneMessage.vehicleArrival(VehicleArrival(vrn: try VRN("AB1234"), arrivedAt: Self.arrivedAt))
-            .packet(sequence: 3, messageID: 1)
+        let arrival = try LaneMessage.vehicleArrival(
+            VehicleArrival(vrn: try VRN("AB1234"), arrivedAt: Self.arrivedAt)
+        )
+        .packet(sequence: 3, messageID: 1)
         let data = try lane.seal(arrival).get()
         #expect(data == Self.hex(Self.expected["data"]!))
         let ack = try central.seal(LinkPacket(kind: .ack, sequence: 2, payload: SessionAck.encode([1]))).get()
@@ -132,7 +144,10 @@ struct LinkVectorTests {
 
         // Central: the heartbeat confirms the lane's keys; the data opens.
         let confirming = central.open(try Self.parse(heartbeat)) { _ in [] }
-        #expect(confirming == .success(.packet(LinkPacket(kind: .heartbeat, sequence: 2), helloCounter: nil, confirmed: true)))
+        #expect(
+            confirming
+                == .success(
+                    .packet(LinkPacket(kind: .heartbeat, sequence: 2), helloCounter: nil, confirmed: true)))
         let delivered = central.open(try Self.parse(data)) { _ in [] }
         #expect(delivered == .success(.packet(arrival, helloCounter: nil, confirmed: false)))
         // The same data again: its counter is spent.
@@ -140,7 +155,8 @@ struct LinkVectorTests {
         #expect(again == .failure(.replay))
     }
 
-    @Test("a repeated hello gets the same welcome again, byte for byte; wrong keys and directions are refused")
+    @Test(
+        "a repeated hello gets the same welcome again, byte for byte; wrong keys and directions are refused")
     func handshakeRepeats() throws {
         var lane = LinkCipher(role: .initiator(key: Self.psk, helloCounter: Self.helloCounter))
         var central = LinkCipher(role: .responder())
@@ -169,7 +185,9 @@ struct LinkVectorTests {
     func tokenBuckets() {
         let start = Date(timeIntervalSince1970: 1_800_000_000)
         var bucket = TokenBucket(capacity: 3, rate: 2, now: start)
-        let table: [(Double, Bool)] = [(0, true), (0, true), (0, true), (0, false), (0.25, false), (0.5, true), (0.5, false), (10, true)]
+        let table: [(Double, Bool)] = [
+            (0, true), (0, true), (0, true), (0, false), (0.25, false), (0.5, true), (0.5, false), (10, true),
+        ]
         for (i, (at, expected)) in table.enumerated() {
             let took = bucket.take(now: start.addingTimeInterval(at))
             #expect(took == expected, "step \(i)")
