@@ -234,7 +234,9 @@ public final class LaneLinkClient: Sendable {
                 try await handler(message)
                 // Recorded after the handler, not with it: a crash in between
                 // runs the handler again, the same as without a log.
-                try await appliedLog.record(lane: lane, messageID: id)
+                // In a task of its own: a cancelled connection must not
+                // leave the handler's run unrecorded.
+                try await Task { try await appliedLog.record(lane: lane, messageID: id) }.value
             },
             acknowledged: { [outbox, logger] ids in
                 Task {

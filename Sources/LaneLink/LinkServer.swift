@@ -81,6 +81,10 @@ public final class LaneLinkServer: Sendable {
         var onEstablished: (@Sendable (LaneID, SessionWelcome) -> Void)?
         /// Counters of the server itself (refused connections, replays).
         var own = EndpointCounters()
+        /// Lane messages being applied now, by "lane/id", with who waits for
+        /// them: a lane's old and new connection may deliver the same
+        /// message at once, and only one may run the handler.
+        var applying: [String: [CheckedContinuation<Void, Never>]] = [:]
     }
 
     public let configuration: Configuration

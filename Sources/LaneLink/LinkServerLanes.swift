@@ -129,17 +129,50 @@ extension LaneLinkServer {
     /// effects the handler makes outside this transaction must tolerate that.
     func apply(_ message: LaneMessage, id: UInt64, lane: LaneID, endpoint: LinkEndpoint) async throws {
         try await prepared.value
+        let key = "\(lane)/\(id)"
+        await claim(key)
+        defer { release(key) }
         if try await appliedLog.wasApplied(lane: lane, messageID: id) { return }
         let replies = try await handler(lane, message)
         let payloads = try replies.map { ($0.name, try EndpointPayload.encode($0)) }
-        let outbox = try await self.outbox(for: lane)
-        let queued =
-            try await appliedLog.applyingOnce(lane: lane, messageID: id) { db in
+        // Once the handler ran, its record must commit even if the
+        // connection ends now: GRDB's async access throws when its task is
+        // cancelled, and the resend would run the handler a second time. A
+        // task of its own does not inherit the connection's cancellation.
+        let queued = try await Task { [appliedLog] in
+            let outbox = try await self.outbox(for: lane)
+            return try await appliedLog.applyingOnce(lane: lane, messageID: id) { db in
                 try payloads.map { topic, payload in
                     (try outbox.enqueue(in: db, topic: topic, payload: payload), payload)
                 }
             } ?? []
+        }.value
         for (replyID, payload) in queued { endpoint.enqueue(messageID: replyID, payload: payload) }
+    }
+
+    /// Waits until no other connection is applying `key`, then takes it.
+    private func claim(_ key: String) async {
+        while true {
+            let claimed = state.withLock { s -> Bool in
+                guard s.applying[key] == nil else { return false }
+                s.applying[key] = []
+                return true
+            }
+            if claimed { return }
+            await withCheckedContinuation { (waiter: CheckedContinuation<Void, Never>) in
+                let queued = state.withLock { s -> Bool in
+                    guard s.applying[key] != nil else { return false }
+                    s.applying[key]?.append(waiter)
+                    return true
+                }
+                if !queued { waiter.resume() }
+            }
+        }
+    }
+
+    private func release(_ key: String) {
+        let waiters = state.withLock { $0.applying.removeValue(forKey: key) } ?? []
+        for waiter in waiters { waiter.resume() }
     }
 
     func acknowledged(_ ids: [UInt64], lane: LaneID) async {
