@@ -199,20 +199,6 @@ public final class LaneLinkServer: Sendable {
     /// connection over the caps (unconfirmed, all) is closed at once.
     public func serve(transport: any LinkTransport) async {
         let limits = configuration.limits
-        let admitted = state.withLock { s in
-            let unconfirmed = s.live.values.filter { !$0.isConfirmed }.count
-            guard s.live.count < limits.maxConnections, unconfirmed < limits.maxUnconfirmedConnections else {
-                s.own.connectionsRefused += 1
-                return false
-            }
-            return true
-        }
-        guard admitted else {
-            logger.warning(
-                "link connection refused: too many connections", metadata: ["peer": "\(transport.peer)"])
-            await transport.close()
-            return
-        }
         let slot = Mutex<LinkEndpoint?>(nil)
         let peer = transport.peer
         let handlers = LinkEndpoint.Handlers(
@@ -245,7 +231,23 @@ public final class LaneLinkServer: Sendable {
             maxBadTags: limits.maxBadTagsPerConnection, wallClock: wallClock,
             handlers: handlers, logger: logger)
         slot.withLock { $0 = endpoint }
-        state.withLock { $0.live[ObjectIdentifier(endpoint)] = endpoint }
+        // Checked and registered in one step, so that a burst of connections
+        // cannot all pass the check before any of them counts.
+        let admitted = state.withLock { s in
+            let unconfirmed = s.live.values.filter { !$0.isConfirmed }.count
+            guard s.live.count < limits.maxConnections, unconfirmed < limits.maxUnconfirmedConnections else {
+                s.own.connectionsRefused += 1
+                return false
+            }
+            s.live[ObjectIdentifier(endpoint)] = endpoint
+            return true
+        }
+        guard admitted else {
+            logger.warning(
+                "link connection refused: too many connections", metadata: ["peer": "\(transport.peer)"])
+            await transport.close()
+            return
+        }
         let reason = await endpoint.run(over: transport)
         ended(endpoint, reason: reason)
         slot.withLock { $0 = nil }
@@ -294,6 +296,9 @@ public final class LaneLinkServer: Sendable {
         }
         return live.reduce(ended) { $0 + $1.counters }
     }
+
+    /// Link connections open now, confirmed or not.
+    public var liveConnectionCount: Int { state.withLock { $0.live.count } }
 
     /// One lane's counters over its connections so far.
     public func counters(for lane: LaneID) -> EndpointCounters {

@@ -20,7 +20,10 @@ final class LinkRig: Sendable {
     static let laneA = try! LaneID("LMC-IN-01")
     static let laneB = try! LaneID("LMC-IN-02")
 
-    init(session: (inout LinkSession.Configuration) -> Void = { _ in }) throws {
+    init(
+        session: (inout LinkSession.Configuration) -> Void = { _ in },
+        limits: (inout LinkLimits) -> Void = { _ in }
+    ) throws {
         directory =
             FileManager.default.temporaryDirectory.appendingPathComponent("link-rig-\(UUID().uuidString)")
             .path
@@ -30,6 +33,7 @@ final class LinkRig: Sendable {
         keys = [Self.laneA: a, Self.laneB: b]
         var configuration = LaneLinkServer.Configuration()
         session(&configuration.session)
+        limits(&configuration.limits)
         let applications = self.applications
         server = try LaneLinkServer(
             keys: LinkKeyring([a, b]), path: directory + "/central.sqlite", configuration: configuration

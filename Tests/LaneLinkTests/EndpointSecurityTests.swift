@@ -185,4 +185,41 @@ struct RawLane {
         await central.listener.close()
         central.task.cancel()
     }
+
+    @Test func aLaneThatNeverConfirmsItsKeysIsNotAdmittedAndIsClosedAtTheDeadline() async throws {
+        let rig = try LinkRig { $0.handshakeTimeout = .milliseconds(500) }
+        let central = try await rig.listen()
+        var lane = try await RawLane(port: central.port, key: rig.keys[laneA]!)
+        // A hello central accepts (a replayer's, as far as central can
+        // tell), answered, but never followed by a sealed frame.
+        try await lane.hello(as: laneA)
+        let answer = try await lane.next()
+        #expect(answer?.kind == .welcome)
+        await eventually("closed unconfirmed") { rig.server.counters.unconfirmedTimeouts == 1 }
+        #expect(rig.server.connectedLanes.isEmpty)
+        #expect(rig.server.connection(of: laneA) == .neverConnected)
+        await lane.transport.close()
+        await central.listener.close()
+        central.task.cancel()
+    }
+
+    @Test func connectionsOverTheUnconfirmedCapAreClosedAtOnce() async throws {
+        let rig = try LinkRig(limits: { $0.maxUnconfirmedConnections = 2 })
+        let central = try await rig.listen()
+        var silent: [ChannelLinkTransport] = []
+        for _ in 0..<2 {
+            silent.append(try await TCPLinkConnector(host: "127.0.0.1", port: central.port).connect())
+        }
+        await eventually("two connections held") {
+            rig.server.counters.connectionsRefused == 0 && rig.server.liveConnectionCount == 2
+        }
+        let third = try await TCPLinkConnector(host: "127.0.0.1", port: central.port).connect()
+        await eventually("the third refused") { rig.server.counters.connectionsRefused == 1 }
+        var reader = third.inbound.makeAsyncIterator()
+        let heard = try? await reader.next()
+        #expect(heard == nil, "central closed the third connection")
+        for line in silent + [third] { await line.close() }
+        await central.listener.close()
+        central.task.cancel()
+    }
 }
