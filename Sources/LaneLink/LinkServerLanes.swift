@@ -98,6 +98,17 @@ extension LaneLinkServer {
         let (replaced, callback) = state.withLock {
             s -> (LinkEndpoint?, (@Sendable (LaneID, SessionWelcome) -> Void)?) in
             guard var entry = s.lanes[lane] else { return (nil, nil) }
+            // The connection may have ended while the rows were read; then
+            // `ended` has run already and must not be undone here.
+            guard endpoint.isEstablished else {
+                let held = entry.loading ?? []
+                entry.loading = nil
+                s.lanes[lane] = entry
+                if let current = entry.endpoint {
+                    for (id, payload) in held { current.enqueue(messageID: id, payload: payload) }
+                }
+                return (nil, nil)
+            }
             let old = entry.endpoint
             entry.endpoint = endpoint
             entry.connection = .connected(peer: peer, since: now)
