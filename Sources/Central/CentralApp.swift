@@ -7,7 +7,20 @@ import Logging
 import RoadCargo
 
 /// The request context every route uses.
-public typealias CentralContext = BasicRequestContext
+public typealias CentralContext = CentralRequestContext
+
+/// Hummingbird's basic context plus the peer's address, which the log-in
+/// throttle counts by.
+public struct CentralRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    /// The peer's IP address, or "unknown" (in-process tests have none).
+    public let peer: String
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        peer = source.channel.remoteAddress?.ipAddress ?? "unknown"
+    }
+}
 
 /// clearanced's HTTP API: the briefing's system-to-system channel for
 /// shippers, agents and drivers, plus the officers' administration.
