@@ -28,16 +28,22 @@ public final class LoginGate: Sendable {
     private let counters = Mutex(Counters())
     private let deviceKey: SymmetricKey
 
-    /// - Parameter deviceKey: signs device cookies; the same key across
-    ///   restarts keeps consoles known (clearanced derives it from the
-    ///   selection key file when there is one).
+    /// - Parameter deviceSecret: device cookies are signed with a key derived
+    ///   from it; the same secret across restarts keeps consoles known
+    ///   (clearanced passes its selection key). Nil: a key for this run only.
     public init(
         pool: PasswordCheckPool = PasswordCheckPool(), limits: LoginThrottle.Limits = .init(),
-        deviceKey: SymmetricKey = SymmetricKey(size: .bits256)
+        deviceSecret: Data? = nil
     ) {
         self.pool = pool
         self.throttle = Mutex(LoginThrottle(limits: limits))
-        self.deviceKey = deviceKey
+        if let deviceSecret {
+            let derived = HMAC<SHA256>.authenticationCode(
+                for: Data("lanekiosk console device cookies".utf8), using: SymmetricKey(data: deviceSecret))
+            deviceKey = SymmetricKey(data: Data(derived))
+        } else {
+            deviceKey = SymmetricKey(size: .bits256)
+        }
     }
 
     public var counts: Counters { counters.withLock { $0 } }

@@ -130,6 +130,9 @@ public struct LoginThrottle: Sendable, Hashable {
         }
     }
 
+    /// How many names and addresses the throttle remembers now.
+    public var remembered: (names: Int, addresses: Int) { (names.count, addresses.count) }
+
     /// The wait before the next try at a name with `failures` failures.
     public func backoff(failures: Int) -> TimeInterval {
         let over = failures - limits.freePerName
