@@ -78,25 +78,32 @@ public final class ConnectionCounter: Sendable {
 /// Hummingbird's HTTP/1 channel with WebSocket upgrade, behind the
 /// connection caps and ``HTTPHeadGuard``.
 struct GuardedChildChannel: ServerChildChannel {
-    typealias Value = HTTP1WebSocketUpgradeChannel.Value
+    enum Value: ServerChildChannelValue {
+        case served(HTTP1WebSocketUpgradeChannel.Value)
+        /// Over a cap: answered 503 and closed by ``RefuseConnection``.
+        case refused(any Channel)
+
+        var channel: any Channel {
+            switch self {
+            case .served(let value): value.channel
+            case .refused(let channel): channel
+            }
+        }
+    }
 
     let inner: HTTP1WebSocketUpgradeChannel
     let counter: ConnectionCounter
 
-    struct Refused: Error {}
-
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         let peer = channel.remoteAddress?.ipAddress ?? "unknown"
         guard counter.open(peer) else {
-            // Cheap: no HTTP handlers, one small write, closed at once.
-            let body = HTTPHeadGuard.refusal(
-                status: "503 Service Unavailable", type: "service-unavailable",
-                title: "Busy; try again shortly",
-                detail: "too many open connections; try again in a few seconds", retryAfter: 5)
-            var buffer = channel.allocator.buffer(capacity: body.utf8.count)
-            buffer.writeString(body)
-            channel.writeAndFlush(buffer).whenComplete { _ in channel.close(promise: nil) }
-            return channel.eventLoop.makeFailedFuture(Refused())
+            // Cheap: no HTTP handlers, one small write, then closed. (A failed
+            // setup would leave the socket to NIO's accept path, which closes
+            // it without a word and reports an error on the server channel.)
+            return channel.eventLoop.makeCompletedFuture {
+                try channel.pipeline.syncOperations.addHandler(RefuseConnection())
+                return .refused(channel)
+            }
         }
         channel.closeFuture.whenComplete { _ in counter.close(peer) }
         do {
@@ -105,10 +112,11 @@ struct GuardedChildChannel: ServerChildChannel {
         } catch {
             return channel.eventLoop.makeFailedFuture(error)
         }
-        return inner.setup(channel: channel, logger: logger)
+        return inner.setup(channel: channel, logger: logger).map { .served($0) }
     }
 
     func handle(value: Value, logger: Logger) async {
+        guard case .served(let served) = value else { return }
         // A connection the guard or a timeout closed before its first
         // request ends the upgrade negotiation with an error, which the
         // WebSocket channel logs at error level: one line per idle socket
@@ -116,7 +124,33 @@ struct GuardedChildChannel: ServerChildChannel {
         // lines pass from here; requests log through the app's own logger.
         var quiet = logger
         quiet.logLevel = max(logger.logLevel, .critical)
-        await inner.handle(value: value, logger: quiet)
+        await inner.handle(value: served, logger: quiet)
+    }
+}
+
+/// Answers 503 to a connection over a cap as soon as it is active, and closes it.
+final class RefuseConnection: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+
+    static let answer = HTTPHeadGuard.refusal(
+        status: "503 Service Unavailable", type: "service-unavailable", title: "Busy; try again shortly",
+        detail: "too many open connections; try again in a few seconds", retryAfter: 5)
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        if context.channel.isActive { refuse(context) }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        refuse(context)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {}
+
+    private func refuse(_ context: ChannelHandlerContext) {
+        var buffer = context.channel.allocator.buffer(capacity: Self.answer.utf8.count)
+        buffer.writeString(Self.answer)
+        let channel = context.channel
+        context.writeAndFlush(NIOAny(buffer)).whenComplete { _ in channel.close(promise: nil) }
     }
 }
 
