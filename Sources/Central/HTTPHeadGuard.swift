@@ -34,6 +34,8 @@ final class HTTPHeadGuard: ChannelDuplexHandler, RemovableChannelHandler {
     private let limits: HTTPLimits
     private(set) var phase: Phase = .requestLine(bytes: 0)
     private var timer: Scheduled<Void>?
+    /// The last byte scanned, for a CR LF split across reads.
+    private var lastByte: UInt8 = 0
 
     init(limits: HTTPLimits) {
         self.limits = limits
@@ -100,26 +102,30 @@ final class HTTPHeadGuard: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// Advances the phase over `buffer`; a refusal when a limit is passed.
     func scan(_ buffer: ByteBuffer) -> Refusal? {
-        buffer.withUnsafeReadableBytes { bytes in
+        defer { lastByte = buffer.readableBytesView.last ?? lastByte }
+        return buffer.withUnsafeReadableBytes { bytes in
             var index = 0
             while index < bytes.count {
                 switch phase {
                 case .requestLine(let count):
+                    // The limit counts the line without its CR LF.
                     guard let lf = bytes[index...].firstIndex(of: 0x0A) else {
                         let total = count + bytes.count - index
                         phase = .requestLine(bytes: total)
-                        return total > limits.requestLine ? .requestLineTooLong : nil
+                        return total > limits.requestLine + 1 ? .requestLineTooLong : nil
                     }
-                    let total = count + lf - index
+                    let before = lf > index ? bytes[lf - 1] : lastByte
+                    let total = count + lf - index - (before == 0x0D ? 1 : 0)
                     if total > limits.requestLine { return .requestLineTooLong }
                     // A blank line before a request line is allowed (RFC 9112 2.2).
-                    phase = total <= 1 ? .requestLine(bytes: 0) : .headers(bytes: 0, tail: [0x0A])
+                    phase = total == 0 ? .requestLine(bytes: 0) : .headers(bytes: 0, tail: [0x0A])
                     index = lf + 1
                 case .headers(var count, var tail):
                     while index < bytes.count {
                         let byte = bytes[index]
                         index += 1
                         count += 1
+                        if count > limits.headers { return .headersTooLarge }
                         if byte == 0x0A {
                             if tail.contains(0x0A) {
                                 phase = .body
@@ -131,7 +137,6 @@ final class HTTPHeadGuard: ChannelDuplexHandler, RemovableChannelHandler {
                         } else {
                             tail = []
                         }
-                        if count > limits.headers { return .headersTooLarge }
                     }
                     phase = .headers(bytes: count, tail: tail)
                 case .body, .idle, .refused:

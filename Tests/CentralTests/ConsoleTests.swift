@@ -204,9 +204,13 @@ import WSClient
                     body: buffer(["name": name, "password": password])
                 ) { ($0.status, String(buffer: $0.body), $0.headers[.setCookie] != nil) }
             }
-            // A wrong password and an unknown name read the same.
+            // A wrong password and an unknown name read the same, and both
+            // are checked (the unknown one against a stand-in hash).
+            let gate = try #require(rig.central.console?.sessions.gate)
             let wrong = try await login("chan", "not the password")
+            let checks = gate.counts.checks
             let unknown = try await login("nobody", "not the password")
+            #expect(gate.counts.checks == checks + 1)
             #expect(wrong.0 == .unauthorized && unknown.0 == .unauthorized)
             #expect(
                 wrong.1.contains("wrong name or password") && unknown.1.contains("wrong name or password"))
