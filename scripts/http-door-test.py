@@ -326,6 +326,26 @@ def step_a(rig, checks):
             s.close()
 
 
+    # The limits hold for every request of a keep-alive connection, not only its first.
+    s = rig.connect(timeout=10)
+    try:
+        s.sendall(b"GET /v1/health HTTP/1.1\r\nHost: x\r\n\r\n")
+        first = b""
+        while b'{"status":"ok"}' not in first:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            first += chunk
+        s.sendall(b"GET /v1/health HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 100_000 + b"\r\n\r\n")
+        status, _, _ = parse(read_all(s))
+        checks.check("a. the second request of a keep-alive connection with a 100 KB header gets 431", 431, status)
+    except OSError as e:
+        checks.check("a. the second request of a keep-alive connection with a 100 KB header gets 431", 431,
+                     f"error: {e}")
+    finally:
+        s.close()
+
+
 def step_b(rig, checks):
     started = time.monotonic()
     results = parallel(40, lambda i: rig.login(f"nobody-{i}", "wrong password", source(100 + i))[0])
