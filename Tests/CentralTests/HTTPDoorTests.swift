@@ -77,6 +77,19 @@ import Testing
         #expect(Self.everySplit("GET / HTTP/1.1\r\nA: b\r\r\r\r") == .incomplete)
     }
 
+    @Test func connectionCapsCountPerPeerAndInAllAndFreeOnClose() {
+        let counter = ConnectionCounter(limits: HTTPLimits(connectionsPerPeer: 2, connections: 3))
+        #expect(counter.open("10.0.0.1") && counter.open("10.0.0.1"))
+        #expect(!counter.open("10.0.0.1"))  // the peer's cap
+        #expect(counter.open("10.0.0.2"))
+        #expect(!counter.open("10.0.0.3"))  // the cap in all, though this peer has none open
+        counter.close("10.0.0.1")
+        #expect(counter.open("10.0.0.3"))
+        #expect(!counter.open("10.0.0.1"))
+        for peer in ["10.0.0.1", "10.0.0.2", "10.0.0.3"] { counter.close(peer) }
+        #expect(counter.open == 0)
+    }
+
     @Test func aFullHashingQueueRefusesAtOnceAndRecovers() async throws {
         let pool = PasswordCheckPool(threads: 1, capacity: 2)
         let gate = DispatchSemaphore(value: 0)
