@@ -18,6 +18,9 @@ public struct HTTPLimits: Sendable, Hashable {
     /// this long of its first byte, or of the connection's opening; else
     /// 408 and the connection closes. Slow senders cannot hold sockets.
     public var headerTimeout: Duration
+    /// A request's body must arrive whole within this long of its head's
+    /// end, else the connection closes: a slow body cannot hold a socket.
+    public var bodyTimeout: Duration
     /// A keep-alive connection with no request for this long is closed.
     public var idleTimeout: Duration
     /// Open connections from one IP address; more are answered 503 and closed.
@@ -27,11 +30,14 @@ public struct HTTPLimits: Sendable, Hashable {
 
     public init(
         requestLine: Int = 8 * 1024, headers: Int = 32 * 1024, headerTimeout: Duration = .seconds(10),
-        idleTimeout: Duration = .seconds(60), connectionsPerPeer: Int = 64, connections: Int = 1024
+        bodyTimeout: Duration = .seconds(120), idleTimeout: Duration = .seconds(60),
+        connectionsPerPeer: Int = 64,
+        connections: Int = 1024
     ) {
         self.requestLine = requestLine
         self.headers = headers
         self.headerTimeout = headerTimeout
+        self.bodyTimeout = bodyTimeout
         self.idleTimeout = idleTimeout
         self.connectionsPerPeer = connectionsPerPeer
         self.connections = connections

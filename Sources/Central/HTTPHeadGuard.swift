@@ -4,7 +4,9 @@ import NIOCore
 /// Sits in front of NIO's HTTP decoder and reads each request's head as it
 /// arrives: a request line over the limit is answered 414, a header section
 /// over the limit 431, a head that has not arrived whole in time 408; each
-/// answer is a problem document, and the connection closes after it.
+/// answer is a problem document, and the connection closes after it. A
+/// body that has not arrived whole within the body timeout closes the
+/// connection.
 ///
 /// NIO's decoder has a header limit of its own but answers nothing (the
 /// connection just drops) and cannot tell a long target from long headers.
@@ -26,7 +28,10 @@ final class HTTPHeadGuard: ChannelDuplexHandler, RemovableChannelHandler {
         /// `tail` is how many line ends and carriage returns just passed,
         /// to find the blank line that ends the head across reads.
         case headers(bytes: Int, tail: [UInt8])
+        /// The head passed; the body timeout runs until the request's end.
         case body
+        /// Switched to WebSocket (a 101 went out): no longer HTTP.
+        case upgraded
         /// Answered and closing: the rest is drained and dropped.
         case refused(drained: Int)
     }
@@ -43,7 +48,7 @@ final class HTTPHeadGuard: ChannelDuplexHandler, RemovableChannelHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         // From the accept: a connection that never sends still ends.
-        startTimer(context)
+        startTimer(context, limits.headerTimeout)
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
@@ -70,7 +75,7 @@ final class HTTPHeadGuard: ChannelDuplexHandler, RemovableChannelHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let buffer = unwrapInboundIn(data)
         switch phase {
-        case .body:
+        case .body, .upgraded:
             context.fireChannelRead(data)
             return
         case .refused(let drained):
@@ -81,7 +86,7 @@ final class HTTPHeadGuard: ChannelDuplexHandler, RemovableChannelHandler {
             return
         case .idle:
             phase = .requestLine(bytes: 0)
-            startTimer(context)
+            startTimer(context, limits.headerTimeout)
         case .requestLine, .headers:
             break
         }
@@ -89,12 +94,22 @@ final class HTTPHeadGuard: ChannelDuplexHandler, RemovableChannelHandler {
             refuse(context, refusal)
             return
         }
-        if phase == .body {
+        if phase == .body { startTimer(context, limits.bodyTimeout) }
+        context.fireChannelRead(data)
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        // A 101 ends HTTP on this connection: WebSocket frames are not heads
+        // or bodies, and the live console may stay open for a shift.
+        if phase == .body, unwrapOutboundIn(data).readableBytesView.starts(with: Self.switching) {
+            phase = .upgraded
             timer?.cancel()
             timer = nil
         }
-        context.fireChannelRead(data)
+        context.write(data, promise: promise)
     }
+
+    private static let switching = Array("HTTP/1.1 101".utf8)
 
     enum Refusal {
         case requestLineTooLong, headersTooLarge, timeout
@@ -139,7 +154,7 @@ final class HTTPHeadGuard: ChannelDuplexHandler, RemovableChannelHandler {
                         }
                     }
                     phase = .headers(bytes: count, tail: tail)
-                case .body, .idle, .refused:
+                case .body, .upgraded, .idle, .refused:
                     return nil
                 }
             }
@@ -147,18 +162,19 @@ final class HTTPHeadGuard: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
-    private func startTimer(_ context: ChannelHandlerContext) {
+    private func startTimer(_ context: ChannelHandlerContext, _ timeout: Duration) {
         timer?.cancel()
         let nanoseconds =
-            limits.headerTimeout.components.seconds * 1_000_000_000
-            + limits.headerTimeout.components.attoseconds / 1_000_000_000
+            timeout.components.seconds * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         timer = context.eventLoop.scheduleTask(in: .nanoseconds(nanoseconds)) {
             let (handler, context) = loopBound.value
             handler.timer = nil
             switch handler.phase {
             case .requestLine, .headers: handler.refuse(context, .timeout)
-            case .idle, .body, .refused: break
+            // The app may be answering already; nothing can be said cleanly.
+            case .body: context.close(promise: nil)
+            case .idle, .upgraded, .refused: break
             }
         }
     }

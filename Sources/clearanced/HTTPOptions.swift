@@ -27,6 +27,13 @@ struct HTTPOptions: ParsableArguments {
     var headerTimeout = "10s"
 
     @Option(
+        name: .customLong("http-body-timeout"),
+        help:
+            "A request's body must arrive within this long of its headers (e.g. 120s), else the connection closes."
+    )
+    var bodyTimeout = "120s"
+
+    @Option(
         name: .customLong("http-idle-timeout"),
         help: "A keep-alive connection idle this long is closed (e.g. 60s).")
     var idleTimeout = "60s"
@@ -52,7 +59,10 @@ struct HTTPOptions: ParsableArguments {
     var loginQueue = 8
 
     func validate() throws {
-        for (name, value) in [("--http-header-timeout", headerTimeout), ("--http-idle-timeout", idleTimeout)]
+        for (name, value) in [
+            ("--http-header-timeout", headerTimeout), ("--http-body-timeout", bodyTimeout),
+            ("--http-idle-timeout", idleTimeout),
+        ]
         where ConsoleOptions.duration(value) == nil {
             throw ValidationError("\(name) \(value): give a duration such as 10s or 2m")
         }
@@ -75,6 +85,7 @@ struct HTTPOptions: ParsableArguments {
         HTTPLimits(
             requestLine: requestLine, headers: headers,
             headerTimeout: ConsoleOptions.duration(headerTimeout)!,
+            bodyTimeout: ConsoleOptions.duration(bodyTimeout)!,
             idleTimeout: ConsoleOptions.duration(idleTimeout)!, connectionsPerPeer: connectionsPerPeer,
             connections: connections)
     }
