@@ -45,6 +45,10 @@ scripts/with-pty-serial.sh -- "$(swift build --show-bin-path)/lanesim" run --ser
 echo "== officers' console in headless Chromium (real clearanced and laned; help call, phrase, override)"
 python3 scripts/console-browser-test.py --bin "$(swift build --show-bin-path)"
 
+# http helper (issue 13): strangers at clearanced's HTTP door, bounded counts.
+echo "== HTTP door (414/431, 40 log-ins, 12 parallel guesses, name spraying during trucks, 1,100 idle connections)"
+python3 scripts/http-door-test.py --bin "$(swift build --show-bin-path)"
+
 echo "== field tests (laned in Debian's kernel under qemu: gpio-sim chip, 16550 UART to clearanced; docs/field-tests.md)"
 scripts/field-test.sh --clearanced "$(swift build --show-bin-path)/clearanced"
 

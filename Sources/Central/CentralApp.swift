@@ -7,7 +7,20 @@ import Logging
 import RoadCargo
 
 /// The request context every route uses.
-public typealias CentralContext = BasicRequestContext
+public typealias CentralContext = CentralRequestContext
+
+/// Hummingbird's basic context plus the peer's address, which the log-in
+/// throttle counts by.
+public struct CentralRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    /// The peer's IP address, or "unknown" (in-process tests have none).
+    public let peer: String
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        peer = source.channel.remoteAddress?.ipAddress ?? "unknown"
+    }
+}
 
 /// clearanced's HTTP API: the briefing's system-to-system channel for
 /// shippers, agents and drivers, plus the officers' administration.
@@ -79,7 +92,8 @@ public struct CentralApp: Sendable {
         return router
     }
 
-    /// The application serving ``buildRouter()``; run it as a Service.
+    /// The application serving ``buildRouter()`` under the default
+    /// ``HTTPLimits``; run it as a Service.
     ///
     /// - Parameter onServerRunning: called once the socket is bound, with the
     ///   bound address and port (useful with port 0, which picks a free one).
@@ -87,19 +101,9 @@ public struct CentralApp: Sendable {
         configuration: ApplicationConfiguration,
         onServerRunning: @escaping @Sendable (_ host: String, _ port: Int) async -> Void = { _, _ in }
     ) -> some ApplicationProtocol {
-        let console = self.console
-        return Application(
-            router: buildRouter(),
-            server: .http1WebSocketUpgrade { head, _, _ in
-                guard let console else { return .dontUpgrade }
-                return await self.consoleLiveUpgrade(console, head)
-            },
-            configuration: configuration,
-            onServerRunning: { channel in
-                let address = channel.localAddress
-                await onServerRunning(address?.ipAddress ?? "?", address?.port ?? 0)
-            },
-            logger: logger)
+        buildApplication(
+            configuration: configuration, counter: ConnectionCounter(limits: HTTPLimits()),
+            onServerRunning: onServerRunning)
     }
 }
 

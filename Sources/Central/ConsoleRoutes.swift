@@ -82,13 +82,16 @@ extension CentralApp {
             router.get(RouterPath("/console/\(name)")) { _, _ in try Self.serve(console.files, name) }
         }
 
-        router.post("/console/api/login") { request, _ in
+        router.post("/console/api/login") { request, context in
             try ConsoleSessions.requireSameOrigin(
                 request.headers, authority: request.head.authority, csrf: nil)
             let body = try await JSONBody.decode(ConsoleLoginBody.self, from: request, limit: 4096)
-            let (officer, token) = try await console.sessions.logIn(name: body.name, password: body.password)
+            let (officer, token, device) = try await console.sessions.logIn(
+                name: body.name, password: body.password, address: context.peer,
+                device: ConsoleSessions.cookie(LoginGate.deviceCookieName, in: request.headers))
             var response = try JSONBody.response(ConsoleMeBody(officer, idle: console.sessions.settings.idle))
             response.headers[.setCookie] = ConsoleSessions.setCookie(token)
+            response.headers.append(HTTPField(name: .setCookie, value: LoginGate.setDeviceCookie(device)))
             response.headers[.cacheControl] = "no-store"
             return response
         }

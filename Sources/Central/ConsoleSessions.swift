@@ -15,21 +15,16 @@ public struct ConsoleSessions: Sendable {
         public var idle: Duration
         /// And after this long in any case (a shift).
         public var absolute: Duration
-        /// Failed logins for one name within ``failureWindow`` before further
-        /// tries are refused without checking.
-        public var maxFailures: Int
-        public var failureWindow: Duration
+        /// The cost of the stand-in hash checked for names that have none:
+        /// the same as stored hashes, so a refusal takes as long either way.
         public var cost: OfficerPasswords.Cost
 
         public init(
             idle: Duration = .seconds(30 * 60), absolute: Duration = .seconds(12 * 3600),
-            maxFailures: Int = 5,
-            failureWindow: Duration = .seconds(15 * 60), cost: OfficerPasswords.Cost = .standard
+            cost: OfficerPasswords.Cost = .standard
         ) {
             self.idle = idle
             self.absolute = absolute
-            self.maxFailures = maxFailures
-            self.failureWindow = failureWindow
             self.cost = cost
         }
     }
@@ -46,37 +41,55 @@ public struct ConsoleSessions: Sendable {
     public let repository: any CargoRepository
     public let clock: any WallClock
     public let settings: Settings
+    /// The throttle, the hashing pool and known consoles.
+    public let gate: LoginGate
 
-    public init(repository: any CargoRepository, clock: any WallClock, settings: Settings = Settings()) {
+    public init(
+        repository: any CargoRepository, clock: any WallClock, settings: Settings = Settings(),
+        gate: LoginGate = LoginGate()
+    ) {
         self.repository = repository
         self.clock = clock
         self.settings = settings
+        self.gate = gate
     }
 
-    /// Checks the password and opens a session; returns it with the cookie value.
-    /// Every refusal says the same about a wrong name and a wrong password.
-    func logIn(name: String, password: String) async throws -> (officer: Officer, token: String) {
+    /// Checks the password and opens a session; returns it with the cookie
+    /// value and a fresh device cookie. Every refusal says the same about a
+    /// wrong name and a wrong password, and takes as long.
+    /// - Parameters:
+    ///   - address: the peer's IP address, for the per-address limit.
+    ///   - device: the request's device cookie, if any.
+    /// - Throws: 429 with `Retry-After` when the throttle refuses, 503 with
+    ///   `Retry-After` when the hashing queue is full (both before hashing).
+    func logIn(name: String, password: String, address: String, device: String?) async throws
+        -> (officer: Officer, token: String, device: String)
+    {
         let now = clock.now()
-        let since = now.addingTimeInterval(-Self.seconds(settings.failureWindow))
-        let failures = try await repository.consoleJournal(
-            officer: name, action: "login_failed", since: since, limit: settings.maxFailures)
-        if failures.count >= settings.maxFailures {
-            try await refuseLogin(name, "throttled", now)
-            let minutes = Int(Self.seconds(settings.failureWindow) / 60)
+        let known = gate.isKnownConsole(device, name: name, now: now)
+        let ticket: LoginThrottle.Ticket
+        switch gate.admit(name: name, address: address, knownConsole: known, now: now) {
+        case .check(let admitted):
+            ticket = admitted
+        case .refuse(let why, let retryAfter):
+            throw Self.throttled(why, name: name, retryAfter: retryAfter)
+        }
+        let stored = try await repository.passwordHash(for: name)
+        let matches: Bool
+        do {
+            matches = try await gate.verify(password, against: stored?.1 ?? Self.standIn(settings.cost))
+        } catch {
+            gate.withdraw(ticket)
             throw Problem(
-                .tooManyRequests,
-                "\(settings.maxFailures) failed logins for \(name) within \(minutes) minutes; wait, or ask a supervisor to reset the password"
-            )
+                .unavailable, "too many log-ins are being checked at once; try again in a few seconds",
+                headers: [.retryAfter: "2"])
         }
-        guard let (account, hash) = try await repository.passwordHash(for: name) else {
-            OfficerPasswords.burn(password, cost: settings.cost)
+        guard let (account, _) = stored, matches else {
+            gate.finish(ticket, succeeded: false, now: now)
             try await refuseLogin(name, "wrong name or password", now)
             throw Self.wrongPassword
         }
-        guard OfficerPasswords.verify(password, against: hash) else {
-            try await refuseLogin(name, "wrong name or password", now)
-            throw Self.wrongPassword
-        }
+        gate.finish(ticket, succeeded: true, now: now)
         guard account.role == .officer else {
             try await refuseLogin(name, "not an officer", now)
             throw Problem(
@@ -92,7 +105,34 @@ public struct ConsoleSessions: Sendable {
         try await repository.journal(
             ConsoleJournalEntry(
                 officer: account.name, action: "login", target: "console", outcome: .done, at: now))
-        return (Officer(account: account, session: session), token)
+        return (
+            Officer(account: account, session: session), token, gate.deviceToken(name: account.name, now: now)
+        )
+    }
+
+    /// A stored form no password matches, at `cost`: checking it spends what
+    /// checking a real one spends, so unknown names answer as slowly.
+    static func standIn(_ cost: OfficerPasswords.Cost) -> String {
+        [
+            "scrypt", "\(cost.rounds)", "\(cost.blockSize)", "\(cost.parallelism)",
+            Data(count: 16).base64EncodedString(), Data(count: 32).base64EncodedString(),
+        ].joined(separator: "$")
+    }
+
+    static func throttled(_ why: LoginThrottle.Refusal, name: String, retryAfter: TimeInterval) -> Problem {
+        let seconds = max(1, Int(retryAfter.rounded(.up)))
+        let wait = seconds >= 120 ? "\(seconds / 60) minutes" : "\(seconds) s"
+        let detail: String
+        switch why {
+        case .addressLocked:
+            detail = "too many failed log-ins from this address; try again in \(wait)"
+        case .nameLocked:
+            detail =
+                "too many failed log-ins for \(name.prefix(64)); log in from a console that has logged in as \(name.prefix(64)) before, or try again in \(wait)"
+        case .backoff:
+            detail = "wait \(wait) before the next log-in for \(name.prefix(64))"
+        }
+        return Problem(.tooManyRequests, detail, headers: [.retryAfter: "\(seconds)"])
     }
 
     static let wrongPassword = Problem(.unauthorized, "wrong name or password")

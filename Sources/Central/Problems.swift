@@ -46,6 +46,7 @@ struct Problem: Error, Sendable {
         case unsupportedMediaType = "unsupported-media-type"
         case validation = "validation"
         case tooManyRequests = "too-many-requests"
+        case unavailable = "service-unavailable"
         case internalError = "internal-error"
 
         var status: HTTPResponse.Status {
@@ -59,6 +60,7 @@ struct Problem: Error, Sendable {
             case .unsupportedMediaType: .unsupportedMediaType
             case .validation: .unprocessableContent
             case .tooManyRequests: .tooManyRequests
+            case .unavailable: .serviceUnavailable
             case .internalError: .internalServerError
             }
         }
@@ -75,6 +77,7 @@ struct Problem: Error, Sendable {
             case .unsupportedMediaType: "Unsupported content type"
             case .validation: "The request breaks one or more rules"
             case .tooManyRequests: "Too many attempts"
+            case .unavailable: "Busy; try again shortly"
             case .internalError: "Internal server error"
             }
         }

@@ -60,6 +60,8 @@ struct Serve: AsyncParsableCommand {
 
     @OptionGroup(title: "Help calls and the officers' console") var console: ConsoleOptions
 
+    @OptionGroup(title: "Limits at the HTTP door") var http: HTTPOptions
+
     func validate() throws {
         guard (0...65_535).contains(port) else {
             throw ValidationError("--port \(port): use 0 to 65535 (0 picks a free port)")
@@ -127,13 +129,16 @@ struct Serve: AsyncParsableCommand {
         // Sessions run on the system clock even when the business clock is
         // simulated: advancing a simulation must not log officers out.
         let sessions = ConsoleSessions(
-            repository: repository, clock: SystemWallClock(), settings: console.settings)
+            repository: repository, clock: SystemWallClock(), settings: console.settings,
+            gate: http.loginGate(selectionKey: key))
+        http.raiseOpenFileLimit(logger: logger)
         let central = CentralApp(
             repository: repository, clock: clock, policy: policy, logger: logger, lanes: dispatcher,
             console: OfficersConsole(sessions: sessions, helpDesk: desk, bus: bus, files: files))
         let app = central.buildApplication(
             configuration: ApplicationConfiguration(
-                address: .hostname(host, port: port), serverName: "clearanced")
+                address: .hostname(host, port: port), serverName: "clearanced"),
+            counter: ConnectionCounter(limits: http.limits)
         ) { boundHost, boundPort in
             let shown = boundHost.contains(":") ? "[\(boundHost)]" : boundHost
             printNow("listening on \(shown):\(boundPort)")

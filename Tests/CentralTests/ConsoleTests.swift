@@ -204,21 +204,50 @@ import WSClient
                     body: buffer(["name": name, "password": password])
                 ) { ($0.status, String(buffer: $0.body), $0.headers[.setCookie] != nil) }
             }
-            // A wrong password and an unknown name read the same.
+            // A wrong password and an unknown name read the same, and both
+            // are checked (the unknown one against a stand-in hash).
+            let gate = try #require(rig.central.console?.sessions.gate)
             let wrong = try await login("chan", "not the password")
+            let checks = gate.counts.checks
             let unknown = try await login("nobody", "not the password")
+            #expect(gate.counts.checks == checks + 1)
             #expect(wrong.0 == .unauthorized && unknown.0 == .unauthorized)
             #expect(
                 wrong.1.contains("wrong name or password") && unknown.1.contains("wrong name or password"))
             #expect(!wrong.2 && !unknown.2)
             // A driver with a password is still not an officer.
             #expect(try await login("driver-ho", Self.password).0 == .forbidden)
-            // Five failures within 15 minutes lock the name, even for the right password.
-            for _ in 0..<5 { _ = try await login("lee", "guess") }
-            let locked = try await login("lee", Self.password)
-            #expect(locked.0 == .tooManyRequests)
-            #expect(locked.1.contains("5 failed logins for lee"))
-            rig.sessionClock.advance(by: 16 * 60)
+            // 12 guesses at once at one name: the throttle counts each before
+            // checking it, so at most 5 are checked; the rest wait a back-off.
+            let port = try #require(client.port)
+            let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
+                for n in 0..<12 {
+                    group.addTask {
+                        let other = TestClient(host: "localhost", port: port)
+                        other.connect()
+                        defer { Task { try? await other.shutdown() } }
+                        let response = try await other.execute(
+                            .init(
+                                "/console/api/login", method: .post, authority: "localhost",
+                                headers: [.contentType: "application/json"],
+                                body: buffer(["name": "lee", "password": "guess \(n)"])))
+                        if response.head.status == .tooManyRequests {
+                            #expect(response.headers[.retryAfter] != nil)
+                        }
+                        return response.head.status
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            let checked = try await rig.h.store.consoleJournal(
+                officer: "lee", action: "login_failed", since: nil, limit: 100)
+            #expect(checked.count <= 5, "\(checked.count) of 12 parallel guesses were checked")
+            #expect(statuses.filter { $0 == .unauthorized }.count == checked.count)
+            #expect(statuses.filter { $0 == .tooManyRequests }.count == 12 - checked.count)
+            // Even the right password waits out the back-off, which is short.
+            let waiting = try await login("lee", Self.password)
+            #expect(waiting.0 == .tooManyRequests && waiting.1.contains("before the next log-in for lee"))
+            rig.sessionClock.advance(by: 9)
             #expect(try await login("lee", Self.password).0 == .ok)
 
             let chan = try await Self.logIn(client, "chan")
@@ -257,6 +286,43 @@ import WSClient
                     $0.status
                 }
                     == .unauthorized)
+        }
+    }
+
+    @Test func anOfficerLockedOutByGuessesStillLogsInFromTheirOwnConsole() async throws {
+        let rig = try await Self.rig()
+        defer { Task { await rig.stop() } }
+        try await rig.app().test(.live) { client in
+            func login(_ password: String, device: String? = nil) async throws -> (
+                HTTPResponse.Status, String?
+            ) {
+                var headers: HTTPFields = [.contentType: "application/json"]
+                if let device { headers[.cookie] = device }
+                return try await client.execute(
+                    uri: "/console/api/login", method: .post, headers: headers,
+                    body: buffer(["name": "chan", "password": password])
+                ) { response in
+                    let device = response.headers[values: .setCookie].first { $0.hasPrefix("lk_device=") }
+                    return (response.status, device.map { String($0.split(separator: ";")[0]) })
+                }
+            }
+            // chan's console logged in once: it is known from now on.
+            let (first, device) = try await login(Self.password)
+            #expect(first == .ok)
+            let known = try #require(device)
+            // Someone guesses at chan until the name (and their address) locks.
+            for n in 0..<20 {
+                #expect(try await login("guess \(n)").0 == .unauthorized, "guess \(n) was not checked")
+                rig.sessionClock.advance(by: 9)
+            }
+            #expect(try await login(Self.password).0 == .tooManyRequests)
+            rig.sessionClock.advance(by: 10 * 60)
+            #expect(try await login(Self.password).0 == .tooManyRequests)
+            // chan's own console is not locked out: it waits the back-off at most.
+            #expect(try await login(Self.password, device: known).0 == .ok)
+            // A forged device cookie does not help: the guesser's address stays locked.
+            let forged = known.replacingOccurrences(of: "lk_device=", with: "lk_device=x")
+            #expect(try await login(Self.password, device: forged).0 == .tooManyRequests)
         }
     }
 
