@@ -135,21 +135,34 @@ struct SignalReloader: Sendable {
 
     /// Reloads on every SIGHUP until cancelled.
     func run() async {
+        var failing = false
         for await _ in await UnixSignalsSequence(trapping: .sighup) {
-            await reload()
+            let reloaded = await reload()
+            if reloaded, failing {
+                daemon.controller.post(.faultCleared(code: LaneFaultCode.configNotReloaded.name))
+            }
+            failing = !reloaded
         }
     }
 
-    private func reload() async {
+    /// Returns whether the config was reloaded.
+    private func reload() async -> Bool {
         notifier.reloading()
-        defer { notifier.ready(status: "lane \(daemon.configuration.lane.id.value) running") }
+        let lane = daemon.configuration.lane.id.value
         let new: LaneConfiguration
         do { new = try LaneConfiguration.load(path: config) } catch {
-            // A broken edit must not take a running lane down: keep the old config.
+            // A broken edit must not take a running lane down: keep the old
+            // config, and say so where the technician looks (journalctl,
+            // systemctl status, lanectl status, the officers' console).
+            let why = error.problems.first.map(\.description) ?? "\(error)"
             logger.error(
                 "config not reloaded; the lane keeps running on the old one", metadata: ["error": "\(error)"])
-            return
+            notifier.ready(status: "lane \(lane) running on its old config; not reloaded: \(why)")
+            daemon.controller.post(
+                .fault(code: LaneFaultCode.configNotReloaded.name, text: why))
+            return false
         }
+        defer { notifier.ready(status: "lane \(lane) running") }
         let (changed, needsRestart) = await daemon.reload(new)
         ReloadableLevelHandler.level.withLock { $0 = Logger.Level(new.log.level) }
         logger.notice(
@@ -158,6 +171,7 @@ struct SignalReloader: Sendable {
                 "applied": "\(changed.isEmpty ? "nothing changed" : changed.joined(separator: ", "))",
                 "needs_restart": "\(needsRestart.joined(separator: ", "))",
             ])
+        return true
     }
 }
 
