@@ -104,9 +104,13 @@ public final class LaneDaemon: Sendable {
             return key
         }
         let journal = try await step("journal") {
-            let directory = (config.journal.path as NSString).deletingLastPathComponent
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            return try LaneJournal(path: config.journal.path, clock: env.clock)
+            do {
+                let directory = (config.journal.path as NSString).deletingLastPathComponent
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+                return try LaneJournal(path: config.journal.path, clock: env.clock)
+            } catch {
+                throw LaneDaemonError.journalUnopenable(path: config.journal.path, underlying: error)
+            }
         }
         self.journal = journal
         let outbox = try await step("journal") {
@@ -438,12 +442,16 @@ public final class LaneDaemon: Sendable {
 public enum LaneDaemonError: Error, CustomStringConvertible {
     case keyForAnotherLane(key: LaneID, lane: LaneID)
     case unreadable(String)
+    case journalUnopenable(path: String, underlying: any Error)
 
     public var description: String {
         switch self {
         case .keyForAnotherLane(let key, let lane):
             "the key file is lane \(key)'s, but this lane is \(lane); expected `clearanced lane key \(lane)`'s file"
         case .unreadable(let path): "cannot read \(path) (missing, or not readable by this user)"
+        case .journalUnopenable(let path, let underlying):
+            "cannot open the journal \(path): \(underlying); expected a writable file in a directory laned "
+                + "may write (journal.path; uid \(getuid()))"
         }
     }
 }
