@@ -25,7 +25,7 @@ struct Laned: AsyncParsableCommand {
 
     @Flag(
         help:
-            "Print the config in use (defaults included), check the files it names (link key, selection key, intercom program, font), and exit: 0 when all is well, 78 when not."
+            "Print the config in use (defaults included), check the ground it names (link key, selection key, intercom program; the GPIO chip and lines, opened and released; the display backend started; every font face loaded and its glyphs for the boards' texts), and exit: 0 when all is well, 78 when not."
     )
     var check = false
 
@@ -37,7 +37,7 @@ struct Laned: AsyncParsableCommand {
         }
         if check {
             for (key, value) in loaded.flattened { print("\(key): \(value)") }
-            let problems = LaneDaemon.checkFiles(loaded)
+            let problems = await LaneDaemon.checkGround(loaded)
             for problem in problems { printError("laned: \(loaded.file): \(problem)") }
             if !problems.isEmpty { throw ExitCode(exConfig) }
             return
