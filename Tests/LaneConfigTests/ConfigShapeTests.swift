@@ -95,3 +95,21 @@ struct ConfigShapeTests {
         }
     }
 }
+
+/// Every value in a config file has a length limit in characters and in bytes.
+@Suite("Lane config: value lengths")
+struct ConfigValueLengthTests {
+    @Test func aValueOverTheByteLimitIsRefusedNamingTheKeyAndBothLimits() throws {
+        let directory = try ConfigDirectory()
+        // 1000 characters (under 1024) of 5 bytes each: over 4096 bytes.
+        let flood = String(repeating: "a\u{301}\u{301}", count: 1000)
+        let error = try problems(
+            minimal.replacingOccurrences(of: "/etc/lanekiosk/LMC-IN-01.key", with: "/etc/\(flood)"),
+            in: directory)
+        #expect(error.keys == ["link.key_file"], "\(error)")
+        #expect(
+            error.problems.first?.message
+                == "expected a file path, at most 1024 characters and 4096 bytes of UTF-8; got a value that has "
+                + "1005 characters and 5005 bytes", "\(error)")
+    }
+}
