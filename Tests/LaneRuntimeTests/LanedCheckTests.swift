@@ -133,4 +133,60 @@ import Testing
         #expect(result.errors.contains("\(path):"), "\(result.errors)")
         #expect(result.errors.contains("nested deeper than 32 levels"), "\(result.errors)")
     }
+
+    /// SIGHUP with a nested file: the lane keeps running on its old config
+    /// (the crash path is gone), says why in `status`, and a good file clears it.
+    @Test func aReloadOfANestedFileKeepsTheRunningLane() async throws {
+        let port = try await LaneRig.freePort()
+        let good = try config(extra: "watchdog: {enabled: false}")
+        let text = try String(contentsOfFile: good, encoding: .utf8).replacingOccurrences(
+            of: "port: 4711", with: "port: \(port)")
+        try text.write(toFile: good, atomically: true, encoding: .utf8)
+        let process = Process()
+        process.executableURL = Self.products.appendingPathComponent("laned")
+        process.arguments = ["--config", good]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+        let socket = "\(directory)/lane.sock"
+
+        /// Status once laned answers and `condition` holds; nil after 30 s.
+        func status(until condition: ([String: Any]) -> Bool) async throws -> [String: Any]? {
+            var waited = Duration.zero
+            while waited < .seconds(30), process.isRunning {
+                if let reply = try? await ControlClient.request(socket, ["id": 1, "command": "status"]),
+                    let result = reply["result"] as? [String: Any], condition(result)
+                {
+                    return result
+                }
+                try await Task.sleep(for: .milliseconds(50))
+                waited += .milliseconds(50)
+            }
+            return nil
+        }
+        func faults(_ s: [String: Any]) -> [String] { s["faults"] as? [String] ?? [] }
+
+        _ = try #require(try await status { _ in true }, "laned never answered on its control socket")
+        try (text + "deep: " + String(repeating: "[", count: 10_000) + "\n").write(
+            toFile: good, atomically: true, encoding: .utf8)
+        kill(process.processIdentifier, SIGHUP)
+        let kept = try await status { faults($0).contains("config_not_reloaded") }
+        #expect(kept != nil, "no config_not_reloaded fault after SIGHUP")
+        #expect(process.isRunning, "laned died on SIGHUP with a nested config")
+
+        try text.write(toFile: good, atomically: true, encoding: .utf8)
+        kill(process.processIdentifier, SIGHUP)
+        let cleared = try await status { !faults($0).contains("config_not_reloaded") }
+        #expect(cleared != nil, "a good config did not clear the fault")
+
+        process.terminate()
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                process.waitUntilExit()
+                continuation.resume()
+            }
+        }
+        #expect(process.terminationReason == .exit && process.terminationStatus == 0)
+    }
 }
