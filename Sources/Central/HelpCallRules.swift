@@ -76,7 +76,10 @@ extension HelpCallRecord {
                 throw refusal(.invalid, "phrase \(phraseID) is not in the phrase list (\(known))")
             }
             let limit = TextLimit(characters: helpMessageMaximumText)
-            guard limit.allows(text), !text.contains(where: \.isNewline) else {
+            guard !text.contains(where: \.isNewline) else {
+                throw refusal(.invalid, "the free text is one line of \(limit); this one has a line break")
+            }
+            guard limit.allows(text) else {
                 throw refusal(
                     .invalid, "the free text is one line of \(limit); this one \(limit.measured(text))")
             }
