@@ -11,7 +11,7 @@ struct Authenticator: Sendable {
     let repository: any CargoRepository
 
     /// Longer than any token `clearanced account add` issues; refusing early
-    /// keeps a multi-megabyte header from being hashed.
+    /// keeps a multi-megabyte header from being hashed. In bytes: tokens are ASCII.
     static let maximumTokenLength = 256
 
     static let challenge = "Bearer realm=\"clearanced\""
@@ -32,7 +32,7 @@ struct Authenticator: Sendable {
                 headers: [.wwwAuthenticate: Self.challenge + ", error=\"invalid_request\""])
         }
         let token = parts[1].trimmingCharacters(in: .whitespaces)
-        guard !token.isEmpty, token.count <= Self.maximumTokenLength,
+        guard !token.isEmpty, token.utf8.count <= Self.maximumTokenLength,
             let account = try await repository.account(forToken: token)
         else {
             throw Problem(

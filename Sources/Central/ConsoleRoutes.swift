@@ -203,8 +203,12 @@ extension CentralApp {
             try await command(request, context, "override") { lane, request in
                 let body = try await JSONBody.decode(ConsoleOverrideBody.self, from: request, limit: 4096)
                 let reason = body.reason.trimmingCharacters(in: .whitespacesAndNewlines)
-                guard (1...200).contains(reason.count) else {
-                    throw Problem.invalid("reason", "length", "say why, in 1 to 200 characters")
+                let limit = TextLimit(characters: 200)
+                guard !reason.isEmpty, limit.allows(reason) else {
+                    throw Problem.invalid(
+                        "reason", "length",
+                        "say why, in 1 to 200 characters and \(limit.bytes) bytes of UTF-8; the reason \(limit.measured(reason))"
+                    )
                 }
                 let (instruction, code): (Instruction, Reason)
                 switch body.decision {

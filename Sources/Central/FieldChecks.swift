@@ -8,12 +8,18 @@ struct FieldChecks {
     private(set) var collector = IssueCollector()
 
     /// A string of `min...max` Unicode scalars (JSON Schema counts code
-    /// points, not grapheme clusters); `min >= 1` also refuses blank text.
+    /// points, not grapheme clusters) and at most four UTF-8 bytes per
+    /// character of `max` (the OpenAPI document's `x-max-bytes`); `min >= 1`
+    /// also refuses blank text.
     mutating func text(_ field: String, _ value: String?, min: Int = 1, max: Int) {
         guard let value else { return }
-        let n = value.unicodeScalars.count
-        if n < min || n > max {
-            collector.add(field, "text.length", "must have \(min) to \(max) characters; has \(n)")
+        let limit = TextLimit(characters: max, unit: .scalars)
+        let n = limit.length(of: value)
+        if n < min || !limit.allows(value) {
+            collector.add(
+                field, "text.length",
+                "must have \(min) to \(max) characters and at most \(limit.bytes) bytes of UTF-8; \(limit.measured(value))"
+            )
         } else if min >= 1, value.allSatisfy(\.isWhitespace) {
             collector.add(field, "text.blank", "must not be blank")
         }

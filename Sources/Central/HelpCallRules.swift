@@ -75,9 +75,13 @@ extension HelpCallRecord {
                 let known = OfficerPhrase.all.map { "\($0.id)" }.joined(separator: ", ")
                 throw refusal(.invalid, "phrase \(phraseID) is not in the phrase list (\(known))")
             }
-            guard text.count <= helpMessageMaximumText, !text.contains(where: \.isNewline) else {
+            let limit = TextLimit(characters: helpMessageMaximumText)
+            guard !text.contains(where: \.isNewline) else {
+                throw refusal(.invalid, "the free text is one line of \(limit); this one has a line break")
+            }
+            guard limit.allows(text) else {
                 throw refusal(
-                    .invalid, "the free text is one line of at most \(helpMessageMaximumText) characters")
+                    .invalid, "the free text is one line of \(limit); this one \(limit.measured(text))")
             }
             call.messages.append(Message(phraseID: phraseID, text: text, officer: officer.name, at: now))
             return (

@@ -156,11 +156,21 @@ public struct LaneView: Sendable, Hashable, Encodable {
     /// one vehicle, so it stands until that vehicle leaves.
     static let officerAlertCode = "1"
 
+    /// The fault code laned reports a journal it cannot write under
+    /// (`LaneFaultCode.journalFailed`). That report is the only one a lane
+    /// sends without journaling it; every other report comes through the
+    /// journal's outbox, so any later report means the journal writes again
+    /// (laned was restarted on a good one), which clears the fault.
+    static let journalFailedCode = "40"
+
     /// Faults the lane reported and has not reported cleared, oldest first.
     static func faults(_ events: [LaneEventRecord]) -> [String] {
         var open: [(code: String, text: String)] = []
         for event in events.reversed() {
             if event.kind == "vehicle_left" { open.removeAll { $0.code == officerAlertCode } }
+            if event.kind != "fault" || event.fields["code"] != journalFailedCode {
+                open.removeAll { $0.code == journalFailedCode }
+            }
             guard event.kind == "fault", let code = event.fields["code"], let text = event.fields["text"]
             else {
                 continue

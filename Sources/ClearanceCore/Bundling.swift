@@ -7,6 +7,8 @@ public enum BundlingRules {
     public static let minimumLeadTime: TimeInterval = 30 * 60
     /// More CCRNs than a form has room for is a mistake, not a truck.
     public static let maximumCCRNs = 999
+    /// The driver's name: 70 characters, 280 bytes of UTF-8.
+    public static let driverNameLimit = TextLimit(characters: 70)
 
     public static func earliestCrossing(completedAt: Date) -> Date {
         completedAt.addingTimeInterval(minimumLeadTime)
@@ -27,8 +29,11 @@ public enum BundlingRules {
         var c = IssueCollector()
         if request.driverName.trimmingCharacters(in: .whitespaces).isEmpty {
             c.add("driverName", "bundle.driver-name", "the driver's name is required")
-        } else if request.driverName.count > 70 {
-            c.add("driverName", "bundle.driver-name", "the driver's name has at most 70 characters")
+        } else if !Self.driverNameLimit.allows(request.driverName) {
+            c.add(
+                "driverName", "bundle.driver-name",
+                "the driver's name has \(Self.driverNameLimit); this one \(Self.driverNameLimit.measured(request.driverName))"
+            )
         }
         if request.ccrns.isEmpty {
             c.add("ccrns", "bundle.ccrns-empty", "a bundle names at least one CCRN")

@@ -140,8 +140,9 @@ private struct Validator {
     private mutating func limits(
         _ value: String, at field: String, code: String, what: String, max: Int, ascii: Bool
     ) {
-        if value.count > max {
-            add(field, "\(code)-length", "\(what) has at most \(max) characters; this one has \(value.count)")
+        let limit = TextLimit(characters: max)
+        if !limit.allows(value) {
+            add(field, "\(code)-length", "\(what) has \(limit); this one \(limit.measured(value))")
         }
         if ascii {
             if !value.unicodeScalars.allSatisfy({ (0x20...0x7E).contains($0.value) }) {

@@ -1,4 +1,5 @@
 import Foundation
+import RoadCargo
 import Yams
 
 /// Walks a config file's YAML tree, collecting every problem with the key
@@ -122,7 +123,18 @@ struct ConfigReader {
         return read(node, at: t.path(key), kind)
     }
 
+    /// Every value in a config file: a path's limit (PATH_MAX is 4096
+    /// bytes) and a quarter of it in characters.
+    static let valueLimit = TextLimit(characters: 1024, bytes: 4096)
+
     mutating func read<T>(_ node: Node, at path: String, _ kind: Kind<T>) -> T? {
+        if case .scalar(let s) = node, !Self.valueLimit.allows(s.string) {
+            problem(
+                path, at: node,
+                "expected \(kind.expected), \(Self.valueLimit); got a value that \(Self.valueLimit.measured(s.string))"
+            )
+            return nil
+        }
         guard case .scalar(let s) = node, !Self.isNull(s), let v = kind.read(s) else {
             problem(path, at: node, "expected \(kind.expected); got \(Self.describe(node))")
             return nil

@@ -281,6 +281,13 @@ extension LaneConfiguration {
             throw unreadable("no such file")
         }
         guard !isDirectory.boolValue else { throw unreadable("a directory, not a file") }
+        // Refused before reading it whole: a huge file must not cost the memory of reading it.
+        let limits = ConfigLimits.standard
+        if let size = (try? FileManager.default.attributesOfItem(atPath: absolute)[.size]) as? Int,
+            size > limits.maxBytes
+        {
+            throw shapeError(.tooLarge(bytes: size, limit: limits.maxBytes), file: absolute)
+        }
         guard let data = FileManager.default.contents(atPath: absolute) else {
             throw unreadable("cannot be read by this user (uid \(getuid())): check its owner and mode")
         }
@@ -290,12 +297,25 @@ extension LaneConfiguration {
 
     /// Validates `yaml` as if read from `file` (which names it in errors and
     /// anchors relative paths).
-    public static func parse(yaml: String, file: String) throws(ConfigError) -> LaneConfiguration {
+    public static func parse(
+        yaml: String, file: String, limits: ConfigLimits = .standard
+    ) throws(ConfigError) -> LaneConfiguration {
+        if let violation = ConfigShape.check(yaml, limits: limits) { throw shapeError(violation, file: file) }
         var reader = ConfigReader(file: file)
         let config = reader.read(yaml)
         guard reader.problems.isEmpty, let config else {
             throw ConfigError(file: file, problems: reader.sortedProblems)
         }
         return config
+    }
+
+    static func shapeError(_ violation: ConfigShape.Violation, file: String) -> ConfigError {
+        ConfigError(
+            file: file,
+            problems: [
+                .init(
+                    file: file, line: violation.place?.line, column: violation.place?.column, key: "",
+                    message: violation.description)
+            ])
     }
 }

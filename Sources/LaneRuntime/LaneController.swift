@@ -95,6 +95,8 @@ public actor LaneController {
     // timer was cancelled or restarted must not reach it.
     private var timerGenerations: [LaneTimer: UInt64] = [:]
     private var lastTimerGeneration: UInt64 = 0
+    // Set once a journal write fails; the lane is closed from then on.
+    private var journalFault: JournalFault?
 
     /// A decision the boards show, for `status`.
     public struct ShownDecision: Sendable, Hashable, Codable {
@@ -216,6 +218,11 @@ public actor LaneController {
         }
         for await item in queue {
             if Task.isCancelled { item.done?.resume(throwing: CancellationError()); break }
+            if journalFault != nil {
+                refuseWithoutJournal(item.input)
+                item.done?.resume(throwing: LaneControllerError.journalFailed)
+                continue
+            }
             if case .timerFired(let timer) = item.input, let generation = item.timerGeneration {
                 guard timerGenerations[timer] == generation else {
                     item.done?.resume()
@@ -250,7 +257,7 @@ public actor LaneController {
             // The journal is the lane's memory: without it nothing else may happen.
             parts.logger.critical(
                 "cannot write the journal; input not carried out", metadata: ["error": "\(error)"])
-            faults[LaneFaultCode.journalFailed.name] = "\(error)"
+            await journalFailed(error, now: now)
             return
         }
         for action in actions {
@@ -403,11 +410,67 @@ public actor LaneController {
         }
     }
 
+    // MARK: A journal that cannot be written
+
+    /// The lane without its memory: closed on the boards, the fault in
+    /// `status`, and central told through the live session only, since the
+    /// link's outbox lives in the same file.
+    private struct JournalFault {
+        var board: BoardState
+        /// The fault report as the session sends it, offered again on every
+        /// new session until laned restarts.
+        var report: (id: UInt64, payload: [UInt8])?
+    }
+
+    /// Closes the lane for good (until a restart): nothing may happen that
+    /// the journal does not remember.
+    private func journalFailed(_ error: any Error, now: Date) async {
+        guard journalFault == nil else { return }
+        let text = "cannot write the journal \(parts.journal.path): \(error)"
+        faults[LaneFaultCode.journalFailed.name] = text
+        var board = machine.board
+        board.phase = .closed
+        board.vrn = nil
+        board.unladenAcknowledged = false
+        board.officerMessage = nil
+        var fault = JournalFault(board: board)
+        let report = LaneAction.report(.fault(code: LaneFaultCode.journalFailed.name, text: text))
+        if let message = LinkMessages.outbound(report, lane: parts.lane.id, now: now),
+            let payload = try? LaneLinkClient.payload(for: message)
+        {
+            fault.report = (Self.unjournaledMessageID(now), payload)
+        }
+        journalFault = fault
+        await draw(board, received: .now, input: nil)
+        offerJournalFault()
+    }
+
+    /// While the journal is failing no input is carried out; a session that
+    /// comes up gets the fault report again.
+    private func refuseWithoutJournal(_ input: LaneInput) {
+        parts.logger.error(
+            "the lane is closed: its journal cannot be written", metadata: ["input": "\(input)"])
+        if case .linkChanged(up: true) = input { offerJournalFault() }
+    }
+
+    private func offerJournalFault() {
+        guard let report = journalFault?.report else { return }
+        parts.link?.offer(messageID: report.id, payload: report.payload)
+    }
+
+    /// Message ids from the outbox count up from 1; a report that has no
+    /// outbox row takes one from a range the outbox never reaches (2^62 and
+    /// up), distinct per time so central's applied log takes each report.
+    static func unjournaledMessageID(_ now: Date) -> UInt64 {
+        let micros = UInt64(max(0, now.timeIntervalSince1970 * 1_000_000))
+        return (1 << 62) | (micros & ((1 << 62) - 1))
+    }
+
     // MARK: Status
 
     /// The lane now, as `status` on the control socket reports it.
     public func status() -> LaneStatus {
-        let board = machine.board
+        let board = journalFault?.board ?? machine.board
         return LaneStatus(
             lane: parts.lane, board: board, drawn: drawnBoard == board, linkUp: parts.link?.isConnected,
             pendingRequestID: machine.pendingRequestID, currentRequestID: machine.currentRequestID,

@@ -104,9 +104,13 @@ public final class LaneDaemon: Sendable {
             return key
         }
         let journal = try await step("journal") {
-            let directory = (config.journal.path as NSString).deletingLastPathComponent
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            return try LaneJournal(path: config.journal.path, clock: env.clock)
+            do {
+                let directory = (config.journal.path as NSString).deletingLastPathComponent
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+                return try LaneJournal(path: config.journal.path, clock: env.clock)
+            } catch {
+                throw LaneDaemonError.journalUnopenable(path: config.journal.path, underlying: error)
+            }
         }
         self.journal = journal
         let outbox = try await step("journal") {
@@ -259,7 +263,7 @@ public final class LaneDaemon: Sendable {
 
     /// What `laned --check` can find wrong in the files the config names,
     /// without opening the hardware: the link key, the selection key, the
-    /// intercom's program, the font.
+    /// intercom's program.
     public static func checkFiles(_ config: LaneConfiguration) -> [String] {
         var problems: [String] = []
         do {
@@ -278,9 +282,38 @@ public final class LaneDaemon: Sendable {
         if let intercom = config.intercom, let problem = checkProgram(intercom.program[0]) {
             problems.append("\(intercom.programKey): \(problem)")
         }
-        let font = displayConfiguration(config.displays).fonts.regularPath
-        if !FileManager.default.isReadableFile(atPath: font) {
-            problems.append("displays.font: cannot read \(font) (Debian: apt install fonts-noto-cjk)")
+        return problems
+    }
+
+    /// What `laned --check` finds wrong with the ground the config names,
+    /// by opening it as the lane would and letting it go again: the files
+    /// (``checkFiles(_:)``), the GPIO chip and its lines (requested, then
+    /// released), and the display backend and the font's faces and glyphs
+    /// (``DisplayCheck``). Each problem starts with the key it concerns.
+    public static func checkGround(_ config: LaneConfiguration) async -> [String] {
+        var problems = checkFiles(config)
+        if config.gpio.backend == .libgpiod {
+            do {
+                let backend = try await buttons(config.gpio)
+                await backend.shutdown()
+            } catch {
+                // GPIOError names the chip and the line.
+                problems.append("gpio.chip: \(error)")
+            }
+        }
+        // SDL's start and the font files block: a thread of their own.
+        let display = displayConfiguration(config.displays)
+        let found = await withCheckedContinuation {
+            (done: CheckedContinuation<[DisplayCheck.Problem], Never>) in
+            Thread.detachNewThread { done.resume(returning: DisplayCheck.problems(display)) }
+        }
+        for problem in found {
+            switch problem.part {
+            case .backend: problems.append("displays.backend: \(problem)")
+            case .font:
+                problems.append(
+                    "displays.font: \(problem)\(config.displays.font == nil ? " (the default font)" : "")")
+            }
         }
         return problems
     }
@@ -438,12 +471,16 @@ public final class LaneDaemon: Sendable {
 public enum LaneDaemonError: Error, CustomStringConvertible {
     case keyForAnotherLane(key: LaneID, lane: LaneID)
     case unreadable(String)
+    case journalUnopenable(path: String, underlying: any Error)
 
     public var description: String {
         switch self {
         case .keyForAnotherLane(let key, let lane):
             "the key file is lane \(key)'s, but this lane is \(lane); expected `clearanced lane key \(lane)`'s file"
         case .unreadable(let path): "cannot read \(path) (missing, or not readable by this user)"
+        case .journalUnopenable(let path, let underlying):
+            "cannot open the journal \(path): \(underlying); expected a writable file in a directory laned "
+                + "may write (journal.path; uid \(getuid()))"
         }
     }
 }

@@ -119,3 +119,15 @@ public struct LaneStatus: Sendable, Encodable {
         try c.encode(HongKongTime.iso8601(now), forKey: .now)
     }
 }
+
+/// Why the lane refused an input.
+public enum LaneControllerError: Error, CustomStringConvertible {
+    /// A journal write failed earlier: the lane is closed until laned restarts.
+    case journalFailed
+
+    public var description: String {
+        switch self {
+        case .journalFailed: "the lane is closed: its journal cannot be written (fault journal_failed)"
+        }
+    }
+}

@@ -94,6 +94,8 @@ public enum LaneFaultCode: UInt16, Sendable, CaseIterable {
     case readerFailed = 30
     case journalFailed = 40
     case voiceFailed = 50
+    /// SIGHUP found the config broken; the lane runs on the one it had.
+    case configNotReloaded = 60
 
     /// The code for a lane fault's string code (`stuck_button`, `gpio_lost`, ...).
     /// A code with a qualifier (`stuck_button:help`) maps by its first part.
@@ -113,6 +115,7 @@ public enum LaneFaultCode: UInt16, Sendable, CaseIterable {
         case .readerFailed: "reader_failed"
         case .journalFailed: "journal_failed"
         case .voiceFailed: "voice_failed"
+        case .configNotReloaded: "config_not_reloaded"
         }
     }
 }

@@ -25,7 +25,7 @@ struct Laned: AsyncParsableCommand {
 
     @Flag(
         help:
-            "Print the config in use (defaults included), check the files it names (link key, selection key, intercom program, font), and exit: 0 when all is well, 78 when not."
+            "Print the config in use (defaults included), check the ground it names (link key, selection key, intercom program; the GPIO chip and lines, opened and released; the display backend started; every font face loaded and its glyphs for the boards' texts), and exit: 0 when all is well, 78 when not."
     )
     var check = false
 
@@ -37,7 +37,7 @@ struct Laned: AsyncParsableCommand {
         }
         if check {
             for (key, value) in loaded.flattened { print("\(key): \(value)") }
-            let problems = LaneDaemon.checkFiles(loaded)
+            let problems = await LaneDaemon.checkGround(loaded)
             for problem in problems { printError("laned: \(loaded.file): \(problem)") }
             if !problems.isEmpty { throw ExitCode(exConfig) }
             return
@@ -135,21 +135,34 @@ struct SignalReloader: Sendable {
 
     /// Reloads on every SIGHUP until cancelled.
     func run() async {
+        var failing = false
         for await _ in await UnixSignalsSequence(trapping: .sighup) {
-            await reload()
+            let reloaded = await reload()
+            if reloaded, failing {
+                daemon.controller.post(.faultCleared(code: LaneFaultCode.configNotReloaded.name))
+            }
+            failing = !reloaded
         }
     }
 
-    private func reload() async {
+    /// Returns whether the config was reloaded.
+    private func reload() async -> Bool {
         notifier.reloading()
-        defer { notifier.ready(status: "lane \(daemon.configuration.lane.id.value) running") }
+        let lane = daemon.configuration.lane.id.value
         let new: LaneConfiguration
         do { new = try LaneConfiguration.load(path: config) } catch {
-            // A broken edit must not take a running lane down: keep the old config.
+            // A broken edit must not take a running lane down: keep the old
+            // config, and say so where the technician looks (journalctl,
+            // systemctl status, lanectl status, the officers' console).
+            let why = error.problems.first.map(\.description) ?? "\(error)"
             logger.error(
                 "config not reloaded; the lane keeps running on the old one", metadata: ["error": "\(error)"])
-            return
+            notifier.ready(status: "lane \(lane) running on its old config; not reloaded: \(why)")
+            daemon.controller.post(
+                .fault(code: LaneFaultCode.configNotReloaded.name, text: why))
+            return false
         }
+        defer { notifier.ready(status: "lane \(lane) running") }
         let (changed, needsRestart) = await daemon.reload(new)
         ReloadableLevelHandler.level.withLock { $0 = Logger.Level(new.log.level) }
         logger.notice(
@@ -158,6 +171,7 @@ struct SignalReloader: Sendable {
                 "applied": "\(changed.isEmpty ? "nothing changed" : changed.joined(separator: ", "))",
                 "needs_restart": "\(needsRestart.joined(separator: ", "))",
             ])
+        return true
     }
 }
 

@@ -1,4 +1,5 @@
 import Central
+import ClearanceCore
 import Foundation
 import RoadCargo
 import Testing
@@ -375,6 +376,21 @@ private func fileFailure(_ data: Data, sourceLocation: SourceLocation = #_source
         #expect(issues(3).map(\.rule) == ["xml.missing"])
         // A refused record still carries its reference, to be matched by the sender.
         #expect(records[3].senderReference == "NO-CONSIGNEE")
+    }
+
+    /// A batch record's text goes through the same limits as a JSON
+    /// submission: a combining-mark flood of 70 characters is refused by bytes.
+    @Test func aNameFloodInABatchRecordIsRefusedByBytes() throws {
+        let flood = String(repeating: "\u{E9}" + String(repeating: "\u{301}", count: 299), count: 70)
+        let records = try BatchXML.parse(
+            batch([variant("<name>Winning Co. Ltd.</name>", "<name>\(flood)</name>")]))
+        let submission = try #require(try? records[0].result.get(), "the record is well-formed")
+        let issues = ConsignmentValidation.issues(in: submission)
+        #expect(issues.map(\.rule) == ["party.name-length"])
+        #expect(
+            issues.first?.detail
+                == "the name has at most 70 characters and 280 bytes of UTF-8; this one has 70 characters and 42000 bytes"
+        )
     }
 
     /// A change to the good record, the issues the parser must report for it

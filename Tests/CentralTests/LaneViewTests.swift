@@ -110,6 +110,22 @@ import Testing
         )
     }
 
+    /// A journal laned cannot write is reported without the journal; any
+    /// later report went through it, so the journal works again.
+    @Test func aJournalFaultStaysUntilTheLaneReportsAnythingElse() {
+        let failed = Self.event(
+            "fault", ["code": "40", "text": "journal_failed: cannot write the journal /x: readonly"], after: 2
+        )
+        let before = Self.event("lane_opened", [:], after: 1)
+        #expect(
+            Self.view(events: [before, failed]).faults == [
+                "journal_failed: cannot write the journal /x: readonly"
+            ])
+        #expect(Self.view(events: [before, failed, Self.event("lane_opened", [:], after: 3)]).faults.isEmpty)
+        let other = Self.event("fault", ["code": "11", "text": "gpio_lost: chip gone"], after: 3)
+        #expect(Self.view(events: [failed, other]).faults == ["gpio_lost: chip gone"])
+    }
+
     @Test func aHelpCallShowsOnTheAIOPWithTheLastPhrase() {
         var call = HelpCallRecord(
             id: 4, lane: Self.laneID, controlPoint: .lokMaChau, laneCallID: 9, state: .answered,

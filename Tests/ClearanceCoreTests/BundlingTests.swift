@@ -122,6 +122,11 @@ struct BundlingTests {
         arguments: [
             ("", 1, "bundle.driver-name"), ("   ", 1, "bundle.driver-name"),
             (String(repeating: "x", count: 71), 1, "bundle.driver-name"), ("Ho", 0, "bundle.ccrns-empty"),
+            // 70 characters of 600 bytes each.
+            (
+                String(repeating: "x" + String(repeating: "\u{301}", count: 299), count: 70), 1,
+                "bundle.driver-name"
+            ),
             ("Ho", 1000, "bundle.ccrns-too-many"),
         ])
     func requestShape(driver: String, count: Int, rule: String) {

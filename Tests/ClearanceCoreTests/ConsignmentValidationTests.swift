@@ -23,6 +23,8 @@ struct BadSubmission: Sendable, CustomTestStringConvertible {
 }
 
 private let long70 = String(repeating: "W", count: 71)
+/// 70 characters of 600 bytes each: a combining-mark flood a character count lets in.
+private let flood70 = String(repeating: "\u{E9}" + String(repeating: "\u{301}", count: 299), count: 70)
 private let long35 = String(repeating: "a", count: 36)
 
 @Suite("Consignment field validation")
@@ -47,6 +49,7 @@ struct ConsignmentValidationTests {
         // Parts II and III
         .init("consignor.name", "party.name") { $0.consignor.name = "  " },
         .init("consignee.name", "party.name-length") { $0.consignee.name = long70 },
+        .init("consignor.name", "party.name-length") { $0.consignor.name = flood70 },
         .init("consignee.name", "text.control-characters") { $0.consignee.name = "Fu Wing\nCo." },
         .init("consignor.countryCode", "party.country-code") { $0.consignor.countryCode = "hk" },
         .init("consignor.countryCode", "party.country-code") { $0.consignor.countryCode = "HKG" },
@@ -272,6 +275,22 @@ struct ConsignmentValidationTests {
             ])
         // A lower-case code gets a hint, not a silent fix.
         #expect(issues[1].detail.contains("\"CN\""))
+    }
+
+    @Test("a combining-mark flood within the character limit is refused by bytes, naming both limits")
+    func bytes() {
+        var s = F.submission()
+        s.consignor.name = flood70
+        #expect(flood70.count == 70 && flood70.utf8.count == 42_000)
+        let issues = ConsignmentValidation.issues(in: s)
+        #expect(
+            issues.map(\.description) == [
+                "consignor.name: the name has at most 70 characters and 280 bytes of UTF-8; this one has 70 "
+                    + "characters and 42000 bytes [party.name-length]"
+            ])
+        // Chinese at the character limit is three bytes a character: it passes.
+        s.consignor.name = String(repeating: "關", count: 70)
+        #expect(ConsignmentValidation.issues(in: s) == [])
     }
 
     @Test("limits are inclusive: exactly the maximum length passes")

@@ -65,3 +65,34 @@ import Testing
         #expect(error?.description.contains("/nonexistent/bold.ttc") == true)
     }
 }
+
+/// `laned --check`'s font check: every face opened, every board text's glyphs there.
+@Suite struct DisplayCheckTests {
+    static let latinOnly = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+
+    @Test func theShippedFontPasses() throws {
+        let context = try SDLContext(videoDriver: "offscreen")
+        #expect(DisplayCheck.fonts(FontConfiguration(), context: context) == [])
+    }
+
+    /// Face 0 of a Latin-only font opens, and lacks the Chinese of both scripts.
+    @Test func aLatinOnlyFaceIsFoundLackingTheBoardsChinese() throws {
+        let context = try SDLContext(videoDriver: "offscreen")
+        let fonts = FontConfiguration(
+            regularPath: Self.latinOnly, boldPath: nil, traditionalChineseFaceIndex: 0,
+            simplifiedChineseFaceIndex: 0)
+        let problems = DisplayCheck.fonts(fonts, context: context)
+        #expect(problems.count == 2, "\(problems)")
+        #expect(problems.allSatisfy { $0.part == .font })
+        #expect(problems.first?.message.hasPrefix("\(Self.latinOnly) face 0 lacks ") == true, "\(problems)")
+        #expect(problems.first?.message.contains("in traditionalChinese: 歡") == true, "\(problems)")
+        #expect(problems.last?.message.contains("in simplifiedChinese: 欢") == true, "\(problems)")
+    }
+
+    @Test func aFaceTheFileDoesNotHaveIsNamed() throws {
+        let context = try SDLContext(videoDriver: "offscreen")
+        let problems = DisplayCheck.fonts(
+            FontConfiguration(regularPath: Self.latinOnly, boldPath: nil), context: context)
+        #expect(problems.map(\.message).first?.hasPrefix("cannot open font \(Self.latinOnly) face 3") == true)
+    }
+}

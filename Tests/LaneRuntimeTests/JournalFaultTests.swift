@@ -1,0 +1,84 @@
+import Central
+import Foundation
+import GRDB
+import LaneRuntime
+import Testing
+
+/// A journal laned cannot write: at start laned refuses to run, naming the
+/// file; while running the lane closes, says why, and tells central, whose
+/// officers' console shows the fault on the lane's card.
+@Suite struct JournalFaultTests {
+    /// The journal turns read-only under a running lane. The hook is SQLite's
+    /// `PRAGMA query_only` on the journal's one writer connection: every
+    /// later write fails with SQLITE_READONLY, the error a read-only file or
+    /// a read-only remount gives, while reads (status, the journal command,
+    /// the outbox count) still work, as they do on a read-only filesystem.
+    /// (chmod does not stop root, and tests cannot remount.)
+    @Test func aJournalThatTurnsReadOnlyClosesTheLaneAndCentralsConsoleShowsTheFault() async throws {
+        let rig = try await LaneRig()
+        let lane = try await rig.startLane()
+        try await lane.waitFor("the link up") { $0["link"] as? String == "up" }
+        _ = try await lane.request(["id": 1, "command": "open", "officer": "chan"])
+        try await lane.waitFor("the lane open") { $0["phase"] as? String == "welcome" }
+
+        try await lane.daemon.journal.writer.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA query_only = ON")
+        }
+        _ = try await lane.request(["id": 2, "command": "arrive", "vrn": "AB1234"])
+        let closed = try await lane.waitFor("the lane closed by the fault") {
+            $0["phase"] as? String == "closed" && $0["drawn"] as? Bool == true
+        }
+        #expect(closed["xdb"] as? String == "CLOSED")
+        #expect(closed["open"] as? Bool == false)
+        #expect((closed["faults"] as? [String])?.contains("journal_failed") == true, "\(closed)")
+        #expect(closed["vrn"] == nil, "the truck's arrival was not carried out")
+
+        // Nothing more is carried out, and the refusal says why.
+        let refused = try await lane.request(["id": 3, "command": "arrive", "vrn": "CD5678"])
+        let error = try #require(refused["error"] as? [String: Any], "\(refused)")
+        #expect((error["message"] as? String)?.contains("journal") == true, "\(error)")
+        #expect(try await lane.status()["phase"] as? String == "closed")
+
+        // Central got the fault without the outbox, and the lane's card shows it.
+        var view: LaneView?
+        var waited = Duration.zero
+        while waited < .seconds(30) {
+            let events = try await rig.store.laneEvents(lane: LaneRig.laneID, limit: 200)
+            let candidate = LaneView.derive(
+                lane: LaneRig.lane, connected: true, events: events,
+                crossings: try await rig.store.crossings(lane: LaneRig.laneID, limit: 1),
+                actions: try await rig.store.officerActions(lane: LaneRig.laneID, limit: 50), call: nil)
+            if candidate.faults.contains(where: { $0.hasPrefix("journal_failed:") }) {
+                view = candidate
+                break
+            }
+            try await Task.sleep(for: .milliseconds(50))
+            waited += .milliseconds(50)
+        }
+        let card = try #require(view, "central's lane view never showed the journal fault")
+        let fault = try #require(card.faults.first { $0.hasPrefix("journal_failed:") })
+        #expect(fault.contains(rig.directory + "/journal.sqlite"), "the fault names the file: \(fault)")
+        #expect(fault.contains("readonly"), "the fault says why: \(fault)")
+        await lane.stop()
+    }
+
+    @Test func aJournalThatCannotBeOpenedStopsLanedNamingThePath() async throws {
+        let rig = try await LaneRig(centralUp: false)
+        // A file where the journal's directory should be: no user, root
+        // included, can create the directory, let alone the journal.
+        let blocker = rig.directory + "/not-a-directory"
+        try Data("x".utf8).write(to: URL(fileURLWithPath: blocker))
+        var config = try rig.configuration()
+        config.journal.path = blocker + "/journal.sqlite"
+        do {
+            _ = try await LaneDaemon(
+                configuration: config,
+                environment: .init(clock: rig.clock, timers: rig.timers, linkKey: rig.key))
+            Issue.record("laned started without a journal")
+        } catch {
+            #expect(error.part == "journal")
+            #expect(!error.isConfiguration, "laned exits 1, not 78: the config is right, the ground is not")
+            #expect("\(error)".contains("cannot open the journal \(blocker)/journal.sqlite"), "\(error)")
+        }
+    }
+}
