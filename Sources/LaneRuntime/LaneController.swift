@@ -107,9 +107,9 @@ public actor LaneController {
     /// Recovers the lane from its journal: after a crash, a vehicle that had
     /// no decision on the boards gets STOP and a new request (see
     /// ``LaneStateMachine/recovering(settings:from:now:)``).
-    public init(parts: Parts) throws {
+    public init(parts: Parts) async throws {
         self.parts = parts
-        let recovered = try parts.journal.recover()
+        let recovered = try await parts.journal.recover()
         let (machine, actions) = LaneStateMachine.recovering(
             settings: parts.settings, from: recovered, now: parts.clock.now())
         self.machine = machine
@@ -163,7 +163,7 @@ public actor LaneController {
     public nonisolated func received(_ message: LaneMessage) async throws {
         switch message {
         case .bundleCache(let chunk):
-            let outcome = try parts.journal.stageCacheChunk(
+            let outcome = try await parts.journal.stageCacheChunk(
                 generation: chunk.generation, index: Int(chunk.index), count: Int(chunk.count),
                 bundles: chunk.bundles.map(OfflineBundle.init), watchList: chunk.watchList)
             parts.logger.debug(
@@ -245,7 +245,7 @@ public actor LaneController {
         default: break
         }
         do {
-            try commit(actions, now: now)
+            try await commit(actions, now: now)
         } catch {
             // The journal is the lane's memory: without it nothing else may happen.
             parts.logger.critical(
@@ -258,7 +258,7 @@ public actor LaneController {
             case .journal, .report:
                 break  // committed above
             case .requestDecision(let request):
-                if request.offline { decideOffline(request) }
+                if request.offline { await decideOffline(request) }
             case .show(let board):
                 await draw(board, received: received, input: input)
             case .startTimer(let timer, let delay):
@@ -312,7 +312,10 @@ public actor LaneController {
     }
 
     /// Journal entries and link messages of one input, in one transaction.
-    private func commit(_ actions: [LaneAction], now: Date) throws {
+    /// It runs (and fsyncs) on the journal's writer queue through GRDB's
+    /// async API: the actor waits for it without holding a cooperative
+    /// thread, and ``run()`` handles the next input only after it committed.
+    private func commit(_ actions: [LaneAction], now: Date) async throws {
         var entries: [JournalEntry] = []
         var messages: [LaneMessage] = []
         var used: [UBR] = []
@@ -326,7 +329,7 @@ public actor LaneController {
         guard !entries.isEmpty || !messages.isEmpty || !used.isEmpty else { return }
         let outbox = parts.outbox
         let journal = parts.journal
-        let queued: [(UInt64, [UInt8])] = try journal.writer.write { db in
+        let queued: [(UInt64, [UInt8])] = try await journal.writer.write { [entries, messages, used] db in
             try journal.append(entries, at: now, in: db)
             // A bundle that crossed is spent here too: offline, the cache must
             // not clear the same UBR twice before central's next push.
@@ -370,13 +373,13 @@ public actor LaneController {
         }
     }
 
-    private func decideOffline(_ request: LaneDecisionRequest) {
+    private func decideOffline(_ request: LaneDecisionRequest) async {
         guard let decider = parts.offline else {
             parts.logger.error("offline mode without a bundle cache; the decision will time out (rule 4)")
             return
         }
         do {
-            let decision = try decider.decide(request)
+            let decision = try await decider.decide(request)
             // Offline decisions get ids of their own kind: the request id, which is unique at this lane.
             post(
                 .decisionReceived(
