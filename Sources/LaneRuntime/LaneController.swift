@@ -67,6 +67,11 @@ public actor LaneController {
 
     private let parts: Parts
     private var machine: LaneStateMachine
+    /// The machine as of the last input whose journal transaction finished:
+    /// what `status` and ``board`` report. The commit suspends the actor
+    /// (GRDB's async write), and in that gap `status` must not show a state
+    /// the journal does not hold yet.
+    private var committed: LaneStateMachine
     private var startActions: [LaneAction]
     private let queue: AsyncStream<Queued>
     private let enqueue: AsyncStream<Queued>.Continuation
@@ -113,6 +118,7 @@ public actor LaneController {
         let (machine, actions) = LaneStateMachine.recovering(
             settings: parts.settings, from: recovered, now: parts.clock.now())
         self.machine = machine
+        self.committed = machine
         self.startActions = actions
         (queue, enqueue) = AsyncStream.makeStream(of: Queued.self)
         (voiceJobs, voiceQueue) = AsyncStream.makeStream(of: VoiceJob.self)
@@ -191,6 +197,7 @@ public actor LaneController {
     /// timer started, the default language from the next vehicle.
     public func reload(settings: LaneSettings) {
         machine.settings = settings
+        committed.settings = settings
     }
 
     /// Handles queued inputs until cancelled: the lane's main loop.
@@ -246,7 +253,9 @@ public actor LaneController {
         }
         do {
             try await commit(actions, now: now)
+            committed = machine
         } catch {
+            committed = machine
             // The journal is the lane's memory: without it nothing else may happen.
             parts.logger.critical(
                 "cannot write the journal; input not carried out", metadata: ["error": "\(error)"])
@@ -410,10 +419,10 @@ public actor LaneController {
 
     /// The lane now, as `status` on the control socket reports it.
     public func status() -> LaneStatus {
-        let board = machine.board
+        let board = committed.board
         return LaneStatus(
             lane: parts.lane, board: board, drawn: drawnBoard == board, linkUp: parts.link?.isConnected,
-            pendingRequestID: machine.pendingRequestID, currentRequestID: machine.currentRequestID,
+            pendingRequestID: committed.pendingRequestID, currentRequestID: committed.currentRequestID,
             lastDecision: lastShown, faults: faults.keys.sorted(),
             outboxPending: (try? parts.outbox.pendingCount()) ?? -1, passages: passages,
             latency: LaneStatus.Latency(
@@ -438,7 +447,7 @@ public actor LaneController {
     private func removeObserver(_ id: UInt64) { observers[id] = nil }
 
     /// The current board state (what is, or is being, drawn).
-    public var board: BoardState { machine.board }
+    public var board: BoardState { committed.board }
 
     /// The board's current picture as pixels (the simulator's window).
     public func picture(_ board: BoardKind) async throws -> RGBAImage? {
