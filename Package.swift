@@ -29,6 +29,10 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/swift-websocket.git", from: "1.6.0"),
     ],
     targets: [
+        // What every long-running process shares: systemd's notify protocol,
+        // the liveness watchdog, and the check that blocking work stays off
+        // Swift concurrency's cooperative pool (docs/threads.md). Foundation only.
+        .target(name: "ServiceSupport", swiftSettings: strict),
         // Cargo domain: value types, parsing and validation. Foundation only.
         .target(name: "RoadCargo", swiftSettings: strict),
         // The clearance rules as pure functions over values and a clock.
@@ -40,7 +44,7 @@ let package = Package(
         .target(
             name: "CargoStore",
             dependencies: [
-                "RoadCargo", "ClearanceCore", .product(name: "GRDB", package: "GRDB.swift"),
+                "RoadCargo", "ClearanceCore", "ServiceSupport", .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict),
@@ -62,8 +66,10 @@ let package = Package(
         .executableTarget(
             name: "clearanced",
             dependencies: [
-                "Central", "CargoStore", "RoadCargo", "ClearanceCore", "LaneLink",
+                "Central", "CargoStore", "RoadCargo", "ClearanceCore", "LaneLink", "ServiceSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -142,7 +148,9 @@ let package = Package(
         // link's outbox shares its file.
         .target(
             name: "LaneJournal",
-            dependencies: ["LaneCore", "RoadCargo", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "LaneCore", "RoadCargo", "ServiceSupport", .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: strict),
         // laned's config file: parsing and validation that names file, key and expectation.
         .target(
@@ -155,7 +163,7 @@ let package = Package(
             name: "LaneRuntime",
             dependencies: [
                 "LaneCore", "LaneJournal", "LaneConfig", "LaneLink", "GPIO", "Displays", "BoardLayout",
-                "RoadCargo", "ClearanceCore", "SerialPort",
+                "RoadCargo", "ClearanceCore", "SerialPort", "ServiceSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -217,6 +225,7 @@ let package = Package(
         .target(name: "ShimmedChildSupport", swiftSettings: strict),
 
         .testTarget(name: "RoadCargoTests", dependencies: ["RoadCargo"], swiftSettings: strict),
+        .testTarget(name: "ServiceSupportTests", dependencies: ["ServiceSupport"], swiftSettings: strict),
         .testTarget(
             name: "ClearanceCoreTests", dependencies: ["ClearanceCore", "RoadCargo"], swiftSettings: strict),
         .testTarget(

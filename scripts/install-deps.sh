@@ -8,7 +8,7 @@ set -euo pipefail
 want=(pkg-config libsqlite3-dev libgpiod-dev gpiod libserialport-dev libsdl2-dev libsdl2-ttf-dev
     fonts-noto-cjk libxml2-dev curl ca-certificates)
 case "${1:-build}" in
-test) want+=(socat libxml2-utils python3 python3-venv python3-pip jq systemd chromium chromium-driver) ;;
+test) want+=(socat libxml2-utils python3 python3-venv python3-pip jq systemd chromium chromium-driver strace) ;;
 demo) want+=(jq) ;;
 # The field tests' VM: the kernel, its headers and its sources come as one set
 # from the archive's metapackages (same Debian version), so the gpio-sim

@@ -55,5 +55,15 @@ scripts/field-test.sh --clearanced "$(swift build --show-bin-path)/clearanced"
 echo "== units"
 scripts/check-units.sh
 
+# -- issue 13, async helper: blocking calls, watchdog, durability --
+echo "== blocking calls (no synchronous GRDB call outside scripts/blocking-allowlist.txt; the check's own fixtures)"
+scripts/check-blocking.sh --self-test
+scripts/check-blocking.sh
+echo "== watchdog (a clearanced with a frozen store stops pinging, is killed and restarted; harness plays systemd)"
+python3 scripts/watchdog-test.py --bin "$(swift build --show-bin-path)"
+echo "== syncs per commit (strace: central's store syncs every commit, 20 commits)"
+scripts/check-syncs.sh --bin "$(swift build --show-bin-path)" 20
+# -- end async helper --
+
 echo "== swift test"
 swift test --skip-build

@@ -2,6 +2,7 @@ import ClearanceCore
 import Foundation
 import GRDB
 import RoadCargo
+import ServiceSupport
 
 /// Central's store in one SQLite file (WAL mode), through GRDB.
 ///
@@ -30,18 +31,33 @@ public final class SQLiteCargoStore: CargoRepository {
     /// - Throws: ``StoreError/incompatible(_:)`` when the file is not a
     ///   LaneKiosk store or was written by a newer version; a
     ///   `DatabaseError` when SQLite cannot open it at all.
+    ///
+    /// Opening reads and may migrate the file synchronously: async code uses
+    /// ``open(path:)``, which does it off the cooperative pool (a debug build
+    /// stops here when called from a task).
     public convenience init(path: String) throws {
+        Blocking.assertNotOnCooperativePool("SQLiteCargoStore.init(path:) (opening \(path))")
         var config = Self.configuration()
         // A second process (a backup, the sqlite3 shell) may hold the write
         // lock briefly; wait for it rather than fail a driver's request.
         config.busyMode = .timeout(5)
+        #if DEBUG
+            StoreFreeze.install(in: &config)
+        #endif
         let pool: DatabasePool
         do {
             pool = try DatabasePool(path: path, configuration: config)
+            try Self.syncEveryCommit(pool)
         } catch let error as DatabaseError where error.resultCode == .SQLITE_NOTADB {
             throw StoreError.incompatible("\(path) is not an SQLite database, so not a LaneKiosk store")
         }
         try self.init(writer: pool, describedAs: path)
+    }
+
+    /// ``init(path:)`` on the blocking queue, for async code (clearanced's
+    /// start-up, the simulator, tests).
+    public static func open(path: String) async throws -> SQLiteCargoStore {
+        try await Blocking.run { try SQLiteCargoStore(path: path) }
     }
 
     /// A store that lives in memory only, for tests and dry runs; it is gone
@@ -57,6 +73,28 @@ public final class SQLiteCargoStore: CargoRepository {
             try Schema.migrator.migrate(writer)
         } catch let error as DatabaseError where error.resultCode == .SQLITE_NOTADB {
             throw StoreError.incompatible("\(name) is not an SQLite database, so not a LaneKiosk store")
+        }
+    }
+
+    /// A committed CCRN must survive a power cut (else the number could be
+    /// issued again, rule 4), so every commit is synced: `synchronous =
+    /// FULL`. GRDB's pool sets NORMAL on its writer when it enters WAL mode,
+    /// after any `prepareDatabase` hook, so it is set here on the open pool's
+    /// one writer connection, which lives as long as the pool.
+    private static func syncEveryCommit(_ pool: DatabasePool) throws {
+        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+    }
+
+    /// One trivial read (`SELECT 1`) through GRDB's async API: the
+    /// watchdog's probe that the store still answers.
+    public func ping() async throws {
+        _ = try await writer.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
+    }
+
+    /// The writer connection's `PRAGMA synchronous` (2 is FULL, 1 NORMAL):
+    /// what `docs/store.md` promises, read back from the live connection.
+    public func synchronousLevel() async throws -> Int {
+        try await writer.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1
         }
     }
 

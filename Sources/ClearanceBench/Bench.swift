@@ -49,7 +49,7 @@ struct ClearanceBench: AsyncParsableCommand {
             }
         }
         let data = Dataset(bundles: bundles)
-        let store = try SQLiteCargoStore(path: path)
+        let store = try await SQLiteCargoStore.open(path: path)
         let stored = try await store.writer.read {
             try Int.fetchOne($0, sql: "SELECT count(*) FROM bundles")!
         }

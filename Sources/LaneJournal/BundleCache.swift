@@ -66,9 +66,9 @@ extension LaneJournal {
     @discardableResult
     public func replaceCache(
         generation: UInt64, bundles: [OfflineBundle], watchList: [WatchTarget], at: Date? = nil
-    ) throws -> CacheGeneration {
+    ) async throws -> CacheGeneration {
         let time = at ?? clock.now()
-        return try writer.write { db in
+        return try await writer.write { db in
             try install(db, generation: generation, bundles: bundles, watchList: watchList, at: time)
         }
     }
@@ -83,15 +83,15 @@ extension LaneJournal {
     public func stageCacheChunk(
         generation: UInt64, index: Int, count: Int, bundles: [OfflineBundle], watchList: [WatchTarget],
         at: Date? = nil
-    ) throws -> CacheChunkOutcome {
+    ) async throws -> CacheChunkOutcome {
         let time = at ?? clock.now()
-        func refuse(_ why: String) -> JournalError {
+        @Sendable func refuse(_ why: String) -> JournalError {
             .cacheChunk(generation: generation, index: index, count: count, why: why)
         }
         guard count >= 1, (0..<count).contains(index) else {
             throw refuse("the index must be below the count")
         }
-        return try writer.write { db in
+        return try await writer.write { db in
             if let current = try cacheGeneration(db), current.generation >= generation {
                 return .stale(installed: current.generation)
             }
@@ -138,13 +138,13 @@ extension LaneJournal {
     }
 
     /// The generation installed, if any.
-    public func cacheGeneration() throws -> CacheGeneration? {
-        try writer.read { db in try cacheGeneration(db) }
+    public func cacheGeneration() async throws -> CacheGeneration? {
+        try await writer.read { db in try cacheGeneration(db) }
     }
 
     /// The active bundle for `vrn` in `direction`, if the cache holds one.
-    public func cachedBundle(vrn: VRN, direction: Direction) throws -> OfflineBundle? {
-        try writer.read { db in
+    public func cachedBundle(vrn: VRN, direction: Direction) async throws -> OfflineBundle? {
+        try await writer.read { db in
             guard
                 let row = try Row.fetchOne(
                     db,
@@ -183,8 +183,8 @@ extension LaneJournal {
     }
 
     /// The officers' watch list as central last pushed it.
-    public func cachedWatchList() throws -> [WatchTarget] {
-        try writer.read { db in
+    public func cachedWatchList() async throws -> [WatchTarget] {
+        try await writer.read { db in
             try Row.fetchAll(db, sql: "SELECT kind, value FROM cache_watch ORDER BY kind, value").map { row in
                 let kind: String = row["kind"]
                 let value: String = row["value"]
@@ -207,9 +207,9 @@ extension LaneJournal {
     }
 
     /// ``markCachedBundleUsed(_:at:in:)`` in a transaction of its own.
-    public func markCachedBundleUsed(_ ubr: UBR, at: Date? = nil) throws {
+    public func markCachedBundleUsed(_ ubr: UBR, at: Date? = nil) async throws {
         let time = at ?? clock.now()
-        try writer.write { db in try markCachedBundleUsed(ubr, at: time, in: db) }
+        try await writer.write { db in try markCachedBundleUsed(ubr, at: time, in: db) }
     }
 
     private struct StagedChunk: Codable {

@@ -40,7 +40,7 @@ extension LaneJournal {
     @discardableResult
     public func applyRetention(
         keepingDays days: Int = LaneJournal.defaultRetentionDays, now: Date? = nil, batchSize: Int = 500
-    ) throws -> RetentionReport {
+    ) async throws -> RetentionReport {
         guard days >= 1 else { throw JournalError.invalidRetention("keep at least 1 day, not \(days)") }
         guard batchSize >= 1 else {
             throw JournalError.invalidRetention("a batch is at least 1 entry, not \(batchSize)")
@@ -51,14 +51,14 @@ extension LaneJournal {
             deleted: 0, batches: 0, heldByOutbox: false, oldestKept: nil, bytesBefore: before,
             bytesAfter: before)
         while true {
-            let step = try writer.write { db in try pruneBatch(db, cutoff: cutoff, limit: batchSize) }
+            let step = try await writer.write { db in try pruneBatch(db, cutoff: cutoff, limit: batchSize) }
             report.deleted += step.deleted
             if step.deleted > 0 { report.batches += 1 }
             report.heldByOutbox = step.heldByOutbox
             if !step.more { break }
         }
-        if report.deleted > 0 { try compact() }
-        report.oldestKept = try writer.read { db in
+        if report.deleted > 0 { try await compact() }
+        report.oldestKept = try await writer.read { db in
             try Int64.fetchOne(db, sql: "SELECT at FROM journal ORDER BY seq LIMIT 1").map(
                 JournalTime.date(micros:))
         }
@@ -69,8 +69,8 @@ extension LaneJournal {
     /// Gives free pages back to the file system (`PRAGMA incremental_vacuum`)
     /// and truncates the WAL (`PRAGMA wal_checkpoint(TRUNCATE)`). The
     /// checkpoint is skipped, not waited for, while a reader holds the WAL.
-    public func compact() throws {
-        try writer.writeWithoutTransaction { db in
+    public func compact() async throws {
+        try await writer.writeWithoutTransaction { db in
             try db.execute(sql: "PRAGMA incremental_vacuum")
             _ = try? db.checkpoint(.truncate)
         }

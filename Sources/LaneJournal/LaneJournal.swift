@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import LaneCore
 import RoadCargo
+import ServiceSupport
 
 /// A lane's journal: one SQLite file in WAL mode that holds everything the
 /// lane saw and did (``append(_:at:in:)``), the link's outbox (created by the
@@ -16,7 +17,7 @@ public final class LaneJournal: Sendable {
     /// the message it causes commit together:
     ///
     /// ```swift
-    /// try journal.writer.write { db in
+    /// try await journal.writer.write { db in
     ///     try journal.append(entries, at: now, in: db)
     ///     _ = try outbox.enqueue(in: db, topic: "lane-event", payload: bytes)
     /// }
@@ -39,21 +40,50 @@ public final class LaneJournal: Sendable {
     ///     (its default is `link_outbox`); it need not exist yet.
     /// - Throws: ``JournalError/invalidTableName(_:)``, or GRDB's
     ///   `DatabaseError` when the file cannot be opened or is not a journal.
+    ///
+    /// Opening reads and may migrate the file synchronously: from async code
+    /// use ``open(path:clock:outboxTable:)``, which does it off the
+    /// cooperative pool (a debug build stops here when called from a task).
     public init(path: String, clock: any WallClock, outboxTable: String = "link_outbox") throws {
+        Blocking.assertNotOnCooperativePool("LaneJournal.init(path:) (opening \(path))")
         guard JournalSchema.isPlainIdentifier(outboxTable) else {
             throw JournalError.invalidTableName(outboxTable)
         }
         var config = Configuration()
         config.label = "LaneJournal"
         config.busyMode = .timeout(5)
-        // WAL with NORMAL may lose the last commits on power loss; a lane must not.
-        config.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
         let pool = try DatabasePool(path: path, configuration: config)
+        try Self.syncEveryCommit(pool)
         try JournalSchema.prepare(pool)
         self.writer = pool
         self.path = path
         self.clock = clock
         self.outboxTable = outboxTable
+    }
+
+    /// ``init(path:clock:outboxTable:)`` on the blocking queue, for async
+    /// code (laned's start-up, the simulator, tests).
+    public static func open(
+        path: String, clock: any WallClock, outboxTable: String = "link_outbox"
+    ) async throws -> LaneJournal {
+        try await Blocking.run { try LaneJournal(path: path, clock: clock, outboxTable: outboxTable) }
+    }
+
+    /// WAL with `synchronous = NORMAL` syncs only at checkpoints, so a power
+    /// cut may lose the last commits; a lane must not lose a decision it
+    /// showed. GRDB's pool sets NORMAL on its writer *after* the
+    /// `prepareDatabase` hook runs (`Database.setUpWALMode`), so FULL has to
+    /// be set here, once the pool is open, on its one writer connection
+    /// (which lives as long as the pool). Readers never commit.
+    static func syncEveryCommit(_ pool: DatabasePool) throws {
+        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+    }
+
+    /// The writer connection's `PRAGMA synchronous`: 2 is FULL (what
+    /// `docs/lane-journal.md` promises), 1 NORMAL.
+    public func synchronousLevel() async throws -> Int {
+        try await writer.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1
+        }
     }
 
     // MARK: - Appending
@@ -89,9 +119,9 @@ public final class LaneJournal: Sendable {
 
     /// Appends entries in a transaction of their own, at `at` or the clock's now.
     @discardableResult
-    public func append(_ entries: [JournalEntry], at: Date? = nil) throws -> [Int64] {
+    public func append(_ entries: [JournalEntry], at: Date? = nil) async throws -> [Int64] {
         let time = at ?? clock.now()
-        return try writer.write { db in try append(entries, at: time, in: db) }
+        return try await writer.write { db in try append(entries, at: time, in: db) }
     }
 
     // MARK: - Reading
@@ -99,9 +129,9 @@ public final class LaneJournal: Sendable {
     /// The control socket's `journal` command: without `after`, the last
     /// `limit` entries; with it, the first `limit` entries after sequence
     /// number `after` (to follow the journal). Oldest first either way.
-    public func tail(limit: Int, after: Int64? = nil) throws -> [JournalRecord] {
+    public func tail(limit: Int, after: Int64? = nil) async throws -> [JournalRecord] {
         let limit = max(limit, 0)
-        return try writer.read { db in
+        return try await writer.read { db in
             if let after {
                 return try JournalRecord.fetch(
                     db, where: "seq > ? ORDER BY seq LIMIT ?", arguments: [after, limit])
@@ -113,8 +143,8 @@ public final class LaneJournal: Sendable {
     }
 
     /// Entries with `from <= at < to`, in the order they were written.
-    public func entries(from: Date, to: Date) throws -> [JournalRecord] {
-        try writer.read { db in
+    public func entries(from: Date, to: Date) async throws -> [JournalRecord] {
+        try await writer.read { db in
             try JournalRecord.fetch(
                 db, where: "at >= ? AND at < ? ORDER BY at, seq",
                 arguments: [JournalTime.micros(from), JournalTime.micros(to)])
@@ -122,13 +152,13 @@ public final class LaneJournal: Sendable {
     }
 
     /// The highest sequence number written, or nil for an empty journal.
-    public func lastSequence() throws -> Int64? {
-        try writer.read { db in try Int64.fetchOne(db, sql: "SELECT max(seq) FROM journal") }
+    public func lastSequence() async throws -> Int64? {
+        try await writer.read { db in try Int64.fetchOne(db, sql: "SELECT max(seq) FROM journal") }
     }
 
     /// How many entries the journal holds now.
-    public func count() throws -> Int {
-        try writer.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM journal") ?? 0 }
+    public func count() async throws -> Int {
+        try await writer.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM journal") ?? 0 }
     }
 
     // MARK: - Recovery
@@ -136,8 +166,8 @@ public final class LaneJournal: Sendable {
     /// What the journal says about the lane at the moment it stopped: the
     /// retention checkpoint, then every entry after it, folded by the rules
     /// of ``JournalRecovery`` (and `docs/lane-journal.md`).
-    public func recover() throws -> RecoveredLane {
-        try writer.read { db in try JournalRecovery.load(db).recovered }
+    public func recover() async throws -> RecoveredLane {
+        try await writer.read { db in try JournalRecovery.load(db).recovered }
     }
 }
 

@@ -102,8 +102,13 @@ enum LinkDatabase {
         var config = Configuration()
         config.label = label
         config.busyMode = .timeout(5)
-        config.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
-        return try DatabasePool(path: path, configuration: config)
+        let pool = try DatabasePool(path: path, configuration: config)
+        // Not in `prepareDatabase`: GRDB's pool sets NORMAL on its writer
+        // after that hook (`Database.setUpWALMode`), and NORMAL in WAL mode
+        // syncs only at checkpoints. The writer connection lives as long as
+        // the pool, so setting it once here holds for every commit.
+        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+        return pool
     }
 
     /// Milliseconds since 1970, how the link stores wall-clock times.

@@ -200,7 +200,7 @@ public final class ControlSocket: Sendable {
                 throw Refusal(code: "bad_request", message: "field 'limit' must be between 1 and 1000")
             }
             let after = (request["after"] as? NSNumber)?.int64Value
-            let rows = try journal.tail(limit: limit, after: after)
+            let rows = try await journal.tail(limit: limit, after: after)
             return ["entries": try JSONSerialization.jsonObject(with: JSONEncoder().encode(rows))]
         case "screenshot":
             guard let raw = request["board"] as? String, let board = BoardKind(rawValue: raw) else {

@@ -67,6 +67,11 @@ public actor LaneController {
 
     private let parts: Parts
     private var machine: LaneStateMachine
+    /// The machine as of the last input whose journal transaction finished:
+    /// what `status` and ``board`` report. The commit suspends the actor
+    /// (GRDB's async write), and in that gap `status` must not show a state
+    /// the journal does not hold yet.
+    private var committed: LaneStateMachine
     private var startActions: [LaneAction]
     private let queue: AsyncStream<Queued>
     private let enqueue: AsyncStream<Queued>.Continuation
@@ -109,12 +114,13 @@ public actor LaneController {
     /// Recovers the lane from its journal: after a crash, a vehicle that had
     /// no decision on the boards gets STOP and a new request (see
     /// ``LaneStateMachine/recovering(settings:from:now:)``).
-    public init(parts: Parts) throws {
+    public init(parts: Parts) async throws {
         self.parts = parts
-        let recovered = try parts.journal.recover()
+        let recovered = try await parts.journal.recover()
         let (machine, actions) = LaneStateMachine.recovering(
             settings: parts.settings, from: recovered, now: parts.clock.now())
         self.machine = machine
+        self.committed = machine
         self.startActions = actions
         (queue, enqueue) = AsyncStream.makeStream(of: Queued.self)
         (voiceJobs, voiceQueue) = AsyncStream.makeStream(of: VoiceJob.self)
@@ -165,7 +171,7 @@ public actor LaneController {
     public nonisolated func received(_ message: LaneMessage) async throws {
         switch message {
         case .bundleCache(let chunk):
-            let outcome = try parts.journal.stageCacheChunk(
+            let outcome = try await parts.journal.stageCacheChunk(
                 generation: chunk.generation, index: Int(chunk.index), count: Int(chunk.count),
                 bundles: chunk.bundles.map(OfflineBundle.init), watchList: chunk.watchList)
             parts.logger.debug(
@@ -193,6 +199,7 @@ public actor LaneController {
     /// timer started, the default language from the next vehicle.
     public func reload(settings: LaneSettings) {
         machine.settings = settings
+        committed.settings = settings
     }
 
     /// Handles queued inputs until cancelled: the lane's main loop.
@@ -252,8 +259,10 @@ public actor LaneController {
         default: break
         }
         do {
-            try commit(actions, now: now)
+            try await commit(actions, now: now)
+            committed = machine
         } catch {
+            committed = machine
             // The journal is the lane's memory: without it nothing else may happen.
             parts.logger.critical(
                 "cannot write the journal; input not carried out", metadata: ["error": "\(error)"])
@@ -265,7 +274,7 @@ public actor LaneController {
             case .journal, .report:
                 break  // committed above
             case .requestDecision(let request):
-                if request.offline { decideOffline(request) }
+                if request.offline { await decideOffline(request) }
             case .show(let board):
                 await draw(board, received: received, input: input)
             case .startTimer(let timer, let delay):
@@ -319,7 +328,10 @@ public actor LaneController {
     }
 
     /// Journal entries and link messages of one input, in one transaction.
-    private func commit(_ actions: [LaneAction], now: Date) throws {
+    /// It runs (and fsyncs) on the journal's writer queue through GRDB's
+    /// async API: the actor waits for it without holding a cooperative
+    /// thread, and ``run()`` handles the next input only after it committed.
+    private func commit(_ actions: [LaneAction], now: Date) async throws {
         var entries: [JournalEntry] = []
         var messages: [LaneMessage] = []
         var used: [UBR] = []
@@ -333,7 +345,7 @@ public actor LaneController {
         guard !entries.isEmpty || !messages.isEmpty || !used.isEmpty else { return }
         let outbox = parts.outbox
         let journal = parts.journal
-        let queued: [(UInt64, [UInt8])] = try journal.writer.write { db in
+        let queued: [(UInt64, [UInt8])] = try await journal.writer.write { [entries, messages, used] db in
             try journal.append(entries, at: now, in: db)
             // A bundle that crossed is spent here too: offline, the cache must
             // not clear the same UBR twice before central's next push.
@@ -377,13 +389,13 @@ public actor LaneController {
         }
     }
 
-    private func decideOffline(_ request: LaneDecisionRequest) {
+    private func decideOffline(_ request: LaneDecisionRequest) async {
         guard let decider = parts.offline else {
             parts.logger.error("offline mode without a bundle cache; the decision will time out (rule 4)")
             return
         }
         do {
-            let decision = try decider.decide(request)
+            let decision = try await decider.decide(request)
             // Offline decisions get ids of their own kind: the request id, which is unique at this lane.
             post(
                 .decisionReceived(
@@ -470,10 +482,10 @@ public actor LaneController {
 
     /// The lane now, as `status` on the control socket reports it.
     public func status() -> LaneStatus {
-        let board = journalFault?.board ?? machine.board
+        let board = journalFault?.board ?? committed.board
         return LaneStatus(
             lane: parts.lane, board: board, drawn: drawnBoard == board, linkUp: parts.link?.isConnected,
-            pendingRequestID: machine.pendingRequestID, currentRequestID: machine.currentRequestID,
+            pendingRequestID: committed.pendingRequestID, currentRequestID: committed.currentRequestID,
             lastDecision: lastShown, faults: faults.keys.sorted(),
             outboxPending: (try? parts.outbox.pendingCount()) ?? -1, passages: passages,
             latency: LaneStatus.Latency(
@@ -498,7 +510,7 @@ public actor LaneController {
     private func removeObserver(_ id: UInt64) { observers[id] = nil }
 
     /// The current board state (what is, or is being, drawn).
-    public var board: BoardState { machine.board }
+    public var board: BoardState { committed.board }
 
     /// The board's current picture as pixels (the simulator's window).
     public func picture(_ board: BoardKind) async throws -> RGBAImage? {

@@ -104,20 +104,31 @@ public final class LaneDaemon: Sendable {
             return key
         }
         let journal = try await step("journal") {
+            // Opening reads and may migrate the file: off the cooperative pool.
+            let path = config.journal.path
+            let clock = env.clock
             do {
-                let directory = (config.journal.path as NSString).deletingLastPathComponent
-                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-                return try LaneJournal(path: config.journal.path, clock: env.clock)
+                return try await Blocking.run {
+                    let directory = (path as NSString).deletingLastPathComponent
+                    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+                    return try LaneJournal(path: path, clock: clock)
+                }
             } catch {
-                throw LaneDaemonError.journalUnopenable(path: config.journal.path, underlying: error)
+                throw LaneDaemonError.journalUnopenable(path: path, underlying: error)
             }
         }
         self.journal = journal
         let outbox = try await step("journal") {
-            try SQLiteOutbox(writer: journal.writer, table: journal.outboxTable, now: env.clock.now)
+            let clock = env.clock
+            return try await Blocking.run {
+                try SQLiteOutbox(writer: journal.writer, table: journal.outboxTable, now: clock.now)
+            }
         }
         let applied = try await step("journal") {
-            try SQLiteAppliedLog(writer: journal.writer, table: "link_applied", now: env.clock.now)
+            let clock = env.clock
+            return try await Blocking.run {
+                try SQLiteAppliedLog(writer: journal.writer, table: "link_applied", now: clock.now)
+            }
         }
         let policy = try await step("offline.selection_key_file", configuration: true) {
             try Self.offlinePolicy(config.offline)
@@ -167,7 +178,7 @@ public final class LaneDaemon: Sendable {
             offline: OfflineDecider(
                 lane: lane, policy: policy, lookup: OfflineDecider.journalLookup(journal)),
             logger: logger)
-        let controller = try await step("journal") { try LaneController(parts: parts) }
+        let controller = try await step("journal") { try await LaneController(parts: parts) }
         self.controller = controller
         box.withLock { $0 = controller }
 
@@ -232,28 +243,20 @@ public final class LaneDaemon: Sendable {
         return difference
     }
 
-    /// Retention at start and every six hours, on a thread of its own: it
-    /// deletes in batches and vacuums, which must not hold a cooperative thread.
+    /// Retention at start and every six hours. It deletes in batches and
+    /// vacuums through GRDB's async API, so its SQLite work runs on the
+    /// journal's writer queue and never holds a cooperative thread.
     private func retentionLoop() async {
         while !Task.isCancelled {
             let days = configuration.journal.retentionDays
-            let journal = self.journal
-            let now = journal.clock.now()
-            let logger = self.logger
-            await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
-                DispatchQueue.global(qos: .utility).async {
-                    do {
-                        let report = try journal.applyRetention(keepingDays: days, now: now)
-                        if report.deleted > 0 {
-                            logger.info(
-                                "journal retention",
-                                metadata: ["deleted": "\(report.deleted)", "days": "\(days)"])
-                        }
-                    } catch {
-                        logger.error("journal retention failed", metadata: ["error": "\(error)"])
-                    }
-                    done.resume()
+            do {
+                let report = try await journal.applyRetention(keepingDays: days, now: journal.clock.now())
+                if report.deleted > 0 {
+                    logger.info(
+                        "journal retention", metadata: ["deleted": "\(report.deleted)", "days": "\(days)"])
                 }
+            } catch {
+                logger.error("journal retention failed", metadata: ["error": "\(error)"])
             }
             try? await Task.sleep(for: .seconds(6 * 3600))
         }

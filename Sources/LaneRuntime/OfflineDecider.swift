@@ -25,18 +25,20 @@ public struct OfflineDecider: Sendable {
     public var policy: DecisionPolicy
     /// Reads the cache; throws when it cannot be read (the lane then
     /// treats the request as unanswered, rule 4).
-    public var lookup: @Sendable (VRN, Direction) throws -> CacheView
+    /// Async: the journal reads the cache through GRDB's async API.
+    public var lookup: @Sendable (VRN, Direction) async throws -> CacheView
 
     public init(
-        lane: Lane, policy: DecisionPolicy, lookup: @escaping @Sendable (VRN, Direction) throws -> CacheView
+        lane: Lane, policy: DecisionPolicy,
+        lookup: @escaping @Sendable (VRN, Direction) async throws -> CacheView
     ) {
         self.lane = lane
         self.policy = policy
         self.lookup = lookup
     }
 
-    public func decide(_ request: LaneDecisionRequest) throws -> Decision {
-        let view = try lookup(request.vrn, lane.direction)
+    public func decide(_ request: LaneDecisionRequest) async throws -> Decision {
+        let view = try await lookup(request.vrn, lane.direction)
         let decisionCase = DecisionCase(
             request: DecisionRequest(
                 lane: lane, vrn: request.vrn, arrivedAt: request.arrivedAt,
@@ -52,11 +54,12 @@ extension OfflineDecider {
     /// Reads the cache in the lane's journal: the VRN's bundle with its
     /// CCRNs' validity, and the watch list (consignee names are not in the
     /// cache, so only VRN and CCRN targets match offline).
-    public static func journalLookup(_ journal: LaneJournal) -> @Sendable (VRN, Direction) throws -> CacheView
+    public static func journalLookup(_ journal: LaneJournal)
+        -> @Sendable (VRN, Direction) async throws -> CacheView
     {
         { vrn, direction in
-            let watchList = WatchList(try journal.cachedWatchList())
-            guard let cached = try journal.cachedBundle(vrn: vrn, direction: direction) else {
+            let watchList = WatchList(try await journal.cachedWatchList())
+            guard let cached = try await journal.cachedBundle(vrn: vrn, direction: direction) else {
                 return CacheView(bundle: nil, facts: [:], watchList: watchList)
             }
             // Only what the rules read is cached; the driver's details stay with central.

@@ -300,7 +300,7 @@ public struct ScenarioRunner: Sendable {
                     differences.append("\(key): expected \(wanted), shown \(actual)")
                 }
             }
-            let recent = (try? lane.daemon.journal.tail(limit: 400)) ?? []
+            let recent = (try? await lane.daemon.journal.tail(limit: 400)) ?? []
             if let journal = expectation.journal {
                 let found = recent.contains { record in
                     record.kind == journal.kind

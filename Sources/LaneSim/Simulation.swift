@@ -142,7 +142,7 @@ public final class Simulation: Sendable {
             try await remote.setClock(settings.start)
         } else {
             remote = nil
-            let store = try SQLiteCargoStore(path: "\(base)/central.sqlite")
+            let store = try await SQLiteCargoStore.open(path: "\(base)/central.sqlite")
             self.store = store
             for account in [shipper, driver, officer] { _ = try await store.addAccount(account) }
             for lane in settings.lanes {

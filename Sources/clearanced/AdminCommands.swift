@@ -32,7 +32,7 @@ struct AccountCommand: AsyncParsableCommand {
                 printError("clearanced: \(problem)")
                 throw ExitCode(65)
             }
-            let repository = try store.open()
+            let repository = try await store.open()
             guard let account = try await repository.account(named: name) else {
                 printError(
                     "clearanced: there is no account named \(name); create it with clearanced account add")
@@ -86,7 +86,7 @@ struct AccountCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let repository = try store.open()
+            let repository = try await store.open()
             let account = Account(name: name, role: role, controlPoint: controlPoint)
             let token: String
             do {
@@ -133,7 +133,7 @@ struct LaneCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let repository = try store.open()
+            let repository = try await store.open()
             let lane = Lane(id: try LaneID(id), controlPoint: controlPoint, direction: direction)
             try await repository.putLane(lane)
             print("lane \(lane.id) at \(controlPoint.rawValue), \(direction.rawValue)")

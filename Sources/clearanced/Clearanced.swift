@@ -32,9 +32,9 @@ struct StoreOptions: ParsableArguments {
     }
 
     /// Opens the store, reporting an unusable file as a configuration error.
-    func open() throws -> SQLiteCargoStore {
+    func open() async throws -> SQLiteCargoStore {
         do {
-            return try SQLiteCargoStore(path: db)
+            return try await SQLiteCargoStore.open(path: db)
         } catch {
             printError("clearanced: cannot open the store \(db): \(error)")
             throw exitConfig

@@ -25,7 +25,7 @@ struct Demo: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let store = try StoreOptions.parse(["--db", db]).open()
+        let store = try await StoreOptions.parse(["--db", db]).open()
         var tokens: [String: String] = [:]
         for (name, role) in [
             ("demo-shipper", AccountRole.shipper), ("demo-driver", .driver), ("demo-officer", .officer),

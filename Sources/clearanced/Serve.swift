@@ -101,7 +101,7 @@ struct Serve: AsyncParsableCommand {
         let clock: any WallClock =
             simulatedClock
             ? SimulatedWallClock(try start.map(HongKongTime.parse) ?? Date()) : SystemWallClock()
-        let repository = try store.open()
+        let repository = try await store.open()
         let policy = DecisionPolicy(phase: phase, selection: selection)
         let files = try console.files()
         let bus = ConsoleBus()
@@ -142,6 +142,7 @@ struct Serve: AsyncParsableCommand {
         ) { boundHost, boundPort in
             let shown = boundHost.contains(":") ? "[\(boundHost)]" : boundHost
             printNow("listening on \(shown):\(boundPort)")
+            CentralWatchdog.listening(at: "\(shown):\(boundPort)")
         }
         logger.info(
             "starting",
@@ -152,6 +153,7 @@ struct Serve: AsyncParsableCommand {
             ])
         var services: [any Service] = [app, EscalationService(desk: desk)]
         if let linkService { services.append(linkService) }
+        services += CentralWatchdog.services(store: repository, link: linkService?.server, logger: logger)
         let group = ServiceGroup(
             configuration: .init(
                 services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

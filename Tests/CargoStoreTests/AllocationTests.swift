@@ -67,7 +67,7 @@ struct AllocationTests {
         let path = dir.appendingPathComponent("central.sqlite").path
         var issued: [String] = []
         for round in 0..<3 {
-            let store = try SQLiteCargoStore(path: path)
+            let store = try await SQLiteCargoStore.open(path: path)
             let results = try await store.submitBatch(
                 Array(repeating: Fixture.submission(), count: 300), by: Fixture.shipper, at: Fixture.t0)
             let ccrns = results.compactMap { r -> CCRN? in
@@ -83,7 +83,7 @@ struct AllocationTests {
             issued += ccrns.map(\.value) + [b.ubr.value]
         }
         #expect(Set(issued).count == issued.count)
-        let store = try SQLiteCargoStore(path: path)
+        let store = try await SQLiteCargoStore.open(path: path)
         #expect(try count(store, "issued_numbers") == issued.count)
     }
 }

@@ -112,7 +112,7 @@ struct BundleTests {
     func concurrentBundles() async throws {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let store = try SQLiteCargoStore(path: dir.appendingPathComponent("c.sqlite").path)
+        let store = try await SQLiteCargoStore.open(path: dir.appendingPathComponent("c.sqlite").path)
         var ccrns: [CCRN] = []
         for _ in 0..<8 {
             ccrns.append(

@@ -12,7 +12,7 @@ struct SchemaTests {
     func freshFile() async throws {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let store = try SQLiteCargoStore(path: dir.appendingPathComponent("central.sqlite").path)
+        let store = try await SQLiteCargoStore.open(path: dir.appendingPathComponent("central.sqlite").path)
         let (appID, version, journal, complete) = try await store.writer.read { db in
             (
                 try Int32.fetchOne(db, sql: "PRAGMA application_id"),
@@ -27,6 +27,14 @@ struct SchemaTests {
         #expect(complete)
     }
 
+    @Test("the writer connection syncs every commit (synchronous = FULL), as docs/store.md promises")
+    func writerSyncsEveryCommit() async throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let store = try await SQLiteCargoStore.open(path: dir.appendingPathComponent("central.sqlite").path)
+        #expect(try await store.synchronousLevel() == 2)
+    }
+
     @Test("reopening an existing file keeps its data and migrates nothing twice")
     func reopen() async throws {
         let dir = try temporaryDirectory()
@@ -34,12 +42,12 @@ struct SchemaTests {
         let path = dir.appendingPathComponent("central.sqlite").path
         let ccrn: CCRN
         do {
-            let store = try SQLiteCargoStore(path: path)
+            let store = try await SQLiteCargoStore.open(path: path)
             ccrn = try await store.submitConsignment(
                 Fixture.submission(), by: Fixture.shipper, at: Fixture.t0
             ).ccrn
         }
-        let reopened = try SQLiteCargoStore(path: path)
+        let reopened = try await SQLiteCargoStore.open(path: path)
         #expect(try await reopened.consignment(ccrn)?.submittedBy == "winning-co")
         #expect(
             try await reopened.writer.read { try Schema.migrator.appliedMigrations($0) } == [
@@ -53,21 +61,21 @@ struct SchemaTests {
         defer { try? FileManager.default.removeItem(at: dir) }
         let byVersion = dir.appendingPathComponent("version.sqlite").path
         let byMigration = dir.appendingPathComponent("migration.sqlite").path
-        _ = try SQLiteCargoStore(path: byVersion)
-        _ = try SQLiteCargoStore(path: byMigration)
+        _ = try await SQLiteCargoStore.open(path: byVersion)
+        _ = try await SQLiteCargoStore.open(path: byMigration)
         try await DatabaseQueue(path: byVersion).write { try $0.execute(sql: "PRAGMA user_version = 4") }
         try await DatabaseQueue(path: byMigration).write {
             try $0.execute(sql: "INSERT INTO grdb_migrations(identifier) VALUES ('v2-lane-cache')")
         }
         do {
-            _ = try SQLiteCargoStore(path: byVersion)
+            _ = try await SQLiteCargoStore.open(path: byVersion)
             Issue.record("newer file opened")
         } catch let StoreError.incompatible(why) {
             #expect(why.contains("newer LaneKiosk"))
             #expect(why.contains("schema version 4"))
         }
         do {
-            _ = try SQLiteCargoStore(path: byMigration)
+            _ = try await SQLiteCargoStore.open(path: byMigration)
             Issue.record("newer file opened")
         } catch let StoreError.incompatible(why) {
             #expect(why.contains("v2-lane-cache"))
@@ -99,7 +107,7 @@ struct SchemaTests {
                 }
             }
         }
-        let store = try SQLiteCargoStore(path: path)
+        let store = try await SQLiteCargoStore.open(path: path)
         #expect(try await store.account(forToken: token) == Fixture.officer)
         let immigration = Account(name: "imm-lmc", role: .immigration, controlPoint: .lokMaChau)
         let issued = try await store.addAccount(immigration)
@@ -121,13 +129,13 @@ struct SchemaTests {
         defer { try? FileManager.default.removeItem(at: dir) }
         let other = dir.appendingPathComponent("other.sqlite").path
         try await DatabaseQueue(path: other).write { try $0.execute(sql: "CREATE TABLE t(x)") }
-        #expect(throws: StoreError.self) { try SQLiteCargoStore(path: other) }
+        await #expect(throws: StoreError.self) { try await SQLiteCargoStore.open(path: other) }
         #expect(try await DatabaseQueue(path: other).read { try $0.tableExists("bundles") } == false)
 
         let text = dir.appendingPathComponent("notes.sqlite")
         try Data(repeating: 0x41, count: 4096).write(to: text)
         do {
-            _ = try SQLiteCargoStore(path: text.path)
+            _ = try await SQLiteCargoStore.open(path: text.path)
             Issue.record("text file opened")
         } catch let StoreError.incompatible(why) {
             #expect(why.contains("not an SQLite database"))

@@ -11,9 +11,9 @@ struct BundleCacheTests {
     let clock = SimulatedWallClock(morning)
     let journal: LaneJournal
 
-    init() throws {
+    init() async throws {
         directory = try TemporaryDirectory()
-        journal = try LaneJournal(path: directory.path("lane.sqlite"), clock: clock)
+        journal = try await LaneJournal.open(path: directory.path("lane.sqlite"), clock: clock)
     }
 
     static func bundle(
@@ -34,117 +34,121 @@ struct BundleCacheTests {
         .vrn(vrn("XY9")), .ccrn(CCRN(payload: 5)), .consignee("Wilson  development ltd"),
     ]
 
-    @Test func theActiveBundleForAVRNAndDirectionIsFoundWithItsCCRNsInOrder() throws {
+    @Test func theActiveBundleForAVRNAndDirectionIsFoundWithItsCCRNsInOrder() async throws {
         let inbound = Self.bundle(11, "AB1234", ccrns: 3)
-        try journal.replaceCache(
+        try await journal.replaceCache(
             generation: 1,
             bundles: [
                 inbound, Self.bundle(12, "AB1234", .outbound), Self.bundle(13, "CD5678", status: .used),
                 Self.bundle(14, "CD5678", status: .debundled),
             ], watchList: Self.watch)
-        #expect(try journal.cachedBundle(vrn: vrn("AB1234"), direction: .inbound) == inbound)
-        #expect(try journal.cachedBundle(vrn: vrn("AB1234"), direction: .outbound)?.ubr == UBR(payload: 12))
-        // Used and debundled bundles do not clear anyone.
-        #expect(try journal.cachedBundle(vrn: vrn("CD5678"), direction: .inbound) == nil)
-        #expect(try journal.cachedBundle(vrn: vrn("XY9"), direction: .inbound) == nil)
+        #expect(try await journal.cachedBundle(vrn: vrn("AB1234"), direction: .inbound) == inbound)
         #expect(
-            Set(try journal.cachedWatchList())
+            try await journal.cachedBundle(vrn: vrn("AB1234"), direction: .outbound)?.ubr == UBR(payload: 12))
+        // Used and debundled bundles do not clear anyone.
+        #expect(try await journal.cachedBundle(vrn: vrn("CD5678"), direction: .inbound) == nil)
+        #expect(try await journal.cachedBundle(vrn: vrn("XY9"), direction: .inbound) == nil)
+        #expect(
+            Set(try await journal.cachedWatchList())
                 == [.vrn(vrn("XY9")), .ccrn(CCRN(payload: 5)), .consignee("WILSON DEVELOPMENT LTD")])
-        let generation = try #require(try journal.cacheGeneration())
+        let generation = try #require(try await journal.cacheGeneration())
         #expect(generation.generation == 1 && generation.bundles == 4 && generation.watchTargets == 3)
     }
 
-    @Test func aNewGenerationReplacesTheWholeCache() throws {
-        try journal.replaceCache(generation: 1, bundles: [Self.bundle(11, "AB1234")], watchList: Self.watch)
-        try journal.replaceCache(generation: 2, bundles: [Self.bundle(21, "CD5678")], watchList: [])
-        #expect(try journal.cachedBundle(vrn: vrn("AB1234"), direction: .inbound) == nil)
-        #expect(try journal.cachedBundle(vrn: vrn("CD5678"), direction: .inbound)?.ubr == UBR(payload: 21))
-        #expect(try journal.cachedWatchList().isEmpty)
+    @Test func aNewGenerationReplacesTheWholeCache() async throws {
+        try await journal.replaceCache(
+            generation: 1, bundles: [Self.bundle(11, "AB1234")], watchList: Self.watch)
+        try await journal.replaceCache(generation: 2, bundles: [Self.bundle(21, "CD5678")], watchList: [])
+        #expect(try await journal.cachedBundle(vrn: vrn("AB1234"), direction: .inbound) == nil)
+        #expect(
+            try await journal.cachedBundle(vrn: vrn("CD5678"), direction: .inbound)?.ubr == UBR(payload: 21))
+        #expect(try await journal.cachedWatchList().isEmpty)
     }
 
-    @Test func aGenerationWithADuplicateUBRIsRefusedAndTheOldCacheStays() throws {
-        try journal.replaceCache(generation: 1, bundles: [Self.bundle(11, "AB1234")], watchList: [])
-        #expect(throws: (any Error).self) {
-            try journal.replaceCache(
+    @Test func aGenerationWithADuplicateUBRIsRefusedAndTheOldCacheStays() async throws {
+        try await journal.replaceCache(generation: 1, bundles: [Self.bundle(11, "AB1234")], watchList: [])
+        await #expect(throws: (any Error).self) {
+            try await journal.replaceCache(
                 generation: 2, bundles: [Self.bundle(21, "CD5678"), Self.bundle(21, "XY9")], watchList: [])
         }
-        #expect(try journal.cacheGeneration()?.generation == 1)
-        #expect(try journal.cachedBundle(vrn: vrn("AB1234"), direction: .inbound) != nil)
+        #expect(try await journal.cacheGeneration()?.generation == 1)
+        #expect(try await journal.cachedBundle(vrn: vrn("AB1234"), direction: .inbound) != nil)
     }
 
-    @Test func chunksInstallOnlyWhenAllHaveComeInAnyOrderAcrossARestart() throws {
+    @Test func chunksInstallOnlyWhenAllHaveComeInAnyOrderAcrossARestart() async throws {
         let b1 = Self.bundle(31, "AB1234")
         let b2 = Self.bundle(32, "CD5678")
         #expect(
-            try journal.stageCacheChunk(generation: 7, index: 2, count: 3, bundles: [], watchList: Self.watch)
+            try await journal.stageCacheChunk(
+                generation: 7, index: 2, count: 3, bundles: [], watchList: Self.watch)
                 == .staged(have: 1, of: 3))
         #expect(
-            try journal.stageCacheChunk(generation: 7, index: 0, count: 3, bundles: [b1], watchList: [])
+            try await journal.stageCacheChunk(generation: 7, index: 0, count: 3, bundles: [b1], watchList: [])
                 == .staged(have: 2, of: 3))
         // Half a generation is never decided from.
-        #expect(try journal.cachedBundle(vrn: vrn("AB1234"), direction: .inbound) == nil)
-        let reopened = try LaneJournal(path: directory.path("lane.sqlite"), clock: clock)
-        let outcome = try reopened.stageCacheChunk(
+        #expect(try await journal.cachedBundle(vrn: vrn("AB1234"), direction: .inbound) == nil)
+        let reopened = try await LaneJournal.open(path: directory.path("lane.sqlite"), clock: clock)
+        let outcome = try await reopened.stageCacheChunk(
             generation: 7, index: 1, count: 3, bundles: [b2], watchList: [])
         guard case .installed(let generation) = outcome else {
             Issue.record("expected the generation to install, got \(outcome)")
             return
         }
         #expect(generation.generation == 7 && generation.bundles == 2 && generation.watchTargets == 3)
-        #expect(try reopened.cachedBundle(vrn: vrn("CD5678"), direction: .inbound) == b2)
+        #expect(try await reopened.cachedBundle(vrn: vrn("CD5678"), direction: .inbound) == b2)
         // A resend of a chunk of the installed generation changes nothing.
         #expect(
-            try reopened.stageCacheChunk(generation: 7, index: 0, count: 3, bundles: [], watchList: [])
+            try await reopened.stageCacheChunk(generation: 7, index: 0, count: 3, bundles: [], watchList: [])
                 == .stale(installed: 7))
-        #expect(try reopened.cachedBundle(vrn: vrn("AB1234"), direction: .inbound) == b1)
+        #expect(try await reopened.cachedBundle(vrn: vrn("AB1234"), direction: .inbound) == b1)
     }
 
-    @Test func aNewerGenerationDropsTheStagedChunksOfAnOlderOne() throws {
-        _ = try journal.stageCacheChunk(
+    @Test func aNewerGenerationDropsTheStagedChunksOfAnOlderOne() async throws {
+        _ = try await journal.stageCacheChunk(
             generation: 3, index: 0, count: 2, bundles: [Self.bundle(31, "AB1234")], watchList: [])
-        _ = try journal.stageCacheChunk(
+        _ = try await journal.stageCacheChunk(
             generation: 4, index: 0, count: 2, bundles: [Self.bundle(41, "CD5678")], watchList: [])
         // Generation 3's last chunk comes late: its generation is gone.
         #expect(
-            try journal.stageCacheChunk(generation: 3, index: 1, count: 2, bundles: [], watchList: [])
+            try await journal.stageCacheChunk(generation: 3, index: 1, count: 2, bundles: [], watchList: [])
                 == .superseded(staging: 4))
-        let outcome = try journal.stageCacheChunk(
+        let outcome = try await journal.stageCacheChunk(
             generation: 4, index: 1, count: 2, bundles: [], watchList: [])
         guard case .installed = outcome else {
             Issue.record("expected generation 4 to install, got \(outcome)")
             return
         }
-        #expect(try journal.cachedBundle(vrn: vrn("AB1234"), direction: .inbound) == nil)
-        #expect(try journal.cachedBundle(vrn: vrn("CD5678"), direction: .inbound) != nil)
+        #expect(try await journal.cachedBundle(vrn: vrn("AB1234"), direction: .inbound) == nil)
+        #expect(try await journal.cachedBundle(vrn: vrn("CD5678"), direction: .inbound) != nil)
     }
 
-    @Test func chunksThatDoNotFitTheirGenerationAreRefusedWithTheReason() throws {
-        #expect(
+    @Test func chunksThatDoNotFitTheirGenerationAreRefusedWithTheReason() async throws {
+        await #expect(
             throws: JournalError.cacheChunk(
                 generation: 5, index: 3, count: 3, why: "the index must be below the count")
         ) {
-            try journal.stageCacheChunk(generation: 5, index: 3, count: 3, bundles: [], watchList: [])
+            try await journal.stageCacheChunk(generation: 5, index: 3, count: 3, bundles: [], watchList: [])
         }
-        _ = try journal.stageCacheChunk(generation: 5, index: 0, count: 3, bundles: [], watchList: [])
-        #expect(
+        _ = try await journal.stageCacheChunk(generation: 5, index: 0, count: 3, bundles: [], watchList: [])
+        await #expect(
             throws: JournalError.cacheChunk(
                 generation: 5, index: 1, count: 4, why: "its other chunks say the generation has 3")
         ) {
-            try journal.stageCacheChunk(generation: 5, index: 1, count: 4, bundles: [], watchList: [])
+            try await journal.stageCacheChunk(generation: 5, index: 1, count: 4, bundles: [], watchList: [])
         }
     }
 
-    @Test func aBundleUsedHereOfflineStaysUsedUntilCentralStopsListingIt() throws {
+    @Test func aBundleUsedHereOfflineStaysUsedUntilCentralStopsListingIt() async throws {
         let b = Self.bundle(51, "AB1234")
-        try journal.replaceCache(generation: 1, bundles: [b], watchList: [])
-        try journal.markCachedBundleUsed(b.ubr)
-        #expect(try journal.cachedBundle(vrn: vrn("AB1234"), direction: .inbound) == nil)
+        try await journal.replaceCache(generation: 1, bundles: [b], watchList: [])
+        try await journal.markCachedBundleUsed(b.ubr)
+        #expect(try await journal.cachedBundle(vrn: vrn("AB1234"), direction: .inbound) == nil)
         // Central has not heard of the crossing yet and still lists it active.
-        try journal.replaceCache(generation: 2, bundles: [b], watchList: [])
-        #expect(try journal.cachedBundle(vrn: vrn("AB1234"), direction: .inbound) == nil)
+        try await journal.replaceCache(generation: 2, bundles: [b], watchList: [])
+        #expect(try await journal.cachedBundle(vrn: vrn("AB1234"), direction: .inbound) == nil)
         // Once central stops listing it, the lane's mark goes with it.
-        try journal.replaceCache(generation: 3, bundles: [Self.bundle(52, "CD5678")], watchList: [])
-        let marks = try journal.writer.read { db in
+        try await journal.replaceCache(generation: 3, bundles: [Self.bundle(52, "CD5678")], watchList: [])
+        let marks = try journal.writer.readNow { db in
             try Int.fetchOne(db, sql: "SELECT count(*) FROM cache_bundle WHERE used_here_at IS NOT NULL")
         }
         #expect(marks == 0)

@@ -16,16 +16,16 @@ struct JournalKillTests {
 
     /// The child's body. Does nothing unless the parent set the variable, so
     /// it passes trivially in a normal run.
-    @Test func journalKillChild() throws {
+    @Test func journalKillChild() async throws {
         guard let path = ProcessInfo.processInfo.environment[Self.childVariable] else { return }
-        let journal = try LaneJournal(path: path, clock: SystemWallClock())
+        let journal = try await LaneJournal.open(path: path, clock: SystemWallClock())
         let outbox = try MirrorOutbox(journal)
         var script = LaneScript(seed: Self.seed)
         // As the shell does: one transaction per input, its entries and a
         // message numbered by the input.
         for input in 0... {
             let entries = script.step()
-            try journal.writer.write { db in
+            try journal.writer.writeNow { db in
                 try journal.append(entries, at: script.now, in: db)
                 try outbox.enqueue(in: db, topic: "input", payload: Array("\(input)".utf8))
             }
@@ -36,7 +36,7 @@ struct JournalKillTests {
     func committedEntriesSurviveSIGKILLAndRecoveryMatchesTheLane() async throws {
         let directory = try TemporaryDirectory()
         let path = directory.path("lane.sqlite")
-        let journal = try LaneJournal(path: path, clock: SystemWallClock())
+        let journal = try await LaneJournal.open(path: path, clock: SystemWallClock())
         _ = try MirrorOutbox(journal)
 
         let child = Process()
@@ -53,8 +53,8 @@ struct JournalKillTests {
         let deadline = ContinuousClock.now + .seconds(60)
         while seenInputs < 300 && ContinuousClock.now < deadline && child.isRunning {
             try await Task.sleep(for: .milliseconds(20))
-            seenSeq = try journal.lastSequence() ?? 0
-            seenInputs = try await journal.writer.read { db in
+            seenSeq = try await journal.lastSequence() ?? 0
+            seenInputs = try journal.writer.readNow { db in
                 try Int.fetchOne(db, sql: "SELECT count(*) FROM link_outbox") ?? 0
             }
         }
@@ -63,11 +63,11 @@ struct JournalKillTests {
         #expect(child.terminationReason == .uncaughtSignal)
         try #require(seenInputs >= 300, "the child journaled too little before the deadline")
 
-        let after = try LaneJournal(path: path, clock: SystemWallClock())
-        let check = try await after.writer.read { db in try String.fetchOne(db, sql: "PRAGMA integrity_check")
+        let after = try await LaneJournal.open(path: path, clock: SystemWallClock())
+        let check = try after.writer.readNow { db in try String.fetchOne(db, sql: "PRAGMA integrity_check")
         }
         #expect(check == "ok")
-        let records = try after.tail(limit: 1_000_000)
+        let records = try await after.tail(limit: 1_000_000)
         // Nothing the watcher saw is lost, and nothing is missing in between.
         #expect((records.last?.seq ?? 0) >= seenSeq)
         #expect(records.map(\.seq) == Array(1...Int64(records.count)))
@@ -75,7 +75,7 @@ struct JournalKillTests {
         // Every input committed whole with its message, or not at all: the
         // messages are numbered 0..<n, and the journal is exactly what the same
         // lane writes for its first n inputs.
-        let inputs = try await after.writer.read { db in
+        let inputs = try after.writer.readNow { db in
             try String.fetchAll(db, sql: "SELECT CAST(payload AS TEXT) FROM link_outbox ORDER BY id")
         }
         #expect(inputs == (0..<inputs.count).map { "\($0)" })
@@ -85,6 +85,6 @@ struct JournalKillTests {
         #expect(records.map(\.entry) == expected)
 
         // And the lane recovered from it is the lane as it was after input n.
-        #expect(Snapshot(try after.recover()) == replay.snapshot)
+        #expect(Snapshot(try await after.recover()) == replay.snapshot)
     }
 }

@@ -12,39 +12,40 @@ struct RecoveryTests {
     let journal: LaneJournal
     let clock = SimulatedWallClock(morning)
 
-    init() throws {
+    init() async throws {
         directory = try TemporaryDirectory()
-        journal = try LaneJournal(path: directory.path("lane.sqlite"), clock: clock)
+        journal = try await LaneJournal.open(path: directory.path("lane.sqlite"), clock: clock)
     }
 
     /// Feeds inputs to a fresh machine, appending each input's entries in one
     /// transaction, one second apart.
-    func run(_ inputs: [LaneInput], machine: inout LaneStateMachine) throws {
+    func run(_ inputs: [LaneInput], machine: inout LaneStateMachine) async throws {
         for input in inputs {
             let now = clock.advance(by: 1)
             let entries = machine.handle(input, now: now).compactMap { action -> JournalEntry? in
                 if case .journal(let e) = action { return e }
                 return nil
             }
-            try journal.append(entries, at: now)
+            try await journal.append(entries, at: now)
         }
     }
 
-    @Test func anEmptyJournalIsAClosedLaneWithNothingOpen() throws {
-        let r = try journal.recover()
+    @Test func anEmptyJournalIsAClosedLaneWithNothingOpen() async throws {
+        let r = try await journal.recover()
         #expect(r == RecoveredLane(open: false))
     }
 
-    @Test func aShownDecisionComesBackWholeWithItsEarliestCrossingAndUBR() throws {
+    @Test func aShownDecisionComesBackWholeWithItsEarliestCrossingAndUBR() async throws {
         var m = LaneStateMachine(settings: settings, open: false)
-        try run([.open(officer: "chan"), .vehicleArrived(vrn("AB1234"), source: .central)], machine: &m)
+        try await run(
+            [.open(officer: "chan"), .vehicleArrived(vrn("AB1234"), source: .central)], machine: &m)
         let request = try #require(m.pendingRequestID)
         let early = Decision(
             instruction: .inspect, reason: .earlyCrossing, ubr: UBR(payload: 12_345_678),
             earliestCrossing: morning.addingTimeInterval(1800.123_456))
-        try run([.decisionReceived(requestID: request, decisionID: 41, decision: early)], machine: &m)
+        try await run([.decisionReceived(requestID: request, decisionID: 41, decision: early)], machine: &m)
 
-        let r = try journal.recover()
+        let r = try await journal.recover()
         #expect(r.open)
         let v = try #require(r.vehicle)
         #expect(v.vrn == vrn("AB1234"))
@@ -54,15 +55,15 @@ struct RecoveryTests {
         #expect(r.lastRequestID == request)
     }
 
-    @Test func aVehicleWaitingForItsDecisionComesBackWithoutOne() throws {
+    @Test func aVehicleWaitingForItsDecisionComesBackWithoutOne() async throws {
         var m = LaneStateMachine(settings: settings, open: true)
-        try run(
+        try await run(
             [
                 .vehicleArrived(vrn("CD5678"), source: .reader),
                 .buttonPressed(.unladen, kernelNanoseconds: 5),
                 .timerFired(.decisionTimeout),
             ], machine: &m)
-        let r = try journal.recover()
+        let r = try await journal.recover()
         let v = try #require(r.vehicle)
         #expect(v.vrn == vrn("CD5678"))
         #expect(v.unladenPressed)
@@ -71,67 +72,69 @@ struct RecoveryTests {
         #expect(r.lastRequestID == m.lastRequestID)
     }
 
-    @Test func aPressBeforeArrivalIsCarriedByTheArrival() throws {
+    @Test func aPressBeforeArrivalIsCarriedByTheArrival() async throws {
         var m = LaneStateMachine(settings: settings, open: true)
-        try run(
+        try await run(
             [.buttonPressed(.unladen, kernelNanoseconds: 5), .vehicleArrived(vrn("XY9"), source: .central)],
             machine: &m)
-        #expect(try journal.recover().vehicle?.unladenPressed == true)
+        #expect(try await journal.recover().vehicle?.unladenPressed == true)
     }
 
-    @Test func aVehicleThatLeftOrAClosedLaneLeavesNoVehicle() throws {
+    @Test func aVehicleThatLeftOrAClosedLaneLeavesNoVehicle() async throws {
         var m = LaneStateMachine(settings: settings, open: true)
-        try run([.vehicleArrived(vrn("XY9"), source: .central), .vehicleLeft], machine: &m)
-        #expect(try journal.recover().vehicle == nil)
-        try run([.vehicleArrived(vrn("AB1234"), source: .central), .close(officer: "chan")], machine: &m)
-        let r = try journal.recover()
+        try await run([.vehicleArrived(vrn("XY9"), source: .central), .vehicleLeft], machine: &m)
+        #expect(try await journal.recover().vehicle == nil)
+        try await run(
+            [.vehicleArrived(vrn("AB1234"), source: .central), .close(officer: "chan")], machine: &m)
+        let r = try await journal.recover()
         #expect(r.vehicle == nil)
         #expect(!r.open)
     }
 
-    @Test func offlineModeAndAnOpenHelpCallComeBack() throws {
+    @Test func offlineModeAndAnOpenHelpCallComeBack() async throws {
         var m = LaneStateMachine(settings: settings, open: true)
-        try run(
+        try await run(
             [.offlineMode(on: true, officer: "lee"), .buttonPressed(.help, kernelNanoseconds: 9)], machine: &m
         )
         let call = try #require(m.helpCallID)
-        var r = try journal.recover()
+        var r = try await journal.recover()
         #expect(r.offline)
         #expect(r.helpCallID == call)
-        try run([.helpAnswered(callID: call, officer: "ho"), .helpEnded(callID: call)], machine: &m)
-        try run([.offlineMode(on: false, officer: "lee")], machine: &m)
-        r = try journal.recover()
+        try await run([.helpAnswered(callID: call, officer: "ho"), .helpEnded(callID: call)], machine: &m)
+        try await run([.offlineMode(on: false, officer: "lee")], machine: &m)
+        r = try await journal.recover()
         #expect(!r.offline)
         #expect(r.helpCallID == nil)
     }
 
-    @Test func aStrayAnswerWithAHugeRequestIDDoesNotMoveTheLastRequestID() throws {
+    @Test func aStrayAnswerWithAHugeRequestIDDoesNotMoveTheLastRequestID() async throws {
         var m = LaneStateMachine(settings: settings, open: true)
-        try run([.vehicleArrived(vrn("AB1234"), source: .central)], machine: &m)
+        try await run([.vehicleArrived(vrn("AB1234"), source: .central)], machine: &m)
         let issued = m.lastRequestID
-        try run(
+        try await run(
             [
                 .decisionReceived(
                     requestID: .max, decisionID: .max, decision: LaneScript.decisions(at: morning)[0])
             ],
             machine: &m)
-        let r = try journal.recover()
+        let r = try await journal.recover()
         #expect(r.lastRequestID == issued)
         // The id survives the trip through SQLite's signed integers.
-        let late = try #require(try journal.tail(limit: 5).last(where: { $0.kind == "decision_late" })?.entry)
+        let late = try #require(
+            try await journal.tail(limit: 5).last(where: { $0.kind == "decision_late" })?.entry)
         #expect(late.requestID == .max && late.decisionID == .max)
     }
 
-    @Test func entriesOfAKindThisVersionDoesNotKnowAreShownAndSkipped() throws {
+    @Test func entriesOfAKindThisVersionDoesNotKnowAreShownAndSkipped() async throws {
         var m = LaneStateMachine(settings: settings, open: false)
-        try run([.open(officer: "chan")], machine: &m)
-        try journal.writer.write { db in
+        try await run([.open(officer: "chan")], machine: &m)
+        try journal.writer.writeNow { db in
             try db.execute(
                 sql: "INSERT INTO journal (at, kind, detail) VALUES (1, 'lane_teleported', 'to=mars')")
         }
-        let last = try #require(try journal.tail(limit: 1).first)
+        let last = try #require(try await journal.tail(limit: 1).first)
         #expect(last.kind == "lane_teleported" && last.entry == nil)
-        #expect(try journal.recover().open)
+        #expect(try await journal.recover().open)
     }
 
     /// kill -9 can stop a lane between any two of its appends (each input's
@@ -139,7 +142,7 @@ struct RecoveryTests {
     /// state machine after every input must recover exactly the lane the
     /// machine had after that input; and a lane restarted from it must go on.
     @Test(arguments: [1, 2, 3, 4] as [UInt64])
-    func aJournalCutAfterAnyInputRecoversTheLaneAsItWas(seed: UInt64) throws {
+    func aJournalCutAfterAnyInputRecoversTheLaneAsItWas(seed: UInt64) async throws {
         var script = LaneScript(seed: seed)
         var cuts: [(seq: Int64, expected: Snapshot)] = [(0, script.snapshot)]
         var restarts = 0
@@ -147,8 +150,8 @@ struct RecoveryTests {
         // a run of inputs shares one to keep the test quick. The cuts below
         // fall between inputs either way.
         var batches: [(entries: [JournalEntry], at: Date, expected: Snapshot)] = []
-        func flush() throws {
-            let seqs = try journal.writer.write { db in
+        func flush() async throws {
+            let seqs = try journal.writer.writeNow { db in
                 try batches.map { try journal.append($0.entries, at: $0.at, in: db).last ?? 0 }
             }
             cuts += zip(seqs, batches).map { ($0, $1.expected) }
@@ -161,12 +164,13 @@ struct RecoveryTests {
             if step % 97 == 96 {
                 // A restart mid-run: the lane comes back from its journal and
                 // journals what it did; recovery must see through that too.
-                try flush()
-                batches.append((script.restart(from: try journal.recover()), script.now, script.snapshot))
+                try await flush()
+                batches.append(
+                    (script.restart(from: try await journal.recover()), script.now, script.snapshot))
                 restarts += 1
             }
         }
-        try flush()
+        try await flush()
         #expect(restarts == 3)
         // The scripts must reach the states recovery is about.
         #expect(cuts.contains { $0.expected.shown != nil })
@@ -175,10 +179,10 @@ struct RecoveryTests {
         #expect(cuts.contains { $0.expected.offline })
         #expect(cuts.contains { $0.expected.unladen == true })
 
-        #expect(Snapshot(try journal.recover()) == cuts.last?.expected)
+        #expect(Snapshot(try await journal.recover()) == cuts.last?.expected)
         // Cutting the file back commits once, not once per cut: the same fold
         // `recover()` runs, inside the transaction that cuts.
-        let recoveries = try journal.writer.write { db in
+        let recoveries = try journal.writer.writeNow { db in
             try cuts.reversed().map { cut in
                 try db.execute(sql: "DELETE FROM journal WHERE seq > ?", arguments: [cut.seq])
                 return try JournalRecovery.load(db).recovered

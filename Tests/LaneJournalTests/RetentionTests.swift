@@ -12,73 +12,73 @@ struct RetentionTests {
     let clock = SimulatedWallClock(morning)
     let journal: LaneJournal
 
-    init() throws {
+    init() async throws {
         directory = try TemporaryDirectory()
-        journal = try LaneJournal(path: directory.path("lane.sqlite"), clock: clock)
+        journal = try await LaneJournal.open(path: directory.path("lane.sqlite"), clock: clock)
     }
 
     static let day: TimeInterval = 86_400
 
     /// One day of ordinary traffic from the real state machine, in one
     /// transaction per input, as the shell writes it.
-    func trafficDay(_ script: inout LaneScript, inputs: Int) throws {
-        try journal.writer.write { db in
+    func trafficDay(_ script: inout LaneScript, inputs: Int) async throws {
+        try journal.writer.writeNow { db in
             for _ in 0..<inputs {
                 try journal.append(script.step(), at: script.now, in: db)
             }
         }
     }
 
-    @Test func entriesOlderThanTheRetentionGoAndRecoveryStillKnowsTheLane() throws {
+    @Test func entriesOlderThanTheRetentionGoAndRecoveryStillKnowsTheLane() async throws {
         var m = LaneStateMachine(settings: settings, open: false)
-        func handle(_ input: LaneInput, at: Date) throws {
+        func handle(_ input: LaneInput, at: Date) async throws {
             let entries = m.handle(input, now: at).compactMap { a -> JournalEntry? in
                 if case .journal(let e) = a { return e }
                 return nil
             }
-            try journal.append(entries, at: at)
+            try await journal.append(entries, at: at)
         }
         // Day 0: opened, offline mode on, a help call rings; nothing more of
         // those for 100 days, so only the checkpoint remembers them.
-        try handle(.open(officer: "chan"), at: morning)
-        try handle(.offlineMode(on: true, officer: "lee"), at: morning.addingTimeInterval(1))
-        try handle(.buttonPressed(.help, kernelNanoseconds: 1), at: morning.addingTimeInterval(2))
+        try await handle(.open(officer: "chan"), at: morning)
+        try await handle(.offlineMode(on: true, officer: "lee"), at: morning.addingTimeInterval(1))
+        try await handle(.buttonPressed(.help, kernelNanoseconds: 1), at: morning.addingTimeInterval(2))
         for day in 1...100 {
             let t = morning.addingTimeInterval(Double(day) * Self.day)
-            try handle(.vehicleArrived(vrn("AB1234"), source: .central), at: t)
-            try handle(.vehicleLeft, at: t.addingTimeInterval(30))
+            try await handle(.vehicleArrived(vrn("AB1234"), source: .central), at: t)
+            try await handle(.vehicleLeft, at: t.addingTimeInterval(30))
         }
-        try handle(
+        try await handle(
             .vehicleArrived(vrn("CD5678"), source: .central), at: morning.addingTimeInterval(100.5 * Self.day)
         )
-        let before = try journal.recover()
-        let count = try journal.count()
+        let before = try await journal.recover()
+        let count = try await journal.count()
 
         let now = morning.addingTimeInterval(101 * Self.day)
-        let report = try journal.applyRetention(keepingDays: 90, now: now, batchSize: 7)
+        let report = try await journal.applyRetention(keepingDays: 90, now: now, batchSize: 7)
 
-        let left = try journal.tail(limit: 10_000)
+        let left = try await journal.tail(limit: 10_000)
         #expect(left.allSatisfy { $0.at >= now.addingTimeInterval(-90 * Self.day) })
         // Days 0 to 10 went: 3 entries of day 0, then 2 requests' worth a day.
         #expect(report.deleted == count - left.count)
         #expect(report.deleted > 0 && left.count > 0)
         #expect(report.batches == (report.deleted + 6) / 7)
         #expect(!report.heldByOutbox)
-        #expect(try journal.recover() == before)
+        #expect(try await journal.recover() == before)
         #expect(
             before.open && before.offline && before.helpCallID != nil && before.vehicle?.vrn == vrn("CD5678"))
         // Sequence numbers go on from where they were.
-        let next = try journal.append([JournalEntry(.linkUp)], at: now)
+        let next = try await journal.append([JournalEntry(.linkUp)], at: now)
         #expect(next[0] == (left.last?.seq ?? 0) + 1)
     }
 
-    @Test func retentionNeverDeletesWhatAnUnacknowledgedMessageCameWith() throws {
+    @Test func retentionNeverDeletesWhatAnUnacknowledgedMessageCameWith() async throws {
         let outbox = try MirrorOutbox(journal)
         var ids: [Int64] = []
         // Ten days, each with one entry and the message it caused.
         for day in 0..<10 {
             let t = morning.addingTimeInterval(Double(day) * Self.day)
-            try journal.writer.write { db in
+            try journal.writer.writeNow { db in
                 try journal.append([JournalEntry(.laneOpened, detail: "day=\(day)")], at: t, in: db)
                 ids.append(try outbox.enqueue(in: db, topic: "day \(day)"))
             }
@@ -86,73 +86,75 @@ struct RetentionTests {
         // Everything up to day 5 acknowledged; day 6's message is not.
         try outbox.acknowledge(Array(ids[0...5]))
         let now = morning.addingTimeInterval(100 * Self.day)
-        let held = try journal.applyRetention(keepingDays: 30, now: now)
+        let held = try await journal.applyRetention(keepingDays: 30, now: now)
         #expect(held.heldByOutbox)
-        #expect(try journal.tail(limit: 100).map(\.entry?.detail) == (6..<10).map { "day=\($0)" })
+        #expect(try await journal.tail(limit: 100).map(\.entry?.detail) == (6..<10).map { "day=\($0)" })
 
         // The entry comes after its message in the transaction here; it is
         // kept all the same, and so is the transaction before (the mark
         // cannot tell which side of the message the entry was written on).
-        try journal.writer.write { db in
+        try journal.writer.writeNow { db in
             ids.append(try outbox.enqueue(in: db, topic: "day 10"))
             try journal.append([JournalEntry(.laneClosed, detail: "day=10")], at: now, in: db)
         }
         try outbox.acknowledge(Array(ids[6...9]))
-        let later = try journal.applyRetention(keepingDays: 30, now: now.addingTimeInterval(40 * Self.day))
+        let later = try await journal.applyRetention(
+            keepingDays: 30, now: now.addingTimeInterval(40 * Self.day))
         #expect(later.heldByOutbox)
-        #expect(try journal.tail(limit: 100).map(\.entry?.detail) == ["day=9", "day=10"])
+        #expect(try await journal.tail(limit: 100).map(\.entry?.detail) == ["day=9", "day=10"])
 
         try outbox.acknowledge([ids[10]])
-        let free = try journal.applyRetention(keepingDays: 30, now: now.addingTimeInterval(40 * Self.day))
+        let free = try await journal.applyRetention(
+            keepingDays: 30, now: now.addingTimeInterval(40 * Self.day))
         #expect(!free.heldByOutbox)
-        #expect(try journal.count() == 0)
+        #expect(try await journal.count() == 0)
     }
 
-    @Test func aMessageWrittenWithSeveralOthersKeepsItsWholeTransaction() throws {
+    @Test func aMessageWrittenWithSeveralOthersKeepsItsWholeTransaction() async throws {
         let outbox = try MirrorOutbox(journal)
-        let a = try journal.writer.write { db in
+        let a = try journal.writer.writeNow { db in
             try journal.append([JournalEntry(.linkUp, detail: "before")], at: morning, in: db)
             return try outbox.enqueue(in: db, topic: "a")
         }
-        let (b, _) = try journal.writer.write { db in
+        let (b, _) = try journal.writer.writeNow { db in
             try journal.append(
                 [JournalEntry(.arrival, vrn: vrn("XY9"))], at: morning.addingTimeInterval(1), in: db)
             return (try outbox.enqueue(in: db, topic: "b"), try outbox.enqueue(in: db, topic: "c"))
         }
         // Only the second message of the second transaction is still pending.
         try outbox.acknowledge([a, b])
-        try journal.applyRetention(keepingDays: 1, now: morning.addingTimeInterval(10 * Self.day))
-        #expect(try journal.tail(limit: 10).map(\.entry?.kind) == [.arrival])
+        try await journal.applyRetention(keepingDays: 1, now: morning.addingTimeInterval(10 * Self.day))
+        #expect(try await journal.tail(limit: 10).map(\.entry?.kind) == [.arrival])
     }
 
-    @Test func retentionRefusesNonsenseSettings() {
-        #expect(throws: JournalError.invalidRetention("keep at least 1 day, not 0")) {
-            try journal.applyRetention(keepingDays: 0)
+    @Test func retentionRefusesNonsenseSettings() async {
+        await #expect(throws: JournalError.invalidRetention("keep at least 1 day, not 0")) {
+            try await journal.applyRetention(keepingDays: 0)
         }
-        #expect(throws: JournalError.self) { try journal.applyRetention(batchSize: 0) }
+        await #expect(throws: JournalError.self) { try await journal.applyRetention(batchSize: 0) }
     }
 
     /// 150 days of traffic with 30 days' retention applied every night: the
     /// old entries go, and once a full retention period is in the file the
     /// file stops growing. Then a quiet month: the file gives the space back.
-    @Test func theFileStopsGrowingUnderMonthsOfSimulatedTrafficAndShrinksWhenItStops() throws {
+    @Test func theFileStopsGrowingUnderMonthsOfSimulatedTrafficAndShrinksWhenItStops() async throws {
         var script = LaneScript(seed: 42)
         var sizes: [Int64] = []
-        func night() throws -> RetentionReport {
+        func night() async throws -> RetentionReport {
             // A script day runs about 8 minutes of inputs; the night jump makes it a day.
             script.now = script.now.addingTimeInterval(Self.day - 480)
             clock.set(script.now)
-            let report = try journal.applyRetention(keepingDays: 30)
+            let report = try await journal.applyRetention(keepingDays: 30)
             if let oldest = report.oldestKept {
                 #expect(script.now.timeIntervalSince(oldest) <= 30 * Self.day)
             }
             return report
         }
         for _ in 0..<150 {
-            try trafficDay(&script, inputs: 300)
-            sizes.append(try night().bytesAfter)
+            try await trafficDay(&script, inputs: 300)
+            sizes.append(try await night().bytesAfter)
         }
-        #expect(try journal.count() < 31 * 300 * 2)
+        #expect(try await journal.count() < 31 * 300 * 2)
         // From day 40 on the file holds 30 days of entries; it must not grow by more
         // than the noise of page reuse (a tenth) over the next 110 days.
         let settled = sizes[40]
@@ -164,8 +166,8 @@ struct RetentionTests {
 
         // A quiet month: every entry ages out, and the pages go back to the file system.
         var quiet: RetentionReport?
-        for _ in 0..<31 { quiet = try night() }
-        #expect(try journal.count() == 0)
+        for _ in 0..<31 { quiet = try await night() }
+        #expect(try await journal.count() == 0)
         let emptied = try #require(quiet?.bytesAfter)
         #expect(emptied < settled / 5, "after a quiet month: \(emptied) bytes; busy: \(settled)")
     }

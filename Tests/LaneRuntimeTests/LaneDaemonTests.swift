@@ -108,7 +108,7 @@ import Testing
         let rig = try await LaneRig(centralUp: false)
         let lane = try await rig.startLane()
         let ubr = try UBR("1001064326")
-        try lane.daemon.journal.replaceCache(
+        try await lane.daemon.journal.replaceCache(
             generation: 1,
             bundles: [
                 OfflineBundle(
