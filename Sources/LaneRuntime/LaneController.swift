@@ -481,13 +481,16 @@ public actor LaneController {
     // MARK: Status
 
     /// The lane now, as `status` on the control socket reports it.
-    public func status() -> LaneStatus {
+    public func status() async -> LaneStatus {
+        // Counted first, off the actor's thread (GRDB's reader), so the rest
+        // is read in one go after the only suspension.
+        let outboxPending = (try? await parts.outbox.countPending()) ?? -1
         let board = journalFault?.board ?? committed.board
         return LaneStatus(
             lane: parts.lane, board: board, drawn: drawnBoard == board, linkUp: parts.link?.isConnected,
             pendingRequestID: committed.pendingRequestID, currentRequestID: committed.currentRequestID,
             lastDecision: lastShown, faults: faults.keys.sorted(),
-            outboxPending: (try? parts.outbox.pendingCount()) ?? -1, passages: passages,
+            outboxPending: outboxPending, passages: passages,
             latency: LaneStatus.Latency(
                 arrivalToStop: arrivalToStop.figures, arrivalToDecision: arrivalToDecision.figures,
                 pressToDisplay: pressToDisplay.figures),
