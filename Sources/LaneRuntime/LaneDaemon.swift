@@ -110,7 +110,8 @@ public final class LaneDaemon: Sendable {
             do {
                 return try await Blocking.run {
                     let directory = (path as NSString).deletingLastPathComponent
-                    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+                    try FileManager.default.createDirectory(
+                        atPath: directory, withIntermediateDirectories: true)
                     return try LaneJournal(path: path, clock: clock)
                 }
             } catch {
