@@ -68,6 +68,7 @@ let package = Package(
             dependencies: [
                 "Central", "CargoStore", "RoadCargo", "ClearanceCore", "LaneLink", "ServiceSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

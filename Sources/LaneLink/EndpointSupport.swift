@@ -28,6 +28,16 @@ public final class SharedKeyring: Sendable {
 
     /// Withdraws a lane's key: its hellos are dropped from now on.
     public func remove(_ laneID: LaneID) { ring.withLock { $0.remove(laneID) } }
+
+    /// Replaces every key at once (central's key directory read again) and
+    /// returns the keyring it replaced.
+    public func replace(with new: LinkKeyring) -> LinkKeyring {
+        ring.withLock { ring in
+            let old = ring
+            ring = new
+            return old
+        }
+    }
 }
 
 /// What one endpoint counted, for tests, metrics and `lanectl status`.

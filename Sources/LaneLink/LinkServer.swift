@@ -160,6 +160,46 @@ public final class LaneLinkServer: Sendable {
         keyring.rotate(to: key, previous: previous, until: until)
     }
 
+    /// What ``reloadKeys(_:)`` changed, by lane.
+    public struct KeyReload: Sendable, Hashable {
+        /// Lanes that had no key before.
+        public var added: [LaneID] = []
+        /// Lanes whose current or previous key changed (a rotation).
+        public var changed: [LaneID] = []
+        /// Lanes whose key is gone; their live connections were closed.
+        public var removed: [LaneID] = []
+    }
+
+    /// Installs a whole keyring at once, as central's key directory now
+    /// holds it (SIGHUP after `clearanced lane rotate-key`, `lane key` or a
+    /// withdrawn lane), so a rotation needs no restart of central. Live
+    /// sessions keep their session keys: a rotated lane stays linked and
+    /// uses the keyring at its next hello. A lane whose key is gone is cut off.
+    @discardableResult
+    public func reloadKeys(_ new: LinkKeyring) -> KeyReload {
+        let old = keyring.replace(with: new)
+        var report = KeyReload()
+        let now = wallClock.now()
+        for lane in Set(old.laneIDs).union(new.laneIDs).sorted() {
+            switch (old[lane], new[lane]) {
+            case (nil, .some): report.added.append(lane)
+            case (.some, nil): report.removed.append(lane)
+            case (.some(let before), .some(let after)):
+                let previousBefore = old.candidates(for: lane, now: now).dropFirst().first
+                let previousAfter = new.candidates(for: lane, now: now).dropFirst().first
+                if before.fingerprint != after.fingerprint
+                    || previousBefore?.fingerprint != previousAfter?.fingerprint
+                {
+                    report.changed.append(lane)
+                }
+            case (nil, nil): break
+            }
+        }
+        let cut = state.withLock { s in report.removed.compactMap { s.lanes[$0]?.endpoint } }
+        for endpoint in cut { endpoint.shutDown() }
+        return report
+    }
+
     /// Withdraws a lane's key; its live connection is closed.
     public func remove(_ laneID: LaneID) {
         keyring.remove(laneID)

@@ -8,7 +8,8 @@ import RoadCargo
 ///
 /// Central loads every key in its key directory at start; the lane gets a
 /// copy of its own file. Reissuing replaces the file, so the lane must get
-/// the new copy too, and central must be restarted to load it.
+/// the new copy too, and central loads it on SIGHUP (`systemctl reload
+/// clearanced`) or at its next start.
 struct LaneKeyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "key", abstract: "Issue a lane's link key file (mode 0600) and print its path.")
@@ -66,7 +67,8 @@ struct LaneKeyCommand: AsyncParsableCommand {
 ///
 /// The current `LANE.key` becomes `LANE.previous.key`, accepted until
 /// `LANE.previous.until` (now + the window); a new `LANE.key` is written.
-/// Central loads both at its next start; the lane keeps linking on its old
+/// Central loads both on SIGHUP (`systemctl reload clearanced`) or at its
+/// next start; the lane keeps linking on its old
 /// key until a technician installs the new file (docs/link-operations.md).
 struct RotateKeyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -113,7 +115,9 @@ struct RotateKeyCommand: AsyncParsableCommand {
             print(
                 "previous key \(old.fingerprint) accepted until \(ISO8601DateFormatter().string(from: until))"
             )
-            print("restart clearanced to load both, then install \(current) on the lane and restart laned")
+            print(
+                "reload clearanced (systemctl reload clearanced, or SIGHUP) to load both, then install \(current) on the lane and restart laned"
+            )
         } catch {
             printError("clearanced: cannot rotate the key of \(lane): \(error)")
             throw ExitCode(73)

@@ -6,6 +6,8 @@ import LaneLink
 import Logging
 import RoadCargo
 import ServiceLifecycle
+import ServiceSupport
+import UnixSignals
 
 /// Options of `serve` that start the lane link beside the HTTP API.
 struct LinkOptions: ParsableArguments {
@@ -115,5 +117,49 @@ struct LinkService: Service {
             }
         }
         logger.info("lane link stopped")
+    }
+}
+
+/// SIGHUP (`systemctl reload clearanced`): reads the key directory again and
+/// installs it, so `clearanced lane rotate-key`, `lane key --replace` and a
+/// withdrawn key take effect without a restart that would cut every lane.
+/// A directory that no longer loads changes nothing: the keys in force stay.
+struct LinkKeyReloader: Service {
+    let server: LaneLinkServer?
+    let directory: String?
+    let logger: Logger
+
+    func run() async throws {
+        // Trapped even without a link, so that a reload never kills the
+        // server (SIGHUP's default action).
+        let signals = await UnixSignalsSequence(trapping: .sighup)
+        await cancelWhenGracefulShutdown {
+            for await _ in signals { await reload() }
+        }
+    }
+
+    func reload() async {
+        guard let server, let directory else {
+            logger.notice("SIGHUP: no lane link runs, so there are no keys to reload")
+            return
+        }
+        let keys: LinkKeyring
+        do {
+            // Reading the files is blocking I/O: off the cooperative pool.
+            keys = try await Blocking.run { try LinkKeyring.load(directory: directory) }
+        } catch {
+            logger.error(
+                "SIGHUP: lane keys not reloaded; the keys in force stay",
+                metadata: ["directory": "\(directory)", "error": "\(error)"])
+            return
+        }
+        let report = server.reloadKeys(keys)
+        logger.notice(
+            "SIGHUP: lane keys reloaded",
+            metadata: [
+                "directory": "\(directory)", "lanes": "\(keys.count)",
+                "added": "\(report.added.map(\.value))", "rotated": "\(report.changed.map(\.value))",
+                "removed": "\(report.removed.map(\.value))",
+            ])
     }
 }

@@ -153,6 +153,9 @@ struct Serve: AsyncParsableCommand {
             ])
         var services: [any Service] = [app, EscalationService(desk: desk)]
         if let linkService { services.append(linkService) }
+        services.append(
+            LinkKeyReloader(
+                server: linkService?.server, directory: linkService?.options.linkKeys, logger: logger))
         services += CentralWatchdog.services(store: repository, link: linkService?.server, logger: logger)
         let group = ServiceGroup(
             configuration: .init(
