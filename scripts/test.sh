@@ -45,7 +45,7 @@ scripts/with-pty-serial.sh -- "$(swift build --show-bin-path)/lanesim" run --ser
 echo "== officers' console in headless Chromium (real clearanced and laned; help call, phrase, override)"
 python3 scripts/console-browser-test.py --bin "$(swift build --show-bin-path)"
 
-# http helper (issue 13): strangers at clearanced's HTTP door, bounded counts.
+# Strangers at clearanced's HTTP door, bounded counts (issue 13).
 echo "== HTTP door (414/431, 40 log-ins, 12 parallel guesses, name spraying during trucks, 1,100 idle connections)"
 python3 scripts/http-door-test.py --bin "$(swift build --show-bin-path)"
 
@@ -55,7 +55,7 @@ scripts/field-test.sh --clearanced "$(swift build --show-bin-path)/clearanced"
 echo "== units"
 scripts/check-units.sh
 
-# -- issue 13, async helper: blocking calls, watchdog, durability --
+# No blocking on the cooperative pool, liveness, durability (issue 13).
 echo "== blocking calls (no synchronous GRDB call outside scripts/blocking-allowlist.txt; the check's own fixtures)"
 scripts/check-blocking.sh --self-test
 scripts/check-blocking.sh
@@ -63,7 +63,6 @@ echo "== watchdog (a clearanced with a frozen store stops pinging, is killed and
 python3 scripts/watchdog-test.py --bin "$(swift build --show-bin-path)"
 echo "== syncs per commit (strace: central's store syncs every commit, 20 commits)"
 scripts/check-syncs.sh --bin "$(swift build --show-bin-path)" 20
-# -- end async helper --
 
 echo "== swift test"
 swift test --skip-build
