@@ -261,6 +261,13 @@ public actor LaneController {
         do {
             try await commit(actions, now: now)
             committed = machine
+        } catch is CancellationError {
+            // laned is stopping: GRDB gave up the write before it ran. The
+            // input is neither journaled nor carried out, as after a kill,
+            // and the journal itself is sound, so this is no journal fault.
+            committed = machine
+            parts.logger.notice("stopping; the last input was not journaled and is not carried out")
+            return
         } catch {
             committed = machine
             // The journal is the lane's memory: without it nothing else may happen.
