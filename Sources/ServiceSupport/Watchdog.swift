@@ -63,7 +63,10 @@ public final class Watchdog: Sendable {
     private let outstanding = Locked<Set<String>>([])
 
     /// - Parameters:
-    ///   - deadline: How long a check may take; defaults to the interval.
+    ///   - deadline: How long a check may take; defaults to half the
+    ///     interval, so that a round with a stuck probe ends, and says so
+    ///     (`STATUS=`), at 1.5 intervals after the last ping: before systemd's
+    ///     watchdog (two intervals) runs out and kills the process.
     ///   - send: Delivers a notify message (``SystemdNotifier/send(_:)``).
     ///   - sleep: Waits between rounds (tests drive it).
     public init(
@@ -73,7 +76,7 @@ public final class Watchdog: Sendable {
     ) {
         self.probes = probes
         self.interval = interval
-        self.deadline = deadline ?? interval
+        self.deadline = deadline ?? interval / 2
         self.send = send
         self.sleep = sleep
     }
