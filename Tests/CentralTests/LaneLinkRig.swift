@@ -64,8 +64,13 @@ final class LaneLinkRig: Sendable {
         self.hub = hub
         // The link signs with the real clock (its replay window must match
         // the lane's); the simulated one is central's business clock.
+        var configuration = LaneLinkServer.Configuration()
+        // A busy test machine can stall the cooperative pool for seconds;
+        // the handshake's deadline is tested where a test sets it short.
+        configuration.session.handshakeTimeout = .seconds(60)
         server = try LaneLinkServer(
-            keys: LinkKeyring(Array(keys.values)), database: h.store.writer, logger: logger
+            keys: LinkKeyring(Array(keys.values)), database: h.store.writer, configuration: configuration,
+            logger: logger
         ) { lane, message in
             try await hub.handle(lane: lane, message: message)
         }

@@ -32,6 +32,9 @@ final class LinkRig: Sendable {
         let b = LinkKey.generate(for: Self.laneB)
         keys = [Self.laneA: a, Self.laneB: b]
         var configuration = LaneLinkServer.Configuration()
+        // A busy test machine can stall the cooperative pool for seconds;
+        // the handshake's deadline is tested where a test sets it short.
+        configuration.session.handshakeTimeout = .seconds(60)
         session(&configuration.session)
         limits(&configuration.limits)
         let applications = self.applications

@@ -21,7 +21,13 @@ import Testing
     )
         throws -> LaneLinkServer
     {
-        try LaneLinkServer(keys: LinkKeyring(keys), path: path, wallClock: clock) { lane, message in
+        var configuration = LaneLinkServer.Configuration()
+        // A busy test machine can stall the cooperative pool for seconds;
+        // the handshake's deadline is tested where a test sets it short.
+        configuration.session.handshakeTimeout = .seconds(60)
+        return try LaneLinkServer(
+            keys: LinkKeyring(keys), path: path, configuration: configuration, wallClock: clock
+        ) { lane, message in
             guard case .decisionRequest(let request) = message else { return [] }
             applied.withLock { $0["\(lane)/\(request.requestID)", default: 0] += 1 }
             return [.decision(LinkRig.decision(for: request))]

@@ -67,9 +67,13 @@ final class LaneRig: Sendable {
         let desk = HelpDesk(
             repository: store, clock: clock, bus: ConsoleBus(), escalateAfter: .seconds(30), logger: logger)
         let hub = LaneHub(repository: store, clock: clock, policy: policy, logger: logger, helpDesk: desk)
-        let server = try LaneLinkServer(keys: LinkKeyring([key]), database: store.writer, logger: logger) {
-            lane, message in try await hub.handle(lane: lane, message: message)
-        }
+        var configuration = LaneLinkServer.Configuration()
+        // A busy test machine can stall the cooperative pool for seconds;
+        // the handshake's deadline is tested where a test sets it short.
+        configuration.session.handshakeTimeout = .seconds(60)
+        let server = try LaneLinkServer(
+            keys: LinkKeyring([key]), database: store.writer, configuration: configuration, logger: logger
+        ) { lane, message in try await hub.handle(lane: lane, message: message) }
         await desk.attach(server)
         let dispatcher = LaneDispatcher(server: server, repository: store, clock: clock, logger: logger)
         dispatcher.pushCacheOnEverySession()
