@@ -83,6 +83,8 @@ struct ClaimRaceTests {
         let other = try DatabaseQueue(path: path)
         let (locked, lockedSignal) = AsyncStream<Void>.makeStream()
         let holder = Task {
+            // A holder that fails before locking ends the wait instead of hanging it.
+            defer { lockedSignal.finish() }
             try await other.writeWithoutTransaction { db in
                 try db.execute(sql: "BEGIN IMMEDIATE")
                 lockedSignal.yield()
