@@ -92,12 +92,22 @@ public protocol CargoRepository: ConsoleRepository {
     /// Loads what the decision core needs (bundle, its consignments, the
     /// matching watch-list entries) in one read transaction.
     func decisionCase(for request: DecisionRequest) async throws -> DecisionCase
-    /// Records a crossing; a laden crossing on a bundle marks the bundle used
-    /// and its CCRNs spent (bundling rule 5). Idempotent by `requestID`: the
-    /// same request recorded twice changes nothing the second time.
-    func recordCrossing(
-        requestID: String, request: DecisionRequest, decision: Decision, at now: Date
+    /// What a lane would be told now, recording and claiming nothing (the
+    /// officers' dry run): the same read of the case as ``decideCrossing(requestID:claimant:request:policy:at:)``.
+    func dryRunDecision(for request: DecisionRequest, policy: DecisionPolicy, at now: Date) async throws
+        -> Decision
+    /// Reads the VRN's bundle, decides, claims the bundle for `claimant` and
+    /// records the crossing, in one write transaction: of any number of
+    /// concurrent requests (lanes, central processes) on one bundle,
+    /// exactly one decides on it; the others find no active bundle. A
+    /// bundle claimed by `claimant` itself is decided on again. Idempotent
+    /// by `requestID`: the same request again returns the first crossing.
+    func decideCrossing(
+        requestID: String, claimant: String, request: DecisionRequest, policy: DecisionPolicy, at now: Date
     ) async throws -> Crossing
+    /// The vehicle decided about at `lane` left it: the bundle that lane's
+    /// passage claimed becomes used and its CCRNs spent (bundling rule 5).
+    func recordVehicleLeft(lane: LaneID, ubr: UBR, at now: Date) async throws -> VehicleLeftOutcome
     func crossings(vrn: VRN?, limit: Int) async throws -> [Crossing]
 
     // MARK: Watch list

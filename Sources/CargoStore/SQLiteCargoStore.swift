@@ -286,6 +286,7 @@ public final class SQLiteCargoStore: CargoRepository {
                 consignments[ccrn] = try Rows.consignment(db, ccrn)
             }
             let active = try Rows.activeBundle(db, vrn: request.vrn, direction: request.direction)
+                .map { try Self.settleLapsedClaim($0, now: now, db) }
             try BundlingRules.check(request, consignments: consignments, activeBundle: active, now: now)
             let ubr = Column.ubr(try NumberAllocator.allocate(.ubr, in: db, atMillis: Column.millis(now)))
             let bundle = BundlingRules.complete(request, ubr: ubr, driverAccount: account.name, at: now)
@@ -300,7 +301,8 @@ public final class SQLiteCargoStore: CargoRepository {
     public func debundle(_ ubr: UBR, by account: Account, at now: Date) async throws -> CargoBundle {
         let now = Self.normalised(now)
         return try await transaction { db in
-            guard let bundle = try Rows.bundle(db, ubr) else { throw StoreError.notFound("UBR \(ubr)") }
+            guard let found = try Rows.bundle(db, ubr) else { throw StoreError.notFound("UBR \(ubr)") }
+            let bundle = try Self.settleLapsedClaim(found, now: now, db)
             try BundlingRules.checkDebundle(bundle, by: account.name, isOfficer: account.role == .officer)
             try Rows.endBundle(ubr, .debundled, at: now, db)
             for ccrn in bundle.ccrns {
@@ -326,97 +328,6 @@ public final class SQLiteCargoStore: CargoRepository {
 
     public func activeBundle(vrn: VRN, direction: Direction) async throws -> CargoBundle? {
         try await writer.read { db in try Rows.activeBundle(db, vrn: vrn, direction: direction) }
-    }
-
-    // MARK: Decisions
-
-    public func decisionCase(for request: DecisionRequest) async throws -> DecisionCase {
-        try await writer.read { db in try Self.decisionCase(for: request, db) }
-    }
-
-    /// Only the watch-list entries that could match this vehicle are loaded
-    /// (its VRN, its CCRNs, its consignees), each by one index probe, so the
-    /// cost of a decision does not grow with the watch list.
-    package static func decisionCase(for request: DecisionRequest, _ db: Database) throws -> DecisionCase {
-        let bundle = try Rows.activeBundle(db, vrn: request.vrn, direction: request.lane.direction)
-        let watched = try db.cachedStatement(
-            sql: "SELECT 1 FROM watch_list WHERE kind = ? AND value = ? LIMIT 1")
-        func isWatched(_ target: WatchTarget) throws -> Bool {
-            try Bool.fetchOne(watched, arguments: [target.kind, target.value]) ?? false
-        }
-        var targets: [WatchTarget] = []
-        if try isWatched(.vrn(request.vrn)) { targets.append(.vrn(request.vrn)) }
-        var consignments: [CCRN: Consignment] = [:]
-        if let bundle {
-            for ccrn in bundle.ccrns {
-                guard let consignment = try Rows.consignment(db, ccrn) else { continue }
-                consignments[ccrn] = consignment
-                if try isWatched(.ccrn(ccrn)) { targets.append(.ccrn(ccrn)) }
-                let consignee = WatchTarget.consignee(consignment.submission.consignee.name)
-                if try isWatched(consignee) { targets.append(consignee) }
-            }
-        }
-        return DecisionCase(
-            request: request, bundle: bundle, consignments: consignments, watchList: WatchList(targets))
-    }
-
-    public func recordCrossing(
-        requestID: String, request: DecisionRequest, decision: Decision, at now: Date
-    ) async throws -> Crossing {
-        let now = Self.normalised(now)
-        return try await transaction { db in
-            if let (first, firstRequest) = try Rows.crossing(db, requestID: requestID) {
-                // A lane resending after a lost answer: the crossing happened
-                // once. The same id for another vehicle is a lane bug, and
-                // silently answering with the other vehicle would hide it.
-                guard Self.sameRequest(firstRequest, request) else {
-                    throw RuleConflict(
-                        field: "requestID", rule: "crossing.request-id-reused",
-                        detail:
-                            "request id \(requestID) was already recorded for \(firstRequest.vrn) at lane \(firstRequest.lane.id)"
-                    )
-                }
-                return first
-            }
-            if let ubr = decision.ubr {
-                guard let bundle = try Rows.bundle(db, ubr) else { throw StoreError.notFound("UBR \(ubr)") }
-                guard bundle.vrn == request.vrn else {
-                    throw RuleConflict(
-                        field: "decision.ubr", rule: "crossing.ubr-vehicle",
-                        detail: "UBR \(ubr) belongs to vehicle \(bundle.vrn), not \(request.vrn)")
-                }
-                // "In every case the bundle becomes used once the vehicle
-                // leaves the lane": CLEARED and INSPECT both let it leave.
-                // A bundle already ended (used at another lane, or debundled
-                // while the truck stood here) stays as it is; the crossing is
-                // still recorded, because it happened.
-                let leaves = decision.instruction == .cleared || decision.instruction == .inspect
-                if leaves, bundle.status == .active {
-                    try Rows.endBundle(ubr, .used, at: now, db)
-                    for ccrn in bundle.ccrns {
-                        try Rows.setStatus(ccrn, .spent, bundledIn: ubr, db)
-                    }
-                }
-            }
-            try db.execute(
-                sql: """
-                    INSERT INTO crossings(request_id, lane_id, control_point, direction, vrn, arrived_at,
-                        unladen, instruction, reason, ubr, decision, decided_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [
-                    requestID, request.lane.id.value, request.lane.controlPoint.rawValue,
-                    request.lane.direction.rawValue, request.vrn.value, Column.millis(request.arrivedAt),
-                    request.unladenPressed, decision.instruction.rawValue, decision.reason.rawValue,
-                    decision.ubr.map(Column.number), try Column.json(decision), Column.millis(now),
-                ])
-            return try Rows.crossing(db, requestID: requestID)!.0
-        }
-    }
-
-    private static func sameRequest(_ a: DecisionRequest, _ b: DecisionRequest) -> Bool {
-        a.lane.id == b.lane.id && a.vrn == b.vrn && a.unladenPressed == b.unladenPressed
-            && Column.millis(a.arrivedAt) == Column.millis(b.arrivedAt)
     }
 
     public func crossings(vrn: VRN?, limit: Int) async throws -> [Crossing] {

@@ -8,12 +8,14 @@ enum Schema {
     static let applicationID: Int32 = 0x4C4B_5354
     /// `PRAGMA user_version` after the last migration below. A file with a
     /// higher number was written by a newer LaneKiosk and is refused.
-    static let version = 3
+    static let version = 4
 
-    /// The active-bundle lookup. `status = 'active'` must stay a literal:
-    /// only then can SQLite prove that the partial index applies.
+    /// The VRN's open bundle (active, or claimed by a passage): at most one
+    /// per direction (bundling rule 3). The status list must stay these
+    /// literals, exactly as in the index: only then can SQLite prove that
+    /// the partial index applies.
     static let activeBundleSQL =
-        "SELECT * FROM bundles WHERE vrn = ? AND direction = ? AND status = 'active'"
+        "SELECT * FROM bundles WHERE vrn = ? AND direction = ? AND status IN ('active', 'claimed')"
 
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -29,6 +31,10 @@ enum Schema {
         migrator.registerMigration("v3") { db in
             try db.execute(sql: v3)
             try db.execute(sql: "PRAGMA user_version = 3")
+        }
+        migrator.registerMigration("v4") { db in
+            try db.execute(sql: v4)
+            try db.execute(sql: "PRAGMA user_version = 4")
         }
         return migrator
     }
@@ -274,5 +280,47 @@ enum Schema {
             at INTEGER NOT NULL
         );
         CREATE INDEX help_call_steps_by_call ON help_call_steps(call_id, id);
+        """
+
+    /// Claims (a bundle's life: active, claimed, used) and whole-second
+    /// bundle times.
+    private static let v4 = """
+        -- SQLite cannot change a CHECK constraint in place: the table is
+        -- rebuilt with the claimed state and who claimed it. claimed_by is
+        -- kept once the bundle is used: which passage used it.
+        CREATE TABLE bundles_v4 (
+            ubr INTEGER PRIMARY KEY,
+            vrn TEXT NOT NULL,
+            direction TEXT NOT NULL CHECK (direction IN ('import', 'export')),
+            status TEXT NOT NULL CHECK (status IN ('active', 'claimed', 'debundled', 'used')),
+            driver_name TEXT NOT NULL,
+            driver_account TEXT NOT NULL,
+            expected_control_point TEXT,
+            completed_at INTEGER NOT NULL,
+            earliest_crossing INTEGER NOT NULL,
+            ended_at INTEGER,
+            claimed_by TEXT,
+            claimed_lane TEXT,
+            claimed_at INTEGER,
+            CHECK ((status IN ('active', 'claimed')) = (ended_at IS NULL)),
+            CHECK (status != 'claimed'
+                OR (claimed_by IS NOT NULL AND claimed_lane IS NOT NULL AND claimed_at IS NOT NULL))
+        );
+        -- Whole seconds: completion down to its second, the earliest
+        -- crossing up to the next one (never earlier than the rule allows).
+        INSERT INTO bundles_v4(ubr, vrn, direction, status, driver_name, driver_account,
+                expected_control_point, completed_at, earliest_crossing, ended_at)
+            SELECT ubr, vrn, direction, status, driver_name, driver_account, expected_control_point,
+                completed_at - (completed_at % 1000),
+                earliest_crossing + ((1000 - earliest_crossing % 1000) % 1000), ended_at
+            FROM bundles;
+        DROP TABLE bundles;
+        ALTER TABLE bundles_v4 RENAME TO bundles;
+        -- Bundling rule 3 and the lane's one-probe lookup, now over open
+        -- bundles: a claimed bundle still blocks a second one for its VRN.
+        CREATE UNIQUE INDEX bundles_active_by_vrn ON bundles(vrn, direction)
+            WHERE status IN ('active', 'claimed');
+        CREATE INDEX bundles_by_vrn ON bundles(vrn, completed_at);
+        CREATE INDEX bundles_active_by_direction ON bundles(direction, ubr) WHERE status = 'active';
         """
 }

@@ -55,7 +55,8 @@ public struct BundleBody: Codable, Sendable, Hashable {
         expectedControlPoint = b.expectedControlPoint?.rawValue
         ccrns = b.ccrns.map(\.value)
         completedAt = HongKongTime.iso8601(b.completedAt)
-        earliestCrossing = HongKongTime.iso8601(b.earliestCrossing)
+        // The second the rules compare with (a whole second since schema v4).
+        earliestCrossing = HongKongTime.iso8601(BundlingRules.wholeSecondUp(b.earliestCrossing))
         status = b.status.rawValue
         endedAt = b.endedAt.map(HongKongTime.iso8601)
     }

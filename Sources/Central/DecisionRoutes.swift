@@ -5,7 +5,8 @@ import Hummingbird
 import RoadCargo
 
 extension CentralApp {
-    /// The dry-run decision: what a lane would be told, recording nothing.
+    /// The dry-run decision: what a lane would be told, recording and
+    /// claiming nothing.
     ///
     /// Officers only: the answer reveals whether random selection would pick
     /// a bundle, and a driver who could ask would debundle and bundle again
@@ -16,8 +17,9 @@ extension CentralApp {
             try account.require([.officer], to: "ask for dry-run decisions")
             let body = try await JSONBody.decode(DryRunBody.self, from: request, limit: limits.jsonBody)
             let question = try await decisionRequest(body)
-            let decisionCase = try await repository.decisionCase(for: question)
-            let decision = DecisionCore.decide(decisionCase, policy: policy)
+            // The store's own read of the case, as a lane's request gets it
+            // (a claimed bundle is nobody else's), without the claim.
+            let decision = try await repository.dryRunDecision(for: question, policy: policy, at: clock.now())
             return try JSONBody.response(DecisionBody(decision, request: question))
         }
     }

@@ -11,20 +11,23 @@ import Synchronization
 /// applies each message once and calls ``handle(lane:message:)``; the
 /// messages it returns go back to that lane reliably.
 ///
-/// Decisions are made exactly as the HTTP dry-run route makes them (same
-/// repository, policy and clock), then recorded with
-/// `CargoRepository.recordCrossing(requestID:request:decision:at:)`, which is
-/// idempotent by request id: a lane that resends a request (its answer was
-/// lost, it restarted from its outbox) gets the decision recorded the first
-/// time, never a second decision about the same vehicle.
+/// Decisions are made with
+/// `CargoRepository.decideCrossing(requestID:claimant:request:policy:at:)`,
+/// which reads the VRN's bundle, decides with the same rules and policy as
+/// the HTTP dry run, claims the bundle and records the crossing in one store
+/// transaction. It is idempotent by request id: a lane that resends a
+/// request (its answer was lost, it restarted from its outbox) gets the
+/// decision recorded the first time, never a second decision about the
+/// same vehicle.
 ///
 /// Lane events (buttons, instruction shown, vehicle left, faults) are stored
 /// in the store's `lane_events` (read through `GET /v1/lanes/{laneId}/events`),
 /// logged with structured metadata and counted. Storing is idempotent, so a
 /// resend after a crash between storing and the link's applied record adds
-/// nothing. A `vehicleLeft` with a UBR is stored only: the crossing already
-/// marked the bundle used when central decided, and reconciling offline
-/// decisions (rule 4) is not done here yet.
+/// nothing. A `vehicleLeft` with a UBR turns the bundle that lane's decision
+/// claimed into used (its CCRNs spent); reconciling offline decisions
+/// (rule 4) is not done here yet, so a leaving on a bundle the lane did not
+/// claim is stored and logged, and changes no bundle.
 public final class LaneHub: Sendable {
     public let repository: any CargoRepository
     public let clock: any WallClock
@@ -128,13 +131,12 @@ public final class LaneHub: Sendable {
         let question = DecisionRequest(
             lane: known, vrn: request.vrn, arrivedAt: request.arrivedAt,
             unladenPressed: request.unladenPressed)
-        let decisionCase = try await repository.decisionCase(for: question)
-        let fresh = DecisionCore.decide(decisionCase, policy: policy)
-        // The recorded crossing's decision, not `fresh`: on a resend the
-        // store returns the first record, and the lane must see that one.
-        let crossing = try await repository.recordCrossing(
-            requestID: Self.crossingRequestID(lane: lane, requestID: request.requestID), request: question,
-            decision: fresh, at: clock.now())
+        // Read, decide and claim in one store transaction: two lanes (or two
+        // central processes) asking about one bundle at once get one
+        // decision on it, and a resend gets the first crossing's decision.
+        let requestID = Self.crossingRequestID(lane: lane, requestID: request.requestID)
+        let crossing = try await repository.decideCrossing(
+            requestID: requestID, claimant: requestID, request: question, policy: policy, at: clock.now())
         logger.info(
             "lane link: decision",
             metadata: [
@@ -161,6 +163,19 @@ public final class LaneHub: Sendable {
                 lane: lane, occurredAt: event.occurredAt, kind: kind, fields: fields, receivedAt: clock.now())
         )
         counters.withLock { $0.laneEvents += 1 }
+        if case .vehicleLeft(_, let ubr?) = event.kind {
+            let outcome = try await repository.recordVehicleLeft(lane: lane, ubr: ubr, at: clock.now())
+            switch outcome {
+            case .used:
+                logger.info("lane link: bundle used", metadata: ["lane": "\(lane)", "ubr": "\(ubr)"])
+            case .alreadyUsed:
+                break  // a resent report
+            case .refused, .unknownBundle:
+                logger.warning(
+                    "lane link: a vehicle left on a bundle this lane did not claim; no bundle changed",
+                    metadata: ["lane": "\(lane)", "ubr": "\(ubr)", "outcome": "\(outcome)"])
+            }
+        }
         var metadata: Logger.Metadata = [
             "lane": "\(lane)", "occurredAt": "\(HongKongTime.iso8601(event.occurredAt))",
             "event": "\(stored.id)",

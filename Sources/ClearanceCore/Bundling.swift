@@ -80,7 +80,8 @@ public enum BundlingRules {
         try c.throwIfAny()
         // Rule 3 is per VRN and direction: a bundle for the other direction
         // (or another vehicle) handed in by mistake must not block this one.
-        if let active = activeBundle, active.status == .active, active.vrn == request.vrn,
+        if let active = activeBundle, active.status == .active || active.status == .claimed,
+            active.vrn == request.vrn,
             active.direction == request.direction
         {
             throw RuleConflict(
@@ -92,10 +93,13 @@ public enum BundlingRules {
     }
 
     /// Builds the completed bundle once ``check(_:consignments:activeBundle:now:)`` passed.
+    /// Its completion is the whole second `now` falls in, so that its
+    /// earliest crossing is a whole second too (``wholeSecond(_:)``).
     public static func complete(_ request: BundleRequest, ubr: UBR, driverAccount: String, at now: Date)
         -> CargoBundle
     {
-        CargoBundle(
+        let now = wholeSecond(now)
+        return CargoBundle(
             ubr: ubr, driverName: request.driverName.trimmingCharacters(in: .whitespaces),
             driverAccount: driverAccount, vrn: request.vrn, direction: request.direction,
             expectedControlPoint: request.expectedControlPoint, ccrns: request.ccrns, completedAt: now,
@@ -111,6 +115,12 @@ public enum BundlingRules {
         }
         switch bundle.status {
         case .active: return
+        case .claimed:
+            throw RuleConflict(
+                field: "ubr", rule: "bundle.claimed",
+                detail:
+                    "UBR \(bundle.ubr) is being used: a lane decided about its vehicle, which has not left yet; it cannot be debundled"
+            )
         case .used:
             throw RuleConflict(
                 field: "ubr", rule: "bundle.used",

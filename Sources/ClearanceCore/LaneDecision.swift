@@ -80,8 +80,11 @@ public enum DecisionCore {
                     earliestCrossing: earliest, ccrns: ccrns)
             }
             if request.unladenPressed { return inspect(.unladenConflict) }
-            if request.arrivedAt < bundle.earliestCrossing {
-                return inspect(.earlyCrossing, earliest: bundle.earliestCrossing)
+            // Whole seconds, as printed: an arrival at the time a board or
+            // the API showed clears (BundlingRules.wholeSecondUp).
+            let earliest = BundlingRules.wholeSecondUp(bundle.earliestCrossing)
+            if request.arrivedAt < earliest {
+                return inspect(.earlyCrossing, earliest: earliest)
             }
             let expired = bundle.ccrns.filter { ccrn in
                 guard let consignment = c.consignments[ccrn] else { return true }

@@ -61,6 +61,7 @@ extension BundleStatus {
         case .active: 1
         case .debundled: 2
         case .used: 3
+        case .claimed: 4
         }
     }
 }

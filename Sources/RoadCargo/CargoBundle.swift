@@ -23,6 +23,10 @@ public struct BundleRequest: Sendable, Hashable, Codable {
 public enum BundleStatus: String, Sendable, Hashable, Codable, CaseIterable {
     /// Completed and waiting for its vehicle.
     case active
+    /// A lane decided about its vehicle on it: no other passage can clear on
+    /// it, and it cannot be debundled; it becomes used when that vehicle
+    /// leaves the lane (`docs/rules.md`, "A bundle's life").
+    case claimed
     /// Ended by debundling; its CCRNs were freed.
     case debundled
     /// Its vehicle left a lane on it; its CCRNs are spent.

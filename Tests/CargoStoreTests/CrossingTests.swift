@@ -60,43 +60,67 @@ struct CrossingTests {
         #expect(d.reason == .targeted)
     }
 
-    @Test("a laden crossing uses the bundle and spends its CCRNs; recording again changes nothing")
+    func cross(_ id: String, _ request: DecisionRequest, at now: Date) async throws -> Crossing {
+        try await store.decideCrossing(
+            requestID: id, claimant: id, request: request, policy: Fixture.policy, at: now)
+    }
+
+    @Test(
+        "a laden crossing claims the bundle; deciding the same request again changes nothing; leaving uses it"
+    )
     func crossingIsIdempotent() async throws {
         let b = try await bundled()
         let arrival = Fixture.t0.addingTimeInterval(3600)
         let request = Fixture.request(at: arrival)
-        let decision = try await decide(request)
-        let first = try await store.recordCrossing(
-            requestID: "lane-3/42", request: request, decision: decision, at: arrival.addingTimeInterval(1))
-        #expect(first.decision == decision)
+        let first = try await cross("lane-3/42", request, at: arrival.addingTimeInterval(1))
+        #expect(first.decision.reason == .bundleOK)
         #expect(first.lane == Fixture.inboundLane.id)
-        #expect(try await store.bundle(b.ubr)?.status == .used)
-        #expect(try await store.consignment(b.ccrns[0])?.status == .spent)
-        #expect(try await store.activeBundle(vrn: Fixture.vrn, direction: .inbound) == nil)
+        #expect(try await store.bundle(b.ubr)?.status == .claimed)
+        #expect(try await store.consignment(b.ccrns[0])?.status == .bundled)
 
         let before = try snapshot(store)
-        let again = try await store.recordCrossing(
-            requestID: "lane-3/42", request: request, decision: decision, at: arrival.addingTimeInterval(9))
+        let again = try await cross("lane-3/42", request, at: arrival.addingTimeInterval(9))
         #expect(again == first)
         #expect(try snapshot(store) == before)
         #expect(try await store.crossings(vrn: Fixture.vrn, limit: 10) == [first])
 
         await #expect(throws: RuleConflict.self) {
-            try await store.recordCrossing(
-                requestID: "lane-3/42", request: Fixture.request(vrn: try VRN("AB1"), at: arrival),
-                decision: decision, at: arrival)
+            try await cross("lane-3/42", Fixture.request(vrn: try VRN("AB1"), at: arrival), at: arrival)
         }
         #expect(try snapshot(store) == before)
+
+        #expect(
+            try await store.recordVehicleLeft(lane: Fixture.inboundLane.id, ubr: b.ubr, at: arrival) == .used)
+        #expect(try await store.bundle(b.ubr)?.status == .used)
+        #expect(try await store.consignment(b.ccrns[0])?.status == .spent)
+        #expect(try await store.activeBundle(vrn: Fixture.vrn, direction: .inbound) == nil)
+        #expect(
+            try await store.recordVehicleLeft(lane: Fixture.inboundLane.id, ubr: b.ubr, at: arrival)
+                == .alreadyUsed)
     }
 
-    @Test("INSPECT also uses the bundle; a used bundle cannot be debundled; a spent CCRN cannot be bundled")
+    @Test(
+        "INSPECT also claims the bundle; claimed or used it cannot be debundled; a spent CCRN cannot be bundled"
+    )
     func inspectUsesBundle() async throws {
         let b = try await bundled()
         let arrival = Fixture.t0.addingTimeInterval(60)
-        let request = Fixture.request(at: arrival)
-        let decision = try await decide(request)
-        #expect(decision.reason == .earlyCrossing)
-        _ = try await store.recordCrossing(requestID: "r1", request: request, decision: decision, at: arrival)
+        let crossing = try await cross("r1", Fixture.request(at: arrival), at: arrival)
+        #expect(crossing.decision.reason == .earlyCrossing)
+        #expect(try await store.bundle(b.ubr)?.status == .claimed)
+        do {
+            _ = try await store.debundle(b.ubr, by: Fixture.driver, at: arrival)
+            Issue.record("claimed bundle debundled")
+        } catch let conflict as RuleConflict {
+            #expect(conflict.issues.map(\.rule) == ["bundle.claimed"])
+        }
+        // Bundling rule 3 still holds while the bundle is claimed.
+        let other = try await store.submitConsignment(
+            Fixture.submission(), by: Fixture.shipper, at: Fixture.t0)
+        await #expect(throws: RuleConflict.self) {
+            try await store.createBundle(Fixture.bundleRequest([other.ccrn]), by: Fixture.driver, at: arrival)
+        }
+        _ = try await store.recordVehicleLeft(lane: Fixture.inboundLane.id, ubr: b.ubr, at: arrival)
         #expect(try await store.bundle(b.ubr)?.status == .used)
         await #expect(throws: RuleConflict.self) {
             try await store.debundle(b.ubr, by: Fixture.driver, at: arrival)
@@ -109,28 +133,33 @@ struct CrossingTests {
         }
     }
 
+    @Test("a leaving reported by another lane uses nothing; a claim that lapsed becomes used")
+    func leavingElsewhereAndLapse() async throws {
+        let b = try await bundled()
+        let arrival = Fixture.t0.addingTimeInterval(3600)
+        _ = try await cross("r1", Fixture.request(at: arrival), at: arrival)
+        let other = try LaneID("LMC-IN-09")
+        guard case .refused = try await store.recordVehicleLeft(lane: other, ubr: b.ubr, at: arrival) else {
+            Issue.record("another lane's leaving used the bundle")
+            return
+        }
+        #expect(try await store.bundle(b.ubr)?.status == .claimed)
+        // Six hours on, the lane never said the vehicle left: a new bundle for
+        // the VRN settles the lapsed claim into used first.
+        let later = arrival.addingTimeInterval(BundleLife.claimLifetime)
+        let c = try await store.submitConsignment(Fixture.submission(), by: Fixture.shipper, at: Fixture.t0)
+        _ = try await store.createBundle(Fixture.bundleRequest([c.ccrn]), by: Fixture.driver, at: later)
+        #expect(try await store.bundle(b.ubr)?.status == .used)
+        #expect(try await store.consignment(b.ccrns[0])?.status == .spent)
+    }
+
     @Test("an unladen crossing records the decision and touches no bundle")
     func unladen() async throws {
         let request = Fixture.request(lane: Fixture.outboundLane, at: Fixture.t0, unladen: true)
-        let decision = try await decide(request)
-        #expect(decision.reason == .unladen)
-        let c = try await store.recordCrossing(
-            requestID: "u1", request: request, decision: decision, at: Fixture.t0)
+        let c = try await cross("u1", request, at: Fixture.t0)
+        #expect(c.decision.reason == .unladen)
         #expect(c.unladenPressed)
         #expect(try await store.crossings(vrn: nil, limit: 5) == [c])
         #expect(try await store.crossings(vrn: try VRN("XX1"), limit: 5).isEmpty)
-    }
-
-    @Test("a decision naming another vehicle's bundle is refused")
-    func ubrOfAnotherVehicle() async throws {
-        let b = try await bundled()
-        let request = Fixture.request(vrn: try VRN("AB1"), at: Fixture.t0)
-        let before = try snapshot(store)
-        await #expect(throws: RuleConflict.self) {
-            try await store.recordCrossing(
-                requestID: "x", request: request,
-                decision: Decision(instruction: .cleared, reason: .bundleOK, ubr: b.ubr), at: Fixture.t0)
-        }
-        #expect(try snapshot(store) == before)
     }
 }

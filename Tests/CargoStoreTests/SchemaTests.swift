@@ -51,8 +51,53 @@ struct SchemaTests {
         #expect(try await reopened.consignment(ccrn)?.submittedBy == "winning-co")
         #expect(
             try await reopened.writer.read { try Schema.migrator.appliedMigrations($0) } == [
-                "v1", "v2", "v3",
+                "v1", "v2", "v3", "v4",
             ])
+    }
+
+    @Test("a v3 file is migrated to v4: bundles keep their rows, times become whole seconds, claims possible")
+    func fromV3() async throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("central.sqlite").path
+        let ubr: UBR
+        let ccrn: CCRN
+        do {
+            let v3 = try DatabaseQueue(path: path)
+            try Schema.migrator.migrate(v3, upTo: "v3")
+            ubr = UBR(payload: 100_000_001)
+            ccrn = CCRN(payload: 200_000_001)
+            // A bundle completed at 22:56:44.700, as v3 stored it: milliseconds.
+            let completed = Column.millis(Fixture.t0) + 700
+            try await v3.write { db in
+                try db.execute(
+                    sql: """
+                        INSERT INTO bundles(ubr, vrn, direction, status, driver_name, driver_account,
+                            completed_at, earliest_crossing) VALUES (?, 'VRN0912', 'import', 'active', 'Ho', 'driver-ho', ?, ?)
+                        """, arguments: [Column.number(ubr), completed, completed + 1_800_000])
+                try Rows.insert(
+                    Consignment(
+                        ccrn: ccrn, submission: Fixture.submission(), submittedBy: "winning-co",
+                        submittedAt: Fixture.t0, validUntil: Fixture.today.advanced(by: 14), status: .bundled,
+                        bundledIn: ubr), db)
+                try db.execute(
+                    sql: "INSERT INTO bundle_ccrns(ubr, position, ccrn) VALUES (?, 0, ?)",
+                    arguments: [Column.number(ubr), Column.number(ccrn)])
+            }
+        }
+        let store = try await SQLiteCargoStore.open(path: path)
+        let b = try #require(try await store.bundle(ubr))
+        #expect(b.ccrns == [ccrn])
+        #expect(b.completedAt == Fixture.t0)
+        #expect(b.earliestCrossing == Fixture.t0.addingTimeInterval(30 * 60 + 1))
+        let arrival = b.earliestCrossing
+        let crossing = try await store.decideCrossing(
+            requestID: "r", claimant: "r", request: Fixture.request(at: arrival), policy: Fixture.policy,
+            at: arrival)
+        #expect(crossing.decision.reason == .bundleOK)
+        #expect(try await store.bundle(ubr)?.status == .claimed)
+        let violations = try await store.writer.read { db in try Array(db.foreignKeyViolations()).count }
+        #expect(violations == 0)
     }
 
     @Test("a file from a newer version is refused with a clear error, and left alone")
@@ -63,7 +108,7 @@ struct SchemaTests {
         let byMigration = dir.appendingPathComponent("migration.sqlite").path
         _ = try await SQLiteCargoStore.open(path: byVersion)
         _ = try await SQLiteCargoStore.open(path: byMigration)
-        try await DatabaseQueue(path: byVersion).write { try $0.execute(sql: "PRAGMA user_version = 4") }
+        try await DatabaseQueue(path: byVersion).write { try $0.execute(sql: "PRAGMA user_version = 5") }
         try await DatabaseQueue(path: byMigration).write {
             try $0.execute(sql: "INSERT INTO grdb_migrations(identifier) VALUES ('v2-lane-cache')")
         }
@@ -72,7 +117,7 @@ struct SchemaTests {
             Issue.record("newer file opened")
         } catch let StoreError.incompatible(why) {
             #expect(why.contains("newer LaneKiosk"))
-            #expect(why.contains("schema version 4"))
+            #expect(why.contains("schema version 5"))
         }
         do {
             _ = try await SQLiteCargoStore.open(path: byMigration)
@@ -82,10 +127,10 @@ struct SchemaTests {
         }
         #expect(
             try await DatabaseQueue(path: byVersion).read { try Int.fetchOne($0, sql: "PRAGMA user_version") }
-                == 4)
+                == 5)
     }
 
-    @Test("a v1 file is migrated to v3: accounts and their tokens kept, immigration accounts possible")
+    @Test("a v1 file is migrated to v4: accounts and their tokens kept, immigration accounts possible")
     func fromV1() async throws {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -113,8 +158,10 @@ struct SchemaTests {
         let issued = try await store.addAccount(immigration)
         #expect(try await store.account(forToken: issued) == immigration)
         #expect(
-            try await store.writer.read { try Schema.migrator.appliedMigrations($0) } == ["v1", "v2", "v3"])
-        #expect(try await store.writer.read { try Int.fetchOne($0, sql: "PRAGMA user_version") } == 3)
+            try await store.writer.read { try Schema.migrator.appliedMigrations($0) } == [
+                "v1", "v2", "v3", "v4",
+            ])
+        #expect(try await store.writer.read { try Int.fetchOne($0, sql: "PRAGMA user_version") } == 4)
         // v3: the migrated officer can be given a console password and a session.
         try await store.setPasswordHash("scrypt$stub", for: "OFFICER-CHAN", at: Fixture.t0)
         #expect(try await store.passwordHash(for: "officer-chan")?.account == Fixture.officer)

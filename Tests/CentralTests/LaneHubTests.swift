@@ -30,7 +30,7 @@ import Testing
     /// Bundles VRN0912 and VRN0913 through the API, then asks the dry-run
     /// route and the hub about each at the same instant: VRN0912 a second
     /// before its earliest crossing, VRN0913 at it. (Each vehicle is asked
-    /// once by the hub, because a recorded crossing uses its bundle.)
+    /// once by the hub, because a recorded crossing claims its bundle.)
     @Test func decidesLikeTheDryRunRoute() async throws {
         let h = try await Harness()
         let hub = hub(h)
