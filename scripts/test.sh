@@ -64,10 +64,9 @@ python3 scripts/watchdog-test.py --bin "$(swift build --show-bin-path)"
 echo "== syncs per commit (strace: central's store syncs every commit, 20 commits)"
 scripts/check-syncs.sh --bin "$(swift build --show-bin-path)" 20
 
-# -- issue 14, claim helper: one bundle, one crossing --
+# One bundle, one crossing (issue 14).
 echo "== race test (two laned and clearanced, then two clearanced on one store: 200 rounds each, one CLEARED per bundle)"
 python3 scripts/race-test.py --bin "$(swift build --show-bin-path)" --rounds 200
-# -- end claim helper --
 
 echo "== swift test"
 swift test --skip-build
