@@ -69,4 +69,11 @@ echo "== race test (two laned and clearanced, then two clearanced on one store: 
 python3 scripts/race-test.py --bin "$(swift build --show-bin-path)" --rounds 200
 
 echo "== swift test"
-swift test --skip-build
+# The link's handshake tests keep wall-clock deadlines (50 lanes linked
+# within 10 s is the requirement itself). Beside 600 other tests, many of
+# them starting processes, on two cores the cooperative pool stalls for
+# a minute and every handshake times out; so they run on their own after
+# the rest, with the lane daemon's test that has a 1 s dead-peer time.
+timed='LinkHardeningTests|EndpointSecurityTests|KeyReloadTests|LaneDaemonTests'
+swift test --skip-build --skip "$timed"
+swift test --skip-build --filter "$timed"
