@@ -108,6 +108,11 @@ public protocol CargoRepository: ConsoleRepository {
     /// The vehicle decided about at `lane` left it: the bundle that lane's
     /// passage claimed becomes used and its CCRNs spent (bundling rule 5).
     func recordVehicleLeft(lane: LaneID, ubr: UBR, at now: Date) async throws -> VehicleLeftOutcome
+    /// A passage's vehicle left lane `lane`: the bundle `claimant` (the
+    /// passage) claimed becomes used; when it claimed none, the bundle `ubr`
+    /// the lane named, as ``recordVehicleLeft(lane:ubr:at:)``.
+    func recordVehicleLeft(lane: LaneID, claimant: String, ubr: UBR?, at now: Date) async throws
+        -> VehicleLeftOutcome
     func crossings(vrn: VRN?, limit: Int) async throws -> [Crossing]
 
     // MARK: Watch list

@@ -92,16 +92,42 @@ extension SQLiteCargoStore {
         let now = Self.normalised(now)
         return try await transaction { db in
             guard let bundle = try Rows.bundle(db, ubr) else { return .unknownBundle }
-            let state = try Self.lifeState(bundle, db)
-            switch BundleLife.apply(.vehicleLeft(lane: lane), to: state) {
-            case .success(.moved(to: .used)):
-                try Self.use(bundle, at: now, db)
-                return .used
-            case .success:
-                return .alreadyUsed
-            case .failure(let refusal):
-                return .refused(refusal)
+            return try Self.vehicleLeft(bundle, lane: lane, at: now, db)
+        }
+    }
+
+    public func recordVehicleLeft(lane: LaneID, claimant: String, ubr: UBR?, at now: Date) async throws
+        -> VehicleLeftOutcome
+    {
+        let now = Self.normalised(now)
+        return try await transaction { db in
+            // The bundle this passage claimed, whatever the lane showed: rule 1,
+            // "in every case the bundle becomes used once the vehicle leaves",
+            // also when the answer never reached the boards.
+            if let claimed = try Int64.fetchOne(
+                db, sql: "SELECT ubr FROM bundles WHERE claimed_by = ? LIMIT 1", arguments: [claimant]),
+                let bundle = try Rows.bundle(db, Column.ubr(claimed))
+            {
+                return try Self.vehicleLeft(bundle, lane: lane, at: now, db)
             }
+            guard let ubr else { return .nothingClaimed }
+            guard let bundle = try Rows.bundle(db, ubr) else { return .unknownBundle }
+            return try Self.vehicleLeft(bundle, lane: lane, at: now, db)
+        }
+    }
+
+    private static func vehicleLeft(_ bundle: CargoBundle, lane: LaneID, at now: Date, _ db: Database) throws
+        -> VehicleLeftOutcome
+    {
+        let state = try Self.lifeState(bundle, db)
+        switch BundleLife.apply(.vehicleLeft(lane: lane), to: state) {
+        case .success(.moved(to: .used)):
+            try Self.use(bundle, at: now, db)
+            return .used
+        case .success:
+            return .alreadyUsed
+        case .failure(let refusal):
+            return .refused(refusal)
         }
     }
 
@@ -219,4 +245,7 @@ public enum VehicleLeftOutcome: Sendable, Hashable {
     case refused(BundleLife.Refusal)
     /// No bundle has that UBR.
     case unknownBundle
+    /// The passage claimed no bundle and the lane named none (an unladen
+    /// truck, a vehicle with no bundle).
+    case nothingClaimed
 }

@@ -8,7 +8,7 @@ enum Schema {
     static let applicationID: Int32 = 0x4C4B_5354
     /// `PRAGMA user_version` after the last migration below. A file with a
     /// higher number was written by a newer LaneKiosk and is refused.
-    static let version = 4
+    static let version = 5
 
     /// The VRN's open bundle (active, or claimed by a passage): at most one
     /// per direction (bundling rule 3). The status list must stay these
@@ -35,6 +35,10 @@ enum Schema {
         migrator.registerMigration("v4") { db in
             try db.execute(sql: v4)
             try db.execute(sql: "PRAGMA user_version = 4")
+        }
+        migrator.registerMigration("v5") { db in
+            try db.execute(sql: v5)
+            try db.execute(sql: "PRAGMA user_version = 5")
         }
         return migrator
     }
@@ -322,5 +326,73 @@ enum Schema {
             WHERE status IN ('active', 'claimed');
         CREATE INDEX bundles_by_vrn ON bundles(vrn, completed_at);
         CREATE INDEX bundles_active_by_direction ON bundles(direction, ubr) WHERE status = 'active';
+        """
+
+    /// Passages, offline crossings and the change feed behind lanes' live
+    /// caches (docs/store.md, "Passages and reconciliation", "Cache feed").
+    private static let v5 = """
+        -- A lane's leaving finds the bundle its passage claimed by one probe.
+        CREATE INDEX bundles_by_claimant ON bundles(claimed_by) WHERE claimed_by IS NOT NULL;
+
+        -- Decisions lanes made offline (clearance rule 4), each applied once:
+        -- the UNIQUE key makes a resend a no-op. outcome says what central
+        -- did: applied (the bundle claimed for the passage), no_bundle (the
+        -- decision was on no bundle), conflict (the bundle had ended or was
+        -- another passage's: raised to officers until one acknowledges it).
+        CREATE TABLE offline_crossings (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            lane_id TEXT NOT NULL,
+            passage_id INTEGER NOT NULL,
+            request_id INTEGER NOT NULL,
+            vrn TEXT NOT NULL,
+            arrived_at INTEGER NOT NULL,
+            unladen INTEGER NOT NULL CHECK (unladen IN (0, 1)),
+            decided_at INTEGER NOT NULL,
+            instruction TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            ubr INTEGER,
+            decision TEXT NOT NULL,
+            cache_generation INTEGER,
+            cache_sequence INTEGER,
+            received_at INTEGER NOT NULL,
+            outcome TEXT NOT NULL CHECK (outcome IN ('applied', 'no_bundle', 'conflict')),
+            conflict TEXT,
+            acknowledged_by TEXT,
+            acknowledged_at INTEGER,
+            UNIQUE (lane_id, request_id),
+            CHECK ((outcome = 'conflict') = (conflict IS NOT NULL))
+        );
+        CREATE INDEX offline_crossings_by_lane ON offline_crossings(lane_id, id);
+        CREATE INDEX offline_crossings_open ON offline_crossings(id)
+            WHERE outcome = 'conflict' AND acknowledged_at IS NULL;
+
+        -- What changed that lanes cache, written by triggers in the same
+        -- transaction as the change, so no write path can forget it and
+        -- every central process sharing the store sees every change. A row
+        -- names a bundle (direction and UBR) whose cached form may differ
+        -- now, or (both NULL) says the watch list changed.
+        CREATE TABLE cache_changes (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            direction TEXT,
+            ubr INTEGER
+        );
+        CREATE TRIGGER cache_changes_bundle_new AFTER INSERT ON bundles BEGIN
+            INSERT INTO cache_changes(direction, ubr) VALUES (NEW.direction, NEW.ubr);
+        END;
+        CREATE TRIGGER cache_changes_bundle_status AFTER UPDATE OF status ON bundles
+        WHEN OLD.status IS NOT NEW.status BEGIN
+            INSERT INTO cache_changes(direction, ubr) VALUES (NEW.direction, NEW.ubr);
+        END;
+        CREATE TRIGGER cache_changes_consignment AFTER UPDATE ON consignments BEGIN
+            INSERT INTO cache_changes(direction, ubr)
+                SELECT b.direction, b.ubr FROM bundle_ccrns bc JOIN bundles b ON b.ubr = bc.ubr
+                WHERE bc.ccrn = NEW.ccrn AND b.status IN ('active', 'claimed');
+        END;
+        CREATE TRIGGER cache_changes_watch_new AFTER INSERT ON watch_list BEGIN
+            INSERT INTO cache_changes(direction, ubr) VALUES (NULL, NULL);
+        END;
+        CREATE TRIGGER cache_changes_watch_gone AFTER DELETE ON watch_list BEGIN
+            INSERT INTO cache_changes(direction, ubr) VALUES (NULL, NULL);
+        END;
         """
 }

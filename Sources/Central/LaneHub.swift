@@ -134,9 +134,14 @@ public final class LaneHub: Sendable {
         // Read, decide and claim in one store transaction: two lanes (or two
         // central processes) asking about one bundle at once get one
         // decision on it, and a resend gets the first crossing's decision.
+        // The claimant is the passage, not the request: an Unladen press or a
+        // retry is a new request about the same stay, and is decided with
+        // the bundle the first one claimed (UNLADEN_CONFLICT, never CLEARED
+        // UNLADEN on a laden truck).
         let requestID = Self.crossingRequestID(lane: lane, requestID: request.requestID)
         let crossing = try await repository.decideCrossing(
-            requestID: requestID, claimant: requestID, request: question, policy: policy, at: clock.now())
+            requestID: requestID, claimant: Self.passageClaimant(lane: lane, passageID: request.passageID),
+            request: question, policy: policy, at: clock.now())
         logger.info(
             "lane link: decision",
             metadata: [
@@ -154,6 +159,11 @@ public final class LaneHub: Sendable {
         "link:\(lane):\(requestID)"
     }
 
+    /// The claimant a passage's decisions claim bundles as.
+    public static func passageClaimant(lane: LaneID, passageID: UInt64) -> String {
+        "passage:\(lane):\(passageID)"
+    }
+
     /// Stores the event and logs it; a fault is logged as a warning, since
     /// it is what an officer must notice.
     private func record(_ event: LaneEvent, from lane: LaneID) async throws {
@@ -163,17 +173,25 @@ public final class LaneHub: Sendable {
                 lane: lane, occurredAt: event.occurredAt, kind: kind, fields: fields, receivedAt: clock.now())
         )
         counters.withLock { $0.laneEvents += 1 }
-        if case .vehicleLeft(_, let ubr?) = event.kind {
-            let outcome = try await repository.recordVehicleLeft(lane: lane, ubr: ubr, at: clock.now())
+        if case .vehicleLeft(_, let ubr, let passageID) = event.kind {
+            let outcome = try await repository.recordVehicleLeft(
+                lane: lane, claimant: Self.passageClaimant(lane: lane, passageID: passageID), ubr: ubr,
+                at: clock.now())
             switch outcome {
             case .used:
-                logger.info("lane link: bundle used", metadata: ["lane": "\(lane)", "ubr": "\(ubr)"])
-            case .alreadyUsed:
-                break  // a resent report
+                logger.info(
+                    "lane link: bundle used",
+                    metadata: [
+                        "lane": "\(lane)", "passage": "\(passageID)", "ubr": "\(ubr.map(\.value) ?? "-")",
+                    ])
+            case .alreadyUsed, .nothingClaimed:
+                break  // a resent report; an unladen truck or one with no bundle
             case .refused, .unknownBundle:
                 logger.warning(
                     "lane link: a vehicle left on a bundle this lane did not claim; no bundle changed",
-                    metadata: ["lane": "\(lane)", "ubr": "\(ubr)", "outcome": "\(outcome)"])
+                    metadata: [
+                        "lane": "\(lane)", "ubr": "\(ubr.map(\.value) ?? "-")", "outcome": "\(outcome)",
+                    ])
             }
         }
         var metadata: Logger.Metadata = [
@@ -206,8 +224,8 @@ public final class LaneHub: Sendable {
             return (
                 "instruction_shown", ["instruction": instruction.rawValue, "decisionId": "\(decisionID)"]
             )
-        case .vehicleLeft(let vrn, let ubr):
-            var fields = ["vrn": vrn.value]
+        case .vehicleLeft(let vrn, let ubr, let passageID):
+            var fields = ["vrn": vrn.value, "passage": "\(passageID)"]
             fields["ubr"] = ubr?.value
             return ("vehicle_left", fields)
         case .laneOpened:

@@ -45,13 +45,17 @@ extension LaneStateMachine {
                 .vehicleLeft, vrn: found.vrn, requestID: found.shown?.requestID,
                 decisionID: found.shown?.decisionID, decision: found.shown?.decision,
                 detail: ["why": "the lane was closed when it restarted"])
-            rest.append(.report(.vehicleLeft(vrn: found.vrn, ubr: found.shown?.decision.ubr)))
+            rest.append(
+                .report(
+                    .vehicleLeft(
+                        vrn: found.vrn, ubr: found.shown?.decision.ubr,
+                        passageID: found.passageID ?? found.shown?.requestID ?? 0)))
             summary.add("vehicle", "\(found.vrn) taken as left: the lane is closed")
         case (true, .some(let found)):
             if let shown = found.shown {
                 let v = Vehicle(
-                    vrn: found.vrn, arrivedAt: found.arrivedAt, unladenPressed: found.unladenPressed,
-                    request: shown.requestID,
+                    vrn: found.vrn, passage: found.passageID ?? shown.requestID, arrivedAt: found.arrivedAt,
+                    unladenPressed: found.unladenPressed, request: shown.requestID,
                     step: .shown(decisionID: shown.decisionID, shown.decision, officer: nil), superseded: [])
                 m.state = .vehicle(v)
                 m.last = LastDecision(
@@ -62,9 +66,12 @@ extension LaneStateMachine {
                     "\(found.vrn): \(shown.decision.instruction.rawValue)/\(shown.decision.reason.rawValue) "
                         + "shown again (request \(shown.requestID), decision \(shown.decisionID))")
             } else {
+                // The same passage: central decides the new request with what
+                // the old ones claimed (a journal without passage ids starts one).
+                let request = m.nextRequestID(now: now)
                 let v = Vehicle(
-                    vrn: found.vrn, arrivedAt: found.arrivedAt, unladenPressed: found.unladenPressed,
-                    request: m.nextRequestID(now: now), step: .awaiting, superseded: [])
+                    vrn: found.vrn, passage: found.passageID ?? request, arrivedAt: found.arrivedAt,
+                    unladenPressed: found.unladenPressed, request: request, step: .awaiting, superseded: [])
                 m.state = .vehicle(v)
                 newRequest = v
                 summary.add("vehicle", "\(found.vrn): no decision shown; STOP and new request \(v.request)")

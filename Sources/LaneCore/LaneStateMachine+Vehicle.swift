@@ -94,11 +94,12 @@ extension LaneStateMachine {
                 out.append(.setLamp(.unladen, on: false))
             }
         }
+        let request = nextRequestID(now: now)
         let vehicle = Vehicle(
-            vrn: vrn, arrivedAt: now, unladenPressed: carried, request: nextRequestID(now: now),
-            step: .awaiting,
-            superseded: [])
+            vrn: vrn, passage: request, arrivedAt: now, unladenPressed: carried, request: request,
+            step: .awaiting, superseded: [])
         state = .vehicle(vehicle)
+        arrival.add("passage", "\(vehicle.passage)")
         out.journal(.arrival, vrn: vrn, detail: arrival)
         sendRequest(for: vehicle, supersedes: nil, why: nil, &out)
         if carried {
@@ -114,7 +115,7 @@ extension LaneStateMachine {
         for vehicle: Vehicle, supersedes: UInt64?, why: String?, _ out: inout [LaneAction]
     ) {
         var detail: Detail = [
-            "unladen": "\(vehicle.unladenPressed)", "offline": "\(offline)",
+            "passage": "\(vehicle.passage)", "unladen": "\(vehicle.unladenPressed)", "offline": "\(offline)",
             "arrived_at": HongKongTime.iso8601(vehicle.arrivedAt),
         ]
         if let supersedes { detail.add("supersedes", "\(supersedes)") }
@@ -124,7 +125,8 @@ extension LaneStateMachine {
         out.append(
             .requestDecision(
                 LaneDecisionRequest(
-                    requestID: vehicle.request, vrn: vehicle.vrn, arrivedAt: vehicle.arrivedAt,
+                    requestID: vehicle.request, passageID: vehicle.passage, vrn: vehicle.vrn,
+                    arrivedAt: vehicle.arrivedAt,
                     unladenPressed: vehicle.unladenPressed, offline: offline)))
         startTimer(.decisionTimeout, after: settings.decisionTimeout, &out)
     }
@@ -133,7 +135,7 @@ extension LaneStateMachine {
     /// decision shown, so central marks the bundle used), stop its timers and
     /// return the AIOP to its defaults. Leaves the state idle.
     mutating func depart(_ v: Vehicle, why: String?, _ out: inout [LaneAction]) {
-        var detail: Detail = ["step": v.step.name]
+        var detail: Detail = ["step": v.step.name, "passage": "\(v.passage)"]
         if let why { detail.add("why", why) }
         var decisionID: UInt64?
         var decision: Decision?
@@ -144,7 +146,7 @@ extension LaneStateMachine {
         out.journal(
             .vehicleLeft, vrn: v.vrn, requestID: v.request, decisionID: decisionID, decision: decision,
             detail: detail)
-        out.append(.report(.vehicleLeft(vrn: v.vrn, ubr: decision?.ubr)))
+        out.append(.report(.vehicleLeft(vrn: v.vrn, ubr: decision?.ubr, passageID: v.passage)))
         cancelTimer(.decisionTimeout, &out)
         cancelTimer(.unladenGrace, &out)
         if v.unladenPressed { out.append(.setLamp(.unladen, on: false)) }
@@ -234,8 +236,16 @@ extension LaneStateMachine {
         }
     }
 
+    /// Where a decision came from.
+    enum DecisionSource {
+        case central
+        /// The lane's own bundle cache (offline mode), at this version.
+        case cache(CacheVersion?)
+    }
+
     mutating func decisionReceived(
-        requestID: UInt64, decisionID: UInt64, decision: Decision, now: Date, _ out: inout [LaneAction]
+        requestID: UInt64, decisionID: UInt64, decision: Decision, from source: DecisionSource, now: Date,
+        _ out: inout [LaneAction]
     ) {
         guard case .vehicle(var v) = state else {
             out.journal(
@@ -266,19 +276,22 @@ extension LaneStateMachine {
             return
         }
         let holds = shouldHold(v, decision)
-        let held: Detail = holds ? ["held": "until Unladen is pressed or the unladen grace ends"] : [:]
+        var held: Detail = holds ? ["held": "until Unladen is pressed or the unladen grace ends"] : [:]
+        if case .cache(let version) = source { held.add("cache", version.map(\.description) ?? "none") }
         switch v.step {
         case .awaiting:
             out.journal(
                 .decisionReceived, vrn: v.vrn, requestID: requestID, decisionID: decisionID,
                 decision: decision,
                 detail: held + decision.detailPairs)
+            reportOffline(v, decision: decision, from: source, now: now, &out)
             cancelTimer(.decisionTimeout, &out)
             accept(&v, decisionID: decisionID, decision: decision, now: now, &out)
         case .unavailable:
             out.journal(
                 .decisionLate, vrn: v.vrn, requestID: requestID, decisionID: decisionID, decision: decision,
                 detail: ["why": "after the decision timeout; taken now"] + held + decision.detailPairs)
+            reportOffline(v, decision: decision, from: source, now: now, &out)
             accept(&v, decisionID: decisionID, decision: decision, now: now, &out)
         case .held(let answered, _), .shown(let answered, _, nil):
             out.journal(
@@ -289,6 +302,21 @@ extension LaneStateMachine {
                 .decisionLate, vrn: v.vrn, requestID: requestID, decisionID: decisionID, decision: decision,
                 detail: ["why": "the override by \(officer) stands"])
         }
+    }
+
+    /// Rule 4: a decision the lane made itself and took for its vehicle goes
+    /// to central, in the same commit as its journal entry, to be reconciled.
+    func reportOffline(
+        _ v: Vehicle, decision: Decision, from source: DecisionSource, now: Date, _ out: inout [LaneAction]
+    ) {
+        guard case .cache(let version) = source else { return }
+        out.append(
+            .report(
+                .offlineCrossing(
+                    OfflineCrossing(
+                        passageID: v.passage, requestID: v.request, vrn: v.vrn, arrivedAt: v.arrivedAt,
+                        unladenPressed: v.unladenPressed, decidedAt: now, decision: decision,
+                        cacheVersion: version))))
     }
 
     /// A no-bundle answer waits while the driver may still press Unladen;

@@ -12,8 +12,14 @@ public struct RecoveredLane: Sendable, Hashable {
         public var unladenPressed: Bool
         /// The last decision shown for it, if one was.
         public var shown: ShownDecision?
+        /// Its passage id; nil in a journal written before lanes had them
+        /// (the restarted lane then gives it a new one).
+        public var passageID: UInt64?
 
-        public init(vrn: VRN, arrivedAt: Date, unladenPressed: Bool, shown: ShownDecision?) {
+        public init(
+            vrn: VRN, arrivedAt: Date, unladenPressed: Bool, shown: ShownDecision?, passageID: UInt64? = nil
+        ) {
+            self.passageID = passageID
             self.vrn = vrn
             self.arrivedAt = arrivedAt
             self.unladenPressed = unladenPressed
@@ -84,6 +90,10 @@ public struct LaneStateMachine: Sendable, Hashable {
 
     struct Vehicle: Sendable, Hashable {
         var vrn: VRN
+        /// The vehicle's stay at the lane, arrival to leaving: every request
+        /// about it carries this id, so central decides about the stay
+        /// (docs/link-protocol.md, "Passages"). The first request's id.
+        var passage: UInt64
         var arrivedAt: Date
         var unladenPressed: Bool
         /// The request whose answer the lane waits for or shows; the only id
@@ -292,7 +302,15 @@ public struct LaneStateMachine: Sendable, Hashable {
                 .buttonReleased, vrn: currentVRN, detail: ["button": button.rawValue, "kernel_ns": "\(ns)"])
             out.append(.report(.buttonReleased(button, kernelNanoseconds: ns)))
         case .decisionReceived(let requestID, let decisionID, let decision):
-            decisionReceived(requestID: requestID, decisionID: decisionID, decision: decision, now: now, &out)
+            decisionReceived(
+                requestID: requestID, decisionID: decisionID, decision: decision, from: .central, now: now,
+                &out)
+        case .offlineDecided(let requestID, let decision, let cacheVersion):
+            // Offline decisions take the request id as decision id: it is
+            // unique at this lane, and central's ids never reach these.
+            decisionReceived(
+                requestID: requestID, decisionID: requestID, decision: decision,
+                from: .cache(cacheVersion), now: now, &out)
         case .timerFired(let timer): timerFired(timer, now: now, &out)
         case .override(let requestID, let instruction, let reason, let officer, let text):
             override(

@@ -61,8 +61,13 @@ public enum LaneInput: Sendable, Hashable {
     /// A debounced button edge with the kernel's event timestamp.
     case buttonPressed(LaneButton, kernelNanoseconds: UInt64)
     case buttonReleased(LaneButton, kernelNanoseconds: UInt64)
-    /// Central's (or, in offline mode, the bundle cache's) answer to a request.
+    /// Central's answer to a request.
     case decisionReceived(requestID: UInt64, decisionID: UInt64, decision: Decision)
+    /// Offline mode: the lane's own answer from its bundle cache (version
+    /// `cacheVersion`, nil when it holds none). Taken like central's answer,
+    /// with the request id as decision id, and reported to central as an
+    /// offline crossing to reconcile.
+    case offlineDecided(requestID: UInt64, decision: Decision, cacheVersion: CacheVersion?)
     /// A timer the machine started has fired.
     case timerFired(LaneTimer)
     /// Rule 5: an officer overrides the current decision.
@@ -163,14 +168,19 @@ public struct JournalEntry: Sendable, Hashable {
 /// in offline mode, to the lane's own decision core over its bundle cache.
 public struct LaneDecisionRequest: Sendable, Hashable {
     public var requestID: UInt64
+    /// The vehicle's stay at the lane: the same for every request about it.
+    public var passageID: UInt64
     public var vrn: VRN
     public var arrivedAt: Date
     public var unladenPressed: Bool
     /// True in offline mode: decide locally from the bundle cache and tag OFFLINE.
     public var offline: Bool
 
-    public init(requestID: UInt64, vrn: VRN, arrivedAt: Date, unladenPressed: Bool, offline: Bool) {
+    public init(
+        requestID: UInt64, passageID: UInt64, vrn: VRN, arrivedAt: Date, unladenPressed: Bool, offline: Bool
+    ) {
         self.requestID = requestID
+        self.passageID = passageID
         self.vrn = vrn
         self.arrivedAt = arrivedAt
         self.unladenPressed = unladenPressed
@@ -184,7 +194,12 @@ public enum LaneReport: Sendable, Hashable {
     case buttonPressed(LaneButton, kernelNanoseconds: UInt64)
     case buttonReleased(LaneButton, kernelNanoseconds: UInt64)
     case instructionShown(Instruction, decisionID: UInt64)
-    case vehicleLeft(vrn: VRN, ubr: UBR?)
+    /// The vehicle of passage `passageID` left; `ubr` is the bundle of the
+    /// decision it was shown.
+    case vehicleLeft(vrn: VRN, ubr: UBR?, passageID: UInt64)
+    /// A decision the lane made offline and took for its vehicle, for central
+    /// to reconcile (clearance rule 4).
+    case offlineCrossing(OfflineCrossing)
     case laneOpened
     case laneClosed
     case fault(code: String, text: String)
@@ -213,4 +228,32 @@ public enum LaneAction: Sendable, Hashable {
     /// Start or stop the intercom's voice path for a help call.
     case startVoice(callID: UInt64)
     case stopVoice(callID: UInt64)
+}
+
+/// A decision the lane made from its bundle cache in offline mode and took
+/// for the vehicle at the lane (held or shown). It goes to central through
+/// the outbox in the transaction that journals it.
+public struct OfflineCrossing: Sendable, Hashable {
+    public var passageID: UInt64
+    public var requestID: UInt64
+    public var vrn: VRN
+    public var arrivedAt: Date
+    public var unladenPressed: Bool
+    public var decidedAt: Date
+    public var decision: Decision
+    public var cacheVersion: CacheVersion?
+
+    public init(
+        passageID: UInt64, requestID: UInt64, vrn: VRN, arrivedAt: Date, unladenPressed: Bool,
+        decidedAt: Date, decision: Decision, cacheVersion: CacheVersion?
+    ) {
+        self.passageID = passageID
+        self.requestID = requestID
+        self.vrn = vrn
+        self.arrivedAt = arrivedAt
+        self.unladenPressed = unladenPressed
+        self.decidedAt = decidedAt
+        self.decision = decision
+        self.cacheVersion = cacheVersion
+    }
 }

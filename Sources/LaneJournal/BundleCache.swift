@@ -143,6 +143,12 @@ extension LaneJournal {
     }
 
     /// The active bundle for `vrn` in `direction`, if the cache holds one.
+    /// The version offline decisions are made with now: the installed
+    /// generation and the last delta applied on it; nil with no cache.
+    public func cacheVersion() async throws -> CacheVersion? {
+        try await cacheGeneration().map { CacheVersion(generation: $0.generation, sequence: 0) }
+    }
+
     public func cachedBundle(vrn: VRN, direction: Direction) async throws -> OfflineBundle? {
         try await writer.read { db in
             guard

@@ -11,7 +11,7 @@ import RoadCargo
 /// | --- | --- | --- |
 /// | open | `lane_opened` | `lane_closed` |
 /// | offline | `offline_mode` with `on=true` | `offline_mode` with `on=false` |
-/// | vehicle | `arrival` (its VRN, the entry's time; Unladen taken if its detail has `unladen`) | `vehicle_left`, `lane_closed` |
+/// | vehicle | `arrival` (its VRN, the entry's time, its `passage`; Unladen taken if its detail has `unladen`) | `vehicle_left`, `lane_closed` |
 /// | vehicle's Unladen press | `button_pressed` with `button=unladen`, a `taken` detail and the vehicle's VRN | a new `arrival` |
 /// | vehicle's shown decision | `instruction_shown` with the vehicle's VRN, its request id and decision | a later `decision_requested` for the vehicle, a new `arrival` |
 /// | last request id | `decision_requested` (the highest id) | never |
@@ -29,6 +29,9 @@ struct JournalRecovery: Sendable, Hashable, Codable {
         var arrivedAt: Date
         var unladenPressed: Bool
         var shown: Shown?
+        /// From the arrival's `passage` detail; nil in journals written
+        /// before lanes had passage ids (and in their checkpoints).
+        var passageID: UInt64?
     }
 
     struct Shown: Sendable, Hashable, Codable {
@@ -60,7 +63,9 @@ struct JournalRecovery: Sendable, Hashable, Codable {
         case .arrival:
             guard let vrn = e.vrn else { return }
             let carried = DetailText.value("unladen", in: e.detail) != nil
-            vehicle = Vehicle(vrn: vrn, arrivedAt: record.at, unladenPressed: carried, shown: nil)
+            vehicle = Vehicle(
+                vrn: vrn, arrivedAt: record.at, unladenPressed: carried, shown: nil,
+                passageID: DetailText.value("passage", in: e.detail).flatMap { UInt64($0) })
         case .vehicleLeft:
             vehicle = nil
         case .buttonPressed:
@@ -100,7 +105,7 @@ struct JournalRecovery: Sendable, Hashable, Codable {
                     shown: v.shown.map {
                         RecoveredLane.ShownDecision(
                             requestID: $0.requestID, decisionID: $0.decisionID, decision: $0.decision)
-                    })
+                    }, passageID: v.passageID)
             },
             lastRequestID: lastRequestID, helpCallID: helpCallID)
     }

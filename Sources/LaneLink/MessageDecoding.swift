@@ -62,7 +62,8 @@ extension LaneMessage {
         case .decisionRequest:
             return .decisionRequest(
                 DecisionRequestMessage(
-                    requestID: try r.u64("request id"), lane: try r.laneID(), vrn: try r.vrn(),
+                    requestID: try r.u64("request id"), passageID: try r.u64("passage id"),
+                    lane: try r.laneID(), vrn: try r.vrn(),
                     arrivedAt: try r.time("arrived at"), unladenPressed: try r.bool("unladen pressed")))
         case .decision:
             return .decision(try decodeDecision(&r))
@@ -74,12 +75,37 @@ extension LaneMessage {
             return .officerCommand(try decodeOfficerCommand(&r))
         case .bundleCache:
             return .bundleCache(try decodeBundleChunk(&r))
+        case .offlineCrossing:
+            return .offlineCrossing(
+                OfflineCrossingMessage(
+                    passageID: try r.u64("passage id"), requestID: try r.u64("request id"), vrn: try r.vrn(),
+                    arrivedAt: try r.time("arrived at"), unladenPressed: try r.bool("unladen pressed"),
+                    decidedAt: try r.time("decided at"), decision: try decodeDecisionBody(&r),
+                    cacheVersion: try decodeCacheVersion(&r)))
+        case .bundleCacheDelta:
+            let generation = try r.u64("generation")
+            let sequence = try r.u64("delta sequence")
+            guard sequence >= 1 else {
+                throw .invalidValue(field: "delta sequence", detail: "deltas are numbered from 1")
+            }
+            let changes = try r.list("cache changes", minElementSize: 3) { r throws(WireError) in
+                try decodeCacheChange(&r)
+            }
+            return .bundleCacheDelta(
+                BundleCacheDelta(generation: generation, sequence: sequence, changes: changes))
+        case .cacheResync:
+            return .cacheResync(have: try decodeCacheVersion(&r))
         }
     }
 
     static func decodeDecision(_ r: inout WireReader) throws(WireError) -> DecisionMessage {
         let requestID = try r.u64("request id")
         let decisionID = try r.u64("decision id")
+        return DecisionMessage(
+            requestID: requestID, decisionID: decisionID, decision: try decodeDecisionBody(&r))
+    }
+
+    static func decodeDecisionBody(_ r: inout WireReader) throws(WireError) -> Decision {
         let instruction = try r.instruction()
         let reason = try r.reason()
         let noteCount = try r.count("decision notes", wide: false)
@@ -91,11 +117,28 @@ extension LaneMessage {
         }
         let ccrns = try r.list("ccrns", minElementSize: 8) { r throws(WireError) in try r.reference(CCRN.self)
         }
-        return DecisionMessage(
-            requestID: requestID, decisionID: decisionID,
-            decision: Decision(
-                instruction: instruction, reason: reason, notes: notes, ubr: ubr, earliestCrossing: earliest,
-                ccrns: ccrns))
+        return Decision(
+            instruction: instruction, reason: reason, notes: notes, ubr: ubr, earliestCrossing: earliest,
+            ccrns: ccrns)
+    }
+
+    static func decodeCacheVersion(_ r: inout WireReader) throws(WireError) -> CacheVersion? {
+        try r.optional("cache version") { r throws(WireError) in
+            CacheVersion(generation: try r.u64("generation"), sequence: try r.u64("delta sequence"))
+        }
+    }
+
+    static func decodeCacheChange(_ r: inout WireReader) throws(WireError) -> BundleCacheDelta.Change {
+        let tag = try r.u8("cache change kind")
+        switch tag {
+        case 1: return .put(try decodeCachedBundle(&r))
+        case 2: return .drop(try r.reference(UBR.self))
+        case 3:
+            return .watchList(
+                try r.list("watch list", minElementSize: 2) { r throws(WireError) in try decodeWatchTarget(&r)
+                })
+        default: throw .unknownTag(field: "cache change kind", value: UInt64(tag))
+        }
     }
 
     static func decodeLaneEvent(_ r: inout WireReader) throws(WireError) -> LaneEvent {
@@ -116,7 +159,8 @@ extension LaneMessage {
         case 4:
             kind = .vehicleLeft(
                 vrn: try r.vrn(),
-                ubr: try r.optional("ubr") { r throws(WireError) in try r.reference(UBR.self) })
+                ubr: try r.optional("ubr") { r throws(WireError) in try r.reference(UBR.self) },
+                passageID: try r.u64("passage id"))
         case 5: kind = .laneOpened
         case 6: kind = .laneClosed
         case 7: kind = .fault(code: try r.u16("fault code"), text: try r.string("fault text"))

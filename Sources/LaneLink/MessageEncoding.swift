@@ -43,6 +43,7 @@ extension LaneMessage {
         case .decisionRequest(let r):
             w.u8(MessageType.decisionRequest.rawValue)
             w.u64(r.requestID)
+            w.u64(r.passageID)
             try w.laneID(r.lane)
             try w.vrn(r.vrn)
             try w.time(r.arrivedAt, field: "arrived at")
@@ -70,6 +71,44 @@ extension LaneMessage {
         case .bundleCache(let chunk):
             w.u8(MessageType.bundleCache.rawValue)
             try Self.encodeBundleChunk(chunk, into: &w)
+        case .offlineCrossing(let c):
+            w.u8(MessageType.offlineCrossing.rawValue)
+            w.u64(c.passageID)
+            w.u64(c.requestID)
+            try w.vrn(c.vrn)
+            try w.time(c.arrivedAt, field: "arrived at")
+            w.bool(c.unladenPressed)
+            try w.time(c.decidedAt, field: "decided at")
+            try Self.encodeDecisionBody(c.decision, into: &w)
+            try w.optional(c.cacheVersion) { w, v in
+                w.u64(v.generation)
+                w.u64(v.sequence)
+            }
+        case .bundleCacheDelta(let d):
+            w.u8(MessageType.bundleCacheDelta.rawValue)
+            w.u64(d.generation)
+            w.u64(d.sequence)
+            try w.list(d.changes, field: "cache changes") { w, change throws(WireError) in
+                switch change {
+                case .put(let bundle):
+                    w.u8(1)
+                    try Self.encodeCachedBundle(bundle, into: &w)
+                case .drop(let ubr):
+                    w.u8(2)
+                    w.reference(ubr)
+                case .watchList(let targets):
+                    w.u8(3)
+                    try w.list(targets, field: "watch list") { w, t throws(WireError) in
+                        try Self.encodeWatchTarget(t, into: &w)
+                    }
+                }
+            }
+        case .cacheResync(let have):
+            w.u8(MessageType.cacheResync.rawValue)
+            try w.optional(have) { w, v in
+                w.u64(v.generation)
+                w.u64(v.sequence)
+            }
         }
         return w.bytes
     }
@@ -77,15 +116,19 @@ extension LaneMessage {
     static func encodeDecision(_ m: DecisionMessage, into w: inout WireWriter) throws(WireError) {
         w.u64(m.requestID)
         w.u64(m.decisionID)
-        w.instruction(m.decision.instruction)
-        w.reason(m.decision.reason)
-        try w.count(m.decision.notes.count, field: "decision notes", wide: false)
-        for n in m.decision.notes { w.u8(n.wireCode) }
-        try w.optional(m.decision.ubr) { w, ubr in w.reference(ubr) }
-        try w.optional(m.decision.earliestCrossing) { w, t throws(WireError) in
+        try encodeDecisionBody(m.decision, into: &w)
+    }
+
+    static func encodeDecisionBody(_ d: Decision, into w: inout WireWriter) throws(WireError) {
+        w.instruction(d.instruction)
+        w.reason(d.reason)
+        try w.count(d.notes.count, field: "decision notes", wide: false)
+        for n in d.notes { w.u8(n.wireCode) }
+        try w.optional(d.ubr) { w, ubr in w.reference(ubr) }
+        try w.optional(d.earliestCrossing) { w, t throws(WireError) in
             try w.time(t, field: "earliest crossing")
         }
-        try w.list(m.decision.ccrns, field: "ccrns") { w, c in w.reference(c) }
+        try w.list(d.ccrns, field: "ccrns") { w, c in w.reference(c) }
     }
 
     static func encodeLaneEvent(_ e: LaneEvent, into w: inout WireWriter) throws(WireError) {
@@ -98,9 +141,10 @@ extension LaneMessage {
         case .instructionShown(let i, let decisionID):
             w.instruction(i)
             w.u64(decisionID)
-        case .vehicleLeft(let vrn, let ubr):
+        case .vehicleLeft(let vrn, let ubr, let passageID):
             try w.vrn(vrn)
             try w.optional(ubr) { w, u in w.reference(u) }
+            w.u64(passageID)
         case .laneOpened, .laneClosed:
             break
         case .fault(let code, let text):

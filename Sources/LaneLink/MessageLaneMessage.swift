@@ -23,11 +23,20 @@ public enum LaneMessage: Sendable, Hashable {
     case helpCall(HelpCallSignal)
     case officerCommand(OfficerCommand)
     case bundleCache(BundleCacheChunk)
+    /// Lane to central: a decision made offline, to reconcile.
+    case offlineCrossing(OfflineCrossingMessage)
+    /// Central to lane: a numbered change to the cache.
+    case bundleCacheDelta(BundleCacheDelta)
+    /// Lane to central: the lane missed a delta (or holds no cache) and
+    /// asks for a full push; `have` is what it holds now.
+    case cacheResync(have: CacheVersion?)
 
     /// The message layout versions this build speaks, lowest first.
-    public static let supportedVersions: [UInt16] = [1]
+    /// Version 2 added passage ids, offline crossings and cache deltas;
+    /// version 1 is retired (a lane must speak 2 to decide with central).
+    public static let supportedVersions: [UInt16] = [2]
     /// The version this build prefers: its highest.
-    public static let currentVersion: UInt16 = 1
+    public static let currentVersion: UInt16 = 2
 
     /// The highest version in both lists, or nil: central's choice for a hello.
     public static func negotiate(offered: [UInt16], supported: [UInt16] = supportedVersions) -> UInt16? {
@@ -40,10 +49,13 @@ public enum LaneMessage: Sendable, Hashable {
         case vehicleArrival = 0x11
         case decisionRequest = 0x12
         case decision = 0x13
+        case offlineCrossing = 0x14
         case laneEvent = 0x20
         case helpCall = 0x30
         case officerCommand = 0x40
         case bundleCache = 0x50
+        case bundleCacheDelta = 0x51
+        case cacheResync = 0x52
     }
 
     /// The packet kind this message travels in.
@@ -56,7 +68,7 @@ public enum LaneMessage: Sendable, Hashable {
         case .goodbye: .goodbye
         case .ack: .ack
         case .timeSync, .vehicleArrival, .decisionRequest, .decision, .laneEvent, .helpCall,
-            .officerCommand, .bundleCache:
+            .officerCommand, .bundleCache, .offlineCrossing, .bundleCacheDelta, .cacheResync:
             .data
         }
     }
@@ -78,6 +90,9 @@ public enum LaneMessage: Sendable, Hashable {
         case .helpCall: "help call"
         case .officerCommand: "officer command"
         case .bundleCache: "bundle cache chunk"
+        case .offlineCrossing: "offline crossing"
+        case .bundleCacheDelta: "bundle cache delta"
+        case .cacheResync: "cache resync"
         }
     }
 

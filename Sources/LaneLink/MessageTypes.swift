@@ -86,13 +86,21 @@ public struct VehicleArrival: Sendable, Hashable {
 public struct DecisionRequestMessage: Sendable, Hashable {
     /// The lane's own id for this request; the decision echoes it.
     public var requestID: UInt64
+    /// The vehicle's stay at the lane (arrival to leaving) this request is
+    /// about: every request, re-request and resend for one stay carries the
+    /// same passage id, and central decides about the passage (a bundle it
+    /// claimed for the passage is the passage's for every later request).
+    public var passageID: UInt64
     public var lane: LaneID
     public var vrn: VRN
     public var arrivedAt: Date
     public var unladenPressed: Bool
 
-    public init(requestID: UInt64, lane: LaneID, vrn: VRN, arrivedAt: Date, unladenPressed: Bool) {
+    public init(
+        requestID: UInt64, passageID: UInt64, lane: LaneID, vrn: VRN, arrivedAt: Date, unladenPressed: Bool
+    ) {
         self.requestID = requestID
+        self.passageID = passageID
         self.lane = lane
         self.vrn = vrn
         self.arrivedAt = arrivedAt
@@ -128,7 +136,10 @@ public struct LaneEvent: Sendable, Hashable {
         case buttonPressed(LaneButton, kernelNanoseconds: UInt64)
         case buttonReleased(LaneButton, kernelNanoseconds: UInt64)
         case instructionShown(Instruction, decisionID: UInt64)
-        case vehicleLeft(vrn: VRN, ubr: UBR?)
+        /// The vehicle of passage `passageID` left the lane; `ubr` is the
+        /// bundle of the decision it was shown, if any. Central turns the
+        /// bundle the passage claimed into used (lane decisions, rule 1).
+        case vehicleLeft(vrn: VRN, ubr: UBR?, passageID: UInt64)
         case laneOpened
         case laneClosed
         case fault(code: UInt16, text: String)
@@ -235,4 +246,69 @@ public enum TimeSync: Sendable, Hashable {
         guard case .reply(let t1, let t2, let t3) = self else { return nil }
         return (t2.timeIntervalSince(t1) + t3.timeIntervalSince(t4)) / 2
     }
+}
+
+/// A decision a lane made itself in offline mode (clearance rule 4), on its
+/// way to central through the outbox to be reconciled: central applies it
+/// once (the bundle claimed by the passage, then used when the vehicle
+/// leaves) or, when the bundle had ended meanwhile, raises a conflict.
+public struct OfflineCrossingMessage: Sendable, Hashable {
+    public var passageID: UInt64
+    /// The lane's request id; the decision id the lane showed is the same.
+    public var requestID: UInt64
+    public var vrn: VRN
+    public var arrivedAt: Date
+    public var unladenPressed: Bool
+    /// The lane's clock when it decided.
+    public var decidedAt: Date
+    /// As the lane decided it (tagged OFFLINE), UBR included.
+    public var decision: Decision
+    /// The cache the lane decided with; nil when it held none.
+    public var cacheVersion: CacheVersion?
+
+    public init(
+        passageID: UInt64, requestID: UInt64, vrn: VRN, arrivedAt: Date, unladenPressed: Bool,
+        decidedAt: Date, decision: Decision, cacheVersion: CacheVersion?
+    ) {
+        self.passageID = passageID
+        self.requestID = requestID
+        self.vrn = vrn
+        self.arrivedAt = arrivedAt
+        self.unladenPressed = unladenPressed
+        self.decidedAt = decidedAt
+        self.decision = decision
+        self.cacheVersion = cacheVersion
+    }
+}
+
+/// A change to a lane's cache after a full push, numbered so that the lane
+/// can tell when it missed one. Deltas of one generation are numbered 1,
+/// 2, 3, ... and apply only in that order; a lane that sees a gap (or a
+/// delta for a generation it does not hold) asks for a full push with
+/// ``LaneMessage/cacheResync(have:)``.
+public struct BundleCacheDelta: Sendable, Hashable {
+    public enum Change: Sendable, Hashable {
+        /// The bundle is active (new, or changed): hold it as given.
+        case put(CachedBundle)
+        /// The bundle is no longer active (used, claimed at another lane,
+        /// debundled, a CCRN withdrawn): drop it.
+        case drop(UBR)
+        /// The watch list, whole, as the lane should now hold it.
+        case watchList([WatchTarget])
+    }
+
+    /// The full push these changes apply on top of.
+    public var generation: UInt64
+    /// 1 for the first delta after the push, then one more each.
+    public var sequence: UInt64
+    public var changes: [Change]
+
+    public init(generation: UInt64, sequence: UInt64, changes: [Change]) {
+        self.generation = generation
+        self.sequence = sequence
+        self.changes = changes
+    }
+
+    /// The cache version a lane holds once this delta is applied.
+    public var version: CacheVersion { CacheVersion(generation: generation, sequence: sequence) }
 }

@@ -344,7 +344,7 @@ public actor LaneController {
         var used: [UBR] = []
         for action in actions {
             if case .journal(let entry) = action { entries.append(entry) }
-            if case .report(.vehicleLeft(_, let ubr?)) = action { used.append(ubr) }
+            if case .report(.vehicleLeft(_, let ubr?, _)) = action { used.append(ubr) }
             if parts.link != nil, let message = LinkMessages.outbound(action, lane: parts.lane.id, now: now) {
                 messages.append(message)
             }
@@ -402,11 +402,8 @@ public actor LaneController {
             return
         }
         do {
-            let decision = try await decider.decide(request)
-            // Offline decisions get ids of their own kind: the request id, which is unique at this lane.
-            post(
-                .decisionReceived(
-                    requestID: request.requestID, decisionID: request.requestID, decision: decision))
+            let (decision, version) = try await decider.decide(request)
+            post(.offlineDecided(requestID: request.requestID, decision: decision, cacheVersion: version))
         } catch {
             parts.logger.error("cannot read the bundle cache", metadata: ["error": "\(error)"])
         }

@@ -13,8 +13,8 @@ enum LinkMessages {
         case .requestDecision(let request) where !request.offline:
             return .decisionRequest(
                 DecisionRequestMessage(
-                    requestID: request.requestID, lane: lane, vrn: request.vrn, arrivedAt: request.arrivedAt,
-                    unladenPressed: request.unladenPressed))
+                    requestID: request.requestID, passageID: request.passageID, lane: lane, vrn: request.vrn,
+                    arrivedAt: request.arrivedAt, unladenPressed: request.unladenPressed))
         case .report(let report):
             return message(for: report, now: now)
         default:
@@ -31,7 +31,14 @@ enum LinkMessages {
             return event(.buttonReleased(button.link, kernelNanoseconds: ns))
         case .instructionShown(let instruction, let decisionID):
             return event(.instructionShown(instruction, decisionID: decisionID))
-        case .vehicleLeft(let vrn, let ubr): return event(.vehicleLeft(vrn: vrn, ubr: ubr))
+        case .vehicleLeft(let vrn, let ubr, let passageID):
+            return event(.vehicleLeft(vrn: vrn, ubr: ubr, passageID: passageID))
+        case .offlineCrossing(let c):
+            return .offlineCrossing(
+                OfflineCrossingMessage(
+                    passageID: c.passageID, requestID: c.requestID, vrn: c.vrn, arrivedAt: c.arrivedAt,
+                    unladenPressed: c.unladenPressed, decidedAt: c.decidedAt, decision: c.decision,
+                    cacheVersion: c.cacheVersion))
         case .laneOpened: return event(.laneOpened)
         case .laneClosed: return event(.laneClosed)
         case .fault(let code, let text):

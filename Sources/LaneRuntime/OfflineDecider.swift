@@ -13,11 +13,17 @@ public struct OfflineDecider: Sendable {
         public var bundle: CargoBundle?
         public var facts: [CCRN: ConsignmentFacts]
         public var watchList: WatchList
+        /// The cache these came from; nil when the lane holds none.
+        public var version: CacheVersion?
 
-        public init(bundle: CargoBundle?, facts: [CCRN: ConsignmentFacts], watchList: WatchList) {
+        public init(
+            bundle: CargoBundle?, facts: [CCRN: ConsignmentFacts], watchList: WatchList,
+            version: CacheVersion? = nil
+        ) {
             self.bundle = bundle
             self.facts = facts
             self.watchList = watchList
+            self.version = version
         }
     }
 
@@ -37,7 +43,10 @@ public struct OfflineDecider: Sendable {
         self.lookup = lookup
     }
 
-    public func decide(_ request: LaneDecisionRequest) async throws -> Decision {
+    /// The decision, tagged OFFLINE, and the cache version it was made with.
+    public func decide(_ request: LaneDecisionRequest) async throws -> (
+        decision: Decision, cacheVersion: CacheVersion?
+    ) {
         let view = try await lookup(request.vrn, lane.direction)
         let decisionCase = DecisionCase(
             request: DecisionRequest(
@@ -46,7 +55,7 @@ public struct OfflineDecider: Sendable {
             bundle: view.bundle, facts: view.facts, watchList: view.watchList)
         var decision = DecisionCore.decide(decisionCase, policy: policy)
         if !decision.notes.contains(.offline) { decision.notes.append(.offline) }
-        return decision
+        return (decision, view.version)
     }
 }
 
@@ -58,9 +67,10 @@ extension OfflineDecider {
         -> @Sendable (VRN, Direction) async throws -> CacheView
     {
         { vrn, direction in
+            let version = try await journal.cacheVersion()
             let watchList = WatchList(try await journal.cachedWatchList())
             guard let cached = try await journal.cachedBundle(vrn: vrn, direction: direction) else {
-                return CacheView(bundle: nil, facts: [:], watchList: watchList)
+                return CacheView(bundle: nil, facts: [:], watchList: watchList, version: version)
             }
             // Only what the rules read is cached; the driver's details stay with central.
             let bundle = CargoBundle(
@@ -72,7 +82,7 @@ extension OfflineDecider {
             let facts = Dictionary(
                 cached.ccrns.map { ($0.ccrn, ConsignmentFacts(validUntil: $0.validUntil, consignee: nil)) },
                 uniquingKeysWith: { first, _ in first })
-            return CacheView(bundle: bundle, facts: facts, watchList: watchList)
+            return CacheView(bundle: bundle, facts: facts, watchList: watchList, version: version)
         }
     }
 }

@@ -37,7 +37,7 @@ enum DecisionRoundTrip {
     static func request(_ id: UInt64) -> LaneMessage {
         .decisionRequest(
             DecisionRequestMessage(
-                requestID: id, lane: lane, vrn: try! VRN("AB\(id % 10000)"),
+                requestID: id, passageID: id, lane: lane, vrn: try! VRN("AB\(id % 10000)"),
                 arrivedAt: Date(timeIntervalSince1970: 1_790_000_000), unladenPressed: false))
     }
 

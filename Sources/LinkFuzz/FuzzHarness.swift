@@ -84,17 +84,28 @@ enum FuzzHarness {
             instruction: .stop, reason: .earlyCrossing, notes: [.offline], ubr: UBR(payload: 1),
             earliestCrossing: now, ccrns: [CCRN(payload: 2)])
         let messages: [LaneMessage] = [
-            .hello(LinkHello(versions: [1], laneID: lane, capabilities: [.offlineCache, .helpCall])),
-            .welcome(LinkWelcome(version: 1, capabilities: [.helpCall], centralTime: now)),
+            .hello(LinkHello(versions: [2], laneID: lane, capabilities: [.offlineCache, .helpCall])),
+            .welcome(LinkWelcome(version: 2, capabilities: [.helpCall], centralTime: now)),
             .refuse(LinkRefuse(code: 2, text: "no common version")), .heartbeat, .goodbye, .ack([1, 2, 3]),
             .timeSync(.reply(requestSentAt: now, receivedAt: now, repliedAt: now)),
             .vehicleArrival(VehicleArrival(vrn: vrn, arrivedAt: now)),
             .decisionRequest(
                 DecisionRequestMessage(
-                    requestID: 7, lane: lane, vrn: vrn, arrivedAt: now, unladenPressed: true)),
+                    requestID: 7, passageID: 6, lane: lane, vrn: vrn, arrivedAt: now, unladenPressed: true)),
             .decision(DecisionMessage(requestID: 7, decisionID: 8, decision: decision)),
             .laneEvent(LaneEvent(occurredAt: now, .buttonPressed(.unladen, kernelNanoseconds: 123))),
-            .laneEvent(LaneEvent(occurredAt: now, .vehicleLeft(vrn: vrn, ubr: UBR(payload: 1)))),
+            .laneEvent(
+                LaneEvent(occurredAt: now, .vehicleLeft(vrn: vrn, ubr: UBR(payload: 1), passageID: 6))),
+            .offlineCrossing(
+                OfflineCrossingMessage(
+                    passageID: 6, requestID: 7, vrn: vrn, arrivedAt: now, unladenPressed: false,
+                    decidedAt: now,
+                    decision: decision, cacheVersion: CacheVersion(generation: 1, sequence: 2))),
+            .bundleCacheDelta(
+                BundleCacheDelta(
+                    generation: 1, sequence: 1,
+                    changes: [.drop(UBR(payload: 1)), .watchList([.vrn(vrn)])])),
+            .cacheResync(have: CacheVersion(generation: 1, sequence: 0)),
             .laneEvent(LaneEvent(occurredAt: now, .fault(code: 3, text: "display"))),
             .helpCall(.officerMessage(callID: 1, phraseID: 4, text: "wait")),
             .officerCommand(

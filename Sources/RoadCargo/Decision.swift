@@ -122,3 +122,24 @@ public enum WatchTarget: Sendable, Hashable, Codable {
         }
     }
 }
+
+/// Which bundle cache a lane decided with offline: the generation of
+/// central's last full push and the number of the last delta applied on top
+/// of it (0: none yet). Journaled with every offline decision and sent with
+/// it to central.
+public struct CacheVersion: Sendable, Hashable, Comparable, Codable, CustomStringConvertible {
+    public var generation: UInt64
+    public var sequence: UInt64
+
+    public init(generation: UInt64, sequence: UInt64) {
+        self.generation = generation
+        self.sequence = sequence
+    }
+
+    public static func < (a: CacheVersion, b: CacheVersion) -> Bool {
+        (a.generation, a.sequence) < (b.generation, b.sequence)
+    }
+
+    /// `generation.sequence`, as journals and logs print it.
+    public var description: String { "\(generation).\(sequence)" }
+}

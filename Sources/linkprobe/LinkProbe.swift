@@ -102,7 +102,9 @@ struct LinkProbe: AsyncParsableCommand {
         let resumedAt = next
         while next <= requests {
             let request = DecisionRequestMessage(
-                requestID: UInt64(next), lane: laneID, vrn: try VRN(vrnPrefix + String(next)),
+                // One request per vehicle: each is a passage of its own.
+                requestID: UInt64(next), passageID: UInt64(next), lane: laneID,
+                vrn: try VRN(vrnPrefix + String(next)),
                 // Derived from the number, so a request sent again after a
                 // kill is the same request to central, not a conflicting one.
                 arrivedAt: base.addingTimeInterval(Double(next)), unladenPressed: next % 2 == 0)

@@ -108,7 +108,7 @@ struct SchemaTests {
         let byMigration = dir.appendingPathComponent("migration.sqlite").path
         _ = try await SQLiteCargoStore.open(path: byVersion)
         _ = try await SQLiteCargoStore.open(path: byMigration)
-        try await DatabaseQueue(path: byVersion).write { try $0.execute(sql: "PRAGMA user_version = 5") }
+        try await DatabaseQueue(path: byVersion).write { try $0.execute(sql: "PRAGMA user_version = 6") }
         try await DatabaseQueue(path: byMigration).write {
             try $0.execute(sql: "INSERT INTO grdb_migrations(identifier) VALUES ('v2-lane-cache')")
         }
@@ -117,7 +117,7 @@ struct SchemaTests {
             Issue.record("newer file opened")
         } catch let StoreError.incompatible(why) {
             #expect(why.contains("newer LaneKiosk"))
-            #expect(why.contains("schema version 5"))
+            #expect(why.contains("schema version 6"))
         }
         do {
             _ = try await SQLiteCargoStore.open(path: byMigration)
@@ -127,7 +127,7 @@ struct SchemaTests {
         }
         #expect(
             try await DatabaseQueue(path: byVersion).read { try Int.fetchOne($0, sql: "PRAGMA user_version") }
-                == 5)
+                == 6)
     }
 
     @Test("a v1 file is migrated to v4: accounts and their tokens kept, immigration accounts possible")
@@ -161,7 +161,9 @@ struct SchemaTests {
             try await store.writer.read { try Schema.migrator.appliedMigrations($0) } == [
                 "v1", "v2", "v3", "v4",
             ])
-        #expect(try await store.writer.read { try Int.fetchOne($0, sql: "PRAGMA user_version") } == 4)
+        #expect(
+            try await store.writer.read { try Int.fetchOne($0, sql: "PRAGMA user_version") } == Schema.version
+        )
         // v3: the migrated officer can be given a console password and a session.
         try await store.setPasswordHash("scrypt$stub", for: "OFFICER-CHAN", at: Fixture.t0)
         #expect(try await store.passwordHash(for: "officer-chan")?.account == Fixture.officer)

@@ -23,7 +23,8 @@ import Testing
         try await hub.decide(
             lane: lane,
             request: DecisionRequestMessage(
-                requestID: id, lane: lane, vrn: try VRN(vrn), arrivedAt: at, unladenPressed: false)
+                requestID: id, passageID: id, lane: lane, vrn: try VRN(vrn), arrivedAt: at,
+                unladenPressed: false)
         ).decision
     }
 
@@ -116,7 +117,9 @@ import Testing
                         lane: lane,
                         message: .laneEvent(
                             LaneEvent(
-                                occurredAt: now, .vehicleLeft(vrn: try VRN(vrn), ubr: try UBR(ubr)))))
+                                occurredAt: now,
+                                .vehicleLeft(
+                                    vrn: try VRN(vrn), ubr: try UBR(ubr), passageID: UInt64(round)))))
                     let expected = lane == winner ? "used" : "claimed"
                     try await client.execute(
                         uri: "/v1/bundles/\(ubr)", method: .get, headers: h.auth("officer")

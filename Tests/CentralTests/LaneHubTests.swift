@@ -20,11 +20,13 @@ import Testing
         return LaneHub(repository: h.store, clock: h.clock, policy: h.central.policy, logger: logger)
     }
 
-    func request(_ id: UInt64, vrn: String, at: Date, lane: LaneID = lane, unladen: Bool = false) throws
-        -> DecisionRequestMessage
-    {
+    func request(
+        _ id: UInt64, vrn: String, at: Date, lane: LaneID = lane, unladen: Bool = false,
+        passage: UInt64? = nil
+    ) throws -> DecisionRequestMessage {
         DecisionRequestMessage(
-            requestID: id, lane: lane, vrn: try VRN(vrn), arrivedAt: at, unladenPressed: unladen)
+            requestID: id, passageID: passage ?? id, lane: lane, vrn: try VRN(vrn), arrivedAt: at,
+            unladenPressed: unladen)
     }
 
     /// Bundles VRN0912 and VRN0913 through the API, then asks the dry-run

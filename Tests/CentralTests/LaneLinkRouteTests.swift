@@ -261,7 +261,9 @@ import Testing
         let sent: [LaneEvent] = [
             LaneEvent(occurredAt: t, .laneOpened),
             LaneEvent(occurredAt: t.addingTimeInterval(1), .buttonPressed(.unladen, kernelNanoseconds: 42)),
-            LaneEvent(occurredAt: t.addingTimeInterval(2), .vehicleLeft(vrn: try VRN("AB12"), ubr: ubr)),
+            LaneEvent(
+                occurredAt: t.addingTimeInterval(2),
+                .vehicleLeft(vrn: try VRN("AB12"), ubr: ubr, passageID: 5)),
             LaneEvent(
                 occurredAt: t.addingTimeInterval(3), .fault(code: 10, text: "unladen button held 31 s")),
         ]

@@ -105,7 +105,9 @@ struct RecoveryTests {
         let (m, got, _) = recover(
             RecoveredLane(
                 open: true,
-                vehicle: .init(vrn: plate("AB1234"), arrivedAt: t0, unladenPressed: false, shown: shown),
+                vehicle: .init(
+                    vrn: plate("AB1234"), arrivedAt: t0, unladenPressed: false, shown: shown,
+                    passageID: lastID - 7),
                 lastRequestID: lastID - 5))
         #expect(
             got == [
@@ -115,11 +117,12 @@ struct RecoveryTests {
         #expect(m.lastDecision?.decisionID == 9)
         #expect(m.lastRequestID == lastID)
         #expect(m.currentRequestID == lastID)
-        // Leaving still reports the UBR, so central marks the bundle used.
+        // Leaving still reports the UBR and the journaled passage, so
+        // central marks the bundle that passage claimed used.
         var lane = m
         #expect(
             lane.handle(.vehicleLeft, now: now).contains(
-                .report(.vehicleLeft(vrn: plate("AB1234"), ubr: testUBR))))
+                .report(.vehicleLeft(vrn: plate("AB1234"), ubr: testUBR, passageID: lastID - 7))))
     }
 
     @Test("a vehicle recorded at a closed lane is taken as left")

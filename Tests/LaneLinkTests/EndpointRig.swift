@@ -60,7 +60,7 @@ final class LinkRig: Sendable {
     static func request(_ id: UInt64, lane: LaneID = laneA) -> LaneMessage {
         .decisionRequest(
             DecisionRequestMessage(
-                requestID: id, lane: lane, vrn: try! VRN("AB\(id % 10000)"),
+                requestID: id, passageID: id, lane: lane, vrn: try! VRN("AB\(id % 10000)"),
                 arrivedAt: Date(timeIntervalSince1970: 1_790_000_000), unladenPressed: id % 2 == 0))
     }
 

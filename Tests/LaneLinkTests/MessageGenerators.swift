@@ -53,7 +53,7 @@ struct MessageGenerator {
             case 0: .buttonPressed(pick(LaneButton.allCases), kernelNanoseconds: int())
             case 1: .buttonReleased(pick(LaneButton.allCases), kernelNanoseconds: int())
             case 2: .instructionShown(pick(Instruction.allCases), decisionID: int())
-            case 3: .vehicleLeft(vrn: vrn(), ubr: bool() ? ubr() : nil)
+            case 3: .vehicleLeft(vrn: vrn(), ubr: bool() ? ubr() : nil, passageID: int())
             case 4: .laneOpened
             case 5: .laneClosed
             default: .fault(code: int(), text: text())
@@ -80,7 +80,7 @@ struct MessageGenerator {
     }
 
     mutating func message() -> LaneMessage {
-        switch count(18) {
+        switch count(21) {
         case 0:
             .hello(
                 LinkHello(
@@ -100,7 +100,8 @@ struct MessageGenerator {
         case 9:
             .decisionRequest(
                 DecisionRequestMessage(
-                    requestID: int(), lane: lane(), vrn: vrn(), arrivedAt: date(), unladenPressed: bool()))
+                    requestID: int(), passageID: int(), lane: lane(), vrn: vrn(), arrivedAt: date(),
+                    unladenPressed: bool()))
         case 10: .decision(DecisionMessage(requestID: int(), decisionID: int(), decision: decision()))
         case 11, 12: .laneEvent(laneEvent())
         case 13:
@@ -120,6 +121,25 @@ struct MessageGenerator {
                     .openLane(officer: text(10)), .closeLane(officer: text(10)),
                     .offlineMode(on: bool(), officer: text(10)),
                 ]))
+        case 16:
+            .offlineCrossing(
+                OfflineCrossingMessage(
+                    passageID: int(), requestID: int(), vrn: vrn(), arrivedAt: date(), unladenPressed: bool(),
+                    decidedAt: date(), decision: decision(),
+                    cacheVersion: bool() ? CacheVersion(generation: int(), sequence: int()) : nil))
+        case 17:
+            .bundleCacheDelta(
+                BundleCacheDelta(
+                    generation: int(), sequence: UInt64.random(in: 1...1_000_000, using: &rng),
+                    changes: list(5) { g in
+                        switch g.count(3) {
+                        case 0: .put(g.bundle())
+                        case 1: .drop(g.ubr())
+                        default: .watchList(g.list(4) { $0.watchTarget() })
+                        }
+                    }))
+        case 18:
+            .cacheResync(have: bool() ? CacheVersion(generation: int(), sequence: int()) : nil)
         default:
             {
                 let n = UInt16.random(in: 1...9, using: &rng)

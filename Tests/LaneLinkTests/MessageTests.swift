@@ -84,8 +84,8 @@ struct MessageTests {
         #expect(throws: WireError.unknownTag(field: "instruction", value: 0)) {
             try LaneMessage(kind: .data, payload: [0x13] + [UInt8](repeating: 0, count: 16) + [0, 1])
         }
-        #expect(throws: WireError.unknownTag(field: "protocol version", value: 2)) {
-            try LaneMessage.heartbeat.encode(version: 2)
+        #expect(throws: WireError.unknownTag(field: "protocol version", value: 1)) {
+            try LaneMessage.heartbeat.encode(version: 1)
         }
     }
 
@@ -100,10 +100,12 @@ struct MessageTests {
     func badReference() throws {
         let arrival = LaneMessage.laneEvent(
             LaneEvent(
-                occurredAt: Fixture.now, .vehicleLeft(vrn: try VRN("AB1234"), ubr: UBR(payload: 123_456_789)))
+                occurredAt: Fixture.now,
+                .vehicleLeft(vrn: try VRN("AB1234"), ubr: UBR(payload: 123_456_789), passageID: 9))
         )
         var payload = try arrival.encode()
-        payload[payload.count - 1] ^= 1
+        // The UBR's last byte, before the 8-byte passage id.
+        payload[payload.count - 9] ^= 1
         #expect(throws: WireError.self) { try LaneMessage(kind: .data, payload: payload) }
     }
 
@@ -147,7 +149,9 @@ struct MessageTests {
     func negotiation() {
         #expect(LaneMessage.negotiate(offered: [1, 2, 3], supported: [1, 2]) == 2)
         #expect(LaneMessage.negotiate(offered: [3], supported: [1, 2]) == nil)
-        #expect(LaneMessage.negotiate(offered: [1]) == 1)
+        // Version 1 (no passage ids) is retired: a lane offering only it is refused.
+        #expect(LaneMessage.negotiate(offered: [1]) == nil)
+        #expect(LaneMessage.negotiate(offered: [1, 2]) == 2)
     }
 
     @Test("time sync computes the offset that cancels a symmetric delay")
