@@ -121,4 +121,83 @@ import Testing
         #expect(replies.isEmpty)
         #expect(hub.counts.laneEvents == 1)
     }
+
+    /// Issue 14, case 4: a bundled truck's first request claims its bundle;
+    /// the driver then presses Unladen (pending request, or after
+    /// SYSTEM_UNAVAILABLE), and the lane asks again about the same passage.
+    /// Central decides the re-request with the bundle the passage claimed:
+    /// INSPECT UNLADEN_CONFLICT, never CLEARED UNLADEN. The leaving then
+    /// makes the bundle used, and another passage finds no bundle.
+    @Test func unladenAfterTheFirstRequestIsAConflictOnThePassagesBundle() async throws {
+        let h = try await Harness()
+        let hub = hub(h)
+        try await h.app().test(.router) { client in
+            let ccrn = try await client.execute(
+                uri: "/v1/consignments", method: .post, headers: h.auth("shipper"),
+                body: buffer(h.submission())
+            ) { r throws in try object(r)["ccrn"] as! String }
+            let ubr = try await client.execute(
+                uri: "/v1/bundles", method: .post, headers: h.auth("driver"),
+                body: buffer([
+                    "driverName": "Ho Kin", "vrn": "LADEN1", "direction": "import", "ccrns": [ccrn],
+                ])
+            ) { r throws in try object(r)["ubr"] as! String }
+            let now = h.clock.advance(by: 3600)
+            let first = try await hub.decide(
+                lane: Self.lane, request: try request(10, vrn: "LADEN1", at: now, passage: 10))
+            #expect(first.decision.reason == .bundleOK)
+            let again = try await hub.decide(
+                lane: Self.lane, request: try request(11, vrn: "LADEN1", at: now, unladen: true, passage: 10))
+            #expect(again.decision.instruction == .inspect)
+            #expect(again.decision.reason == .unladenConflict)
+            #expect(again.decision.ubr.map { "\($0)" } == ubr)
+            // The same press at another passage (another truck, same plate,
+            // another lane's request) finds the bundle claimed: no bundle.
+            let stranger = try await hub.decide(
+                lane: Self.lane, request: try request(12, vrn: "LADEN1", at: now, unladen: true, passage: 12))
+            #expect(stranger.decision.reason == .unladen)
+            _ = try await hub.handle(
+                lane: Self.lane,
+                message: .laneEvent(
+                    LaneEvent(
+                        occurredAt: now,
+                        .vehicleLeft(vrn: try VRN("LADEN1"), ubr: again.decision.ubr, passageID: 10))))
+            try await client.execute(uri: "/v1/bundles/\(ubr)", method: .get, headers: h.auth("officer")) {
+                r throws in #expect(try object(r)["status"] as? String == "used")
+            }
+            let later = try await hub.decide(
+                lane: Self.lane, request: try request(20, vrn: "LADEN1", at: now.addingTimeInterval(60)))
+            #expect(later.decision.reason == .noBundle)
+        }
+    }
+
+    /// A vehicle that leaves before its answer reached the boards (the lane
+    /// reports no UBR) still uses the bundle its passage claimed (rule 1:
+    /// "in every case").
+    @Test func leavingUsesThePassagesClaimEvenWithoutAShownDecision() async throws {
+        let h = try await Harness()
+        let hub = hub(h)
+        try await h.app().test(.router) { client in
+            let ccrn = try await client.execute(
+                uri: "/v1/consignments", method: .post, headers: h.auth("shipper"),
+                body: buffer(h.submission())
+            ) { r throws in try object(r)["ccrn"] as! String }
+            let ubr = try await client.execute(
+                uri: "/v1/bundles", method: .post, headers: h.auth("driver"),
+                body: buffer([
+                    "driverName": "Ho Kin", "vrn": "LADEN2", "direction": "import", "ccrns": [ccrn],
+                ])
+            ) { r throws in try object(r)["ubr"] as! String }
+            let now = h.clock.advance(by: 3600)
+            _ = try await hub.decide(lane: Self.lane, request: try request(30, vrn: "LADEN2", at: now))
+            _ = try await hub.handle(
+                lane: Self.lane,
+                message: .laneEvent(
+                    LaneEvent(occurredAt: now, .vehicleLeft(vrn: try VRN("LADEN2"), ubr: nil, passageID: 30)))
+            )
+            try await client.execute(uri: "/v1/bundles/\(ubr)", method: .get, headers: h.auth("officer")) {
+                r throws in #expect(try object(r)["status"] as? String == "used")
+            }
+        }
+    }
 }

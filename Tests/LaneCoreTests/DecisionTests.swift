@@ -127,7 +127,8 @@ struct DecisionTests {
                 step(.decide(.cleared, .bundleOK, .issued(0)), "journal decision_late"),
                 step(
                     .decideOffline(.cleared, .bundleOK),
-                    shown("CLEARED/BUNDLE_OK AB1234 offline", "CLEARED")),
+                    ["journal decision_received", "report offline-crossing AB1234 CLEARED"]
+                        + shown("CLEARED/BUNDLE_OK AB1234 offline", "CLEARED").dropFirst()),
                 step(.leave, "journal vehicle_left", "report left AB1234 ubr", "show WELCOME offline"),
                 step(.arrive("CD5678"), arrival("CD5678", " offline", request: "request offline")),
                 step(.offline(false), "journal offline_mode", "show STOP CD5678"),

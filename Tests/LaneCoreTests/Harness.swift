@@ -8,6 +8,7 @@ import Testing
 let t0 = Date(timeIntervalSince1970: 1_790_000_000)
 let testSettings = LaneSettings(lane: try! LaneID("LMC-IN-01"))
 let testUBR = UBR(validated: "1234567897")
+let testCacheVersion = CacheVersion(generation: 7, sequence: 3)
 
 func plate(_ raw: String) -> VRN { try! VRN(raw) }
 
@@ -122,7 +123,7 @@ struct Driver {
         case .decideOffline(let instruction, let reason):
             var d = decision(instruction, reason)
             d.notes = [.offline]
-            return .decisionReceived(requestID: id(.current), decisionID: takeDecisionID(), decision: d)
+            return .offlineDecided(requestID: id(.current), decision: d, cacheVersion: testCacheVersion)
         case .fire(let timer): return .timerFired(timer)
         case .override(let instruction, let reason, let req):
             return .override(
