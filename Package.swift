@@ -238,7 +238,7 @@ let package = Package(
         .testTarget(
             name: "CentralTests",
             dependencies: [
-                "Central", "CargoStore", "ClearanceCore", "RoadCargo", "LaneLink",
+                "Central", "CargoStore", "ClearanceCore", "RoadCargo", "LaneLink", "LinkTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
