@@ -104,8 +104,16 @@ extension SQLiteCargoStore {
             // The bundle this passage claimed, whatever the lane showed: rule 1,
             // "in every case the bundle becomes used once the vehicle leaves",
             // also when the answer never reached the boards.
+            // Its open claim first: a passage whose claim lapsed (used) may
+            // have claimed the plate's next bundle since; the leaving is
+            // about that one.
             if let claimed = try Int64.fetchOne(
-                db, sql: "SELECT ubr FROM bundles WHERE claimed_by = ? LIMIT 1", arguments: [claimant]),
+                db,
+                sql: """
+                    SELECT ubr FROM bundles WHERE claimed_by = ?
+                    ORDER BY status = 'claimed' DESC, ubr DESC LIMIT 1
+                    """,
+                arguments: [claimant]),
                 let bundle = try Rows.bundle(db, Column.ubr(claimed))
             {
                 return try Self.vehicleLeft(bundle, lane: lane, at: now, db)

@@ -162,4 +162,42 @@ struct CrossingTests {
         #expect(try await store.crossings(vrn: nil, limit: 5) == [c])
         #expect(try await store.crossings(vrn: try VRN("XX1"), limit: 5).isEmpty)
     }
+
+    @Test(
+        "a passage whose claim lapsed and that then claimed the plate's next bundle uses that one when it leaves"
+    )
+    func leavingUsesThePassagesOpenClaim() async throws {
+        let first = try await bundled()
+        let arrival = Fixture.t0.addingTimeInterval(3600)
+        let passage = "passage:LMC-IN-03:1"
+        func ask(_ id: String, at: Date) async throws -> Crossing {
+            try await store.decideCrossing(
+                requestID: id, claimant: passage, request: Fixture.request(at: at), policy: Fixture.policy,
+                at: at)
+        }
+        #expect(try await ask("r1", at: arrival).decision.ubr == first.ubr)
+        // The vehicle stands at the lane past the claim's lifetime; the driver
+        // bundles again meanwhile (the lapsed claim is settled into used),
+        // and the lane asks again about the same passage.
+        let later = arrival.addingTimeInterval(BundleLife.claimLifetime + 60)
+        // UBRs are random; the store must not find the used one by luck of
+        // order, so the next bundle gets a higher UBR than the first (others
+        // are debundled, and no passage ever claimed them).
+        var second: CargoBundle
+        repeat {
+            let c = try await store.submitConsignment(Fixture.submission(), by: Fixture.shipper, at: later)
+            second = try await store.createBundle(
+                Fixture.bundleRequest([c.ccrn]), by: Fixture.driver, at: later)
+            if second.ubr.value > first.ubr.value { break }
+            _ = try await store.debundle(second.ubr, by: Fixture.driver, at: later)
+        } while true
+        let retry = later.addingTimeInterval(1800)
+        #expect(try await ask("r2", at: retry).decision.ubr == second.ubr)
+        #expect(
+            try await store.recordVehicleLeft(
+                lane: Fixture.inboundLane.id, claimant: passage, ubr: nil, at: retry)
+                == .used)
+        #expect(try await store.bundle(first.ubr)?.status == .used)
+        #expect(try await store.bundle(second.ubr)?.status == .used)
+    }
 }
