@@ -47,7 +47,8 @@ extension CentralApp {
             let account = try await auth.account(for: request)
             try account.require([.officer], to: "acknowledge reconciliation conflicts")
             let id = try context.parameters.positiveID("id", "an offline crossing id")
-            let body = try await Self.optionalBody(AcknowledgeRequestBody.self, request, limit: limits.jsonBody)
+            let body = try await Self.optionalBody(
+                AcknowledgeRequestBody.self, request, limit: limits.jsonBody)
             var f = FieldChecks()
             f.text("note", body?.note, min: 0, max: 500)
             try f.throwIfAny()
@@ -94,7 +95,8 @@ extension CentralApp {
 
     /// A JSON body that may be left out altogether (nil), read as strictly
     /// as every other body when it is sent.
-    static func optionalBody<T: Decodable>(_ type: T.Type, _ request: Request, limit: Int) async throws -> T? {
+    static func optionalBody<T: Decodable>(_ type: T.Type, _ request: Request, limit: Int) async throws -> T?
+    {
         try JSONBody.requireMediaType(request, accepted: ["application/json"], suffix: "+json")
         let buffer = try await JSONBody.collect(request, limit: limit)
         guard buffer.readableBytes > 0 else { return nil }

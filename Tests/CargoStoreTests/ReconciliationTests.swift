@@ -126,7 +126,8 @@ struct ReconciliationTests {
             lane: Self.otherLane.id, claimant: Self.claimant(Self.otherLane, 77), ubr: used.ubr,
             at: Self.arrival.addingTimeInterval(61))
         let debundled = try await bundled(vrn: try VRN("GONE1"))
-        _ = try await store.debundle(debundled.ubr, by: Fixture.driver, at: Fixture.t0.addingTimeInterval(120))
+        _ = try await store.debundle(
+            debundled.ubr, by: Fixture.driver, at: Fixture.t0.addingTimeInterval(120))
         let claimed = try await bundled(vrn: try VRN("HELD1"))
         _ = try await store.decideCrossing(
             requestID: "c", claimant: Self.claimant(Self.otherLane, 78),
@@ -187,7 +188,8 @@ struct ReconciliationTests {
             lane: Self.lane.id, claimant: Self.claimant(Self.lane, 5), ubr: b.ubr,
             at: Self.arrival.addingTimeInterval(700))
         let before = try snapshot(store)
-        let again = try await apply(Self.report(5, ubr: b.ubr), receivedAt: Self.arrival.addingTimeInterval(900))
+        let again = try await apply(
+            Self.report(5, ubr: b.ubr), receivedAt: Self.arrival.addingTimeInterval(900))
         #expect(again == first)
         #expect(again.outcome == .applied)
         #expect(try snapshot(store) == before)
@@ -207,7 +209,8 @@ struct ReconciliationTests {
         let counts = try await store.offlineCrossingCounts()
         #expect(
             counts[Self.lane.id]
-                == OfflineCrossingCounts(received: 2, applied: 0, noBundle: 1, conflicts: 1, openConflicts: 1))
+                == OfflineCrossingCounts(received: 2, applied: 0, noBundle: 1, conflicts: 1, openConflicts: 1)
+        )
 
         let at = Self.arrival.addingTimeInterval(3600)
         let acked = try await store.acknowledgeConflict(
@@ -224,12 +227,14 @@ struct ReconciliationTests {
 
         let before = try snapshot(store)
         await #expect {
-            _ = try await store.acknowledgeConflict(id: conflict.id, officer: "officer-wong", at: at, note: nil)
+            _ = try await store.acknowledgeConflict(
+                id: conflict.id, officer: "officer-wong", at: at, note: nil)
         } throws: { error in
             "\(error)".contains("already acknowledged by officer-chan at 2009-10-25 00:56:44 (HKT)")
         }
         await #expect {
-            _ = try await store.acknowledgeConflict(id: applied.id, officer: "officer-wong", at: at, note: nil)
+            _ = try await store.acknowledgeConflict(
+                id: applied.id, officer: "officer-wong", at: at, note: nil)
         } throws: { error in
             "\(error)".contains("only conflicts are acknowledged")
         }
