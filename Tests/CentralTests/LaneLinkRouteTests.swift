@@ -286,7 +286,9 @@ import Testing
                     "code": "10", "text": "unladen button held 31 s",
                 ])
             #expect(
-                items.dropFirst().first?["fields"] as? [String: String] == ["vrn": "AB12", "ubr": ubr.value])
+                items.dropFirst().first?["fields"] as? [String: String] == [
+                    "vrn": "AB12", "ubr": ubr.value, "passage": "5",
+                ])
             #expect(
                 items.last?["fields"] as? [String: String] == [
                     "button": "unladen", "kernelNanoseconds": "42",
