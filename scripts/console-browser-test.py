@@ -31,7 +31,11 @@ Officers: chan and lee at LMC, wong at SBC. Steps:
   k. crossings search finds the vehicle; a watch-list entry is added and
      removed (after confirming); closing the lane needs a confirmation in the
      page (cancel leaves it open), reopening does not;
-  l. the session is logged out elsewhere: the page goes back to login saying so.
+  l. a reconciliation conflict (an offline crossing on a bundle already used,
+     written into central's store as the hub would) is shown above the lanes
+     with central's sentence and the lane's counts; chan acknowledges it with
+     a note and it leaves the page (the record stays, with chan's name);
+  m. the session is logged out elsewhere: the page goes back to login saying so.
 
 Usage: scripts/console-browser-test.py [--bin DIR] [--screenshots DIR] [--keep]
 Python 3.11 standard library only. Installs chromium and chromium-driver with
@@ -46,6 +50,7 @@ import os
 import secrets
 import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -480,7 +485,8 @@ class ConsoleTest:
         self.step_i_end_call()
         self.step_j_csrf()
         self.step_k_tools()
-        self.step_l_session_gone()
+        self.step_l_conflict()
+        self.step_m_session_gone()
 
     def step_a_wrong_password(self):
         b = self.b
@@ -757,7 +763,58 @@ class ConsoleTest:
         self.ok(f"k. crossings search shows '{found}'; watch entry added and removed after confirming; "
                 "close lane needs the in-page confirmation (cancel kept it open), reopening does not")
 
-    def step_l_session_gone(self):
+    def step_l_conflict(self):
+        b = self.b
+        why = (f"UBR 1001064326 was already used by passage passage:{LANE}:9 at lane {LANE} "
+               "at 2026-11-27 08:41:07 (HKT)")
+        decision = json.dumps({"ccrns": [], "instruction": "CLEARED", "notes": ["OFFLINE"],
+                               "reason": "BUNDLE_OK", "ubr": "1001064326"}, sort_keys=True)
+        # On the simulated day of the story: decided at 08:40:02, heard at 09:00:00.
+        decided_ms = 1795740002000  # 2026-11-27T08:40:02+08:00
+        heard_ms = 1795741200000  # 2026-11-27T09:00:00+08:00
+        # What LaneHub's applyOfflineCrossing records for such a conflict; the
+        # path itself is tested in Swift (ReconciliationHubTests), this is
+        # what the officer sees of it.
+        db = sqlite3.connect(f"{self.rig.work}/central.db", timeout=10)
+        try:
+            with db:
+                db.execute(
+                    """INSERT INTO offline_crossings(lane_id, passage_id, request_id, vrn, arrived_at, unladen,
+                           decided_at, instruction, reason, ubr, decision, cache_generation, cache_sequence,
+                           received_at, outcome, conflict)
+                       VALUES (?, 41, 42, 'OF2026', ?, 0, ?, 'CLEARED', 'BUNDLE_OK', 1001064326, ?, 3, 5, ?,
+                           'conflict', ?)""",
+                    (LANE, decided_ms - 2000, decided_ms, decision, heard_ms, why))
+        finally:
+            db.close()
+        # No change notice: the live console's periodic re-check brings it.
+        row = wait(lambda: self.testid("conflict"), 30, "the conflict row above the lanes")
+        if not b.displayed(self.need("conflicts")):
+            raise StepFailure("the conflicts section is hidden although a conflict is open")
+        shown = b.text(self.need("conflict-why", row))
+        if shown != why:
+            raise StepFailure(f"the conflict row says '{shown}', not central's sentence")
+        counts = wait(lambda: b.text(self.in_card("lane-offline-crossings")), 20, "the card's offline counts")
+        if "1 received" not in counts or "1 conflicts open" not in counts:
+            raise StepFailure(f"the card's offline counts read '{counts}'")
+        shot = self.shot("console-conflict.png")
+        b.send_keys(self.need("conflict-note", row), "second truck stopped at MKT")
+        b.click(self.need("conflict-acknowledge", row))
+        wait(lambda: self.testid("conflict") is None, 20, "the conflict row gone after acknowledging",
+             lambda: b.text(self.need("notice")))
+        wait(lambda: not b.displayed(self.need("conflicts")), 20, "the conflicts section hidden")
+        db = sqlite3.connect(f"{self.rig.work}/central.db", timeout=10)
+        try:
+            by, note = db.execute("SELECT acknowledged_by, acknowledged_note FROM offline_crossings "
+                                  "WHERE request_id = 42").fetchone()
+        finally:
+            db.close()
+        if (by, note) != ("chan", "second truck stopped at MKT"):
+            raise StepFailure(f"the record says acknowledged by {by!r} with note {note!r}")
+        self.ok(f"l. conflict shown above the lanes ('{shown[:40]}...', card '{counts}'), acknowledged by chan "
+                f"with a note, gone from the page, kept in the store; screenshot {os.path.basename(shot)}")
+
+    def step_m_session_gone(self):
         b = self.b
         cookie = next((c["value"] for c in b.cookies() if c["name"] == "lk_console"), None)
         csrf = b.execute("""
@@ -769,7 +826,7 @@ class ConsoleTest:
         message = b.text(self.need("login-error"))
         if "log in again" not in message.lower():
             raise StepFailure(f"back on login, the page says '{message}', not to log in again")
-        self.ok(f"l. session ended elsewhere: the page is back on login saying '{message}'")
+        self.ok(f"m. session ended elsewhere: the page is back on login saying '{message}'")
 
 
 def main():

@@ -63,6 +63,11 @@ public struct LaneView: Sendable, Hashable, Encodable {
     public var help: Help?
     public var faults: [String]
     public var lastEventAt: String?
+    /// Offline crossings the lane has sent central, and how many of them
+    /// are conflicts no officer has acknowledged (set by the console's
+    /// snapshot; zero where it is not).
+    public var offlineReceived = 0
+    public var conflictsOpen = 0
 
     /// - Parameters:
     ///   - events: the lane's reports, newest first.
@@ -119,7 +124,10 @@ public struct LaneView: Sendable, Hashable, Encodable {
         }
         guard !left else { return nil }
         let requestID = laneRequestID(latest.requestID, lane: lane)
-        let shown = events.first { $0.kind == "instruction_shown" && $0.fields["decisionId"] == "\(c.id)" }
+        // A decision the lane took offline is shown under the lane's own
+        // request id (there was no central decision id to show).
+        let shownID = offlineRequestID(latest.requestID, lane: lane).map { "\($0)" } ?? "\(c.id)"
+        let shown = events.first { $0.kind == "instruction_shown" && $0.fields["decisionId"] == shownID }
         let override = actions.first {
             $0.command == .override && requestID != nil && $0.details["requestId"] == "\(requestID!)"
         }
@@ -147,6 +155,14 @@ public struct LaneView: Sendable, Hashable, Encodable {
     /// The lane's own request number in a crossing's request id `link:LANE:N`.
     static func laneRequestID(_ stored: String, lane: LaneID) -> UInt64? {
         let prefix = "link:\(lane.value):"
+        guard stored.hasPrefix(prefix) else { return nil }
+        return UInt64(stored.dropFirst(prefix.count))
+    }
+
+    /// The lane's request number in an offline crossing's request id
+    /// `offline:LANE:N` (`SQLiteCargoStore.offlineRequestID(lane:requestID:)`).
+    static func offlineRequestID(_ stored: String, lane: LaneID) -> UInt64? {
+        let prefix = "offline:\(lane.value):"
         guard stored.hasPrefix(prefix) else { return nil }
         return UInt64(stored.dropFirst(prefix.count))
     }

@@ -484,17 +484,23 @@ public actor LaneController {
 
     // MARK: Status
 
+    /// The outbox topic of offline crossings: the message's name, which is
+    /// what every outbox row is filed under.
+    public static let offlineCrossingTopic = "offline crossing"
+
     /// The lane now, as `status` on the control socket reports it.
     public func status() async -> LaneStatus {
         // Counted first, off the actor's thread (GRDB's reader), so the rest
-        // is read in one go after the only suspension.
+        // is read in one go after the suspensions.
         let outboxPending = (try? await parts.outbox.countPending()) ?? -1
+        let offlineUnreconciled =
+            (try? await parts.outbox.countPending(topic: Self.offlineCrossingTopic)) ?? -1
         let board = journalFault?.board ?? committed.board
         return LaneStatus(
             lane: parts.lane, board: board, drawn: drawnBoard == board, linkUp: parts.link?.isConnected,
             pendingRequestID: committed.pendingRequestID, currentRequestID: committed.currentRequestID,
             lastDecision: lastShown, faults: faults.keys.sorted(),
-            outboxPending: outboxPending, passages: passages,
+            outboxPending: outboxPending, offlineUnreconciled: offlineUnreconciled, passages: passages,
             latency: LaneStatus.Latency(
                 arrivalToStop: arrivalToStop.figures, arrivalToDecision: arrivalToDecision.figures,
                 pressToDisplay: pressToDisplay.figures),

@@ -43,6 +43,33 @@ import Testing
             call: call)
     }
 
+    /// An offline decision reaches central as a crossing `offline:LANE:N`:
+    /// the card follows the lane's report of it (shown under the lane's
+    /// request id N) and offers no override, since central made no decision.
+    @Test func anOfflineCrossingShowsWhatTheLaneShowedAndIsNotOverridable() {
+        var offline = Self.crossing(.cleared, id: 40, request: 9)
+        offline.requestID = "offline:LMC-IN-01:9"
+        let waiting = Self.view(crossings: [offline])
+        #expect(waiting.vehicle?.instruction == "STOP")
+        #expect(waiting.vehicle?.requestId == nil)
+        #expect(waiting.vehicle?.overridable == false)
+        let shown = Self.view(
+            events: [
+                Self.event("instruction_shown", ["instruction": "CLEARED", "decisionId": "9"], after: 1)
+            ],
+            crossings: [offline])
+        #expect(shown.vehicle?.instruction == "CLEARED")
+        #expect(shown.vehicle?.reason == "BUNDLE_OK")
+        #expect(shown.vehicle?.overridable == false)
+        // Central's crossing id 40 is not the lane's decision id here.
+        let other = Self.view(
+            events: [
+                Self.event("instruction_shown", ["instruction": "CLEARED", "decisionId": "40"], after: 1)
+            ],
+            crossings: [offline])
+        #expect(other.vehicle?.instruction == "STOP")
+    }
+
     @Test func aDecisionShowsAsStopUntilTheLaneReportsItOnTheBoards() {
         let decided = Self.view(crossings: [Self.crossing(.cleared)])
         #expect(decided.vehicle?.vrn == "AB1234")
