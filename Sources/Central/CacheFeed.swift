@@ -14,6 +14,13 @@ public struct CacheFollower: Sendable, Hashable {
     /// The store's cache feed position the lane's cache is current through
     /// once everything queued has arrived.
     public var position: Int64
+
+    public init(direction: Direction, generation: UInt64, sequence: UInt64, position: Int64) {
+        self.direction = direction
+        self.generation = generation
+        self.sequence = sequence
+        self.position = position
+    }
 }
 
 /// The lanes whose caches this process keeps current, as a value: what
