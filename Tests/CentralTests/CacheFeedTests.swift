@@ -223,6 +223,25 @@ struct CacheFeedTests {
         await rig.stop()
     }
 
+    @Test func aChangeMadeByAnotherCentralProcessOnTheSameFileIsInTheFeed() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("feed-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let mine = try await SQLiteCargoStore.open(path: "\(directory)/central.sqlite")
+        let theirs = try await SQLiteCargoStore.open(path: "\(directory)/central.sqlite")
+        let snapshot = try await mine.offlineCacheSource(direction: .inbound)
+        let clock = SimulatedWallClock(Harness.start)
+        let made = try await Cargo(store: theirs, clock: clock).bundle("AB1234")
+        _ = try await theirs.debundle(
+            made.ubr, by: Account(name: "driver-AB1234", role: .driver), at: clock.now())
+        let batch = try await mine.cacheChanges(after: snapshot.feedPosition, limit: 100)
+        #expect(
+            batch.changes == [.ended(direction: .inbound, ubr: made.ubr)],
+            "one entry per bundle, its state now")
+        #expect(!batch.missed(from: snapshot.feedPosition))
+        #expect(try await mine.cacheChanges(after: batch.through, limit: 100).changes.isEmpty)
+    }
+
     @Test func deltasAreSplitToFitAFrameAndNumberedOnFromTheLast() throws {
         let bundles = (1...40).map { n in
             CachedBundle(
