@@ -90,7 +90,7 @@ public struct ScenarioError: Error, CustomStringConvertible {
 extension Scenario {
     static let expectKeys = [
         "xdb", "aiop", "phase", "reason", "vrn", "offline", "help", "link", "unladen_acknowledged",
-        "earliest_crossing", "language", "officer_message",
+        "earliest_crossing", "language", "officer_message", "outbox_pending",
     ]
 
     /// Reads and checks a scenario file.

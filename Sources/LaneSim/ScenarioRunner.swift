@@ -358,6 +358,9 @@ public struct ScenarioRunner: Sendable {
             "unladen_acknowledged": "\(status.board.unladenAcknowledged)", "earliest_crossing": earliest,
             "language": status.board.language.rawValue,
             "officer_message": status.board.officerMessage.map { "\($0.phraseID)" } ?? "none",
+            // What the lane has yet to deliver: 0 once central has taken
+            // every report, offline crossings among them.
+            "outbox_pending": "\(status.outboxPending)",
         ]
     }
 

@@ -57,6 +57,28 @@ import Testing
 }
 
 @Suite struct ScenarioRunnerTests {
+    @Test func anOutboxExpectationHoldsOnlyOnceTheLaneHasDeliveredEverything() async throws {
+        let scenario = try Scenario.parse(
+            """
+            lanes:
+              - {id: LMC-IN-01, control_point: LMC, direction: import}
+            steps:
+              - open: {lane: LMC-IN-01}
+              - link: {lane: LMC-IN-01, up: false}
+              - expect: {lane: LMC-IN-01, link: down}
+              - arrive: {lane: LMC-IN-01, vrn: AB1234}
+              - expect: {lane: LMC-IN-01, outbox_pending: 0, within: 300ms}
+              - link: {lane: LMC-IN-01, up: true}
+              - expect: {lane: LMC-IN-01, link: up, outbox_pending: 0}
+            """, file: "outbox.yaml")
+        let result = await ScenarioRunner().run(scenario)
+        #expect(result.failures.map(\.line) == [8], "the request waits in the outbox while the cable is out")
+        let failure = try #require(result.failures.first)
+        #expect(
+            failure.differences.contains { $0.hasPrefix("outbox_pending: expected 0, shown ") },
+            "\(failure.differences)")
+    }
+
     @Test func aWrongExpectationIsADiffWithItsLineAndTheLaneAsItWas() async throws {
         let scenario = try Scenario.parse(
             """
