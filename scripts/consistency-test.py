@@ -497,9 +497,7 @@ class Rig:
     def reconciliation(self, ubr, everything):
         """The offline crossings GET /v1/reconciliation lists for `ubr`."""
         body = self.api("officer", "GET", "/v1/reconciliation" + ("?all=true" if everything else ""))
-        rows = body if isinstance(body, list) else next(
-            (v for v in body.values() if isinstance(v, list)), []) if isinstance(body, dict) else []
-        return [r for r in rows if str(r.get("ubr")) == str(ubr)]
+        return [r for r in body["items"] if r.get("ubr") == str(ubr)]
 
 
 def wait_ports(out_path, process):
