@@ -115,6 +115,29 @@ public protocol CargoRepository: ConsoleRepository {
         -> VehicleLeftOutcome
     func crossings(vrn: VRN?, limit: Int) async throws -> [Crossing]
 
+    // MARK: Offline crossings (reconciliation)
+    /// Applies a decision `lane` made offline, in one write transaction:
+    /// claims its bundle for `claimant` (the passage) when the bundle is
+    /// active and is the VRN's in the lane's direction (`applied`; already
+    /// claimed by `claimant` counts too), records `no_bundle` for a decision
+    /// on no bundle, and otherwise a `conflict` saying exactly what was
+    /// wrong; and adds the crossing to the crossing history (request id
+    /// `offline:<lane>:<request id>`). Idempotent by (lane, request id): a
+    /// resend returns the first record and changes nothing.
+    func applyOfflineCrossing(_ report: OfflineCrossingReport, lane: Lane, claimant: String, receivedAt: Date)
+        async throws -> OfflineCrossingRecord
+    /// Offline crossings, newest first.
+    func offlineCrossings(_ filter: OfflineCrossingFilter, limit: Int) async throws -> [OfflineCrossingRecord]
+    func offlineCrossing(id: Int64) async throws -> OfflineCrossingRecord?
+    /// Per lane that ever sent one: received, applied, no bundle, conflicts, open conflicts.
+    func offlineCrossingCounts() async throws -> [LaneID: OfflineCrossingCounts]
+    /// Records that `officer` has seen a conflict and dealt with it; the
+    /// record stays. Throws `RuleConflict` for a record that is not a
+    /// conflict or was acknowledged already (naming who and when), and
+    /// ``StoreError/notFound(_:)`` for an unknown id.
+    func acknowledgeConflict(id: Int64, officer: String, at now: Date, note: String?) async throws
+        -> OfflineCrossingRecord
+
     // MARK: Watch list
     func watchEntries() async throws -> [WatchEntry]
     func addWatch(_ target: WatchTarget, note: String, by officer: Account, at now: Date) async throws

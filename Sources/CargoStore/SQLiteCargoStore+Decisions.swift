@@ -197,7 +197,7 @@ extension SQLiteCargoStore {
     }
 
     /// Bundling rule 5: the bundle is used, its CCRNs spent.
-    private static func use(_ bundle: CargoBundle, at now: Date, _ db: Database) throws {
+    static func use(_ bundle: CargoBundle, at now: Date, _ db: Database) throws {
         try db.execute(
             sql: "UPDATE bundles SET status = 'used', ended_at = ? WHERE ubr = ? AND status = 'claimed'",
             arguments: [Column.millis(now), Column.number(bundle.ubr)])

@@ -338,7 +338,8 @@ enum Schema {
         -- the UNIQUE key makes a resend a no-op. outcome says what central
         -- did: applied (the bundle claimed for the passage), no_bundle (the
         -- decision was on no bundle), conflict (the bundle had ended or was
-        -- another passage's: raised to officers until one acknowledges it).
+        -- another passage's: raised to officers until one acknowledges it,
+        -- which records who, when and their note, and deletes nothing).
         CREATE TABLE offline_crossings (
             id INTEGER PRIMARY KEY AUTOINCREMENT,
             lane_id TEXT NOT NULL,
@@ -359,8 +360,11 @@ enum Schema {
             conflict TEXT,
             acknowledged_by TEXT,
             acknowledged_at INTEGER,
+            acknowledged_note TEXT,
             UNIQUE (lane_id, request_id),
-            CHECK ((outcome = 'conflict') = (conflict IS NOT NULL))
+            CHECK ((outcome = 'conflict') = (conflict IS NOT NULL)),
+            CHECK ((acknowledged_by IS NULL) = (acknowledged_at IS NULL)),
+            CHECK (acknowledged_at IS NULL OR outcome = 'conflict')
         );
         CREATE INDEX offline_crossings_by_lane ON offline_crossings(lane_id, id);
         CREATE INDEX offline_crossings_open ON offline_crossings(id)

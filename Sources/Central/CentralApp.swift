@@ -87,6 +87,7 @@ public struct CentralApp: Sendable {
         addWatchListRoutes(to: router)
         addLaneRoutes(to: router)
         addLaneLinkRoutes(to: router)
+        addReconciliationRoutes(to: router)
         addClockRoutes(to: router)
         if let console { addConsoleRoutes(to: router, console) }
         return router

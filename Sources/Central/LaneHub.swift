@@ -24,10 +24,18 @@ import Synchronization
 /// in the store's `lane_events` (read through `GET /v1/lanes/{laneId}/events`),
 /// logged with structured metadata and counted. Storing is idempotent, so a
 /// resend after a crash between storing and the link's applied record adds
-/// nothing. A `vehicleLeft` with a UBR turns the bundle that lane's decision
-/// claimed into used (its CCRNs spent); reconciling offline decisions
-/// (rule 4) is not done here yet, so a leaving on a bundle the lane did not
-/// claim is stored and logged, and changes no bundle.
+/// nothing. A `vehicleLeft` turns the bundle that passage claimed into used
+/// (its CCRNs spent); a leaving on a bundle no passage of that lane claimed
+/// is stored and logged, and changes no bundle.
+///
+/// Offline crossings (decisions a lane made in officer-switched offline
+/// mode, clearance rule 4) are reconciled with
+/// `CargoRepository.applyOfflineCrossing(_:lane:claimant:receivedAt:)`: the
+/// bundle is claimed for the passage, so the lane's vehicle-left report
+/// that follows makes it used exactly as for an online decision; a bundle
+/// that had ended or was another passage's is recorded as a conflict, logged
+/// as a warning and shown to officers until one acknowledges it. Applying is
+/// idempotent by the lane's request id, so a resend changes nothing.
 public final class LaneHub: Sendable {
     public let repository: any CargoRepository
     public let clock: any WallClock
@@ -49,6 +57,9 @@ public final class LaneHub: Sendable {
         public var laneEvents = 0
         /// Messages central does not act on from a lane (logged, then acknowledged).
         public var ignored = 0
+        /// Offline crossings applied (a resend counts again), and of them conflicts.
+        public var offlineCrossings = 0
+        public var reconciliationConflicts = 0
     }
 
     public init(
@@ -81,6 +92,10 @@ public final class LaneHub: Sendable {
             return [.decision(decision)]
         case .laneEvent(let event):
             try await record(event, from: lane)
+            bus?.changed()
+            return []
+        case .offlineCrossing(let crossing):
+            try await reconcile(crossing, from: lane)
             bus?.changed()
             return []
         case .helpCall(.ring(let callID)) where helpDesk != nil:
@@ -162,6 +177,46 @@ public final class LaneHub: Sendable {
     /// The claimant a passage's decisions claim bundles as.
     public static func passageClaimant(lane: LaneID, passageID: UInt64) -> String {
         "passage:\(lane):\(passageID)"
+    }
+
+    /// Applies an offline crossing once and logs what it did; a conflict is
+    /// a warning, since officers must act on it.
+    ///
+    /// - Throws: ``LaneHubRefusal/unknownLane(_:)`` when central does not
+    ///   know the lane: the crossing then stays in the lane's outbox and
+    ///   is applied once an officer has added the lane, never dropped.
+    public func reconcile(_ crossing: OfflineCrossingMessage, from lane: LaneID) async throws {
+        guard let known = try await repository.lane(lane) else {
+            counters.withLock { $0.refused += 1 }
+            logger.warning(
+                "lane link: an offline crossing from a lane central does not know; it stays in the lane's outbox",
+                metadata: ["lane": "\(lane)", "requestID": "\(crossing.requestID)"])
+            throw LaneHubRefusal.unknownLane(lane)
+        }
+        let report = OfflineCrossingReport(
+            passageID: crossing.passageID, requestID: crossing.requestID, vrn: crossing.vrn,
+            arrivedAt: crossing.arrivedAt, unladenPressed: crossing.unladenPressed,
+            decidedAt: crossing.decidedAt, decision: crossing.decision, cacheVersion: crossing.cacheVersion)
+        let record = try await repository.applyOfflineCrossing(
+            report, lane: known, claimant: Self.passageClaimant(lane: lane, passageID: crossing.passageID),
+            receivedAt: clock.now())
+        counters.withLock {
+            $0.offlineCrossings += 1
+            if record.outcome == .conflict { $0.reconciliationConflicts += 1 }
+        }
+        var metadata: Logger.Metadata = [
+            "lane": "\(lane)", "passage": "\(crossing.passageID)", "requestID": "\(crossing.requestID)",
+            "vrn": "\(crossing.vrn)", "ubr": "\(crossing.decision.ubr.map(\.value) ?? "-")",
+            "instruction": "\(crossing.decision.instruction.rawValue)",
+            "reason": "\(crossing.decision.reason.rawValue)", "outcome": "\(record.outcome.rawValue)",
+            "record": "\(record.id)",
+        ]
+        if let why = record.conflict {
+            metadata["why"] = "\(why)"
+            logger.warning("lane link: offline crossing conflicts with central's bundles", metadata: metadata)
+        } else {
+            logger.info("lane link: offline crossing reconciled", metadata: metadata)
+        }
     }
 
     /// Stores the event and logs it; a fault is logged as a warning, since

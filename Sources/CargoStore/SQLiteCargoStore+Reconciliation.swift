@@ -1,0 +1,287 @@
+import ClearanceCore
+import Foundation
+import GRDB
+import RoadCargo
+
+// Offline crossings (clearance rule 4): every decision a lane made offline is
+// applied once, in one write transaction with the bundle it claims, and a
+// conflict is kept until an officer acknowledges it (docs/store.md,
+// "Offline crossings and reconciliation").
+extension SQLiteCargoStore {
+    public func applyOfflineCrossing(
+        _ report: OfflineCrossingReport, lane: Lane, claimant: String, receivedAt: Date
+    ) async throws -> OfflineCrossingRecord {
+        let receivedAt = Self.normalised(receivedAt)
+        return try await transaction { db in
+            // A resend (central crashed before the link recorded the message
+            // as applied, or the lane restarted from its outbox) is the same
+            // crossing: it was applied once, and its record stands.
+            if let first = try Self.offlineCrossing(db, lane: lane.id, requestID: report.requestID) {
+                return first
+            }
+            let (outcome, conflict, bundle) = try Self.reconcile(
+                report, lane: lane, claimant: claimant, now: receivedAt, db)
+            try db.execute(
+                sql: """
+                    INSERT INTO offline_crossings(lane_id, passage_id, request_id, vrn, arrived_at, unladen,
+                        decided_at, instruction, reason, ubr, decision, cache_generation, cache_sequence,
+                        received_at, outcome, conflict)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    lane.id.value, Int64(bitPattern: report.passageID), Int64(bitPattern: report.requestID),
+                    report.vrn.value, Column.millis(report.arrivedAt), report.unladenPressed,
+                    Column.millis(report.decidedAt), report.decision.instruction.rawValue,
+                    report.decision.reason.rawValue, report.decision.ubr.map(Column.number),
+                    try Column.json(report.decision),
+                    report.cacheVersion.map { Int64(bitPattern: $0.generation) },
+                    report.cacheVersion.map { Int64(bitPattern: $0.sequence) }, Column.millis(receivedAt),
+                    outcome.rawValue, conflict,
+                ])
+            // The VRN's and the lane's crossing history shows the offline
+            // decision beside the online ones. The UBR column refers to a
+            // bundle, so an unknown UBR stays in the decision's JSON only.
+            try db.execute(
+                sql: """
+                    INSERT INTO crossings(request_id, lane_id, control_point, direction, vrn, arrived_at,
+                        unladen, instruction, reason, ubr, decision, decided_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT(request_id) DO NOTHING
+                    """,
+                arguments: [
+                    Self.offlineRequestID(lane: lane.id, requestID: report.requestID), lane.id.value,
+                    lane.controlPoint.rawValue, lane.direction.rawValue, report.vrn.value,
+                    Column.millis(report.arrivedAt), report.unladenPressed,
+                    report.decision.instruction.rawValue, report.decision.reason.rawValue,
+                    bundle.map { Column.number($0.ubr) }, try Column.json(report.decision),
+                    Column.millis(report.decidedAt),
+                ])
+            return try Self.offlineCrossing(db, lane: lane.id, requestID: report.requestID)!
+        }
+    }
+
+    /// The request id an offline crossing has in `crossings`, apart from the
+    /// online ones (`link:`), so the console never offers to override it.
+    public static func offlineRequestID(lane: LaneID, requestID: UInt64) -> String {
+        "offline:\(lane):\(requestID)"
+    }
+
+    /// Decides what the crossing does to its bundle and does it: claims an
+    /// active bundle for the passage (and uses it when the passage's vehicle
+    /// has already been reported leaving), or names the conflict.
+    private static func reconcile(
+        _ report: OfflineCrossingReport, lane: Lane, claimant: String, now: Date, _ db: Database
+    ) throws -> (ReconciliationOutcome, String?, CargoBundle?)
+    {
+        guard let ubr = report.decision.ubr else { return (.noBundle, nil, nil) }
+        guard var bundle = try Rows.bundle(db, ubr) else {
+            return (.conflict, "UBR \(ubr) is not known at central", nil)
+        }
+        if bundle.vrn != report.vrn {
+            return (.conflict, "UBR \(ubr) is for VRN \(bundle.vrn), not \(report.vrn)", bundle)
+        }
+        if bundle.direction != lane.direction {
+            return (
+                .conflict,
+                "UBR \(ubr) is for \(bundle.direction.rawValue), but lane \(lane.id) is \(lane.direction.rawValue)",
+                bundle
+            )
+        }
+        // Lapsed claims are settled first, so the bundle is judged as it stands now.
+        bundle = try settleLapsedClaim(bundle, now: now, db)
+        let state = try lifeState(bundle, db)
+        // Claimed when the lane decided: the claim's lifetime counts from then.
+        let decided = normalised(report.decidedAt)
+        let claim = BundleLife.Claim(claimant: claimant, lane: lane.id, at: decided)
+        switch BundleLife.apply(.claim(claim), to: state) {
+        case .success(.moved(to: .claimed)):
+            try db.execute(
+                sql: """
+                    UPDATE bundles SET status = 'claimed', claimed_by = ?, claimed_lane = ?, claimed_at = ?
+                    WHERE ubr = ? AND status = 'active'
+                    """,
+                arguments: [claimant, lane.id.value, Column.millis(decided), Column.number(ubr)])
+            // The write lock is held; a miss would mean the state read was
+            // wrong, and the crossing must then not count as applied.
+            guard db.changesCount == 1 else {
+                throw RuleConflict(
+                    field: "ubr", rule: "bundle.claim-lost",
+                    detail: "UBR \(ubr) changed while an offline crossing was applied; it is applied again")
+            }
+            try useIfAlreadyLeft(
+                ubr, lane: lane.id, passageID: report.passageID, since: report.arrivedAt, now: now, db)
+            return (.applied, nil, bundle)
+        case .success:
+            return (.applied, nil, bundle)  // this passage's own claim (an online request came first)
+        case .failure(let refusal):
+            return (.conflict, try conflictSentence(refusal, bundle: bundle, db), bundle)
+        }
+    }
+
+    /// The vehicle-left report normally follows the crossing on the link; if
+    /// it came first (it then found nothing claimed and changed nothing),
+    /// the leaving is applied now, so the bundle does not wait for its
+    /// claim to lapse.
+    private static func useIfAlreadyLeft(
+        _ ubr: UBR, lane: LaneID, passageID: UInt64, since arrival: Date, now: Date, _ db: Database
+    ) throws {
+        let left = try Bool.fetchOne(
+            db,
+            sql: """
+                SELECT 1 FROM lane_events WHERE lane_id = ? AND occurred_at >= ? AND kind = 'vehicle_left'
+                    AND json_extract(fields, '$.passage') = ? LIMIT 1
+                """,
+            arguments: [lane.value, Column.millis(arrival) - 1000, "\(passageID)"])
+        guard left == true, let bundle = try Rows.bundle(db, ubr) else { return }
+        if case .success(.moved(to: .used)) = BundleLife.apply(
+            .vehicleLeft(lane: lane), to: try lifeState(bundle, db))
+        {
+            try use(bundle, at: now, db)
+        }
+    }
+
+    /// What an officer reads about a conflict: which bundle, what ended it
+    /// or who holds it, and when (Hong Kong time, whole seconds).
+    private static func conflictSentence(_ refusal: BundleLife.Refusal, bundle: CargoBundle, _ db: Database)
+        throws -> String
+    {
+        let ubr = bundle.ubr
+        func at(_ date: Date?) -> String {
+            date.map { " at \(HongKongTime.displayString($0)) (HKT)" } ?? ""
+        }
+        switch refusal {
+        case .claimedByOther(let held):
+            return
+                "UBR \(ubr) is claimed by passage \(held.claimant) at lane \(held.lane) since \(HongKongTime.displayString(held.at)) (HKT)"
+        case .ended(.used):
+            let by = try Row.fetchOne(
+                db, sql: "SELECT claimed_by, claimed_lane FROM bundles WHERE ubr = ?",
+                arguments: [Column.number(ubr)])
+            let claimant: String? = by?["claimed_by"]
+            let where_: String? = by?["claimed_lane"]
+            let who = claimant.map { " by passage \($0)" + (where_.map { " at lane \($0)" } ?? "") } ?? ""
+            return "UBR \(ubr) was already used\(who)\(at(bundle.endedAt))"
+        case .ended(.debundled):
+            return "UBR \(ubr) was debundled\(at(bundle.endedAt))"
+        case .ended(let state), .notClaimedThere(let state, _):
+            return "UBR \(ubr) could not be claimed: it is \(state)"
+        case .debundleWhileClaimed(let held):
+            return "UBR \(ubr) is claimed by passage \(held.claimant) at lane \(held.lane)"
+        }
+    }
+
+    public func offlineCrossings(_ filter: OfflineCrossingFilter, limit: Int) async throws
+        -> [OfflineCrossingRecord]
+    {
+        try await writer.read { db in
+            var sql = "SELECT * FROM offline_crossings"
+            var clauses: [String] = []
+            var arguments: StatementArguments = []
+            if filter.openConflictsOnly {
+                // The literals of the partial index offline_crossings_open.
+                clauses.append("outcome = 'conflict' AND acknowledged_at IS NULL")
+            }
+            if let lane = filter.lane {
+                clauses.append("lane_id = ?")
+                arguments += [lane.value]
+            }
+            if !clauses.isEmpty { sql += " WHERE " + clauses.joined(separator: " AND ") }
+            sql += " ORDER BY id DESC LIMIT ?"
+            arguments += [max(0, limit)]
+            return try Row.fetchAll(db, sql: sql, arguments: arguments).map(Self.offlineCrossing(from:))
+        }
+    }
+
+    public func offlineCrossing(id: Int64) async throws -> OfflineCrossingRecord? {
+        try await writer.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM offline_crossings WHERE id = ?", arguments: [id])
+                .map(Self.offlineCrossing(from:))
+        }
+    }
+
+    public func offlineCrossingCounts() async throws -> [LaneID: OfflineCrossingCounts] {
+        try await writer.read { db in
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT lane_id, COUNT(*) AS received,
+                        SUM(outcome = 'applied') AS applied, SUM(outcome = 'no_bundle') AS no_bundle,
+                        SUM(outcome = 'conflict') AS conflicts,
+                        SUM(outcome = 'conflict' AND acknowledged_at IS NULL) AS open
+                    FROM offline_crossings GROUP BY lane_id
+                    """)
+            var counts: [LaneID: OfflineCrossingCounts] = [:]
+            for row in rows {
+                counts[try LaneID(row["lane_id"] as String)] = OfflineCrossingCounts(
+                    received: row["received"], applied: row["applied"], noBundle: row["no_bundle"],
+                    conflicts: row["conflicts"], openConflicts: row["open"])
+            }
+            return counts
+        }
+    }
+
+    public func acknowledgeConflict(id: Int64, officer: String, at now: Date, note: String?) async throws
+        -> OfflineCrossingRecord
+    {
+        let now = Self.normalised(now)
+        return try await transaction { db in
+            guard
+                let record = try Row.fetchOne(
+                    db, sql: "SELECT * FROM offline_crossings WHERE id = ?", arguments: [id]
+                ).map(Self.offlineCrossing(from:))
+            else { throw StoreError.notFound("offline crossing \(id)") }
+            guard record.outcome == .conflict else {
+                throw RuleConflict(
+                    field: "id", rule: "reconciliation.not-a-conflict",
+                    detail:
+                        "offline crossing \(id) was reconciled as \(record.outcome.rawValue); only conflicts are acknowledged"
+                )
+            }
+            if let by = record.acknowledgedBy, let at = record.acknowledgedAt {
+                throw RuleConflict(
+                    field: "id", rule: "reconciliation.already-acknowledged",
+                    detail:
+                        "offline crossing \(id) was already acknowledged by \(by) at \(HongKongTime.displayString(at)) (HKT)"
+                )
+            }
+            try db.execute(
+                sql: """
+                    UPDATE offline_crossings SET acknowledged_by = ?, acknowledged_at = ?, acknowledged_note = ?
+                    WHERE id = ? AND acknowledged_at IS NULL
+                    """,
+                arguments: [officer, Column.millis(now), note, id])
+            return try Row.fetchOne(db, sql: "SELECT * FROM offline_crossings WHERE id = ?", arguments: [id])
+                .map(Self.offlineCrossing(from:))!
+        }
+    }
+
+    private static func offlineCrossing(_ db: Database, lane: LaneID, requestID: UInt64) throws
+        -> OfflineCrossingRecord?
+    {
+        try Row.fetchOne(
+            db, sql: "SELECT * FROM offline_crossings WHERE lane_id = ? AND request_id = ?",
+            arguments: [lane.value, Int64(bitPattern: requestID)]
+        ).map(offlineCrossing(from:))
+    }
+
+    private static func offlineCrossing(from row: Row) throws -> OfflineCrossingRecord {
+        let generation: Int64? = row["cache_generation"]
+        let sequence: Int64? = row["cache_sequence"]
+        let passage: Int64 = row["passage_id"]
+        let request: Int64 = row["request_id"]
+        let acknowledgedAt: Int64? = row["acknowledged_at"]
+        return OfflineCrossingRecord(
+            id: row["id"], lane: try LaneID(row["lane_id"] as String), passageID: UInt64(bitPattern: passage),
+            requestID: UInt64(bitPattern: request), vrn: try VRN(row["vrn"] as String),
+            arrivedAt: Column.date(millis: row["arrived_at"]), unladenPressed: row["unladen"],
+            decidedAt: Column.date(millis: row["decided_at"]),
+            decision: try Column.decode(Decision.self, json: row["decision"]),
+            cacheVersion: generation.map {
+                CacheVersion(generation: UInt64(bitPattern: $0), sequence: UInt64(bitPattern: sequence ?? 0))
+            },
+            receivedAt: Column.date(millis: row["received_at"]),
+            outcome: try Rows.decodeEnum(ReconciliationOutcome.self, row["outcome"], "offline_crossings.outcome"),
+            conflict: row["conflict"], acknowledgedBy: row["acknowledged_by"],
+            acknowledgedAt: acknowledgedAt.map(Column.date(millis:)), acknowledgedNote: row["acknowledged_note"])
+    }
+}
