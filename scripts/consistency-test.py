@@ -164,6 +164,7 @@ def case_offline_conflict(rig, checks):
     rows = rig.reconciliation(ubr, everything=True)
     checks.expect("?all=true: both offline crossings, one applied and one conflict",
                   ["applied", "conflict"], sorted(r.get("outcome") for r in rows))
+    checks.expect("...one from each lane", [A, B], sorted(r.get("lane") for r in rows))
     rows = rig.reconciliation(ubr, everything=False)
     checks.expect("GET /v1/reconciliation (open conflicts): exactly one, for this bundle",
                   ["conflict"], [r.get("outcome") for r in rows])
@@ -305,6 +306,9 @@ class Rig:
             config = lanerig.lane_config(self.work, self.socket(lane), lane, heartbeat="300ms",
                                          dead_after="3s", **timing)
             config = config.replace(f"{self.work}/journal.sqlite", f"{self.work}/{lane}.journal.sqlite")
+            # Offline decisions without random selection, as central's
+            # (--laden-rate 0): a RANDOM would hide what the cache held.
+            config += "offline: {phase: full, laden_rate: 0, unladen_rate: 0}\n"
             with open(f"{self.work}/{lane}.yaml", "w") as f:
                 f.write(config)
 
