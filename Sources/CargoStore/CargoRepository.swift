@@ -175,6 +175,12 @@ public protocol CargoRepository: ConsoleRepository {
     ) async throws -> CachePushRecord
     /// A lane's cache pushes, newest first.
     func cachePushes(lane: LaneID, limit: Int) async throws -> [CachePushRecord]
+    /// Up to `limit` changes of the cache feed after `position`, with each
+    /// changed bundle's state now, read in one snapshot.
+    func cacheChanges(after position: Int64, limit: Int) async throws -> CacheChangeBatch
+    /// Deletes all but the newest `keeping` changes of the cache feed;
+    /// returns how many went.
+    func pruneCacheChanges(keeping: Int) async throws -> Int
 
     // MARK: Accounts
     /// Creates an account and returns its bearer token, shown once; only its

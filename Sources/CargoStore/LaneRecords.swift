@@ -128,10 +128,16 @@ public struct OfflineCacheSource: Sendable, Hashable {
     public var ccrns: [CCRN: CCRNFacts]
     /// Every watch-list target.
     public var watchList: [WatchTarget]
+    /// The cache feed's position the snapshot is current through: changes
+    /// after it reach a lane holding this snapshot as deltas.
+    public var feedPosition: Int64
 
-    public init(bundles: [CargoBundle], ccrns: [CCRN: CCRNFacts], watchList: [WatchTarget]) {
+    public init(
+        bundles: [CargoBundle], ccrns: [CCRN: CCRNFacts], watchList: [WatchTarget], feedPosition: Int64 = 0
+    ) {
         self.bundles = bundles
         self.ccrns = ccrns
         self.watchList = watchList
+        self.feedPosition = feedPosition
     }
 }

@@ -120,8 +120,9 @@ public struct OfflineCrossingCounts: Sendable, Hashable, Codable {
     /// Conflicts no officer has acknowledged yet.
     public var openConflicts: Int
 
-    public init(received: Int = 0, applied: Int = 0, noBundle: Int = 0, conflicts: Int = 0, openConflicts: Int = 0)
-    {
+    public init(
+        received: Int = 0, applied: Int = 0, noBundle: Int = 0, conflicts: Int = 0, openConflicts: Int = 0
+    ) {
         self.received = received
         self.applied = applied
         self.noBundle = noBundle

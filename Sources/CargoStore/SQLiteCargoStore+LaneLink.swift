@@ -106,8 +106,9 @@ extension SQLiteCargoStore {
 
     // MARK: Offline caches
 
-    /// One read transaction, so the bundles, their CCRNs and the watch list
-    /// are one consistent snapshot even while drivers bundle and debundle.
+    /// One read transaction, so the bundles, their CCRNs, the watch list and
+    /// the cache feed's position are one consistent snapshot even while
+    /// drivers bundle and debundle.
     public func offlineCacheSource(direction: Direction) async throws -> OfflineCacheSource {
         try await writer.read { db in
             // `status = 'active'` as a literal, so the partial index applies.
@@ -133,7 +134,9 @@ extension SQLiteCargoStore {
             }
             let watchList = try Row.fetchAll(db, sql: "SELECT * FROM watch_list ORDER BY id")
                 .map { try Rows.watchEntry(from: $0).target }
-            return OfflineCacheSource(bundles: bundles, ccrns: ccrns, watchList: watchList)
+            return OfflineCacheSource(
+                bundles: bundles, ccrns: ccrns, watchList: watchList,
+                feedPosition: try Self.cacheFeedPosition(db))
         }
     }
 

@@ -71,8 +71,7 @@ extension SQLiteCargoStore {
     /// has already been reported leaving), or names the conflict.
     private static func reconcile(
         _ report: OfflineCrossingReport, lane: Lane, claimant: String, now: Date, _ db: Database
-    ) throws -> (ReconciliationOutcome, String?, CargoBundle?)
-    {
+    ) throws -> (ReconciliationOutcome, String?, CargoBundle?) {
         guard let ubr = report.decision.ubr else { return (.noBundle, nil, nil) }
         guard var bundle = try Rows.bundle(db, ubr) else {
             return (.conflict, "UBR \(ubr) is not known at central", nil)
@@ -280,8 +279,10 @@ extension SQLiteCargoStore {
                 CacheVersion(generation: UInt64(bitPattern: $0), sequence: UInt64(bitPattern: sequence ?? 0))
             },
             receivedAt: Column.date(millis: row["received_at"]),
-            outcome: try Rows.decodeEnum(ReconciliationOutcome.self, row["outcome"], "offline_crossings.outcome"),
+            outcome: try Rows.decodeEnum(
+                ReconciliationOutcome.self, row["outcome"], "offline_crossings.outcome"),
             conflict: row["conflict"], acknowledgedBy: row["acknowledged_by"],
-            acknowledgedAt: acknowledgedAt.map(Column.date(millis:)), acknowledgedNote: row["acknowledged_note"])
+            acknowledgedAt: acknowledgedAt.map(Column.date(millis:)),
+            acknowledgedNote: row["acknowledged_note"])
     }
 }

@@ -118,6 +118,7 @@ extension CentralApp {
         addConsoleCallRoutes(to: router, console)
         addConsoleLaneRoutes(to: router, console)
         addConsoleWatchRoutes(to: router, console)
+        addConsoleReconciliationRoutes(to: router, console)
 
         router.get("/console/api/crossings") { request, _ in
             let officer = try await console.sessions.officer(for: request.headers)
@@ -287,7 +288,7 @@ extension CentralApp {
 
     /// The officer of a request that changes something: a live session, the
     /// same origin, and the session's CSRF token.
-    private func changing(_ request: Request, _ console: OfficersConsole) async throws
+    func changing(_ request: Request, _ console: OfficersConsole) async throws
         -> ConsoleSessions.Officer
     {
         let officer = try await console.sessions.officer(for: request.headers)
@@ -338,7 +339,7 @@ extension CentralApp {
             actions: try await repository.officerActions(lane: lane.id, limit: 50), call: nil)
     }
 
-    private func journal(
+    func journal(
         _ console: OfficersConsole, _ officer: Account, _ action: String, _ target: String,
         _ outcome: ConsoleJournalEntry.Outcome, _ details: [String: String] = [:]
     ) async throws {

@@ -3,6 +3,7 @@ import Foundation
 import LaneLink
 import Logging
 import RoadCargo
+import Synchronization
 
 /// An officer's command to a lane, before the officer's name is attached.
 public enum LaneCommand: Sendable, Hashable {
@@ -60,6 +61,10 @@ public final class LaneDispatcher: Sendable {
     public let clock: any WallClock
     let logger: Logger
     let maxPayload: Int
+    let maxBundles: Int
+    /// The lanes whose caches this process keeps current (CacheFeed.swift).
+    let followers = Mutex(CacheFollowers())
+    let feedGate = FeedGate()
 
     /// What a cache push queued.
     public struct CachePush: Sendable, Hashable {
@@ -78,17 +83,20 @@ public final class LaneDispatcher: Sendable {
         public var cache: CachePush?
     }
 
-    /// - Parameter maxPayload: the link's largest payload; smaller only in
-    ///   tests that want many chunks from few bundles.
+    /// - Parameters:
+    ///   - maxPayload: the link's largest payload; smaller only in tests
+    ///     that want many chunks from few bundles.
+    ///   - maxBundles: the most bundles a lane's cache holds; smaller only in tests.
     public init(
         server: LaneLinkServer, repository: any CargoRepository, clock: any WallClock, logger: Logger,
-        maxPayload: Int = FrameFormat.maxPayload
+        maxPayload: Int = FrameFormat.maxPayload, maxBundles: Int = OfflineCache.maxBundles
     ) {
         self.server = server
         self.repository = repository
         self.clock = clock
         self.logger = logger
         self.maxPayload = maxPayload
+        self.maxBundles = maxBundles
     }
 
     /// From now on, every lane whose link session is established gets a
@@ -155,11 +163,13 @@ public final class LaneDispatcher: Sendable {
     }
 
     /// Builds the lane's cache from one store snapshot and queues it as the
-    /// chunks of a new generation.
+    /// chunks of a new generation; changes after the snapshot then follow
+    /// as deltas numbered from 1 (``pollCacheFeed(limit:)``).
     public func pushCache(to lane: Lane, cause: CachePushCause, by officer: String?) async throws -> CachePush
     {
         let cache = OfflineCache(
-            try await repository.offlineCacheSource(direction: lane.direction), maxPayload: maxPayload)
+            try await repository.offlineCacheSource(direction: lane.direction), maxPayload: maxPayload,
+            maxBundles: maxBundles)
         // The generation only fills a fixed-size field, so the split does
         // not depend on it: split first, to record the chunk count with it.
         var chunks = try cache.chunks(generation: 0, maxPayload: maxPayload)
@@ -172,10 +182,27 @@ public final class LaneDispatcher: Sendable {
             chunks[i].generation = record.generation
             ids.append(try await server.send(.bundleCache(chunks[i]), to: lane.id))
         }
-        if !cache.omitted.isEmpty {
+        // Only now: a delta of this generation queued before its chunks
+        // would reach the lane before the generation it applies to.
+        followers.withLock {
+            $0.pushed(
+                lane: lane.id, direction: lane.direction, generation: record.generation,
+                position: cache.feedPosition)
+        }
+        if cache.overLimit > 0 {
+            logger.error(
+                "lane link: more active bundles than a lane's cache holds; offline, the rest go to inspection",
+                metadata: [
+                    "lane": "\(lane.id)", "limit": "\(maxBundles)", "leftOut": "\(cache.overLimit)",
+                ])
+        }
+        if cache.omitted.count > cache.overLimit {
             logger.warning(
                 "lane link: bundles too large for a lane's cache; offline, their vehicles go to inspection",
-                metadata: ["lane": "\(lane.id)", "ubrs": "\(cache.omitted.map(\.value))"])
+                metadata: [
+                    "lane": "\(lane.id)", "count": "\(cache.omitted.count - cache.overLimit)",
+                    "ubrs": "\(cache.omitted.prefix(20).map(\.value))",
+                ])
         }
         logger.info(
             "lane link: bundle cache queued",

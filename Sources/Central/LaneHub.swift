@@ -46,6 +46,7 @@ public final class LaneHub: Sendable {
     /// Told after every decision and report, so consoles refresh.
     public let bus: ConsoleBus?
     private let counters = Mutex(Counters())
+    private let resyncHook = Mutex<(@Sendable (LaneID, CacheVersion?) async -> Void)?>(nil)
 
     /// What the hub has handled since it started, for logs and tests.
     public struct Counters: Sendable, Hashable {
@@ -72,6 +73,13 @@ public final class LaneHub: Sendable {
         self.logger = logger
         self.helpDesk = helpDesk
         self.bus = bus
+    }
+
+    /// Calls `hook` for every lane's request for a full cache push (it
+    /// missed a delta); replaces an earlier hook. It runs on a task of its
+    /// own, so the link acknowledges the request without waiting for the push.
+    public func onCacheResync(_ hook: @escaping @Sendable (LaneID, CacheVersion?) async -> Void) {
+        resyncHook.withLock { $0 = hook }
     }
 
     /// A snapshot of the counters.
@@ -103,6 +111,12 @@ public final class LaneHub: Sendable {
             return []
         case .helpCall(.end(let callID)) where helpDesk != nil:
             try await helpDesk?.laneEnded(lane: lane, laneCallID: callID)
+            return []
+        case .cacheResync(let have):
+            logger.notice(
+                "lane link: a lane asks for a full cache push",
+                metadata: ["lane": "\(lane)", "have": "\(have.map(\.description) ?? "none")"])
+            if let hook = resyncHook.withLock({ $0 }) { Task { await hook(lane, have) } }
             return []
         case .timeSync(.request(let sentAt)):
             // Receive and reply times are the same instant here: the handler

@@ -63,6 +63,11 @@ public struct LaneView: Sendable, Hashable, Encodable {
     public var help: Help?
     public var faults: [String]
     public var lastEventAt: String?
+    /// Offline crossings the lane has sent central, and how many of them
+    /// are conflicts no officer has acknowledged (set by the console's
+    /// snapshot; zero where it is not).
+    public var offlineReceived = 0
+    public var conflictsOpen = 0
 
     /// - Parameters:
     ///   - events: the lane's reports, newest first.

@@ -96,10 +96,17 @@ public struct ConsoleSnapshot: Sendable, Hashable, Encodable {
     public var lanes: [LaneView]
     public var calls: [Call]
     public var recentCalls: [Call]
+    /// Offline crossings that conflicted with central's bundles and that no
+    /// officer has acknowledged (clearance rule 4: raised to officers),
+    /// newest first, at most ``CentralApp/consoleConflictLimit``.
+    public var conflicts: [OfflineCrossingBody]
     public var phrases: [Phrase]
 }
 
 extension CentralApp {
+    /// Open conflicts the console lists; the rest are in `GET /v1/reconciliation`.
+    static let consoleConflictLimit = 50
+
     /// What `officer` sees now: the lanes and calls of their control point
     /// (all of them for an officer not limited to one).
     func snapshot(for officer: Account, help: HelpDesk) async throws -> ConsoleSnapshot {
@@ -108,16 +115,26 @@ extension CentralApp {
             officer.controlPoint == nil || officer.controlPoint == $0.controlPoint
         }.sorted { $0.id.value < $1.id.value }
         let open = try await repository.openHelpCalls().filter { $0.isVisible(to: officer) }
+        let offline = try await repository.offlineCrossingCounts()
         var views: [LaneView] = []
         for lane in visible {
-            views.append(
-                LaneView.derive(
-                    lane: lane, connected: connected.contains(lane.id),
-                    events: try await repository.laneEvents(lane: lane.id, limit: 200),
-                    crossings: try await repository.crossings(lane: lane.id, limit: 1),
-                    actions: try await repository.officerActions(lane: lane.id, limit: 50),
-                    call: open.last { $0.lane == lane.id }))
+            var view = LaneView.derive(
+                lane: lane, connected: connected.contains(lane.id),
+                events: try await repository.laneEvents(lane: lane.id, limit: 200),
+                crossings: try await repository.crossings(lane: lane.id, limit: 1),
+                actions: try await repository.officerActions(lane: lane.id, limit: 50),
+                call: open.last { $0.lane == lane.id })
+            view.offlineReceived = offline[lane.id]?.received ?? 0
+            view.conflictsOpen = offline[lane.id]?.openConflicts ?? 0
+            views.append(view)
         }
+        let seen = Set(visible.map(\.id))
+        let conflicts =
+            views.contains { $0.conflictsOpen > 0 }
+            ? try await repository.offlineCrossings(OfflineCrossingFilter(), limit: Self.maximumEventLimit)
+                .filter { seen.contains($0.lane) }.prefix(Self.consoleConflictLimit).map(
+                    OfflineCrossingBody.init)
+            : []
         let points = Dictionary(grouping: views, by: \.controlPoint).map { id, lanes in
             ConsoleSnapshot.ControlPointView(id: id, offline: lanes.allSatisfy(\.offline), lanes: lanes.count)
         }.sorted { $0.id < $1.id }
@@ -128,7 +145,7 @@ extension CentralApp {
             officer: .init(name: officer.name, controlPoint: officer.controlPoint?.rawValue),
             controlPoints: points, lanes: views,
             calls: open.map { .init($0, viewer: officer.name) },
-            recentCalls: ended.map { .init($0, viewer: officer.name) },
+            recentCalls: ended.map { .init($0, viewer: officer.name) }, conflicts: conflicts,
             phrases: OfficerPhrase.all.map {
                 .init(
                     id: $0.id, en: $0.text.english, zhHant: $0.text.traditionalChinese,

@@ -16,49 +16,92 @@ public struct OfflineCache: Sendable, Hashable {
     public var bundles: [CachedBundle]
     public var watchList: [WatchTarget]
     /// Active bundles left out because one alone does not fit a link frame
-    /// (about 330 CCRNs or more). Offline, such a vehicle finds no bundle and
-    /// goes to inspection: slower for the driver, never a wrong CLEARED.
+    /// (about 330 CCRNs or more), or because the cache already holds
+    /// ``maxBundles``. Offline, such a vehicle finds no bundle and goes to
+    /// inspection: slower for the driver, never a wrong CLEARED.
     public var omitted: [UBR]
+    /// How many of ``omitted`` are over ``maxBundles``.
+    public var overLimit: Int
+    /// The store's cache feed position the snapshot is current through.
+    public var feedPosition: Int64
+
+    /// The most bundles a lane's cache holds (the lane's journal refuses
+    /// more too): 50,000 bundles are about 13 MB in the lane's journal
+    /// (docs/offline.md).
+    public static let maxBundles = 50_000
 
     /// Builds the cache of a lane facing `direction` from a store snapshot.
-    public init(_ source: OfflineCacheSource, maxPayload: Int = FrameFormat.maxPayload) {
+    /// - Parameter maxBundles: smaller only in tests.
+    public init(
+        _ source: OfflineCacheSource, maxPayload: Int = FrameFormat.maxPayload, maxBundles: Int = maxBundles
+    ) {
         var bundles: [CachedBundle] = []
         var omitted: [UBR] = []
+        var overLimit = 0
         for bundle in source.bundles {
-            let cached = CachedBundle(
-                ubr: bundle.ubr, vrn: bundle.vrn, direction: bundle.direction,
-                ccrns: bundle.ccrns.compactMap { ccrn in
-                    source.ccrns[ccrn].map { CachedCCRN(ccrn: ccrn, validUntil: $0.validUntil) }
-                },
-                earliestCrossing: bundle.earliestCrossing, status: bundle.status)
-            // A CCRN without facts would be a broken store; a bundle missing
-            // one must not be cached as if it had fewer CCRNs.
-            if cached.ccrns.count == bundle.ccrns.count, Self.fits(cached, maxPayload: maxPayload) {
+            guard bundles.count < maxBundles else {
+                omitted.append(bundle.ubr)
+                overLimit += 1
+                continue
+            }
+            if let cached = Self.cached(bundle, facts: source.ccrns, maxPayload: maxPayload) {
                 bundles.append(cached)
             } else {
                 omitted.append(bundle.ubr)
             }
         }
-        var watchList = source.watchList
-        var seen = Set(watchList)
+        self.bundles = bundles
+        self.watchList = Self.watchList(
+            source.watchList,
+            watchedCCRNs: Self.watchedCCRNs(bundles, facts: source.ccrns, watchList: source.watchList))
+        self.omitted = omitted
+        self.overLimit = overLimit
+        self.feedPosition = source.feedPosition
+    }
+
+    /// `bundle` as a lane caches it, or nil when it cannot be cached: a CCRN
+    /// without facts (a broken store; a bundle missing one must not be
+    /// cached as if it had fewer CCRNs), or too large for one frame.
+    static func cached(
+        _ bundle: CargoBundle, facts: [CCRN: OfflineCacheSource.CCRNFacts], maxPayload: Int
+    ) -> CachedBundle? {
+        let cached = CachedBundle(
+            ubr: bundle.ubr, vrn: bundle.vrn, direction: bundle.direction,
+            ccrns: bundle.ccrns.compactMap { ccrn in
+                facts[ccrn].map { CachedCCRN(ccrn: ccrn, validUntil: $0.validUntil) }
+            },
+            earliestCrossing: bundle.earliestCrossing, status: bundle.status)
+        guard cached.ccrns.count == bundle.ccrns.count, fits(cached, maxPayload: maxPayload) else {
+            return nil
+        }
+        return cached
+    }
+
+    /// The CCRNs of `bundles` whose consignee is on `watchList`.
+    static func watchedCCRNs(
+        _ bundles: [CachedBundle], facts: [CCRN: OfflineCacheSource.CCRNFacts], watchList: [WatchTarget]
+    ) -> [CCRN] {
         let watchedConsignees = Set(
-            source.watchList.compactMap { t -> String? in
+            watchList.compactMap { t -> String? in
                 if case .consignee = t { return t.value }
                 return nil
             })
-        if !watchedConsignees.isEmpty {
-            for bundle in bundles {
-                for cached in bundle.ccrns {
-                    guard let facts = source.ccrns[cached.ccrn], watchedConsignees.contains(facts.consignee)
-                    else { continue }
-                    let target = WatchTarget.ccrn(cached.ccrn)
-                    if seen.insert(target).inserted { watchList.append(target) }
-                }
+        guard !watchedConsignees.isEmpty else { return [] }
+        return bundles.flatMap { bundle in
+            bundle.ccrns.compactMap { cached in
+                facts[cached.ccrn].map { watchedConsignees.contains($0.consignee) } == true
+                    ? cached.ccrn : nil
             }
         }
-        self.bundles = bundles
-        self.watchList = watchList
-        self.omitted = omitted
+    }
+
+    /// The watch list a lane holds: central's, plus each CCRN whose
+    /// consignee is watched as a CCRN target.
+    static func watchList(_ targets: [WatchTarget], watchedCCRNs: [CCRN]) -> [WatchTarget] {
+        var watchList = targets
+        var seen = Set(watchList)
+        for ccrn in watchedCCRNs where seen.insert(.ccrn(ccrn)).inserted { watchList.append(.ccrn(ccrn)) }
+        return watchList
     }
 
     /// The chunks of one generation, each within a frame's payload.

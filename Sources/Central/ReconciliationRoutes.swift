@@ -47,33 +47,66 @@ extension CentralApp {
             let account = try await auth.account(for: request)
             try account.require([.officer], to: "acknowledge reconciliation conflicts")
             let id = try context.parameters.positiveID("id", "an offline crossing id")
-            let body = try await Self.optionalBody(AcknowledgeRequestBody.self, request, limit: limits.jsonBody)
+            let body = try await Self.optionalBody(
+                AcknowledgeRequestBody.self, request, limit: limits.jsonBody)
             var f = FieldChecks()
             f.text("note", body?.note, min: 0, max: 500)
             try f.throwIfAny()
-            guard let record = try await repository.offlineCrossing(id: id) else {
-                throw Problem(.notFound, "offline crossing \(id) is not known")
-            }
-            if let own = account.controlPoint, let lane = try await repository.lane(record.lane),
-                lane.controlPoint != own
-            {
-                throw Problem(
-                    .forbidden,
-                    "\(account.name) acts on lanes at \(own) only; offline crossing \(id) is from lane \(record.lane) at \(lane.controlPoint)"
-                )
-            }
-            let note = body?.note.flatMap { $0.isEmpty ? nil : $0 }
-            let acknowledged = try await repository.acknowledgeConflict(
-                id: id, officer: account.name, at: clock.now(), note: note)
-            logger.notice(
-                "reconciliation conflict acknowledged",
-                metadata: [
-                    "record": "\(id)", "lane": "\(record.lane)", "officer": "\(account.name)",
-                    "conflict": "\(record.conflict ?? "-")",
-                ])
-            console?.bus.changed()
+            let acknowledged = try await acknowledge(id: id, by: account, note: body?.note)
             return try JSONBody.response(OfflineCrossingBody(acknowledged))
         }
+    }
+
+    /// The console's acknowledge button: the same as the API's, behind the
+    /// console's session and CSRF check, and journaled, refusals included.
+    func addConsoleReconciliationRoutes(to router: Router<CentralContext>, _ console: OfficersConsole) {
+        router.post("/console/api/reconciliation/{id}/acknowledge") { request, context in
+            let officer = try await changing(request, console)
+            let id = try context.parameters.positiveID("id", "an offline crossing id")
+            let body = try await Self.optionalBody(AcknowledgeRequestBody.self, request, limit: 4096)
+            var f = FieldChecks()
+            f.text("note", body?.note, min: 0, max: 500)
+            try f.throwIfAny()
+            do {
+                let acknowledged = try await acknowledge(id: id, by: officer.account, note: body?.note)
+                try await journal(
+                    console, officer.account, "reconciliation_acknowledge", "offline crossing \(id)", .done,
+                    acknowledged.acknowledgedNote.map { ["note": $0] } ?? [:])
+                return try JSONBody.response(OfflineCrossingBody(acknowledged))
+            } catch {
+                try await journal(
+                    console, officer.account, "reconciliation_acknowledge", "offline crossing \(id)",
+                    .refused,
+                    ["why": Problem.from(error).detail])
+                throw error
+            }
+        }
+    }
+
+    /// Acknowledges conflict `id` for `account`: an officer limited to a
+    /// control point acknowledges its lanes' conflicts only.
+    func acknowledge(id: Int64, by account: Account, note: String?) async throws -> OfflineCrossingRecord {
+        guard let record = try await repository.offlineCrossing(id: id) else {
+            throw Problem(.notFound, "offline crossing \(id) is not known")
+        }
+        if let own = account.controlPoint, let lane = try await repository.lane(record.lane),
+            lane.controlPoint != own
+        {
+            throw Problem(
+                .forbidden,
+                "\(account.name) acts on lanes at \(own) only; offline crossing \(id) is from lane \(record.lane) at \(lane.controlPoint)"
+            )
+        }
+        let acknowledged = try await repository.acknowledgeConflict(
+            id: id, officer: account.name, at: clock.now(), note: note.flatMap { $0.isEmpty ? nil : $0 })
+        logger.notice(
+            "reconciliation conflict acknowledged",
+            metadata: [
+                "record": "\(id)", "lane": "\(record.lane)", "officer": "\(account.name)",
+                "conflict": "\(record.conflict ?? "-")",
+            ])
+        console?.bus.changed()
+        return acknowledged
     }
 
     /// The lanes `account` may see: all of them, or its control point's.
@@ -94,7 +127,8 @@ extension CentralApp {
 
     /// A JSON body that may be left out altogether (nil), read as strictly
     /// as every other body when it is sent.
-    static func optionalBody<T: Decodable>(_ type: T.Type, _ request: Request, limit: Int) async throws -> T? {
+    static func optionalBody<T: Decodable>(_ type: T.Type, _ request: Request, limit: Int) async throws -> T?
+    {
         try JSONBody.requireMediaType(request, accepted: ["application/json"], suffix: "+json")
         let buffer = try await JSONBody.collect(request, limit: limit)
         guard buffer.readableBytes > 0 else { return nil }

@@ -41,6 +41,12 @@ public struct CacheGeneration: Sendable, Hashable {
     public var installedAt: Date
     public var bundles: Int
     public var watchTargets: Int
+    /// The last delta applied on top of the generation (0 right after a
+    /// full push).
+    public var sequence: UInt64 = 0
+
+    /// What offline decisions are made with now.
+    public var version: CacheVersion { CacheVersion(generation: generation, sequence: sequence) }
 }
 
 /// What ``LaneJournal/stageCacheChunk(generation:index:count:bundles:watchList:at:)`` did with a chunk.
@@ -142,13 +148,13 @@ extension LaneJournal {
         try await writer.read { db in try cacheGeneration(db) }
     }
 
-    /// The active bundle for `vrn` in `direction`, if the cache holds one.
     /// The version offline decisions are made with now: the installed
     /// generation and the last delta applied on it; nil with no cache.
     public func cacheVersion() async throws -> CacheVersion? {
-        try await cacheGeneration().map { CacheVersion(generation: $0.generation, sequence: 0) }
+        try await cacheGeneration()?.version
     }
 
+    /// The active bundle for `vrn` in `direction`, if the cache holds one.
     public func cachedBundle(vrn: VRN, direction: Direction) async throws -> OfflineBundle? {
         try await writer.read { db in
             guard
@@ -223,15 +229,18 @@ extension LaneJournal {
         var watchList: [WatchTarget]
     }
 
-    private func cacheGeneration(_ db: Database) throws -> CacheGeneration? {
+    func cacheGeneration(_ db: Database) throws -> CacheGeneration? {
         try Row.fetchOne(
             db,
-            sql: "SELECT generation, installed_at, bundles, watch_targets FROM cache_generation WHERE id = 1"
+            sql: """
+                SELECT generation, installed_at, bundles, watch_targets, sequence
+                FROM cache_generation WHERE id = 1
+                """
         ).map { row in
             CacheGeneration(
                 generation: JournalSchema.loaded(row["generation"]),
                 installedAt: JournalTime.date(micros: row["installed_at"]), bundles: row["bundles"],
-                watchTargets: row["watch_targets"])
+                watchTargets: row["watch_targets"], sequence: JournalSchema.loaded(row["sequence"]))
         }
     }
 
@@ -269,8 +278,9 @@ extension LaneJournal {
         let watchCount = try Int.fetchOne(db, sql: "SELECT count(*) FROM cache_watch") ?? 0
         try db.execute(
             sql: """
-                INSERT OR REPLACE INTO cache_generation (id, generation, installed_at, bundles, watch_targets)
-                VALUES (1, ?, ?, ?, ?)
+                INSERT OR REPLACE INTO cache_generation
+                    (id, generation, installed_at, bundles, watch_targets, sequence)
+                VALUES (1, ?, ?, ?, ?, 0)
                 """,
             arguments: [JournalSchema.stored(generation), JournalTime.micros(at), bundles.count, watchCount])
         return CacheGeneration(

@@ -98,6 +98,21 @@ enum JournalSchema {
                     );
                     """)
         }
+        // Deltas numbered per generation (docs/lane-journal.md, "Bundle
+        // cache"): the cache is generation.sequence, and a gap is asked for
+        // once per version the lane holds, not once per delta that shows it.
+        m.registerMigration("v2: cache delta sequence, resync requests") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE cache_generation ADD COLUMN sequence INTEGER NOT NULL DEFAULT 0;
+                    CREATE TABLE cache_resync (
+                        id INTEGER PRIMARY KEY CHECK (id = 1),
+                        have_generation INTEGER,
+                        have_sequence INTEGER,
+                        asked_at INTEGER NOT NULL
+                    );
+                    """)
+        }
         return m
     }
 

@@ -116,6 +116,18 @@ public final class SQLiteOutbox: Outbox {
         try await writer.read { [self] db in try pendingCount(db) }
     }
 
+    /// Messages of one topic not yet acknowledged by the peer, without
+    /// blocking: e.g. the lane's offline crossings central has not yet
+    /// reconciled (`"offline crossing"`). Reads only the pending rows,
+    /// through the pending index.
+    public func countPending(topic: String) async throws -> Int {
+        try await writer.read { [self] db in
+            try Int.fetchOne(
+                db, sql: "SELECT count(*) FROM \"\(table)\" WHERE acked_at IS NULL AND topic = ?",
+                arguments: [topic]) ?? 0
+        }
+    }
+
     public func enqueue(topic: String, payload: [UInt8]) throws -> UInt64 {
         try writer.write { db in try enqueue(in: db, topic: topic, payload: payload) }
     }

@@ -182,6 +182,8 @@ public actor LaneController {
                     "bundle cache installed",
                     metadata: ["generation": "\(generation.generation)", "bundles": "\(generation.bundles)"])
             }
+        case .bundleCacheDelta(let delta):
+            try await apply(delta)
         case .timeSync(let sync):
             if let offset = sync.offset(replyReceivedAt: parts.clock.now()) {
                 parts.logger.info("central's clock minus ours", metadata: ["seconds": "\(offset)"])
@@ -193,6 +195,60 @@ public actor LaneController {
             }
             try await submit(input)
         }
+    }
+
+    /// Applies a numbered cache delta; on a gap, asks central for a full
+    /// push through the outbox in the same transaction, once per version
+    /// held (the journal remembers the request), so a run of deltas after
+    /// one lost number costs one request.
+    private nonisolated func apply(_ delta: BundleCacheDelta) async throws {
+        let journal = parts.journal
+        let outbox = parts.outbox
+        let linked = parts.link != nil
+        let now = parts.clock.now()
+        let changes: [CacheDeltaChange] = delta.changes.map { change in
+            switch change {
+            case .put(let bundle): .put(OfflineBundle(bundle))
+            case .drop(let ubr): .drop(ubr)
+            case .watchList(let targets): .watchList(targets)
+            }
+        }
+        let (outcome, resync) = try await journal.writer.write {
+            db -> (CacheDeltaOutcome, (UInt64, [UInt8])?) in
+            let outcome = try journal.applyCacheDelta(
+                generation: delta.generation, sequence: delta.sequence, changes: changes, in: db)
+            guard case .gap(let have) = outcome, linked,
+                try journal.noteResyncAsked(have: have, at: now, in: db)
+            else { return (outcome, nil) }
+            let message = LaneMessage.cacheResync(have: have)
+            let payload = try LaneLinkClient.payload(for: message)
+            return (outcome, (try outbox.enqueue(in: db, topic: message.name, payload: payload), payload))
+        }
+        switch outcome {
+        case .applied(let version, let refused):
+            parts.logger.debug(
+                "bundle cache delta applied",
+                metadata: ["version": "\(version)", "changes": "\(delta.changes.count)"])
+            if !refused.isEmpty {
+                parts.logger.warning(
+                    "bundle cache full: bundles left out; offline, their vehicles go to inspection",
+                    metadata: [
+                        "limit": "\(LaneJournal.cacheBundleLimit)", "ubrs": "\(refused.map(\.value))",
+                    ])
+            }
+        case .stale(let have):
+            parts.logger.debug(
+                "bundle cache delta already applied",
+                metadata: ["delta": "\(delta.version)", "have": "\(have)"])
+        case .gap(let have):
+            parts.logger.warning(
+                "bundle cache delta does not follow the cache; asking central for a full push",
+                metadata: [
+                    "delta": "\(delta.version)", "have": "\(have.map(\.description) ?? "none")",
+                    "asked": "\(resync != nil)",
+                ])
+        }
+        if let (id, payload) = resync { parts.link?.offer(messageID: id, payload: payload) }
     }
 
     /// Applies reloaded settings (SIGHUP): the timings apply from the next
@@ -484,17 +540,23 @@ public actor LaneController {
 
     // MARK: Status
 
+    /// The outbox topic of offline crossings: the message's name, which is
+    /// what every outbox row is filed under.
+    public static let offlineCrossingTopic = "offline crossing"
+
     /// The lane now, as `status` on the control socket reports it.
     public func status() async -> LaneStatus {
         // Counted first, off the actor's thread (GRDB's reader), so the rest
-        // is read in one go after the only suspension.
+        // is read in one go after the suspensions.
         let outboxPending = (try? await parts.outbox.countPending()) ?? -1
+        let offlineUnreconciled =
+            (try? await parts.outbox.countPending(topic: Self.offlineCrossingTopic)) ?? -1
         let board = journalFault?.board ?? committed.board
         return LaneStatus(
             lane: parts.lane, board: board, drawn: drawnBoard == board, linkUp: parts.link?.isConnected,
             pendingRequestID: committed.pendingRequestID, currentRequestID: committed.currentRequestID,
             lastDecision: lastShown, faults: faults.keys.sorted(),
-            outboxPending: outboxPending, passages: passages,
+            outboxPending: outboxPending, offlineUnreconciled: offlineUnreconciled, passages: passages,
             latency: LaneStatus.Latency(
                 arrivalToStop: arrivalToStop.figures, arrivalToDecision: arrivalToDecision.figures,
                 pressToDisplay: pressToDisplay.figures),

@@ -34,6 +34,9 @@ public struct LaneStatus: Sendable, Encodable {
     public var lastDecision: LaneController.ShownDecision?
     public var faults: [String]
     public var outboxPending: Int
+    /// Offline crossings (decisions taken offline, rule 4) in the outbox
+    /// that central has not yet acknowledged, so not yet reconciled.
+    public var offlineUnreconciled: Int
     /// Vehicles that have left the lane since laned started.
     public var passages: Int
     public var latency: Latency
@@ -64,6 +67,7 @@ public struct LaneStatus: Sendable, Encodable {
         case currentRequestID = "request_id"
         case lastDecision = "last_decision", help, unladenAcknowledged = "unladen_acknowledged"
         case officerMessage = "officer_message", language, drawn, faults, outboxPending = "outbox_pending"
+        case offlineUnreconciled = "offline_unreconciled"
         case passages, latency, now
     }
 
@@ -114,6 +118,7 @@ public struct LaneStatus: Sendable, Encodable {
         try c.encode(drawn, forKey: .drawn)
         try c.encode(faults, forKey: .faults)
         try c.encode(outboxPending, forKey: .outboxPending)
+        try c.encode(offlineUnreconciled, forKey: .offlineUnreconciled)
         try c.encode(passages, forKey: .passages)
         try c.encode(latency, forKey: .latency)
         try c.encode(HongKongTime.iso8601(now), forKey: .now)

@@ -194,13 +194,21 @@ public final class Simulation: Sendable {
         }
         let dispatcher = LaneDispatcher(server: server, repository: store, clock: clock, logger: logger)
         dispatcher.pushCacheOnEverySession()
+        dispatcher.answerCacheResyncs(from: hub)
         await desk.attach(server)
+        // Caches follow central in real time, as clearanced's do; a scenario
+        // that must not wait calls ``syncCaches()``.
+        let feed = Task { await dispatcher.runCacheFeed() }
         if settings.serial {
             // Central opens the far end of each lane's serial line.
-            let serving = cables.values.compactMap { cable -> Task<Void, Never>? in
-                guard case .serial(let proxy) = cable else { return nil }
-                return Task { await server.serveSerial(path: proxy.centralPath, retry: .milliseconds(100)) }
-            }
+            let serving =
+                [feed]
+                + cables.values.compactMap { cable -> Task<Void, Never>? in
+                    guard case .serial(let proxy) = cable else { return nil }
+                    return Task {
+                        await server.serveSerial(path: proxy.centralPath, retry: .milliseconds(100))
+                    }
+                }
             central.withLock {
                 $0 = RunningCentral(listener: nil, serving: serving, dispatcher: dispatcher, helpDesk: desk)
             }
@@ -212,11 +220,14 @@ public final class Simulation: Sendable {
             listener = try? await TCPLinkListener(host: "127.0.0.1", port: linkPort)
             if listener == nil { try await Task.sleep(for: .milliseconds(50)) }
         }
-        guard let listener else { throw SimulationError.portTaken(linkPort) }
+        guard let listener else {
+            feed.cancel()
+            throw SimulationError.portTaken(linkPort)
+        }
         let serving = Task { await server.serve(listener) }
         central.withLock {
             $0 = RunningCentral(
-                listener: listener, serving: [serving], dispatcher: dispatcher, helpDesk: desk)
+                listener: listener, serving: [serving, feed], dispatcher: dispatcher, helpDesk: desk)
         }
     }
 
@@ -244,6 +255,12 @@ public final class Simulation: Sendable {
     }
 
     public var isCentralRunning: Bool { remote != nil || central.withLock { $0 } != nil }
+
+    /// Queues now every cache delta central's changes call for, instead of
+    /// at the feed's next poll (within 250 ms).
+    public func syncCaches() async throws {
+        try await dispatcher().pollCacheFeed()
+    }
 
     func dispatcher() throws -> LaneDispatcher {
         guard let running = central.withLock({ $0 }) else { throw SimulationError.centralDown }

@@ -163,3 +163,13 @@ struct LinkKeyReloader: Service {
             ])
     }
 }
+
+/// Keeps connected lanes' bundle caches current: polls the store's cache
+/// feed (every 250 ms) and queues numbered deltas, until graceful shutdown.
+struct CacheFeedService: Service {
+    let dispatcher: LaneDispatcher
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown { await dispatcher.runCacheFeed() }
+    }
+}

@@ -121,6 +121,7 @@ struct Serve: AsyncParsableCommand {
                 options: link, store: repository, hub: hub, logger: logger)
             let lanes = LaneDispatcher(server: server, repository: repository, clock: clock, logger: logger)
             lanes.pushCacheOnEverySession()
+            lanes.answerCacheResyncs(from: hub)
             await desk.attach(server)
             dispatcher = lanes
             linkService = LinkService(server: server, options: link, logger: logger)
@@ -153,6 +154,7 @@ struct Serve: AsyncParsableCommand {
             ])
         var services: [any Service] = [app, EscalationService(desk: desk)]
         if let linkService { services.append(linkService) }
+        if let dispatcher { services.append(CacheFeedService(dispatcher: dispatcher)) }
         services.append(
             LinkKeyReloader(
                 server: linkService?.server, directory: linkService?.options.linkKeys, logger: logger))

@@ -2,7 +2,7 @@ import Foundation
 
 /// The human forms of clearanced's answers (schemas in docs/openapi.yaml).
 enum CentralTables {
-    private static func time(_ value: JSONValue?) -> String {
+    static func time(_ value: JSONValue?) -> String {
         value?.string.map(LaneTables.shownTime) ?? "-"
     }
 
@@ -107,5 +107,77 @@ enum CentralTables {
         let refused = result["refused"]?.text ?? "?"
         lines.append("\(records.count) records: \(accepted) accepted, \(refused) refused")
         return lines.joined(separator: "\n")
+    }
+}
+
+extension CentralTables {
+    /// `GET /v1/reconciliation`: a row per crossing, a conflict's sentence
+    /// under its row, then each lane's counts.
+    static func reconciliation(_ list: JSONValue, all: Bool) -> String {
+        let items = list["items"]?.array ?? []
+        var lines: [String] = []
+        if items.isEmpty {
+            lines.append(all ? "no offline crossings" : "no open reconciliation conflicts")
+        } else {
+            let rows =
+                [["ID", "LANE", "PASSAGE", "DECIDED", "VRN", "UBR", "DECISION", "OUTCOME"]]
+                + items.map { item in
+                    [
+                        item["id"]?.text ?? "-", item["lane"]?.text ?? "-", item["passageId"]?.text ?? "-",
+                        time(item["decidedAt"]), item["vrn"]?.text ?? "-", item["ubr"]?.string ?? "-",
+                        [item["instruction"]?.text, item["reason"]?.text].compactMap { $0 }.joined(
+                            separator: " "),
+                        outcome(item),
+                    ]
+                }
+            let table = LaneTables.table(rows).split(separator: "\n", omittingEmptySubsequences: false)
+            for (index, line) in table.enumerated() {
+                lines.append(String(line))
+                if index > 0, let why = items[index - 1]["conflict"]?.string { lines.append("    \(why)") }
+            }
+        }
+        let lanes = list["lanes"]?.array ?? []
+        if !lanes.isEmpty {
+            lines.append("")
+            lines.append(
+                LaneTables.table(
+                    [["LANE", "RECEIVED", "APPLIED", "NO BUNDLE", "CONFLICTS", "OPEN"]]
+                        + lanes.map { lane in
+                            ["lane", "received", "applied", "noBundle", "conflicts", "openConflicts"].map {
+                                lane[$0]?.text ?? "-"
+                            }
+                        }))
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// One offline crossing, as `acknowledge` prints it.
+    static func offlineCrossing(_ item: JSONValue) -> String {
+        var rows: [[String]] = [
+            ["id", item["id"]?.text ?? "-"],
+            ["lane", item["lane"]?.text ?? "-"],
+            ["passage", item["passageId"]?.text ?? "-"],
+            ["vehicle", item["vrn"]?.text ?? "-"],
+            [
+                "decision",
+                [item["instruction"]?.text, item["reason"]?.text].compactMap { $0 }.joined(separator: " ")
+                    + (item["ubr"]?.string.map { " on UBR \($0)" } ?? ""),
+            ],
+            ["decided", time(item["decidedAt"])],
+            ["received", time(item["receivedAt"])],
+            ["outcome", item["outcome"]?.text ?? "-"],
+        ]
+        if let why = item["conflict"]?.string { rows.append(["conflict", why]) }
+        if let by = item["acknowledgedBy"]?.string {
+            rows.append(["acknowledged", "\(time(item["acknowledgedAt"])) by \(by)"])
+        }
+        if let note = item["acknowledgedNote"]?.string { rows.append(["note", note]) }
+        return LaneTables.table(rows)
+    }
+
+    private static func outcome(_ item: JSONValue) -> String {
+        let outcome = item["outcome"]?.text ?? "-"
+        guard outcome == "conflict" else { return outcome }
+        return item["acknowledgedBy"]?.string.map { "conflict (acknowledged by \($0))" } ?? "CONFLICT (open)"
     }
 }

@@ -36,7 +36,9 @@ struct LaneCtl: AsyncParsableCommand {
                 ]),
             CommandGroup(
                 name: "Central (clearanced's HTTP API)",
-                subcommands: [Submit.self, BundleCommand.self, Debundle.self, Enquire.self]),
+                subcommands: [
+                    Submit.self, BundleCommand.self, Debundle.self, Enquire.self, Reconciliation.self,
+                ]),
         ])
 
     /// ArgumentParser's own `main`, plus one catch: a `Failure` prints its

@@ -52,7 +52,19 @@ enum LaneTables {
             ["faults", faults.isEmpty ? "none" : faultText(faults[0])],
         ]
         rows += faults.dropFirst().map { ["", faultText($0)] }
-        rows += [["outbox", outbox], ["now", status["now"]?.string.map(shownTime) ?? "-"]]
+        rows.append(["outbox", outbox])
+        // Offline decisions central has not yet acknowledged: until it has,
+        // their bundles are not used at central (docs/store.md, "Offline
+        // crossings and reconciliation"). Older laned versions omit it.
+        if let unreconciled = status["offline_unreconciled"]?.integer {
+            rows.append([
+                "offline",
+                unreconciled == 1
+                    ? "1 offline crossing not yet reconciled by central"
+                    : "\(unreconciled) offline crossings not yet reconciled by central",
+            ])
+        }
+        rows.append(["now", status["now"]?.string.map(shownTime) ?? "-"])
         return table(rows)
     }
 

@@ -51,7 +51,7 @@ struct SchemaTests {
         #expect(try await reopened.consignment(ccrn)?.submittedBy == "winning-co")
         #expect(
             try await reopened.writer.read { try Schema.migrator.appliedMigrations($0) } == [
-                "v1", "v2", "v3", "v4",
+                "v1", "v2", "v3", "v4", "v5",
             ])
     }
 
@@ -159,7 +159,7 @@ struct SchemaTests {
         #expect(try await store.account(forToken: issued) == immigration)
         #expect(
             try await store.writer.read { try Schema.migrator.appliedMigrations($0) } == [
-                "v1", "v2", "v3", "v4",
+                "v1", "v2", "v3", "v4", "v5",
             ])
         #expect(
             try await store.writer.read { try Int.fetchOne($0, sql: "PRAGMA user_version") } == Schema.version

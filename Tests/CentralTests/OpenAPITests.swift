@@ -17,7 +17,7 @@ import Testing
         let doc = try OpenAPIDocument.load()
         let h = try await Harness()
         let served = Set(h.central.buildRouter().routes.map { "\($0.method.rawValue) \($0.path)" })
-        #expect(served.count == 25)
+        #expect(served.count == 27)
         #expect(served.subtracting(doc.operations).sorted() == [], "served but not documented")
         #expect(doc.operations.subtracting(served).sorted() == [], "documented but not served")
     }
@@ -159,6 +159,32 @@ import Testing
                 .get, "/v1/lanes/{laneId}/events", "/v1/lanes/T-1/events?limit=5", as: "officer")
             _ = try await call(.delete, "/v1/lanes/{laneId}", "/v1/lanes/T-1", as: "officer")
             _ = try await call(.get, "/v1/lanes/{laneId}", "/v1/lanes/T-1", as: "driver")
+
+            let conflict = try await h.store.applyOfflineCrossing(
+                OfflineCrossingReport(
+                    passageID: 1, requestID: 1, vrn: try VRN("AB12"), arrivedAt: h.clock.now(),
+                    unladenPressed: false, decidedAt: h.clock.now(),
+                    decision: Decision(
+                        instruction: .cleared, reason: .bundleOK, notes: [.offline], ubr: UBR(payload: 5)),
+                    cacheVersion: CacheVersion(generation: 1, sequence: 0)),
+                lane: Lane(id: try LaneID("LMC-IN-01"), controlPoint: .lokMaChau, direction: .inbound),
+                claimant: "passage:LMC-IN-01:1", receivedAt: h.clock.now())
+            let reconciliation = "/v1/reconciliation"
+            let acknowledge = "/v1/reconciliation/{id}/acknowledge"
+            _ = try await call(.get, reconciliation, "/v1/reconciliation", as: "officer")
+            _ = try await call(
+                .get, reconciliation, "/v1/reconciliation?all=true&lane=LMC-IN-01", as: "officer")
+            _ = try await call(.get, reconciliation, "/v1/reconciliation?limit=0", as: "officer")
+            _ = try await call(.get, reconciliation, "/v1/reconciliation?lane=LMC-IN-09", as: "officer")
+            _ = try await call(.get, reconciliation, "/v1/reconciliation", as: "driver")
+            _ = try await call(
+                .post, acknowledge, "/v1/reconciliation/\(conflict.id)/acknowledge", as: "officer",
+                body: buffer(["note": "seen"]))
+            _ = try await call(
+                .post, acknowledge, "/v1/reconciliation/\(conflict.id)/acknowledge", as: "officer")
+            _ = try await call(.post, acknowledge, "/v1/reconciliation/77/acknowledge", as: "officer")
+            _ = try await call(
+                .post, acknowledge, "/v1/reconciliation/x/acknowledge", as: "officer", body: buffer("{"))
 
             _ = try await call(.get, "/v1/clock", "/v1/clock", as: "agent")
             _ = try await call(

@@ -20,6 +20,7 @@
     reconnectTimer: null,
     lanes: new Map(), // lane id -> card parts
     calls: new Map(), // call id -> row parts
+    conflicts: new Map(), // offline crossing id -> row parts
     override: null, // {lane, decision}
     confirmAction: null,
     watchLoaded: false,
@@ -266,12 +267,15 @@
     }
     $("lanes").replaceChildren();
     $("calls").replaceChildren();
+    $("conflicts").replaceChildren();
+    $("conflicts-box").hidden = true;
     $("recent").replaceChildren();
     $("cp-strip").replaceChildren();
     $("watch-list").replaceChildren();
     $("crossing-list").replaceChildren();
     state.lanes.clear();
     state.calls.clear();
+    state.conflicts.clear();
     state.watchLoaded = false;
     state.crossingsLoaded = false;
     document.body.classList.remove("has-escalated");
@@ -399,6 +403,75 @@
     renderCalls(snapshot.calls || []);
     renderRecent(snapshot.recentCalls || []);
     renderAlert(snapshot.calls || []);
+    renderConflicts(snapshot.conflicts || []);
+  }
+
+  // Reconciliation conflicts: rows are kept across snapshots (like calls)
+  // so that a note being typed survives a refresh.
+  function renderConflicts(conflicts) {
+    const list = $("conflicts");
+    const seen = new Set();
+    for (const conflict of conflicts) {
+      seen.add(conflict.id);
+      let parts = state.conflicts.get(conflict.id);
+      if (!parts) {
+        parts = buildConflict(conflict.id);
+        state.conflicts.set(conflict.id, parts);
+      }
+      updateConflict(parts, conflict);
+      list.append(parts.row); // keeps the server's order, newest first
+    }
+    for (const [id, parts] of state.conflicts) {
+      if (!seen.has(id)) {
+        parts.row.remove();
+        state.conflicts.delete(id);
+      }
+    }
+    $("conflicts-box").hidden = conflicts.length === 0;
+    setText($("conflicts-count"), conflicts.length ? t("conflicts.count", { count: conflicts.length }) : "");
+  }
+
+  function buildConflict(id) {
+    const p = { id };
+    p.row = el("li", { class: "row", "data-testid": "conflict", "data-id": String(id) });
+    const body = el("div", { class: "row-body" });
+    p.title = el("div");
+    p.why = el("div", { class: "conflict-why", "data-testid": "conflict-why" });
+    p.meta = el("div", { class: "muted small" });
+    body.append(p.title, p.why, p.meta);
+    p.note = el("input", { type: "text", class: "conflict-note", maxlength: "500", "data-testid": "conflict-note" });
+    p.ack = el("button", { type: "button", class: "warn", "data-testid": "conflict-acknowledge" });
+    p.ack.addEventListener("click", async () => {
+      const note = p.note.value.trim();
+      const done = await act(
+        p.ack,
+        "POST",
+        "/console/api/reconciliation/" + id + "/acknowledge",
+        note ? { note } : undefined,
+        t("conflicts.done")
+      );
+      if (done !== undefined) p.note.value = "";
+    });
+    p.row.append(body, p.note, p.ack);
+    return p;
+  }
+
+  function updateConflict(p, c) {
+    p.title.replaceChildren(el("strong", null, c.vrn), " ", el("span", { class: "badge" }, c.ubr ? "UBR " + c.ubr : ""));
+    setText(p.why, c.conflict || "");
+    setText(
+      p.meta,
+      t("conflicts.meta", {
+        lane: c.lane,
+        passage: c.passageId,
+        time: hkDateTime(c.decidedAt),
+        instruction: t("instruction." + c.instruction),
+        reason: t("reason." + c.reason),
+      })
+    );
+    setAttr(p.note, "placeholder", t("conflicts.note"));
+    setAttr(p.note, "aria-label", t("conflicts.note"));
+    setText(p.ack, t("conflicts.acknowledge"));
   }
 
   function renderControlPoints(points) {
@@ -484,6 +557,7 @@
 
     p.faults = el("ul", { class: "faults" });
     p.lastEvent = el("div", { class: "muted small" });
+    p.offlineCrossings = el("div", { class: "small lane-offline-crossings", "data-testid": "lane-offline-crossings" });
 
     const actions = el("div", { class: "lane-actions" });
     p.release = el("button", { type: "button", class: "go", "data-testid": "lane-release" });
@@ -519,7 +593,7 @@
       }
     });
 
-    p.card.append(head, vehicle, boards, p.faults, p.lastEvent, actions);
+    p.card.append(head, vehicle, boards, p.faults, p.lastEvent, p.offlineCrossings, actions);
     return p;
   }
 
@@ -585,6 +659,12 @@
     for (const fault of lane.faults || []) p.faults.append(el("li", null, fault));
     p.faults.hidden = !(lane.faults && lane.faults.length);
     setText(p.lastEvent, lane.lastEventAt ? t("lane.lastEvent", { time: hkTime(lane.lastEventAt) }) : "");
+    const received = lane.offlineReceived || 0;
+    const openConflicts = lane.conflictsOpen || 0;
+    setText(p.offlineCrossings, received ? t("lane.offlineCrossings", { received, open: openConflicts }) : "");
+    setAttr(p.offlineCrossings, "data-open", String(openConflicts));
+    p.offlineCrossings.hidden = received === 0;
+    p.offlineCrossings.classList.toggle("is-hot", openConflicts > 0);
 
     setText(p.release, t("lane.release"));
     setText(p.divert, t("lane.divert"));
