@@ -433,10 +433,12 @@ class Rig:
         return entries[-1]["seq"] if entries else 0
 
     def offline_decision(self, lane, vrn):
-        """Whether the lane's last request for `vrn` was decided offline."""
-        requests = [e for e in self.control(lane, "journal", limit=50)["entries"]
-                    if e["kind"] == "decision_requested" and e.get("vrn") == vrn]
-        return bool(requests) and "offline=true" in requests[-1].get("detail", "")
+        """Whether the decision the lane last showed for `vrn` carries the
+        note OFFLINE (journal `instruction_shown`, `notes=`)."""
+        shown = [e for e in self.control(lane, "journal", limit=50)["entries"]
+                 if e["kind"] == "instruction_shown" and e.get("vrn") == vrn]
+        detail = shown[-1].get("detail", "") if shown else ""
+        return "notes=" in detail and "OFFLINE" in detail.split("notes=", 1)[1]
 
     def arrived_at(self, lane, after, vrn):
         entry = self.poll(lambda: next((e for e in self.journal(lane, after)
