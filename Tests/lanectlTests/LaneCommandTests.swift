@@ -46,6 +46,18 @@ import Testing
         }
     }
 
+    @Test func statusSaysHowManyOfflineCrossingsCentralHasNotReconciled() async throws {
+        var state = LaneSocketDouble.State()
+        state.offlineUnreconciled = 2
+        try await withLane(state) { _, socket in
+            let run = try await Tool.lanectl(["status"] + socket)
+            #expect(run.status == 0, "\(run)")
+            let lines = run.stdout.split(separator: "\n")
+            #expect(lines.contains("offline   2 offline crossings not yet reconciled by central"), "\(run)")
+            #expect(lines.last == "now       2026-11-26 09:30:02")
+        }
+    }
+
     @Test func statusJSONKeepsEveryMemberAndExactIDs() async throws {
         var state = LaneSocketDouble.State()
         state.vrn = "AB1234"

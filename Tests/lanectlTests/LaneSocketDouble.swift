@@ -59,6 +59,8 @@ final class LaneSocketDouble: Sendable {
         var nextRequest: Int64 = 1_790_000_000_000_017
         var journal: [Entry] = []
         var faults: [String] = []
+        /// `offline_unreconciled` in status; nil leaves it out, as an older laned does.
+        var offlineUnreconciled: Int?
         var behaviour = Behaviour.answers
         /// Commands this lane answers unknown_command to, as an older laned would.
         var unknownCommands: Set<String> = []
@@ -235,7 +237,7 @@ final class LaneSocketDouble: Sendable {
         switch request["command"] as? String {
         case "status":
             let board = !lane.open ? "CLOSED" : lane.vrn == nil ? "WELCOME" : "STOP"
-            return .success([
+            var status: [String: Any] = [
                 "lane": "LMC-IN-01", "direction": "import", "control_point": "LMC", "open": lane.open,
                 "offline": false, "link": "up", "xdb": board, "aiop": board,
                 "phase": !lane.open ? "closed" : lane.vrn == nil ? "idle" : "stop",
@@ -247,7 +249,9 @@ final class LaneSocketDouble: Sendable {
                 ],
                 "help": "idle", "faults": lane.faults, "outbox_pending": 0,
                 "now": "2026-11-26T09:30:02+08:00",
-            ])
+            ]
+            status["offline_unreconciled"] = lane.offlineUnreconciled
+            return .success(status)
         case "press":
             guard let button = request["button"] as? String, ["unladen", "help"].contains(button) else {
                 return .failure(Refusal("bad_request", "button: expected unladen or help"))
