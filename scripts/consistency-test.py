@@ -130,12 +130,14 @@ def case_offline_then_online(rig, checks):
     checks.expect("A offline, link down: cleared on the cached bundle, OFFLINE",
                   (("CLEARED", "BUNDLE_OK"), True), (rig.arrive_and_answer(A, vrn), rig.offline_decision(A, vrn)))
     rig.leave(A)
-    checks.expect("A's outbox holds the offline crossing while central is away", True,
-                  rig.status(A)["outbox_pending"] > 0)
+    away = rig.status(A)
+    checks.expect("while central is away A's outbox holds it: outbox_pending > 0, offline_unreconciled 1",
+                  (True, 1), (away["outbox_pending"] > 0, away.get("offline_unreconciled")))
     rig.start_central()
     rig.wait_link(A, "up")
     rig.drained(A)
     checks.expect("central back, A's outbox drained: the bundle used", "used", rig.bundle_status(ubr))
+    checks.expect("A's status: offline_unreconciled 0", 0, rig.status(A).get("offline_unreconciled"))
     rows = rig.reconciliation(ubr, everything=True)
     checks.expect("GET /v1/reconciliation?all=true lists the crossing, applied",
                   [(A, "applied")], [(r.get("lane"), r.get("outcome")) for r in rows])
