@@ -26,7 +26,7 @@ public struct OfflineCache: Sendable, Hashable {
     public var feedPosition: Int64
 
     /// The most bundles a lane's cache holds (the lane's journal refuses
-    /// more too): 50,000 bundles are about 13 MB in the lane's journal
+    /// more too): 50,000 bundles are about 11 MB in the lane's journal
     /// (docs/offline.md).
     public static let maxBundles = 50_000
 

@@ -32,7 +32,7 @@ public enum CacheDeltaOutcome: Sendable, Hashable {
 // before it, so the cache is always exactly some version central sent.
 extension LaneJournal {
     /// The most bundles the cache holds. A lane facing 10,000 active bundles
-    /// holds about 2.5 MB (docs/offline.md); the bound keeps a runaway store
+    /// holds about 2.2 MB (docs/offline.md); the bound keeps a runaway store
     /// or a bug at central from filling the lane's disk. Central bounds its
     /// pushes to the same number.
     public static let cacheBundleLimit = 50_000

@@ -279,3 +279,32 @@ extension RigLane {
         }
     }
 }
+
+/// What a full push of 10,000 active bundles is on the link (the figures
+/// docs/offline.md gives).
+@Suite("Bundle cache push size")
+struct CachePushSizeTests {
+    @Test func tenThousandActiveBundlesAreAFewHundredChunks() throws {
+        let bundles = (1...10_000).map { n in
+            CachedBundle(
+                ubr: UBR(payload: UInt64(n)), vrn: try! VRN("AB\(n % 10_000)"), direction: .inbound,
+                ccrns: (0..<2).map {
+                    CachedCCRN(
+                        ccrn: CCRN(payload: UInt64(n * 10 + $0)),
+                        validUntil: CalendarDay(daysSinceEpoch: 20_800))
+                }, earliestCrossing: Harness.start, status: .active)
+        }
+        let started = ContinuousClock.now
+        let chunks = try BundleCacheChunk.split(generation: 1, bundles: bundles, watchList: [])
+        let bytes = try chunks.reduce(0) { $0 + (try LaneMessage.bundleCache($1).encode().count) }
+        let took = ContinuousClock.now - started
+        print(
+            "cache push: 10,000 bundles (2 CCRNs each) are \(chunks.count) chunks, \(bytes) payload bytes, split and encoded in \(took)"
+        )
+        #expect(chunks.count < 400 && bytes < 1_200_000, "\(chunks.count) chunks, \(bytes) bytes")
+        #expect(
+            chunks.allSatisfy {
+                (try? LaneMessage.bundleCache($0).encode().count) ?? .max <= FrameFormat.maxPayload
+            })
+    }
+}

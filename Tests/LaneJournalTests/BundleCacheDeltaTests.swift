@@ -153,3 +153,48 @@ struct BundleCacheDeltaTests {
         #expect(try await ask(v1, after: 31), "a minute without an answer: ask again")
     }
 }
+
+/// What a lane holds for a control point of 10,000 active bundles (the
+/// figures docs/offline.md gives): install time and bytes on disk.
+@Suite("Bundle cache size")
+struct BundleCacheSizeTests {
+    @Test func tenThousandActiveBundlesFitInAFewMegabytesAndInstallInSeconds() async throws {
+        let directory = try TemporaryDirectory()
+        let journal = try await LaneJournal.open(
+            path: directory.path("lane.sqlite"), clock: SimulatedWallClock(morning))
+        let empty = try await Self.bytes(journal)
+        // Two CCRNs a bundle, as most trucks carry one to three consignments.
+        let bundles = (1...10_000).map { n in
+            BundleCacheTests.bundle(UInt64(n), "AB\(n % 10_000)", ccrns: 2)
+        }
+        // As a push arrives: 127 chunks of 79 bundles (CachePushSizeTests),
+        // each staged in a transaction of its own, the last one installing.
+        let started = ContinuousClock.now
+        let per = 79
+        let count = (bundles.count + per - 1) / per
+        for index in 0..<count {
+            _ = try await journal.stageCacheChunk(
+                generation: 1, index: index, count: count,
+                bundles: Array(bundles[(index * per)..<min(bundles.count, (index + 1) * per)]), watchList: [])
+        }
+        let took = ContinuousClock.now - started
+        let held = try await Self.bytes(journal) - empty
+        print(
+            "bundle cache: 10,000 bundles (2 CCRNs each) hold \(held) bytes in the journal, staged in \(count) chunks and installed in \(took)"
+        )
+        #expect(held < 4_000_000, "\(held) bytes")
+        #expect(took < .seconds(30), "installing took \(took)")
+        #expect(try await journal.cacheGeneration()?.bundles == 10_000)
+    }
+
+    /// The journal's pages in use, once the WAL is checkpointed into the file.
+    static func bytes(_ journal: LaneJournal) async throws -> Int {
+        try await journal.writer.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)")
+            let pages = try Int.fetchOne(db, sql: "PRAGMA page_count") ?? 0
+            let free = try Int.fetchOne(db, sql: "PRAGMA freelist_count") ?? 0
+            let size = try Int.fetchOne(db, sql: "PRAGMA page_size") ?? 0
+            return (pages - free) * size
+        }
+    }
+}

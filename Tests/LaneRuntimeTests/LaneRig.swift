@@ -31,7 +31,10 @@ final class LaneRig: Sendable {
     let directory: String
     let port: Int
     private let central = Mutex<
-        (listener: TCPLinkListener, serving: Task<Void, Never>, server: LaneLinkServer, desk: HelpDesk)?
+        (
+            listener: TCPLinkListener, serving: Task<Void, Never>, server: LaneLinkServer, desk: HelpDesk,
+            feed: Task<Void, Never>
+        )?
     >(nil)
 
     /// - Parameter centralUp: false leaves the lane's link port closed until ``startCentral()``.
@@ -48,7 +51,10 @@ final class LaneRig: Sendable {
         if centralUp { try await startCentral() }
     }
 
-    deinit { try? FileManager.default.removeItem(atPath: directory) }
+    deinit {
+        central.withLock { $0?.feed.cancel() }
+        try? FileManager.default.removeItem(atPath: directory)
+    }
 
     /// A loopback port nobody listens on now.
     static func freePort() async throws -> Int {
@@ -77,9 +83,12 @@ final class LaneRig: Sendable {
         await desk.attach(server)
         let dispatcher = LaneDispatcher(server: server, repository: store, clock: clock, logger: logger)
         dispatcher.pushCacheOnEverySession()
+        dispatcher.answerCacheResyncs(from: hub)
         let listener = try await TCPLinkListener(host: "127.0.0.1", port: port)
         let serving = Task { await server.serve(listener) }
-        central.withLock { $0 = (listener, serving, server, desk) }
+        // Lanes' caches follow central as in clearanced: polled every 250 ms.
+        let feed = Task { await dispatcher.runCacheFeed() }
+        central.withLock { $0 = (listener, serving, server, desk, feed) }
     }
 
     /// central's help desk, as officers' consoles use it.
@@ -98,6 +107,8 @@ final class LaneRig: Sendable {
         guard let running = central.withLock({ $0 }) else { return }
         await running.listener.close()
         running.serving.cancel()
+        running.feed.cancel()
+        _ = await running.feed.value
     }
 
     // MARK: Cargo
@@ -135,7 +146,12 @@ final class LaneRig: Sendable {
     // MARK: Lanes
 
     /// The lane's config, as a technician would write it.
-    func configuration(allowVirtualInputs: Bool = true, extra: String = "") throws -> LaneConfiguration {
+    /// - Parameter deadAfter: how long the lane waits for central's frames
+    ///   before it drops the session (central heartbeats less often than
+    ///   that, so the session restarts every second or so: longer keeps one).
+    func configuration(allowVirtualInputs: Bool = true, extra: String = "", deadAfter: String = "1s") throws
+        -> LaneConfiguration
+    {
         let yaml = """
             lane: {id: LMC-IN-01, control_point: LMC, direction: import}
             decision: {timeout: 2s, unladen_grace: 20s}
@@ -144,7 +160,7 @@ final class LaneRig: Sendable {
               tcp: {host: 127.0.0.1, port: \(port)}
               key_file: link.key
               heartbeat: 200ms
-              dead_after: 1s
+              dead_after: \(deadAfter)
             gpio: {backend: virtual}
             displays: {backend: headless, output_dir: boards}
             journal: {path: journal.sqlite}
@@ -158,7 +174,8 @@ final class LaneRig: Sendable {
     /// Starts a lane daemon on the rig's journal (a second start after
     /// ``RunningLane/stop()`` is a restart of laned).
     func startLane(
-        allowVirtualInputs: Bool = true, extra: String = "", timers: (any LaneTimerScheduler)? = nil
+        allowVirtualInputs: Bool = true, extra: String = "", timers: (any LaneTimerScheduler)? = nil,
+        deadAfter: String = "1s"
     ) async throws -> RunningLane {
         var logger = Logger(label: "LaneRig.lane")
         logger.logLevel = .critical
@@ -167,7 +184,8 @@ final class LaneRig: Sendable {
         backoff.base = .milliseconds(50)
         backoff.cap = .milliseconds(300)
         let daemon = try await LaneDaemon(
-            configuration: try configuration(allowVirtualInputs: allowVirtualInputs, extra: extra),
+            configuration: try configuration(
+                allowVirtualInputs: allowVirtualInputs, extra: extra, deadAfter: deadAfter),
             environment: .init(
                 clock: clock, timers: timers ?? self.timers, buttons: buttons, linkKey: key,
                 backoff: backoff, logger: logger))

@@ -1,0 +1,113 @@
+import CargoStore
+import Foundation
+import GRDB
+import LaneJournal
+import LaneLink
+import LaneRuntime
+import RoadCargo
+import Testing
+
+/// A whole lane against a real central whose cache feed runs as in
+/// clearanced: central's changes reach an offline lane's cache as deltas,
+/// and a lane that misses one asks for a full push (issue 14, part 4).
+@Suite struct LiveCacheTests {
+    static let truck = try! VRN("AB1234")
+
+    /// Polls `condition` every 20 ms for at most `timeout` of waiting.
+    func until(
+        _ what: String, timeout: Duration = .seconds(20), sourceLocation: SourceLocation = #_sourceLocation,
+        _ condition: () async throws -> Bool
+    ) async throws {
+        var waited = Duration.zero
+        while waited < timeout {
+            if try await condition() { return }
+            try await Task.sleep(for: .milliseconds(20))
+            waited += .milliseconds(20)
+        }
+        #expect(try await condition(), "timed out waiting for \(what)", sourceLocation: sourceLocation)
+    }
+
+    @Test func aDebundleAtCentralReachesAnOfflineLaneAndItsTruckIsNotCleared() async throws {
+        let rig = try await LaneRig()
+        let bundle = try await rig.bundle(Self.truck)
+        // One session throughout: a new one would bring a full push, and the
+        // test is about deltas.
+        let lane = try await rig.startLane(deadAfter: "60s")
+        let journal = lane.daemon.journal
+        try await until("the session's cache push") {
+            try await journal.cachedBundle(vrn: Self.truck, direction: .inbound) != nil
+        }
+        let pushed = try #require(try await journal.cacheVersion())
+        _ = try await lane.request(["id": 1, "command": "open"])
+        try await lane.daemon.controller.received(.officerCommand(.offlineMode(on: true, officer: "chan")))
+
+        // The driver debundles at central while the lane is offline.
+        _ = try await rig.store.debundle(
+            bundle.ubr, by: Account(name: "driver-\(Self.truck.value)", role: .driver), at: rig.clock.now())
+        let debundled = ContinuousClock.now
+        try await until("the delta on the lane") {
+            try await journal.cachedBundle(vrn: Self.truck, direction: .inbound) == nil
+        }
+        let took = ContinuousClock.now - debundled
+        // Within a second on an idle machine (the feed polls every 250 ms);
+        // the ceiling is generous for a busy one.
+        #expect(took < .seconds(10), "the debundle took \(took) to reach the lane")
+        let version = try #require(try await journal.cacheVersion())
+        #expect(version.generation == pushed.generation && version.sequence >= 1)
+
+        _ = try await lane.request(["id": 2, "command": "arrive", "vrn": Self.truck.value])
+        // Without a bundle the answer waits out the unladen grace (20 s) on STOP.
+        #expect(try await lane.status()["xdb"] as? String == "STOP")
+        await rig.timers.advance(by: 21)
+        let shown = try await lane.waitFor("the offline decision") { $0["phase"] as? String == "decided" }
+        #expect(shown["xdb"] as? String == "INSPECT")
+        #expect(shown["reason"] as? String == "NO_BUNDLE")
+        #expect(shown["offline"] as? Bool == true)
+        // The decision is journaled with the cache version it was made with.
+        let details = try await journal.writer.read { db in
+            try String.fetchAll(db, sql: "SELECT detail FROM journal WHERE kind = 'decision_received'")
+        }
+        #expect(details.count == 1)
+        #expect(details.first?.contains("cache=\(version) ") == true, "the version \(version) in \(details)")
+        #expect(!(try await lane.journalKinds()).contains("link_down"), "one session throughout")
+        await lane.stop()
+        await rig.stopCentral()
+    }
+
+    @Test func aLaneThatMissesADeltaAsksOnceAndInstallsAFullPush() async throws {
+        let rig = try await LaneRig()
+        try await rig.bundle(Self.truck)
+        // One session throughout: a new one would bring a full push, and the
+        // test is about deltas.
+        let lane = try await rig.startLane(deadAfter: "60s")
+        let journal = lane.daemon.journal
+        try await until("the session's cache push") { try await journal.cacheGeneration() != nil }
+        let first = try #require(try await journal.cacheGeneration()).generation
+
+        // Two deltas past a number the lane never got: neither applies, and
+        // the lane asks for one full push, not two.
+        let stray = CachedBundle(
+            ubr: UBR(payload: 4242), vrn: try VRN("ZZ1"), direction: .inbound,
+            ccrns: [
+                CachedCCRN(ccrn: CCRN(payload: 4242), validUntil: CalendarDay(containing: rig.clock.now()))
+            ],
+            earliestCrossing: rig.clock.now(), status: .active)
+        for sequence: UInt64 in [5, 6] {
+            try await rig.sendFromCentral(
+                .bundleCacheDelta(
+                    BundleCacheDelta(generation: first, sequence: sequence, changes: [.put(stray)])))
+        }
+        try await until("a newer generation installed") {
+            try await journal.cacheGeneration().map { $0.generation > first } ?? false
+        }
+        #expect(try await journal.cachedBundle(vrn: try VRN("ZZ1"), direction: .inbound) == nil)
+        #expect(try await journal.cachedBundle(vrn: Self.truck, direction: .inbound) != nil)
+        #expect(try await journal.cacheVersion()?.sequence == 0)
+        try await lane.waitFor("the lane's outbox drained") { $0["outbox_pending"] as? Int == 0 }
+        let pushes = try await rig.store.cachePushes(lane: LaneRig.laneID, limit: 10)
+        #expect(pushes.count == 2, "the session's push and one answer: \(pushes.map(\.generation))")
+        #expect(!(try await lane.journalKinds()).contains("link_down"), "one session throughout")
+        await lane.stop()
+        await rig.stopCentral()
+    }
+}
