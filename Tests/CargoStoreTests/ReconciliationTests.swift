@@ -1,5 +1,6 @@
 import ClearanceCore
 import Foundation
+import GRDB
 import RoadCargo
 import Testing
 
@@ -242,6 +243,15 @@ struct ReconciliationTests {
             _ = try await store.acknowledgeConflict(id: 999, officer: "officer-wong", at: at, note: nil)
         }
         #expect(try snapshot(store) == before)
+    }
+
+    @Test("the per-lane counts (every console snapshot) read one index and no row")
+    func countsReadTheIndexOnly() async throws {
+        let plan = try await store.writer.read { db in
+            try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + SQLiteCargoStore.offlineCountsSQL)
+                .map { $0["detail"] as String }
+        }
+        #expect(plan == ["SCAN offline_crossings USING COVERING INDEX offline_crossings_counts"])
     }
 
     @Test("listing filters by lane and is newest first within the limit")
