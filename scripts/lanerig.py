@@ -10,13 +10,16 @@ class SocketClosed(OSError):
     """laned closed the control socket before answering (it is stopping or dying)."""
 
 
-def lane_config(work, control_socket, lane, *, decision_timeout, heartbeat, dead_after, why_no_grace):
+def lane_config(work, control_socket, lane, *, decision_timeout, heartbeat, dead_after, why_no_grace,
+                unladen_grace="0s"):
     """The lane's YAML, with `{port}` left for central's link port (known
-    only once central runs; see `with_link_port`)."""
+    only once central runs; see `with_link_port`). `unladen_grace` is 0s
+    unless a test presses Unladen after the arrival (the lane takes a press
+    after arrival only while the grace runs)."""
     return f"""
 lane: {{id: {lane}, control_point: LMC, direction: import}}
-# No grace: {why_no_grace}
-decision: {{timeout: {decision_timeout}, unladen_grace: 0s}}
+# Grace {unladen_grace}: {why_no_grace}
+decision: {{timeout: {decision_timeout}, unladen_grace: {unladen_grace}}}
 link:
   tcp: {{host: 127.0.0.1, port: {{port}}}}
   key_file: {work}/keys/{lane}.key

@@ -67,6 +67,8 @@ scripts/check-syncs.sh --bin "$(swift build --show-bin-path)" 20
 # One bundle, one crossing (issue 14).
 echo "== race test (two laned and clearanced, then two clearanced on one store: 200 rounds each, one CLEARED per bundle)"
 python3 scripts/race-test.py --bin "$(swift build --show-bin-path)" --rounds 200
+echo "== consistency test (clearanced and three laned: offline crossings reconciled, offline conflict, debundle reaching an offline lane, Unladen while pending and after SYSTEM_UNAVAILABLE, the printed earliest crossing)"
+python3 scripts/consistency-test.py --bin "$(swift build --show-bin-path)"
 
 echo "== swift test"
 # The link's handshake tests keep wall-clock deadlines (50 lanes linked

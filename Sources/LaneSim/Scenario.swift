@@ -73,6 +73,11 @@ public struct Scenario: Sendable {
         public var lane: LaneID
         public var fields: [(key: String, value: String)]
         public var journal: (kind: String, vrn: String?, reason: String?)?
+        /// What the lane's offline bundle cache holds for a VRN in the lane's
+        /// direction: `active` (a bundle an offline decision would use) or
+        /// `none`. Central's live cache deltas make it change while the
+        /// link is up.
+        public var cache: (vrn: VRN, bundle: String)?
         /// Real time to wait for the lane to get there (messages travel).
         public var within: Duration
     }
@@ -90,7 +95,7 @@ public struct ScenarioError: Error, CustomStringConvertible {
 extension Scenario {
     static let expectKeys = [
         "xdb", "aiop", "phase", "reason", "vrn", "offline", "help", "link", "unladen_acknowledged",
-        "earliest_crossing", "language", "officer_message",
+        "earliest_crossing", "language", "officer_message", "outbox_pending",
     ]
 
     /// Reads and checks a scenario file.
@@ -413,7 +418,8 @@ extension Scenario {
         }
 
         func expectation(_ node: Node) throws -> Scenario.Expectation {
-            let f = try fields(node, "expect", allowed: ["lane", "journal", "within"] + Scenario.expectKeys)
+            let f = try fields(
+                node, "expect", allowed: ["lane", "journal", "cache", "within"] + Scenario.expectKeys)
             var fields: [(key: String, value: String)] = []
             for key in Scenario.expectKeys {
                 if let value = f[key] { fields.append((key, try string(value, "expect: \(key)"))) }
@@ -426,14 +432,23 @@ extension Scenario {
                     try jf["reason"].map { try string($0, "reason") }
                 )
             }
-            guard !fields.isEmpty || journal != nil else {
+            var cache: (vrn: VRN, bundle: String)?
+            if let c = f["cache"] {
+                let cf = try self.fields(c, "expect: cache", allowed: ["vrn", "bundle"])
+                let bundle = try string(cf["bundle"], "cache: bundle")
+                guard ["active", "none"].contains(bundle) else {
+                    throw fail(cf["bundle"], "cache: bundle: expected active or none, got '\(bundle)'")
+                }
+                cache = (try make(cf["vrn"], "vrn") { try VRN($0) }, bundle)
+            }
+            guard !fields.isEmpty || journal != nil || cache != nil else {
                 throw fail(
                     node,
-                    "expect: says nothing to check; expected some of \(Scenario.expectKeys.joined(separator: ", ")), journal"
+                    "expect: says nothing to check; expected some of \(Scenario.expectKeys.joined(separator: ", ")), journal, cache"
                 )
             }
             return Scenario.Expectation(
-                lane: try lane(f["lane"], "expect: lane"), fields: fields, journal: journal,
+                lane: try lane(f["lane"], "expect: lane"), fields: fields, journal: journal, cache: cache,
                 within: try f["within"].map { try duration($0, "within") } ?? .seconds(10))
         }
 

@@ -313,6 +313,19 @@ public struct ScenarioRunner: Sendable {
                     differences.append("journal: expected an entry \(wanted), none in the lane's journal")
                 }
             }
+            if let cache = expectation.cache {
+                do {
+                    let held = try await lane.daemon.journal.cachedBundle(
+                        vrn: cache.vrn, direction: status.lane.direction)
+                    let shown = held == nil ? "none" : "active"
+                    if shown != cache.bundle {
+                        differences.append(
+                            "cache: \(cache.vrn.value): expected \(cache.bundle), held \(shown)")
+                    }
+                } catch {
+                    differences.append("cache: the lane's cache could not be read: \(error)")
+                }
+            }
             if differences.isEmpty && status.drawn { return nil }
             if differences.isEmpty { differences = ["the boards are still being drawn"] }
             context = [
@@ -358,6 +371,9 @@ public struct ScenarioRunner: Sendable {
             "unladen_acknowledged": "\(status.board.unladenAcknowledged)", "earliest_crossing": earliest,
             "language": status.board.language.rawValue,
             "officer_message": status.board.officerMessage.map { "\($0.phraseID)" } ?? "none",
+            // What the lane has yet to deliver: 0 once central has taken
+            // every report, offline crossings among them.
+            "outbox_pending": "\(status.outboxPending)",
         ]
     }
 

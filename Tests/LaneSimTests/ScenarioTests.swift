@@ -43,6 +43,20 @@ import Testing
         #expect(key.contains("unknown key 'colour'"), "\(key)")
     }
 
+    @Test func aCacheExpectationNamesWhatItHoldsAndRefusesAnythingElse() throws {
+        let scenario = try Scenario.parse(
+            Self.header + "  - expect: {lane: LMC-IN-01, cache: {vrn: \"db 1234\", bundle: none}}\n",
+            file: "ok.yaml")
+        guard case .expect(let expectation) = scenario.steps.first?.action else {
+            Issue.record("not an expectation")
+            return
+        }
+        #expect(expectation.cache?.vrn.value == "DB1234")
+        #expect(expectation.cache?.bundle == "none")
+        let bad = error(Self.header + "  - expect: {lane: LMC-IN-01, cache: {vrn: DB1234, bundle: used}}\n")
+        #expect(bad.contains("cache: bundle: expected active or none, got 'used'"), "\(bad)")
+    }
+
     @Test func everyScenarioInTheRepositoryLoads() throws {
         let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             .appendingPathComponent("../../scenarios").standardized.path
@@ -57,6 +71,45 @@ import Testing
 }
 
 @Suite struct ScenarioRunnerTests {
+    @Test func aCacheExpectationReadsTheLanesOfflineCache() async throws {
+        let scenario = try Scenario.parse(
+            """
+            lanes:
+              - {id: LMC-IN-01, control_point: LMC, direction: import}
+            steps:
+              - submit: {name: toys, direction: import}
+              - bundle: {name: b, vrn: AB1234, direction: import, consignments: [toys]}
+              - offline: {lane: LMC-IN-01, on: true}
+              - expect: {lane: LMC-IN-01, cache: {vrn: AB1234, bundle: active}}
+              - expect: {lane: LMC-IN-01, cache: {vrn: CD5678, bundle: active}, within: 300ms}
+            """, file: "cache.yaml")
+        let result = await ScenarioRunner().run(scenario)
+        #expect(result.failures.map(\.line) == [8], "the bundled VRN is cached, the other is not")
+        #expect(result.failures.first?.differences == ["cache: CD5678: expected active, held none"])
+    }
+
+    @Test func anOutboxExpectationHoldsOnlyOnceTheLaneHasDeliveredEverything() async throws {
+        let scenario = try Scenario.parse(
+            """
+            lanes:
+              - {id: LMC-IN-01, control_point: LMC, direction: import}
+            steps:
+              - open: {lane: LMC-IN-01}
+              - link: {lane: LMC-IN-01, up: false}
+              - expect: {lane: LMC-IN-01, link: down}
+              - arrive: {lane: LMC-IN-01, vrn: AB1234}
+              - expect: {lane: LMC-IN-01, outbox_pending: 0, within: 300ms}
+              - link: {lane: LMC-IN-01, up: true}
+              - expect: {lane: LMC-IN-01, link: up, outbox_pending: 0}
+            """, file: "outbox.yaml")
+        let result = await ScenarioRunner().run(scenario)
+        #expect(result.failures.map(\.line) == [8], "the request waits in the outbox while the cable is out")
+        let failure = try #require(result.failures.first)
+        #expect(
+            failure.differences.contains { $0.hasPrefix("outbox_pending: expected 0, shown ") },
+            "\(failure.differences)")
+    }
+
     @Test func aWrongExpectationIsADiffWithItsLineAndTheLaneAsItWas() async throws {
         let scenario = try Scenario.parse(
             """
