@@ -124,7 +124,7 @@ public protocol CargoRepository: ConsoleRepository {
     /// wrong; and adds the crossing to the crossing history (request id
     /// `offline:<lane>:<request id>`). Idempotent by (lane, request id): a
     /// resend returns the first record and changes nothing.
-    func applyOfflineCrossing(_ report: OfflineCrossingReport, lane: Lane, claimant: String, receivedAt: Date)
+    func applyOfflineCrossing(_ report: OfflineCrossing, lane: Lane, claimant: String, receivedAt: Date)
         async throws -> OfflineCrossingRecord
     /// Offline crossings, newest first.
     func offlineCrossings(_ filter: OfflineCrossingFilter, limit: Int) async throws -> [OfflineCrossingRecord]

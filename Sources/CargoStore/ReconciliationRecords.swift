@@ -1,40 +1,6 @@
 import Foundation
 import RoadCargo
 
-/// A decision a lane made offline (clearance rule 4), as it reached central:
-/// what ``CargoRepository/applyOfflineCrossing(_:lane:claimant:receivedAt:)``
-/// applies. The store knows no link types; the hub copies the link message
-/// into this.
-public struct OfflineCrossingReport: Sendable, Hashable {
-    /// The lane's passage id (the vehicle's stay at the lane).
-    public var passageID: UInt64
-    /// The lane's request id: unique per lane, the key a resend is known by.
-    public var requestID: UInt64
-    public var vrn: VRN
-    public var arrivedAt: Date
-    public var unladenPressed: Bool
-    /// The lane's clock when it decided.
-    public var decidedAt: Date
-    /// As the lane decided it (tagged OFFLINE), with the UBR it decided on.
-    public var decision: Decision
-    /// The bundle cache the lane decided with; nil when it held none.
-    public var cacheVersion: CacheVersion?
-
-    public init(
-        passageID: UInt64, requestID: UInt64, vrn: VRN, arrivedAt: Date, unladenPressed: Bool,
-        decidedAt: Date, decision: Decision, cacheVersion: CacheVersion?
-    ) {
-        self.passageID = passageID
-        self.requestID = requestID
-        self.vrn = vrn
-        self.arrivedAt = arrivedAt
-        self.unladenPressed = unladenPressed
-        self.decidedAt = decidedAt
-        self.decision = decision
-        self.cacheVersion = cacheVersion
-    }
-}
-
 /// What central did with an offline crossing.
 public enum ReconciliationOutcome: String, Sendable, Hashable, Codable, CaseIterable {
     /// The bundle was claimed for the passage (or already was); the lane's

@@ -9,7 +9,7 @@ import RoadCargo
 // "Offline crossings and reconciliation").
 extension SQLiteCargoStore {
     public func applyOfflineCrossing(
-        _ report: OfflineCrossingReport, lane: Lane, claimant: String, receivedAt: Date
+        _ report: OfflineCrossing, lane: Lane, claimant: String, receivedAt: Date
     ) async throws -> OfflineCrossingRecord {
         let receivedAt = Self.normalised(receivedAt)
         return try await transaction { db in
@@ -70,7 +70,7 @@ extension SQLiteCargoStore {
     /// active bundle for the passage (and uses it when the passage's vehicle
     /// has already been reported leaving), or names the conflict.
     private static func reconcile(
-        _ report: OfflineCrossingReport, lane: Lane, claimant: String, now: Date, _ db: Database
+        _ report: OfflineCrossing, lane: Lane, claimant: String, now: Date, _ db: Database
     ) throws -> (ReconciliationOutcome, String?, CargoBundle?) {
         guard let ubr = report.decision.ubr else { return (.noBundle, nil, nil) }
         guard var bundle = try Rows.bundle(db, ubr) else {

@@ -199,7 +199,7 @@ public final class LaneHub: Sendable {
     /// - Throws: ``LaneHubRefusal/unknownLane(_:)`` when central does not
     ///   know the lane: the crossing then stays in the lane's outbox and
     ///   is applied once an officer has added the lane, never dropped.
-    public func reconcile(_ crossing: OfflineCrossingMessage, from lane: LaneID) async throws {
+    public func reconcile(_ crossing: OfflineCrossing, from lane: LaneID) async throws {
         guard let known = try await repository.lane(lane) else {
             counters.withLock { $0.refused += 1 }
             logger.warning(
@@ -207,12 +207,8 @@ public final class LaneHub: Sendable {
                 metadata: ["lane": "\(lane)", "requestID": "\(crossing.requestID)"])
             throw LaneHubRefusal.unknownLane(lane)
         }
-        let report = OfflineCrossingReport(
-            passageID: crossing.passageID, requestID: crossing.requestID, vrn: crossing.vrn,
-            arrivedAt: crossing.arrivedAt, unladenPressed: crossing.unladenPressed,
-            decidedAt: crossing.decidedAt, decision: crossing.decision, cacheVersion: crossing.cacheVersion)
         let record = try await repository.applyOfflineCrossing(
-            report, lane: known, claimant: Self.passageClaimant(lane: lane, passageID: crossing.passageID),
+            crossing, lane: known, claimant: Self.passageClaimant(lane: lane, passageID: crossing.passageID),
             receivedAt: clock.now())
         counters.withLock {
             $0.offlineCrossings += 1

@@ -229,31 +229,3 @@ public enum LaneAction: Sendable, Hashable {
     case startVoice(callID: UInt64)
     case stopVoice(callID: UInt64)
 }
-
-/// A decision the lane made from its bundle cache in offline mode and took
-/// for the vehicle at the lane (held or shown). It goes to central through
-/// the outbox in the transaction that journals it.
-public struct OfflineCrossing: Sendable, Hashable {
-    public var passageID: UInt64
-    public var requestID: UInt64
-    public var vrn: VRN
-    public var arrivedAt: Date
-    public var unladenPressed: Bool
-    public var decidedAt: Date
-    public var decision: Decision
-    public var cacheVersion: CacheVersion?
-
-    public init(
-        passageID: UInt64, requestID: UInt64, vrn: VRN, arrivedAt: Date, unladenPressed: Bool,
-        decidedAt: Date, decision: Decision, cacheVersion: CacheVersion?
-    ) {
-        self.passageID = passageID
-        self.requestID = requestID
-        self.vrn = vrn
-        self.arrivedAt = arrivedAt
-        self.unladenPressed = unladenPressed
-        self.decidedAt = decidedAt
-        self.decision = decision
-        self.cacheVersion = cacheVersion
-    }
-}

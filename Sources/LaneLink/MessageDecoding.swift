@@ -77,7 +77,7 @@ extension LaneMessage {
             return .bundleCache(try decodeBundleChunk(&r))
         case .offlineCrossing:
             return .offlineCrossing(
-                OfflineCrossingMessage(
+                OfflineCrossing(
                     passageID: try r.u64("passage id"), requestID: try r.u64("request id"), vrn: try r.vrn(),
                     arrivedAt: try r.time("arrived at"), unladenPressed: try r.bool("unladen pressed"),
                     decidedAt: try r.time("decided at"), decision: try decodeDecisionBody(&r),

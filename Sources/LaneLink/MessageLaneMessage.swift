@@ -24,7 +24,7 @@ public enum LaneMessage: Sendable, Hashable {
     case officerCommand(OfficerCommand)
     case bundleCache(BundleCacheChunk)
     /// Lane to central: a decision made offline, to reconcile.
-    case offlineCrossing(OfflineCrossingMessage)
+    case offlineCrossing(OfflineCrossing)
     /// Central to lane: a numbered change to the cache.
     case bundleCacheDelta(BundleCacheDelta)
     /// Lane to central: the lane missed a delta (or holds no cache) and

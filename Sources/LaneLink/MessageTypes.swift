@@ -248,39 +248,6 @@ public enum TimeSync: Sendable, Hashable {
     }
 }
 
-/// A decision a lane made itself in offline mode (clearance rule 4), on its
-/// way to central through the outbox to be reconciled: central applies it
-/// once (the bundle claimed by the passage, then used when the vehicle
-/// leaves) or, when the bundle had ended meanwhile, raises a conflict.
-public struct OfflineCrossingMessage: Sendable, Hashable {
-    public var passageID: UInt64
-    /// The lane's request id; the decision id the lane showed is the same.
-    public var requestID: UInt64
-    public var vrn: VRN
-    public var arrivedAt: Date
-    public var unladenPressed: Bool
-    /// The lane's clock when it decided.
-    public var decidedAt: Date
-    /// As the lane decided it (tagged OFFLINE), UBR included.
-    public var decision: Decision
-    /// The cache the lane decided with; nil when it held none.
-    public var cacheVersion: CacheVersion?
-
-    public init(
-        passageID: UInt64, requestID: UInt64, vrn: VRN, arrivedAt: Date, unladenPressed: Bool,
-        decidedAt: Date, decision: Decision, cacheVersion: CacheVersion?
-    ) {
-        self.passageID = passageID
-        self.requestID = requestID
-        self.vrn = vrn
-        self.arrivedAt = arrivedAt
-        self.unladenPressed = unladenPressed
-        self.decidedAt = decidedAt
-        self.decision = decision
-        self.cacheVersion = cacheVersion
-    }
-}
-
 /// A change to a lane's cache after a full push, numbered so that the lane
 /// can tell when it missed one. Deltas of one generation are numbered 1,
 /// 2, 3, ... and apply only in that order; a lane that sees a gap (or a

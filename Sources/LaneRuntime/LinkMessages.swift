@@ -33,12 +33,7 @@ enum LinkMessages {
             return event(.instructionShown(instruction, decisionID: decisionID))
         case .vehicleLeft(let vrn, let ubr, let passageID):
             return event(.vehicleLeft(vrn: vrn, ubr: ubr, passageID: passageID))
-        case .offlineCrossing(let c):
-            return .offlineCrossing(
-                OfflineCrossingMessage(
-                    passageID: c.passageID, requestID: c.requestID, vrn: c.vrn, arrivedAt: c.arrivedAt,
-                    unladenPressed: c.unladenPressed, decidedAt: c.decidedAt, decision: c.decision,
-                    cacheVersion: c.cacheVersion))
+        case .offlineCrossing(let crossing): return .offlineCrossing(crossing)
         case .laneOpened: return event(.laneOpened)
         case .laneClosed: return event(.laneClosed)
         case .fault(let code, let text):

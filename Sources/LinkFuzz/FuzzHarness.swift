@@ -97,7 +97,7 @@ enum FuzzHarness {
             .laneEvent(
                 LaneEvent(occurredAt: now, .vehicleLeft(vrn: vrn, ubr: UBR(payload: 1), passageID: 6))),
             .offlineCrossing(
-                OfflineCrossingMessage(
+                OfflineCrossing(
                     passageID: 6, requestID: 7, vrn: vrn, arrivedAt: now, unladenPressed: false,
                     decidedAt: now,
                     decision: decision, cacheVersion: CacheVersion(generation: 1, sequence: 2))),

@@ -143,3 +143,38 @@ public struct CacheVersion: Sendable, Hashable, Comparable, Codable, CustomStrin
     /// `generation.sequence`, as journals and logs print it.
     public var description: String { "\(generation).\(sequence)" }
 }
+
+/// A decision a lane made from its bundle cache in offline mode (clearance
+/// rule 4) and took for the vehicle at the lane (held or shown). The lane
+/// queues it in its outbox in the transaction that journals it; it travels
+/// as link message 0x14; central applies it once to reconcile (the bundle
+/// claimed for the passage, or a conflict raised to officers).
+public struct OfflineCrossing: Sendable, Hashable {
+    /// The vehicle's stay at the lane.
+    public var passageID: UInt64
+    /// The lane's request id: unique per lane, the key a resend is known by.
+    public var requestID: UInt64
+    public var vrn: VRN
+    public var arrivedAt: Date
+    public var unladenPressed: Bool
+    /// The lane's clock when it decided.
+    public var decidedAt: Date
+    /// As the lane decided it (tagged OFFLINE), with the UBR it decided on.
+    public var decision: Decision
+    /// The bundle cache the lane decided with; nil when it held none.
+    public var cacheVersion: CacheVersion?
+
+    public init(
+        passageID: UInt64, requestID: UInt64, vrn: VRN, arrivedAt: Date, unladenPressed: Bool,
+        decidedAt: Date, decision: Decision, cacheVersion: CacheVersion?
+    ) {
+        self.passageID = passageID
+        self.requestID = requestID
+        self.vrn = vrn
+        self.arrivedAt = arrivedAt
+        self.unladenPressed = unladenPressed
+        self.decidedAt = decidedAt
+        self.decision = decision
+        self.cacheVersion = cacheVersion
+    }
+}

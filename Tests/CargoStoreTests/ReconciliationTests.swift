@@ -25,17 +25,17 @@ struct ReconciliationTests {
     static func report(
         _ request: UInt64, passage: UInt64? = nil, vrn: VRN = Fixture.vrn, ubr: UBR?,
         at arrival: Date = arrival
-    ) -> OfflineCrossingReport {
+    ) -> OfflineCrossing {
         let decision =
             ubr.map { Decision(instruction: .cleared, reason: .bundleOK, notes: [.offline], ubr: $0) }
             ?? Decision(instruction: .inspect, reason: .noBundle, notes: [.offline])
-        return OfflineCrossingReport(
+        return OfflineCrossing(
             passageID: passage ?? request, requestID: request, vrn: vrn, arrivedAt: arrival,
             unladenPressed: false, decidedAt: arrival.addingTimeInterval(2), decision: decision,
             cacheVersion: CacheVersion(generation: 7, sequence: 3))
     }
 
-    func apply(_ report: OfflineCrossingReport, lane: Lane = lane, receivedAt: Date? = nil) async throws
+    func apply(_ report: OfflineCrossing, lane: Lane = lane, receivedAt: Date? = nil) async throws
         -> OfflineCrossingRecord
     {
         try await store.applyOfflineCrossing(
@@ -136,7 +136,7 @@ struct ReconciliationTests {
             policy: Fixture.policy, at: Self.arrival)
         let mine = try await bundled(vrn: try VRN("MINE1"))
 
-        let cases: [(OfflineCrossingReport, Lane, String)] = [
+        let cases: [(OfflineCrossing, Lane, String)] = [
             (
                 Self.report(1, vrn: used.vrn, ubr: used.ubr), Self.lane,
                 "UBR \(used.ubr) was already used by passage passage:LMC-IN-02:77 at lane LMC-IN-02 at 2009-10-24 23:57:45 (HKT)"

@@ -161,7 +161,7 @@ import Testing
             _ = try await call(.get, "/v1/lanes/{laneId}", "/v1/lanes/T-1", as: "driver")
 
             let conflict = try await h.store.applyOfflineCrossing(
-                OfflineCrossingReport(
+                OfflineCrossing(
                     passageID: 1, requestID: 1, vrn: try VRN("AB12"), arrivedAt: h.clock.now(),
                     unladenPressed: false, decidedAt: h.clock.now(),
                     decision: Decision(

@@ -27,7 +27,7 @@ import Testing
         let lane = try #require(await rig.h.store.lane(LaneLinkRig.lmc))
         let at = rig.h.clock.now()
         let conflict = try await rig.h.store.applyOfflineCrossing(
-            OfflineCrossingReport(
+            OfflineCrossing(
                 passageID: 3, requestID: 4, vrn: try VRN("AB12"), arrivedAt: at, unladenPressed: false,
                 decidedAt: at,
                 decision: Decision(

@@ -29,9 +29,9 @@ import Testing
     }
 
     static func crossing(_ request: UInt64, passage: UInt64, vrn: VRN, ubr: UBR, at: Date)
-        -> OfflineCrossingMessage
+        -> OfflineCrossing
     {
-        OfflineCrossingMessage(
+        OfflineCrossing(
             passageID: passage, requestID: request, vrn: vrn, arrivedAt: at, unladenPressed: false,
             decidedAt: at.addingTimeInterval(1),
             decision: Decision(instruction: .cleared, reason: .bundleOK, notes: [.offline], ubr: ubr),

@@ -33,7 +33,7 @@ import Testing
                 } ?? Decision(instruction: .cleared, reason: .unladen, notes: [.offline])
             records.append(
                 try await h.store.applyOfflineCrossing(
-                    OfflineCrossingReport(
+                    OfflineCrossing(
                         passageID: request, requestID: request, vrn: try VRN("AB\(request)"), arrivedAt: at,
                         unladenPressed: ubr == nil, decidedAt: at, decision: decision,
                         cacheVersion: CacheVersion(generation: 4, sequence: 2)),

@@ -123,7 +123,7 @@ struct MessageGenerator {
                 ]))
         case 16:
             .offlineCrossing(
-                OfflineCrossingMessage(
+                OfflineCrossing(
                     passageID: int(), requestID: int(), vrn: vrn(), arrivedAt: date(), unladenPressed: bool(),
                     decidedAt: date(), decision: decision(),
                     cacheVersion: bool() ? CacheVersion(generation: int(), sequence: int()) : nil))

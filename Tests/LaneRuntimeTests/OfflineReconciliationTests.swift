@@ -51,9 +51,9 @@ import Testing
         await rig.stopCentral()
     }
 
-    @Test func theCountedTopicIsTheOfflineCrossingMessagesName() {
+    @Test func theCountedTopicIsTheOfflineCrossingsName() {
         let message = LaneMessage.offlineCrossing(
-            OfflineCrossingMessage(
+            OfflineCrossing(
                 passageID: 1, requestID: 1, vrn: Self.truck, arrivedAt: Date(timeIntervalSince1970: 0),
                 unladenPressed: false, decidedAt: Date(timeIntervalSince1970: 0),
                 decision: Decision(instruction: .inspect, reason: .noBundle), cacheVersion: nil))
