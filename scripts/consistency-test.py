@@ -371,13 +371,7 @@ class Rig:
         procs = list(self.lanes.values()) + ([self.central] if self.central else [])
         if self.central and self.central.poll() is None:
             self.thaw_central()
-        for p in procs:
-            if p.poll() is None:
-                p.terminate()
-                try:
-                    p.wait(10)
-                except subprocess.TimeoutExpired:
-                    p.kill()
+        lanerig.stop(procs)
 
     # --- lanes (laned's control socket)
 

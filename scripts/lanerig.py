@@ -4,6 +4,7 @@ headless boards and a TCP link to a clearanced on loopback, and one request
 on laned's control socket (docs/control-socket.md)."""
 import json
 import socket
+import subprocess
 
 
 class SocketClosed(OSError):
@@ -55,3 +56,15 @@ def control(control_socket, command, **fields):
                 raise SocketClosed(f"laned closed the control socket during '{command}'")
             data += chunk
     return json.loads(data)
+
+
+def stop(processes, grace=10):
+    """Terminates every process still running, each given `grace` seconds
+    to exit before it is killed."""
+    for p in processes:
+        if p.poll() is None:
+            p.terminate()
+            try:
+                p.wait(grace)
+            except subprocess.TimeoutExpired:
+                p.kill()

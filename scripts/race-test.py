@@ -145,13 +145,7 @@ class Rig:
                 self.control(lane, "open", officer="race-test")
 
     def stop(self):
-        for p in reversed(self.procs):
-            if p.poll() is None:
-                p.terminate()
-                try:
-                    p.wait(10)
-                except subprocess.TimeoutExpired:
-                    p.kill()
+        lanerig.stop(reversed(self.procs))
 
     def control(self, lane, command, **fields):
         reply = lanerig.control(self.socket(lane), command, **fields)

@@ -28,18 +28,8 @@ import Testing
         ).decision
     }
 
-    /// Submits and bundles through the API; the bundle as the API printed it.
     func bundle(_ h: Harness, _ client: some TestClientProtocol, vrn: String) async throws -> [String: Any] {
-        let ccrn = try await client.execute(
-            uri: "/v1/consignments", method: .post, headers: h.auth("shipper"), body: buffer(h.submission())
-        ) { r throws in try object(r)["ccrn"] as! String }
-        return try await client.execute(
-            uri: "/v1/bundles", method: .post, headers: h.auth("driver"),
-            body: buffer(["driverName": "Ho Kin", "vrn": vrn, "direction": "import", "ccrns": [ccrn]])
-        ) { r throws in
-            #expect(r.status == .created)
-            return try object(r)
-        }
+        try await h.bundle(client, vrn: vrn)
     }
 
     @Test("bundled at 09:00:00.700: the API prints earliest crossing 09:30:00, and a truck then clears")

@@ -6,6 +6,7 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import RoadCargo
+import Testing
 
 /// One in-process clearanced over an in-memory SQLite store and a simulated
 /// clock, with an account per role.
@@ -47,6 +48,21 @@ struct Harness {
         var h: HTTPFields = [.authorization: "Bearer \(tokens[who]!)"]
         if json { h[.contentType] = "application/json" }
         return h
+    }
+
+    /// Submits a consignment and bundles it for `vrn` (import) through the
+    /// API; the bundle as the API printed it.
+    func bundle(_ client: some TestClientProtocol, vrn: String) async throws -> [String: Any] {
+        let ccrn = try await client.execute(
+            uri: "/v1/consignments", method: .post, headers: auth("shipper"), body: buffer(submission())
+        ) { r throws in try object(r)["ccrn"] as! String }
+        return try await client.execute(
+            uri: "/v1/bundles", method: .post, headers: auth("driver"),
+            body: buffer(["driverName": "Ho Kin", "vrn": vrn, "direction": "import", "ccrns": [ccrn]])
+        ) { r throws in
+            #expect(r.status == .created)
+            return try object(r)
+        }
     }
 
     /// A submission body that every rule accepts, expected `daysAhead` after the clock's day.

@@ -132,16 +132,7 @@ import Testing
         let h = try await Harness()
         let hub = hub(h)
         try await h.app().test(.router) { client in
-            let ccrn = try await client.execute(
-                uri: "/v1/consignments", method: .post, headers: h.auth("shipper"),
-                body: buffer(h.submission())
-            ) { r throws in try object(r)["ccrn"] as! String }
-            let ubr = try await client.execute(
-                uri: "/v1/bundles", method: .post, headers: h.auth("driver"),
-                body: buffer([
-                    "driverName": "Ho Kin", "vrn": "LADEN1", "direction": "import", "ccrns": [ccrn],
-                ])
-            ) { r throws in try object(r)["ubr"] as! String }
+            let ubr = try await h.bundle(client, vrn: "LADEN1")["ubr"] as! String
             let now = h.clock.advance(by: 3600)
             let first = try await hub.decide(
                 lane: Self.lane, request: try request(10, vrn: "LADEN1", at: now, passage: 10))
@@ -178,16 +169,7 @@ import Testing
         let h = try await Harness()
         let hub = hub(h)
         try await h.app().test(.router) { client in
-            let ccrn = try await client.execute(
-                uri: "/v1/consignments", method: .post, headers: h.auth("shipper"),
-                body: buffer(h.submission())
-            ) { r throws in try object(r)["ccrn"] as! String }
-            let ubr = try await client.execute(
-                uri: "/v1/bundles", method: .post, headers: h.auth("driver"),
-                body: buffer([
-                    "driverName": "Ho Kin", "vrn": "LADEN2", "direction": "import", "ccrns": [ccrn],
-                ])
-            ) { r throws in try object(r)["ubr"] as! String }
+            let ubr = try await h.bundle(client, vrn: "LADEN2")["ubr"] as! String
             let now = h.clock.advance(by: 3600)
             _ = try await hub.decide(lane: Self.lane, request: try request(30, vrn: "LADEN2", at: now))
             _ = try await hub.handle(
