@@ -118,12 +118,17 @@ let package = Package(
             name: "LinkFuzz", dependencies: ["LaneLink", "RoadCargo"],
             swiftSettings: strict + [.enableExperimentalFeature("Extern")]),
 
+        // What every test target shares: one `eventually`, one seeded generator
+        // (docs/testing.md). Foundation only, no Testing, so the simulator and
+        // the benchmarks replay with the same generator.
+        .target(name: "TestKit", swiftSettings: strict),
+
         // Test support for the link: a noisy-line proxy and pty helpers, used by
         // tests, benchmarks and the simulator, never by production code paths.
         .target(
             name: "LinkTestSupport",
             dependencies: [
-                "LaneLink",
+                "LaneLink", "TestKit",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
@@ -186,7 +191,8 @@ let package = Package(
         .target(
             name: "LaneSim",
             dependencies: [
-                "LaneRuntime", "LaneConfig", "LaneJournal", "LaneLink", "LinkTestSupport", "Central",
+                "LaneRuntime", "LaneConfig", "LaneJournal", "LaneLink", "LinkTestSupport", "TestKit",
+                "Central",
                 "CargoStore",
                 "ClearanceCore", "RoadCargo", "GPIO", "BoardLayout", "Displays",
                 .product(name: "Logging", package: "swift-log"),
@@ -215,7 +221,11 @@ let package = Package(
         // No pkgConfig: sdl2.pc adds -D_REENTRANT, which SwiftPM refuses with a warning.
         .systemLibrary(name: "CSDL2", providers: [.apt(["libsdl2-dev", "libsdl2-ttf-dev"])]),
         .target(
-            name: "Displays", dependencies: ["CSDL2", "RoadCargo", "BoardLayout"], swiftSettings: strict),
+            name: "Displays", dependencies: ["CSDL2", "PNG", "RoadCargo", "BoardLayout"],
+            swiftSettings: strict),
+        // libpng's simplified API: screenshots, pictures and golden images.
+        .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+        .target(name: "PNG", dependencies: ["CPNG"], swiftSettings: strict),
         // DisplayBench: render + present time per screen on both boards beside a
         // plain full-frame fill (scripts/bench-displays.sh). Figures, not a test.
         .executableTarget(
@@ -239,6 +249,7 @@ let package = Package(
             name: "CentralTests",
             dependencies: [
                 "Central", "CargoStore", "ClearanceCore", "RoadCargo", "LaneLink", "LinkTestSupport",
+                "TestKit",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
@@ -250,29 +261,32 @@ let package = Package(
         .testTarget(
             name: "LaneLinkTests",
             dependencies: [
-                "LaneLink", "LinkTestSupport", "RoadCargo", "SerialPort", "ShimmedChildSupport",
+                "LaneLink", "LinkTestSupport", "TestKit", "RoadCargo", "SerialPort", "ShimmedChildSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: strict),
-        .testTarget(name: "GPIOTests", dependencies: ["GPIO", "ShimmedChildSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "GPIOTests", dependencies: ["GPIO", "ShimmedChildSupport", "TestKit"],
+            swiftSettings: strict),
         .testTarget(
             name: "SerialPortTests", dependencies: ["SerialPort", "ShimmedChildSupport"],
             swiftSettings: strict),
         .testTarget(
-            name: "DisplaysTests", dependencies: ["Displays", "BoardLayout", "RoadCargo"],
+            name: "DisplaysTests", dependencies: ["Displays", "PNG", "TestKit", "BoardLayout", "RoadCargo"],
             // Golden PNGs, read by path (#filePath), not bundled as resources.
             exclude: ["Goldens"], swiftSettings: strict),
         .testTarget(
             name: "BoardLayoutTests", dependencies: ["BoardLayout", "RoadCargo"], swiftSettings: strict),
         .testTarget(
-            name: "LaneCoreTests", dependencies: ["LaneCore", "BoardLayout", "RoadCargo"],
+            name: "LaneCoreTests", dependencies: ["LaneCore", "BoardLayout", "RoadCargo", "TestKit"],
             swiftSettings: strict),
         .testTarget(
             name: "LaneJournalTests",
             dependencies: [
-                "LaneJournal", "LaneCore", "RoadCargo", .product(name: "GRDB", package: "GRDB.swift"),
+                "LaneJournal", "LaneCore", "RoadCargo", "TestKit",
+                .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: strict),
         .testTarget(
@@ -282,12 +296,12 @@ let package = Package(
             name: "LaneRuntimeTests",
             dependencies: [
                 "LaneRuntime", "LaneCore", "LaneJournal", "LaneConfig", "LaneLink", "Central", "CargoStore",
-                "ClearanceCore", "RoadCargo", "GPIO", "BoardLayout",
+                "ClearanceCore", "RoadCargo", "GPIO", "BoardLayout", "TestKit",
             ],
             swiftSettings: strict),
-        .testTarget(name: "lanectlTests", dependencies: ["lanectl"], swiftSettings: strict),
+        .testTarget(name: "lanectlTests", dependencies: ["lanectl", "TestKit"], swiftSettings: strict),
         .testTarget(
-            name: "LaneSimTests", dependencies: ["LaneSim", "Displays", "BoardLayout", "RoadCargo"],
+            name: "LaneSimTests", dependencies: ["LaneSim", "Displays", "BoardLayout", "RoadCargo", "TestKit"],
             swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]

@@ -5,7 +5,7 @@
 # package; it must be on PATH (see README).
 set -euo pipefail
 
-want=(pkg-config libsqlite3-dev libgpiod-dev gpiod libserialport-dev libsdl2-dev libsdl2-ttf-dev
+want=(pkg-config libsqlite3-dev libgpiod-dev gpiod libserialport-dev libsdl2-dev libsdl2-ttf-dev libpng-dev
     fonts-noto-cjk libxml2-dev curl ca-certificates)
 case "${1:-build}" in
 test) want+=(socat libxml2-utils python3 python3-venv python3-pip jq systemd chromium chromium-driver strace) ;;

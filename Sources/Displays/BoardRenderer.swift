@@ -126,8 +126,9 @@ public final class HeadlessBoardRenderer: BoardRenderer {
     private func present() throws(DisplayError) {
         let image = try canvas.snapshot().opaque()
         if let outputPath {
+            let png = try image.pngData()
             do {
-                try Data(image.pngData()).write(to: URL(fileURLWithPath: outputPath), options: .atomic)
+                try Data(png).write(to: URL(fileURLWithPath: outputPath), options: .atomic)
             } catch {
                 throw .writeFailed(path: outputPath, message: error.localizedDescription)
             }

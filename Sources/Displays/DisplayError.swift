@@ -10,6 +10,8 @@ public enum DisplayError: Error, Equatable, Sendable, CustomStringConvertible {
     case invalidSize(width: Int, height: Int)
     /// The image could not be written.
     case writeFailed(path: String, message: String)
+    /// libpng could not encode the image.
+    case encodeFailed(message: String)
     /// The configured display (a KMS/DRM connector, or a monitor) does not exist.
     case displayNotFound(index: Int, available: Int)
     /// The display actor was closed; nothing is drawn any more.
@@ -28,6 +30,8 @@ public enum DisplayError: Error, Equatable, Sendable, CustomStringConvertible {
             return "invalid canvas size \(width)x\(height)"
         case .writeFailed(let path, let message):
             return "cannot write image \(path): \(message)"
+        case .encodeFailed(let message):
+            return "cannot encode the image as PNG: \(message)"
         case .displayNotFound(let index, let available):
             return "display \(index) not found: SDL sees \(available) display(s), numbered from 0"
         case .closed:

@@ -1,4 +1,5 @@
 import BoardLayout
+import PNG
 
 /// Pixels copied out of a canvas: rows top to bottom, 4 bytes per pixel in R, G, B, A order.
 public struct RGBAImage: Sendable, Hashable {
@@ -54,8 +55,35 @@ public struct RGBAImage: Sendable, Hashable {
         return RGBAImage(width: width, height: height, pixels: pixels)
     }
 
-    /// The image as a PNG file's bytes.
-    public func pngData() -> [UInt8] {
-        PNGEncoder.encode(self)
+    /// The image as a PNG file's bytes (libpng, through ``PNGCodec``): 8-bit
+    /// RGB when every pixel is opaque (a board frame always is), RGBA otherwise.
+    /// - Throws: ``DisplayError/encodeFailed(message:)`` when libpng cannot write it.
+    public func pngData() throws(DisplayError) -> [UInt8] {
+        let opaque = stride(from: 3, to: pixels.count, by: 4).allSatisfy { pixels[$0] == 255 }
+        guard opaque else {
+            return try Self.encode(width: width, height: height, samples: pixels, hasAlpha: true)
+        }
+        let count = width * height
+        let rgb = [UInt8](unsafeUninitializedCapacity: count * 3) { rgb, initialized in
+            pixels.withUnsafeBufferPointer { rgba in
+                for pixel in 0..<count {
+                    rgb[pixel * 3] = rgba[pixel * 4]
+                    rgb[pixel * 3 + 1] = rgba[pixel * 4 + 1]
+                    rgb[pixel * 3 + 2] = rgba[pixel * 4 + 2]
+                }
+            }
+            initialized = count * 3
+        }
+        return try Self.encode(width: width, height: height, samples: rgb, hasAlpha: false)
+    }
+
+    private static func encode(width: Int, height: Int, samples: [UInt8], hasAlpha: Bool) throws(DisplayError)
+        -> [UInt8]
+    {
+        do {
+            return try PNGCodec.encode(width: width, height: height, samples: samples, hasAlpha: hasAlpha)
+        } catch {
+            throw .encodeFailed(message: "\(error)")
+        }
     }
 }

@@ -107,20 +107,3 @@ public struct ReconnectBackoff: Sendable, Hashable {
         return seconds * 1_000_000 + attoseconds / 1_000_000_000_000
     }
 }
-
-/// A small, fast, seedable generator (SplitMix64), so that tests and the
-/// simulator can replay the same jitter and the same simulated packet loss.
-/// Not for anything secret.
-public struct SplitMix64: RandomNumberGenerator, Sendable, Hashable {
-    private var state: UInt64
-
-    public init(seed: UInt64) { state = seed }
-
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

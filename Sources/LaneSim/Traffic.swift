@@ -4,6 +4,7 @@ import Foundation
 import LaneRuntime
 import LinkTestSupport
 import RoadCargo
+import TestKit
 
 /// Traffic mode: vehicles arrive at random (a Poisson process) across N
 /// lanes, with a mix of bundled, unladen, early, targeted and unbundled

@@ -1,5 +1,6 @@
 import LaneLink
 import Synchronization
+import TestKit
 
 /// The settings and counters a proxy shares with its pumps: one impairment
 /// model per direction, changeable while traffic flows, and whether the cable

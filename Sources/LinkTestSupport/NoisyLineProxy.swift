@@ -2,6 +2,7 @@ import LaneLink
 import NIOCore
 import NIOPosix
 import Synchronization
+import TestKit
 
 /// A TCP man-in-the-middle on loopback that damages the lane link on purpose.
 ///

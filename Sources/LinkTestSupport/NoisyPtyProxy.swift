@@ -2,6 +2,7 @@ import LaneLink
 import NIOCore
 import NIOPosix
 import Synchronization
+import TestKit
 
 /// A noisy serial cable between two pseudo-terminals.
 ///

@@ -6,6 +6,7 @@ import GRDB
 import LaneLink
 import Logging
 import RoadCargo
+import TestKit
 import Testing
 
 /// The live bundle cache at central (issue 14, part 4): every change to
@@ -64,7 +65,7 @@ struct CacheFeedTests {
 
     /// Waits for the lane's first full push and returns its generation.
     func firstPush(_ rig: LaneLinkRig, _ lane: RigLane) async throws -> UInt64 {
-        await eventually("the session's cache push") { !lane.chunks.isEmpty }
+        try await eventually("the session's cache push") { !lane.chunks.isEmpty }
         try await rig.drained()
         return try #require(lane.chunks.last?.generation)
     }
@@ -208,7 +209,7 @@ struct CacheFeedTests {
         #expect(try await cargo.store.pruneCacheChanges(keeping: 1) >= 2)
         let poll = try await rig.dispatcher.pollCacheFeed()
         #expect(poll.repushed == [LaneLinkRig.lmc] && poll.deltas.isEmpty)
-        await eventually("a second generation") { lane.chunks.contains { $0.generation > first } }
+        try await eventually("a second generation") { lane.chunks.contains { $0.generation > first } }
         let second = try #require(lane.chunks.last?.generation)
         #expect(
             Set(lane.generation(second).flatMap(\.bundles).map(\.vrn.value)) == [
@@ -216,7 +217,7 @@ struct CacheFeedTests {
             ])
 
         _ = try await lane.client.send(.cacheResync(have: CacheVersion(generation: second, sequence: 0)))
-        await eventually("a third generation, the answer to the lane's request") {
+        try await eventually("a third generation, the answer to the lane's request") {
             lane.chunks.contains { $0.generation > second }
         }
         await lane.stop()

@@ -9,6 +9,7 @@ import Logging
 import NIOCore
 import RoadCargo
 import Synchronization
+import TestKit
 import Testing
 import WSClient
 
@@ -71,13 +72,12 @@ import WSClient
 
     static func ring(_ lane: RigLane, _ rig: LaneLinkRig, callID: UInt64) async throws -> HelpCallRecord {
         _ = try await lane.client.send(.helpCall(.ring(callID: callID)))
-        // Counts naps, not wall-clock time (see `eventually`).
-        for _ in 0..<1000 {
-            if let call = try await rig.h.store.openHelpCalls().first(where: { $0.laneCallID == callID }) {
-                return call
-            }
-            try await Task.sleep(for: .milliseconds(20))
+        var found: HelpCallRecord?
+        _ = try await eventually {
+            found = try await rig.h.store.openHelpCalls().first { $0.laneCallID == callID }
+            return found != nil
         }
+        if let found { return found }
         Issue.record("the ring of call \(callID) never reached central")
         throw CancellationError()
     }
@@ -427,11 +427,9 @@ import WSClient
                 // console stays logged in (the socket wakes every 200 ms here).
                 for _ in 0..<2 {
                     clock.advance(by: 29 * 60)
-                    var kept = false
-                    for _ in 0..<500 where !kept {
+                    let kept = try await eventually(within: .seconds(10)) {
                         let session = try await store.session(tokenHash: Self.tokenHash(chan))?.session
-                        kept = session.map { $0.idleUntil > clock.now().addingTimeInterval(25 * 60) } ?? false
-                        if !kept { try await Task.sleep(for: .milliseconds(20)) }
+                        return session.map { $0.idleUntil > clock.now().addingTimeInterval(25 * 60) } ?? false
                     }
                     #expect(kept, "the open socket kept the session from idling")
                 }

@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import TestKit
 import Testing
 
 @testable import Central
@@ -107,7 +108,7 @@ import Testing
             }
         }
         let second = Task { try await pool.run { 2 } }
-        for _ in 0..<1000 where pool.load < 2 { try await Task.sleep(for: .milliseconds(5)) }
+        _ = await eventually(within: .seconds(5), every: .milliseconds(5)) { pool.load >= 2 }
         #expect(pool.load == 2)
         await #expect(throws: PasswordCheckPool.Busy.self) { try await pool.run { 3 } }
         gate.signal()

@@ -6,6 +6,7 @@ import Hummingbird
 import HummingbirdTesting
 import LaneLink
 import RoadCargo
+import TestKit
 import Testing
 
 @testable import Central
@@ -38,7 +39,7 @@ import Testing
             #expect(first["laneConnected"] as? Bool == false)
 
             let lane = try rig.lane()
-            await eventually("lane linked") { rig.server.connectedLanes == [Self.lmc] }
+            try await eventually("lane linked") { rig.server.connectedLanes == [Self.lmc] }
             _ = rig.h.clock.advance(by: 5)
             let present = try await client.execute(
                 uri: "/v1/lanes/LMC-IN-01/arrivals", method: .post, headers: rig.h.auth("officer"),
@@ -55,7 +56,7 @@ import Testing
             await lane.stop()
 
             let restarted = try rig.lane()
-            await eventually("lane linked again") { restarted.client.sessionsEstablished == 1 }
+            try await eventually("lane linked again") { restarted.client.sessionsEstablished == 1 }
             try await rig.drained()
             #expect(restarted.arrivals == [])
             await restarted.stop()
@@ -71,7 +72,7 @@ import Testing
         let rig = try await LaneLinkRig()
         let walk = Walk(doc: try OpenAPIDocument.load())
         let lane = try rig.lane()
-        await eventually("lane linked") { rig.server.connectedLanes == [Self.lmc] }
+        try await eventually("lane linked") { rig.server.connectedLanes == [Self.lmc] }
         try await rig.drained()
         let generation = try await rig.app().test(.router) { client -> UInt64? in
             let bodies: [[String: Any]] = [
@@ -205,7 +206,7 @@ import Testing
 
         let lane = try rig.lane()
         try await rig.drained()
-        await eventually("the first generation") { lane.chunks.count == 2 }
+        try await eventually("the first generation") { lane.chunks.count == 2 }
         let first = try #require(lane.chunks.first?.generation)
         check(lane.generation(first), "on link")
 
@@ -309,7 +310,7 @@ import Testing
         let rig = try await LaneLinkRig()
         let walk = Walk(doc: try OpenAPIDocument.load())
         let lane = try rig.lane()
-        await eventually("lane linked") { rig.server.connectedLanes == [Self.lmc] }
+        try await eventually("lane linked") { rig.server.connectedLanes == [Self.lmc] }
         try await rig.app().test(.router) { client in
             func refused(
                 _ method: HTTPRequest.Method, _ template: String, _ uri: String, as who: String?,

@@ -6,6 +6,7 @@ import LaneLink
 import LinkTestSupport
 import Logging
 import RoadCargo
+import TestKit
 import Testing
 
 /// Random walks over three lanes, four plates and a driver who bundles and

@@ -2,6 +2,7 @@ import Foundation
 import GPIO
 import ShimmedChildSupport
 import Synchronization
+import TestKit
 import Testing
 
 #if canImport(Glibc)
@@ -182,7 +183,7 @@ final class EventRecorder: Sendable {
     /// none came.
     func next(within limit: Duration = .seconds(20)) async -> ButtonInputEvent? {
         var event: ButtonInputEvent?
-        _ = await eventually(within: limit) {
+        _ = await eventually(within: limit, every: .milliseconds(2)) {
             event = store.state.withLock { state -> ButtonInputEvent? in
                 guard state.received.count > state.taken else { return nil }
                 state.taken += 1
@@ -195,30 +196,11 @@ final class EventRecorder: Sendable {
 
     /// Whether the stream has finished, waiting up to `limit`.
     func hasFinished(within limit: Duration = .seconds(20)) async -> Bool {
-        await eventually(within: limit) { store.state.withLock { $0.finished } }
+        await eventually(within: limit, every: .milliseconds(2)) { store.state.withLock { $0.finished } }
     }
 
     /// Events received but not yet returned by ``next(within:)``.
     var pending: [ButtonInputEvent] {
         store.state.withLock { Array($0.received.dropFirst($0.taken)) }
     }
-}
-
-/// Waits, polling, until `condition` holds or `limit` passes.
-///
-/// Only the time this task spends in its own short naps counts against
-/// `limit`: on a 2-core CI machine other tests can hold every cooperative
-/// thread for many seconds, and a wall-clock deadline then expired before
-/// the backend's reader had a chance to run (CI failed exactly so).
-func eventually(within limit: Duration = .seconds(20), _ condition: () -> Bool) async -> Bool {
-    let nap = Duration.milliseconds(2)
-    var waited = Duration.zero
-    while waited < limit {
-        if condition() { return true }
-        let before = ContinuousClock.now
-        try? await Task.sleep(for: nap)
-        // A nap that overslept was starvation, not waiting: count at most 10 naps.
-        waited += min(ContinuousClock.now - before, nap * 10)
-    }
-    return condition()
 }

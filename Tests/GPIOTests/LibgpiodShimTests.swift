@@ -1,4 +1,5 @@
 import GPIO
+import TestKit
 import Testing
 
 #if canImport(Glibc)
@@ -377,12 +378,12 @@ import Testing
                 #expect(fake.output(4) == 0)
                 #expect(fake.output(5) == 1)
                 buttons.setLamp(.unladen, on: true)
-                #expect(await eventually { fake.output(4) == 1 })
+                #expect(await eventually(every: .milliseconds(2)) { fake.output(4) == 1 })
                 buttons.setLamp(.help, on: true)
-                #expect(await eventually { fake.output(5) == 0 })
+                #expect(await eventually(every: .milliseconds(2)) { fake.output(5) == 0 })
                 buttons.setLamp(.exitLoop, on: true)  // no lamp: nothing to do
                 buttons.setLamp(.unladen, on: false)
-                #expect(await eventually { fake.output(4) == 0 })
+                #expect(await eventually(every: .milliseconds(2)) { fake.output(4) == 0 })
                 #expect(fake.output(5) == 0)
                 await buttons.shutdown()
                 #expect(fake.output(4) == nil)
@@ -398,7 +399,7 @@ import Testing
                 let buttons = try await LibgpiodButtonBackend(configuration: laneConfiguration(), time: time)
                 let events = EventRecorder(buttons)
                 buttons.setLamp(.unladen, on: true)
-                #expect(await eventually { fake.output(4) == 1 })
+                #expect(await eventually(every: .milliseconds(2)) { fake.output(4) == 1 })
                 let t0 = time.nanoseconds()
                 fake.press(1, at: t0)
                 time.advance(by: .milliseconds(30))

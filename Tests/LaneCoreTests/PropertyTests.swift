@@ -2,21 +2,8 @@ import BoardLayout
 import Foundation
 import LaneCore
 import RoadCargo
+import TestKit
 import Testing
-
-/// SplitMix64: a seeded generator, so a failing sequence fails the same way
-/// again and the seed in the message reproduces it.
-struct SeededRNG: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// Random inputs in random orders, fed as a shell would (timers mostly fire
 /// while running, sometimes late), against what must hold whatever happens.
@@ -40,7 +27,7 @@ struct PropertyTests {
         "CLEARED only from a CLEARED answer or a release for the current request; ids strictly increase; every input journaled; boards drawn only on change",
         arguments: Array(UInt64(1)...60))
     func randomSequence(seed: UInt64) {
-        var rng = SeededRNG(seed: seed)
+        var rng = SeededGenerator(seed: seed)
         var lane = LaneStateMachine(settings: testSettings, open: Bool.random(using: &rng))
         var shell = Shell(drawn: lane.board)
         var now = t0
@@ -129,7 +116,7 @@ struct PropertyTests {
         var fromAnswers = 0
         var fromReleases = 0
         for seed in UInt64(1)...60 {
-            var rng = SeededRNG(seed: seed)
+            var rng = SeededGenerator(seed: seed)
             var lane = LaneStateMachine(settings: testSettings, open: Bool.random(using: &rng))
             var now = t0
             for _ in 0..<500 {
@@ -148,7 +135,7 @@ struct PropertyTests {
         #expect(fromReleases > 2)
     }
 
-    func randomInput(_ rng: inout SeededRNG, lane: LaneStateMachine, shell: Shell) -> LaneInput {
+    func randomInput(_ rng: inout SeededGenerator, lane: LaneStateMachine, shell: Shell) -> LaneInput {
         func pick<T>(_ xs: [T]) -> T { xs[Int.random(in: 0..<xs.count, using: &rng)] }
         func requestID() -> UInt64 {
             switch Int.random(in: 0..<10, using: &rng) {

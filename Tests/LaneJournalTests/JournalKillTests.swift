@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import LaneCore
 import RoadCargo
+import TestKit
 import Testing
 
 @testable import LaneJournal
@@ -50,13 +51,12 @@ struct JournalKillTests {
         // Watch from here until a good number of inputs committed.
         var seenSeq: Int64 = 0
         var seenInputs = 0
-        let deadline = ContinuousClock.now + .seconds(60)
-        while seenInputs < 300 && ContinuousClock.now < deadline && child.isRunning {
-            try await Task.sleep(for: .milliseconds(20))
+        _ = try await eventually(within: .seconds(60)) {
             seenSeq = try await journal.lastSequence() ?? 0
             seenInputs = try journal.writer.readNow { db in
                 try Int.fetchOne(db, sql: "SELECT count(*) FROM link_outbox") ?? 0
             }
+            return seenInputs >= 300 || !child.isRunning
         }
         kill(child.processIdentifier, SIGKILL)
         child.waitUntilExit()

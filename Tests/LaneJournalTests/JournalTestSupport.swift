@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import LaneCore
 import RoadCargo
+import TestKit
 
 @testable import LaneJournal
 
@@ -18,21 +19,6 @@ final class TemporaryDirectory: Sendable {
     func path(_ name: String) -> String { url.appendingPathComponent(name).path }
 
     deinit { try? FileManager.default.removeItem(at: url) }
-}
-
-/// SplitMix64: the same sequence for the same seed on every platform.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
 }
 
 /// 2026-11-26 08:00:00 Hong Kong time, a whole second.

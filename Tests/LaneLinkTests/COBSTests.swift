@@ -1,3 +1,4 @@
+import TestKit
 import Testing
 
 @testable import LaneLink
@@ -32,7 +33,7 @@ struct COBSTests {
 
     @Test("random round trips contain no zero and stay within the bound")
     func roundTrips() {
-        var rng = SeededRNG(seed: 11)
+        var rng = SeededGenerator(seed: 11)
         for _ in 0..<2000 {
             let n = Int.random(in: 0...1200, using: &rng)
             let zeroRate = Int.random(in: 0...4, using: &rng)

@@ -1,3 +1,4 @@
+import TestKit
 import Testing
 
 @testable import LaneLink
@@ -19,7 +20,7 @@ struct CRCTests {
 
     @Test("fed in pieces equals fed at once")
     func incremental() {
-        var rng = SeededRNG(seed: 7)
+        var rng = SeededGenerator(seed: 7)
         let bytes = (0..<1000).map { _ in UInt8.random(in: 0...255, using: &rng) }
         var state = CRC32C.State()
         var i = 0

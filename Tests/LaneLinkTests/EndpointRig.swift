@@ -1,6 +1,7 @@
 import Foundation
 import RoadCargo
 import Synchronization
+import TestKit
 import Testing
 
 @testable import LaneLink
@@ -124,24 +125,4 @@ final class Tally: Sendable {
     private let counts = Mutex<[String: Int]>([:])
 
     func withLock<R: Sendable>(_ body: (inout [String: Int]) -> R) -> R { counts.withLock { body(&$0) } }
-}
-
-/// Polls `condition` every 20 ms until it holds or `timeout` of waiting passes.
-func eventually(
-    _ what: String = "condition", timeout: Duration = .seconds(20),
-    sourceLocation: SourceLocation = #_sourceLocation, _ condition: () async throws -> Bool
-) async rethrows {
-    // Only this task's own naps count (each at most 10 naps long): on a
-    // loaded 2-core CI machine the pool can stall for many seconds, and a
-    // wall-clock deadline then expired before the link's tasks ever ran.
-    let nap = Duration.milliseconds(20)
-    var waited = Duration.zero
-    while waited < timeout {
-        if try await condition() { return }
-        let before = ContinuousClock.now
-        try? await Task.sleep(for: nap)
-        waited += min(ContinuousClock.now - before, nap * 10)
-    }
-    let met = try await condition()
-    #expect(met, "timed out waiting for \(what)", sourceLocation: sourceLocation)
 }

@@ -1,5 +1,6 @@
 import Foundation
 import RoadCargo
+import TestKit
 import Testing
 
 @testable import LaneLink
@@ -78,7 +79,7 @@ struct RawLane {
         // Lane A's name, a key that is not lane A's.
         var lane = try await RawLane(port: central.port, key: LinkKey.generate(for: laneA))
         try await lane.hello(as: laneA)
-        await eventually("bad tag counted") { rig.server.counters.frameDrops[.badTag] == 1 }
+        try await eventually("bad tag counted") { rig.server.counters.frameDrops[.badTag] == 1 }
         #expect(rig.server.connectedLanes.isEmpty)
         await lane.transport.close()
         await central.listener.close()
@@ -90,7 +91,7 @@ struct RawLane {
         let central = try await rig.listen()
         var lane = try await RawLane(port: central.port, key: rig.keys[laneA]!)
         try await lane.connect(as: laneA)
-        await eventually("admitted") { rig.server.connectedLanes == [laneA] }
+        try await eventually("admitted") { rig.server.connectedLanes == [laneA] }
         var frame = COBS.decode(
             Array(
                 try lane.bytes(.data, id: 5, payload: EndpointPayload.encode(LinkRig.request(5))).dropFirst()
@@ -101,9 +102,11 @@ struct RawLane {
         let crc = CRC32C.checksum(frame)
         frame += [UInt8(crc >> 24), UInt8(crc >> 16 & 0xFF), UInt8(crc >> 8 & 0xFF), UInt8(crc & 0xFF)]
         try await lane.transport.write([0] + COBS.encode(frame) + [0])
-        await eventually("bad tag counted") { rig.server.counters.frameDrops[.badTag] == 1 }
+        try await eventually("bad tag counted") { rig.server.counters.frameDrops[.badTag] == 1 }
         try await lane.request(6)
-        await eventually("the next frame is applied") { rig.applications.withLock { $0["\(laneA)/6"] } == 1 }
+        try await eventually("the next frame is applied") {
+            rig.applications.withLock { $0["\(laneA)/6"] } == 1
+        }
         #expect(rig.applications.withLock { $0["\(laneA)/5"] } == nil)
         #expect(rig.server.connectedLanes == [laneA])
         await lane.transport.close()
@@ -116,7 +119,7 @@ struct RawLane {
         let central = try await rig.listen()
         var lane = try await RawLane(port: central.port, key: LinkKey.generate(for: laneA))
         for _ in 0...LinkEndpoint.defaultMaxBadTags { try await lane.hello(as: laneA) }
-        await eventually("closed for bad tags") { rig.server.counters.closedForBadTags == 1 }
+        try await eventually("closed for bad tags") { rig.server.counters.closedForBadTags == 1 }
         let after = try? await lane.next()
         #expect(after == nil, "central closed the line")
         await lane.transport.close()
@@ -129,23 +132,25 @@ struct RawLane {
         let central = try await rig.listen()
         var lane = try await RawLane(port: central.port, key: rig.keys[laneA]!)
         try await lane.connect(as: laneA)
-        await eventually("admitted") { rig.server.connectedLanes == [laneA] }
+        try await eventually("admitted") { rig.server.connectedLanes == [laneA] }
         try await lane.request(7)
-        await eventually("applied") { rig.applications.withLock { $0["\(laneA)/7"] } == 1 }
+        try await eventually("applied") { rig.applications.withLock { $0["\(laneA)/7"] } == 1 }
         let captured = lane.written[2]
         try await lane.transport.write(captured)
-        await eventually("replay counted") { rig.server.counters.frameDrops[.replay] == 1 }
+        try await eventually("replay counted") { rig.server.counters.frameDrops[.replay] == 1 }
 
         // The hello and the request on a second connection: the hello is
         // refused (its counter is spent), the request never opens.
         let intruder = try await TCPLinkConnector(host: "127.0.0.1", port: central.port).connect()
         try await intruder.write(lane.written[0] + captured)
-        await eventually("replayed hello refused") { rig.server.counters.helloReplays == 1 }
-        await eventually("early frame counted") { rig.server.counters.frameDrops[.early] == 1 }
+        try await eventually("replayed hello refused") { rig.server.counters.helloReplays == 1 }
+        try await eventually("early frame counted") { rig.server.counters.frameDrops[.early] == 1 }
         #expect(rig.applications.withLock { $0["\(laneA)/7"] } == 1)
         #expect(rig.server.connectedLanes == [laneA])
         try await lane.request(8)
-        await eventually("the real lane still talks") { rig.applications.withLock { $0["\(laneA)/8"] } == 1 }
+        try await eventually("the real lane still talks") {
+            rig.applications.withLock { $0["\(laneA)/8"] } == 1
+        }
         await intruder.close()
         await lane.transport.close()
         await central.listener.close()
@@ -157,7 +162,7 @@ struct RawLane {
         let central = try await rig.listen()
         var lane = try await RawLane(port: central.port, key: rig.keys[laneA]!)
         try await lane.connect(as: laneA)
-        await eventually("admitted") { rig.server.connectedLanes == [laneA] }
+        try await eventually("admitted") { rig.server.connectedLanes == [laneA] }
         // A frame under lane B's key id, injected into lane A's session.
         var other = FrameEncoder(
             cipher: .established(
@@ -165,7 +170,7 @@ struct RawLane {
         let payload = try EndpointPayload.encode(LinkRig.request(9, lane: laneB))
         try await lane.transport.write(
             try other.encode(LinkPacket(kind: .data, sequence: 50, messageID: 9, payload: payload)))
-        await eventually("wrong lane counted") { rig.server.counters.wrongLaneDropped == 1 }
+        try await eventually("wrong lane counted") { rig.server.counters.wrongLaneDropped == 1 }
         #expect(rig.applications.withLock { $0.isEmpty })
         #expect(rig.server.connectedLanes == [laneA])
         await lane.transport.close()
@@ -195,7 +200,7 @@ struct RawLane {
         try await lane.hello(as: laneA)
         let answer = try await lane.next()
         #expect(answer?.kind == .welcome)
-        await eventually("closed unconfirmed") { rig.server.counters.unconfirmedTimeouts == 1 }
+        try await eventually("closed unconfirmed") { rig.server.counters.unconfirmedTimeouts == 1 }
         #expect(rig.server.connectedLanes.isEmpty)
         #expect(rig.server.connection(of: laneA) == .neverConnected)
         await lane.transport.close()
@@ -210,11 +215,11 @@ struct RawLane {
         for _ in 0..<2 {
             silent.append(try await TCPLinkConnector(host: "127.0.0.1", port: central.port).connect())
         }
-        await eventually("two connections held") {
+        try await eventually("two connections held") {
             rig.server.counters.connectionsRefused == 0 && rig.server.liveConnectionCount == 2
         }
         let third = try await TCPLinkConnector(host: "127.0.0.1", port: central.port).connect()
-        await eventually("the third refused") { rig.server.counters.connectionsRefused == 1 }
+        try await eventually("the third refused") { rig.server.counters.connectionsRefused == 1 }
         var reader = third.inbound.makeAsyncIterator()
         let heard = try? await reader.next()
         #expect(heard == nil, "central closed the third connection")

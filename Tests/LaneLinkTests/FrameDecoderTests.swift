@@ -1,4 +1,5 @@
 import Foundation
+import TestKit
 import Testing
 
 @testable import LaneLink
@@ -9,7 +10,7 @@ import Testing
 struct FrameDecoderTests {
     /// `count` random packets and the stream of their frames, one per 10 ms.
     static func stream(seed: UInt64, count: Int) -> (packets: [LinkPacket], frames: [[UInt8]]) {
-        var rng = SeededRNG(seed: seed)
+        var rng = SeededGenerator(seed: seed)
         var encoder = Fixture.laneEncoder()
         var packets: [LinkPacket] = []
         var frames: [[UInt8]] = []
@@ -59,7 +60,7 @@ struct FrameDecoderTests {
     @Test("random chunk sizes give exactly the packets sent", arguments: [2, 3, 5, 8, 13] as [UInt64])
     func randomChunks(seed: UInt64) {
         let (packets, frames) = Self.stream(seed: seed, count: 80)
-        var rng = SeededRNG(seed: seed &* 977)
+        var rng = SeededGenerator(seed: seed &* 977)
         var decoder = Fixture.centralDecoder()
         let events = Self.feed(frames.flatMap { $0 }, into: &decoder) { _ in
             // Mostly small pieces, sometimes several frames at once.
@@ -73,7 +74,7 @@ struct FrameDecoderTests {
     @Test("garbage between frames is dropped and costs no frame", arguments: [21, 22, 23] as [UInt64])
     func garbageBetweenFrames(seed: UInt64) {
         let (packets, frames) = Self.stream(seed: seed, count: 80)
-        var rng = SeededRNG(seed: seed &* 31)
+        var rng = SeededGenerator(seed: seed &* 31)
         var stream: [UInt8] = []
         var injected = 0
         for frame in frames {
@@ -122,7 +123,7 @@ struct FrameDecoderTests {
 
     @Test("random multi-bit damage is never delivered")
     func burstDamage() throws {
-        var rng = SeededRNG(seed: 99)
+        var rng = SeededGenerator(seed: 99)
         var encoder = Fixture.laneEncoder()
         for _ in 0..<3000 {
             let packet = Fixture.randomPacket(&rng, maxPayload: 64)

@@ -1,21 +1,8 @@
 import Foundation
 import RoadCargo
+import TestKit
 
 @testable import LaneLink
-
-/// SplitMix64: a seeded generator, so a failing property test fails the same
-/// way on the next run and the seed in its message reproduces it.
-struct SeededRNG: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// Fixed inputs shared by the frame, signing and message tests.
 enum Fixture {
@@ -42,7 +29,7 @@ enum Fixture {
             cipher: .established(lane: laneA, sending: .laneToCentral, sendKey: upKey, receiveKey: downKey))
     }
 
-    static func randomPacket(_ rng: inout SeededRNG, maxPayload: Int = 300) -> LinkPacket {
+    static func randomPacket(_ rng: inout SeededGenerator, maxPayload: Int = 300) -> LinkPacket {
         let n = Int.random(in: 0...maxPayload, using: &rng)
         return LinkPacket(
             // Transport kinds: handshake kinds go through the Noise handshake.

@@ -1,5 +1,6 @@
 import Foundation
 import RoadCargo
+import TestKit
 import Testing
 
 @testable import LaneLink
@@ -25,7 +26,7 @@ import Testing
         try await onOld.connect(as: lane)
         var withdrawn = try await RawLane(port: listener.port, key: otherKey, counter: counter())
         try await withdrawn.connect(as: other)
-        await eventually("both lanes linked") { server.connectedLanes == [lane, other] }
+        try await eventually("both lanes linked") { server.connectedLanes == [lane, other] }
 
         // The key directory after `rotate-key` for one lane and the other
         // lane's file deleted, read again.
@@ -36,16 +37,18 @@ import Testing
         #expect(report.changed == [lane])
         #expect(report.removed == [other])
         #expect(report.added.isEmpty)
-        await eventually("the withdrawn lane cut off") { !server.connectedLanes.contains(other) }
+        try await eventually("the withdrawn lane cut off") { !server.connectedLanes.contains(other) }
         #expect(server.connectedLanes.contains(lane), "the rotated lane keeps its session")
 
         clock.advance(by: 60)
         var onNew = try await RawLane(port: listener.port, key: newKey, counter: counter())
         try await onNew.connect(as: lane)
-        await eventually("the lane on its new key linked") { server.counters(for: lane).packetsReceived >= 4 }
+        try await eventually("the lane on its new key linked") {
+            server.counters(for: lane).packetsReceived >= 4
+        }
         var refused = try await RawLane(port: listener.port, key: otherKey, counter: counter())
         try await refused.hello(as: other)
-        await eventually("the withdrawn key's hello dropped") {
+        try await eventually("the withdrawn key's hello dropped") {
             server.counters.frameDrops[.unknownKey] >= 1 || server.counters.frameDrops[.badTag] >= 1
         }
         #expect(!server.connectedLanes.contains(other))

@@ -1,6 +1,7 @@
 import Foundation
 import LinkTestSupport
 import RoadCargo
+import TestKit
 import Testing
 
 @testable import LaneLink
@@ -17,11 +18,11 @@ import Testing
         let client = try rig.client(
             line: .tcp(TCPLinkConnector(host: "127.0.0.1", port: proxy.port)), appliedLog: applied)
         let running = Task { try await client.run() }
-        await eventually("connected") { client.isConnected && rig.server.connectedLanes == [laneA] }
+        try await eventually("connected") { client.isConnected && rig.server.connectedLanes == [laneA] }
         // The lane hears central but central never hears the lane's ack.
         proxy.setImpairment(LineImpairment(dropChunk: 1), for: .laneToCentral)
         try await rig.server.send(.officerCommand(.openLane(officer: "K9")), to: laneA)
-        await eventually("handled") { rig.decisions.withLock { $0["\(laneA)/open-K9"] } == 1 }
+        try await eventually("handled") { rig.decisions.withLock { $0["\(laneA)/open-K9"] } == 1 }
         // A new session: central sends the command again, the lane acks it unhandled.
         await proxy.cut()
         proxy.setImpairment(.none, for: .laneToCentral)

@@ -1,6 +1,7 @@
 import Foundation
 import LinkTestSupport
 import RoadCargo
+import TestKit
 import Testing
 
 @testable import LaneLink
@@ -31,7 +32,7 @@ import Testing
         let running = Task { try await client.run() }
         let ids = UInt64(1)...count
         for id in ids { try await client.send(LinkRig.request(id)) }
-        await eventually("\(count) decisions", timeout: .seconds(90)) { rig.decisionCount() == Int(count) }
+        try await eventually("\(count) decisions", within: .seconds(90)) { rig.decisionCount() == Int(count) }
         try await eventually("acks") {
             let lane = try await client.pendingCount()
             let central = try await rig.server.pendingCount(for: LinkRig.laneA)

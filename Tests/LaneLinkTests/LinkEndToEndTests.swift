@@ -1,6 +1,7 @@
 import Foundation
 import LinkTestSupport
 import RoadCargo
+import TestKit
 import Testing
 
 @testable import LaneLink
@@ -16,7 +17,7 @@ import Testing
         let client = try rig.client(line: .tcp(TCPLinkConnector(host: "127.0.0.1", port: central.port)))
         let running = Task { try await client.run() }
         try await client.send(LinkRig.request(1))
-        await eventually("decision 1") { rig.decisionCount() == 1 }
+        try await eventually("decision 1") { rig.decisionCount() == 1 }
         rig.expectExactlyOnce([1])
         // Both ends saw the other's acknowledgement.
         try await eventually("acks") {
@@ -32,7 +33,7 @@ import Testing
         #expect(rig.server.counters.totalDropped == 0)
         running.cancel()
         _ = await running.result
-        await eventually("central sees the goodbye") { rig.server.connectedLanes.isEmpty }
+        try await eventually("central sees the goodbye") { rig.server.connectedLanes.isEmpty }
         await central.listener.close()
         central.task.cancel()
     }
@@ -49,7 +50,7 @@ import Testing
         let running = Task { try await client.run() }
         let ids = Array(UInt64(1)...200)
         for id in ids { try await client.send(LinkRig.request(id)) }
-        await eventually("200 decisions", timeout: .seconds(90)) { rig.decisionCount() == 200 }
+        try await eventually("200 decisions", within: .seconds(90)) { rig.decisionCount() == 200 }
         try await eventually("acks") {
             let lane = try await client.pendingCount()
             let central = try await rig.server.pendingCount(for: laneA)
@@ -74,13 +75,13 @@ import Testing
         let client = try rig.client(line: .tcp(TCPLinkConnector(host: "127.0.0.1", port: proxy.port)))
         let running = Task { try await client.run() }
         for id in UInt64(1)...100 { try await client.send(LinkRig.request(id)) }
-        await eventually("some decisions") { rig.decisionCount() >= 10 }
+        try await eventually("some decisions") { rig.decisionCount() >= 10 }
         await proxy.cut()
         // Sent while the cable is out: only the outbox has them.
         for id in UInt64(101)...150 { try await client.send(LinkRig.request(id)) }
-        try await Task.sleep(for: .milliseconds(300))
+        try await eventually("the lane noticed the cut") { !client.isConnected }
         proxy.restore()
-        await eventually("150 decisions") { rig.decisionCount() == 150 }
+        try await eventually("150 decisions") { rig.decisionCount() == 150 }
         try await eventually("acks") {
             let lane = try await client.pendingCount()
             let central = try await rig.server.pendingCount(for: laneA)
@@ -104,14 +105,14 @@ import Testing
         let proxy = try await NoisyLineProxy(targetPort: central.port, seed: 5)
         let client = try rig.client(line: .tcp(TCPLinkConnector(host: "127.0.0.1", port: proxy.port)))
         let running = Task { try await client.run() }
-        await eventually("connected") { client.isConnected && rig.server.connectedLanes == [laneA] }
+        try await eventually("connected") { client.isConnected && rig.server.connectedLanes == [laneA] }
         let sessions = client.sessionsEstablished
         // The cable stays "plugged in": no FIN, no RST, just nothing.
         let blackhole = LineImpairment(dropChunk: 1)
         proxy.setImpairment(blackhole, for: .laneToCentral)
         proxy.setImpairment(blackhole, for: .centralToLane)
         let started = ContinuousClock.now
-        await eventually("both ends notice") {
+        try await eventually("both ends notice") {
             client.sessionsEstablished == sessions && !client.isConnected && rig.server.connectedLanes.isEmpty
         }
         let took = ContinuousClock.now - started
@@ -141,11 +142,13 @@ import Testing
             line: .tcp(TCPLinkConnector(host: "127.0.0.1", port: proxy.port)), outbox: outbox)
         let firstRun = Task { try await first.run() }
         for id in UInt64(1)...20 { try await first.send(LinkRig.request(id)) }
-        await eventually("the first 20") { rig.decisionCount() == 20 }
+        try await eventually("the first 20") { rig.decisionCount() == 20 }
         // Central stops hearing the lane: what follows is never acknowledged.
         proxy.setImpairment(LineImpairment(dropChunk: 1), for: .laneToCentral)
         for id in UInt64(21)...50 { try await first.send(LinkRig.request(id)) }
-        try await Task.sleep(for: .milliseconds(200))
+        try await eventually("the line dropped what the lane sent") {
+            proxy.counters(.laneToCentral).chunksDropped > 0
+        }
         firstRun.cancel()
         _ = await firstRun.result
         #expect(try await first.pendingCount() >= 30)
@@ -155,7 +158,7 @@ import Testing
         let second = try rig.client(
             line: .tcp(TCPLinkConnector(host: "127.0.0.1", port: proxy.port)), outbox: outbox)
         let secondRun = Task { try await second.run() }
-        await eventually("all 50") { rig.decisionCount() == 50 }
+        try await eventually("all 50") { rig.decisionCount() == 50 }
         try await eventually("acks") { try await second.pendingCount() == 0 }
         rig.expectExactlyOnce(UInt64(1)...50)
         secondRun.cancel()
@@ -173,12 +176,12 @@ import Testing
         // A connection that central still believes in: it never says goodbye.
         var stale = try await RawLane(port: central.port, key: rig.keys[laneA]!)
         try await stale.connect(as: laneA)
-        await eventually("stale connection admitted") { rig.server.connectedLanes == [laneA] }
+        try await eventually("stale connection admitted") { rig.server.connectedLanes == [laneA] }
         let client = try rig.client(line: .tcp(TCPLinkConnector(host: "127.0.0.1", port: central.port)))
         let running = Task { try await client.run() }
         let started = ContinuousClock.now
         try await client.send(LinkRig.request(1))
-        await eventually("decision on the new connection") { rig.decisionCount() == 1 }
+        try await eventually("decision on the new connection") { rig.decisionCount() == 1 }
         // The old one is closed by the new one, long before it could die of silence.
         do { while try await stale.next() != nil {} } catch {}
         #expect(ContinuousClock.now - started < .seconds(100))

@@ -1,5 +1,6 @@
 import Foundation
 import RoadCargo
+import TestKit
 import Testing
 
 @testable import LaneLink
@@ -59,15 +60,13 @@ import Testing
         // All at once: the reconnect storm after a network blip.
         let started = ContinuousClock.now
         let running = clients.map { client in Task { try await client.run() } }
-        while server.connectedLanes.count < 50, ContinuousClock.now - started < .seconds(10) {
-            try await Task.sleep(for: .milliseconds(20))
-        }
+        _ = await eventually(within: .seconds(10)) { server.connectedLanes.count >= 50 }
         let took = ContinuousClock.now - started
         #expect(
             server.connectedLanes.count == 50, "\(server.connectedLanes.count) of 50 linked after \(took)")
         // Central still answers: a decision round trip on the link.
         try await clients[0].send(LinkRig.request(1, lane: lanes[0]))
-        await eventually("a decision after the storm") { decisions.withLock { $0["\(lanes[0])/1"] } == 1 }
+        try await eventually("a decision after the storm") { decisions.withLock { $0["\(lanes[0])/1"] } == 1 }
         for task in running { task.cancel() }
         for task in running { _ = await task.result }
         await listener.close()
@@ -87,7 +86,7 @@ import Testing
         let firstServing = Task { await before.serve(firstListener) }
         var first = try await RawLane(port: firstListener.port, key: key)
         try await first.connect(as: lane)
-        await eventually("linked before the restart") { before.connectedLanes == [lane] }
+        try await eventually("linked before the restart") { before.connectedLanes == [lane] }
         let captured = first.written[0]
         await first.transport.close()
         await firstListener.close()
@@ -99,7 +98,7 @@ import Testing
         let serving = Task { await after.serve(listener) }
         var real = try await RawLane(port: listener.port, key: key)
         try await real.connect(as: lane)
-        await eventually("the real lane linked") { after.connectedLanes == [lane] }
+        try await eventually("the real lane linked") { after.connectedLanes == [lane] }
         guard case .connected(let peer, _) = after.connection(of: lane) else {
             Issue.record("the lane is not connected")
             return
@@ -107,12 +106,12 @@ import Testing
 
         let intruder = try await TCPLinkConnector(host: "127.0.0.1", port: listener.port).connect()
         try await intruder.write(captured)
-        await eventually("the replayed hello refused") { after.counters.helloReplays == 1 }
+        try await eventually("the replayed hello refused") { after.counters.helloReplays == 1 }
         #expect(
             after.connection(of: lane) == .connected(peer: peer, since: try #require(Self.since(after, lane)))
         )
         try await real.request(3)
-        await eventually("the real lane still talks") { applied.withLock { $0["\(lane)/3"] } == 1 }
+        try await eventually("the real lane still talks") { applied.withLock { $0["\(lane)/3"] } == 1 }
         await intruder.close()
         await real.transport.close()
         await listener.close()
@@ -140,17 +139,21 @@ import Testing
 
         var onOld = try await RawLane(port: listener.port, key: oldKey, counter: counter())
         try await onOld.connect(as: lane)
-        await eventually("the lane on its old key linked") { server.connectedLanes == [lane] }
+        try await eventually("the lane on its old key linked") { server.connectedLanes == [lane] }
         clock.advance(by: 60)
         var onNew = try await RawLane(port: listener.port, key: newKey, counter: counter())
         try await onNew.connect(as: lane)
-        await eventually("the lane on its new key linked") { server.counters(for: lane).packetsReceived >= 4 }
+        try await eventually("the lane on its new key linked") {
+            server.counters(for: lane).packetsReceived >= 4
+        }
         #expect(server.connectedLanes == [lane])
 
         clock.advance(by: 24 * 3600)
         var late = try await RawLane(port: listener.port, key: oldKey, counter: counter())
         try await late.hello(as: lane)
-        await eventually("the old key refused after its window") { server.counters.frameDrops[.badTag] == 1 }
+        try await eventually("the old key refused after its window") {
+            server.counters.frameDrops[.badTag] == 1
+        }
         var again = try await RawLane(port: listener.port, key: newKey, counter: counter())
         try await again.connect(as: lane)
         for line in [onOld, onNew, late, again] { await line.transport.close() }
@@ -163,7 +166,7 @@ import Testing
         let central = try await rig.listen()
         var lane = try await RawLane(port: central.port, key: rig.keys[LinkRig.laneA]!)
         try await lane.connect(as: LinkRig.laneA)
-        await eventually("admitted") { rig.server.connectedLanes == [LinkRig.laneA] }
+        try await eventually("admitted") { rig.server.connectedLanes == [LinkRig.laneA] }
         let vrn = try VRN("ZX9876")
         let ubr = UBR(payload: 123_456_789)
         let chunk = BundleCacheChunk(

@@ -1,5 +1,6 @@
 import Foundation
 import RoadCargo
+import TestKit
 import Testing
 
 @testable import LaneLink
@@ -26,16 +27,16 @@ import Testing
 
         let first = try rig.client(line: line)
         let firstRun = Task { try await first.run() }
-        await eventually("first session's message") {
+        try await eventually("first session's message") {
             (rig.decisions.withLock { $0["\(laneA)/open-hook1"] } ?? 0) >= 1
         }
         firstRun.cancel()
         _ = await firstRun.result
-        await eventually("central sees the goodbye") { rig.server.connectedLanes.isEmpty }
+        try await eventually("central sees the goodbye") { rig.server.connectedLanes.isEmpty }
 
         let second = try rig.client(line: line)
         let secondRun = Task { try await second.run() }
-        await eventually("second session's message") {
+        try await eventually("second session's message") {
             (rig.decisions.withLock { $0["\(laneA)/open-hook2"] } ?? 0) >= 1
         }
         #expect(sessions.withLock { $0 } == ["\(laneA)": 2])

@@ -1,5 +1,6 @@
 import Foundation
 import RoadCargo
+import TestKit
 import Testing
 
 @testable import LaneLink
@@ -8,7 +9,7 @@ import Testing
 struct MessageBundleChunkTests {
     @Test("a large generation splits into chunks that each fit a frame and reassemble in order")
     func split() throws {
-        var gen = MessageGenerator(rng: SeededRNG(seed: 12))
+        var gen = MessageGenerator(rng: SeededGenerator(seed: 12))
         let bundles = (0..<700).map { _ in gen.bundle() }
         let watch = (0..<300).map { _ in gen.watchTarget() }
         let chunks = try BundleCacheChunk.split(generation: 9, bundles: bundles, watchList: watch)
@@ -31,7 +32,7 @@ struct MessageBundleChunkTests {
 
     @Test("a bundle too large for any chunk is an error, not a silent drop")
     func tooLarge() throws {
-        var gen = MessageGenerator(rng: SeededRNG(seed: 13))
+        var gen = MessageGenerator(rng: SeededGenerator(seed: 13))
         let bundle = gen.bundle()
         #expect(throws: WireError.self) {
             try BundleCacheChunk.split(generation: 1, bundles: [bundle], watchList: [], maxPayload: 30)

@@ -1,11 +1,12 @@
 import Foundation
 import RoadCargo
+import TestKit
 
 @testable import LaneLink
 
 /// Random but valid values of every message, for round-trip properties.
 struct MessageGenerator {
-    var rng: SeededRNG
+    var rng: SeededGenerator
 
     mutating func int<T: FixedWidthInteger>(_: T.Type = T.self) -> T {
         T.random(in: T.min...T.max, using: &rng)

@@ -1,5 +1,6 @@
 import Foundation
 import RoadCargo
+import TestKit
 import Testing
 
 @testable import LaneLink
@@ -8,7 +9,7 @@ import Testing
 struct MessageTests {
     @Test("random messages round trip through payload, frame and decoder", arguments: [1, 2, 3] as [UInt64])
     func roundTripThroughFrames(seed: UInt64) throws {
-        var gen = MessageGenerator(rng: SeededRNG(seed: seed))
+        var gen = MessageGenerator(rng: SeededGenerator(seed: seed))
         var encoder = Fixture.laneEncoder()
         var decoder = Fixture.centralDecoder()
         var stream: [UInt8] = []
@@ -28,7 +29,7 @@ struct MessageTests {
 
     @Test("every truncation of every payload throws, never traps")
     func truncations() throws {
-        var gen = MessageGenerator(rng: SeededRNG(seed: 4))
+        var gen = MessageGenerator(rng: SeededGenerator(seed: 4))
         for _ in 0..<400 {
             let message = gen.message()
             let payload = try message.encode()
@@ -44,7 +45,7 @@ struct MessageTests {
 
     @Test("a trailing byte after any message is an error")
     func trailing() throws {
-        var gen = MessageGenerator(rng: SeededRNG(seed: 5))
+        var gen = MessageGenerator(rng: SeededGenerator(seed: 5))
         for _ in 0..<300 {
             let message = gen.message()
             let payload = try message.encode() + [0]
@@ -56,7 +57,7 @@ struct MessageTests {
 
     @Test("random payloads of every kind decode or throw, never trap")
     func randomPayloads() {
-        var rng = SeededRNG(seed: 6)
+        var rng = SeededGenerator(seed: 6)
         var decoded = 0
         for _ in 0..<20000 {
             let kind = PacketKind.allCases.randomElement(using: &rng)!

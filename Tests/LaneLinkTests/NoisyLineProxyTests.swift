@@ -1,5 +1,6 @@
 import LaneLink
 import LinkTestSupport
+import TestKit
 import Testing
 
 /// The TCP noisy-line proxy between a lane (a connector) and central (a listener).
@@ -77,9 +78,7 @@ import Testing
         let up = payload(300_000, seed: 14)
         try await write(up, to: line.lane, piece: 2000)
         // Once the proxy has read everything, its counters are final.
-        while line.proxy.counters(.laneToCentral).bytesIn < up.count {
-            try await Task.sleep(for: .milliseconds(5))
-        }
+        #expect(await eventually(every: .milliseconds(5)) { line.proxy.counters(.laneToCentral).bytesIn >= up.count })
         let counters = line.proxy.counters(.laneToCentral)
         var atCentral = InboundReader(line.atCentral)
         let received = try await atCentral.read(counters.bytesOut)

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import TestKit
 import Testing
 
 @testable import LaneLink
@@ -44,10 +45,9 @@ struct OutboxKillTests {
         // Watch the file from here until a good number of batches committed.
         let watcher = try SQLiteOutbox(path: path)
         var seen: [OutboxMessage] = []
-        let deadline = ContinuousClock.now + .seconds(30)
-        while seen.count < 300 && ContinuousClock.now < deadline && child.isRunning {
-            try await Task.sleep(for: .milliseconds(20))
+        _ = try await eventually(within: .seconds(30)) {
             seen = try watcher.pending()
+            return seen.count >= 300 || !child.isRunning
         }
         kill(child.processIdentifier, SIGKILL)
         child.waitUntilExit()

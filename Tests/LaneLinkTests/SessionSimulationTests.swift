@@ -1,4 +1,5 @@
 import RoadCargo
+import TestKit
 import Testing
 
 @testable import LaneLink
@@ -22,7 +23,7 @@ struct SessionSimulation {
         let packet: LinkPacket
     }
 
-    var random: SplitMix64
+    var random: SeededGenerator
     let line: Line
     var now = 0  // virtual milliseconds
     var lane: LinkSession
@@ -49,7 +50,7 @@ struct SessionSimulation {
     var closeReasons: [LinkSession.CloseReason] = []
 
     init(seed: UInt64, line: Line = Line()) {
-        random = SplitMix64(seed: seed)
+        random = SeededGenerator(seed: seed)
         self.line = line
         lane = SessionFixture.laneSession()
         central = SessionFixture.centralSession()

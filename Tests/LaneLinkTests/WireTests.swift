@@ -1,4 +1,5 @@
 import Foundation
+import TestKit
 import Testing
 
 @testable import LaneLink
@@ -64,7 +65,7 @@ struct WireTests {
 
     @Test("every microsecond in the message range survives Date and back")
     func times() throws {
-        var rng = SeededRNG(seed: 3)
+        var rng = SeededGenerator(seed: 3)
         var samples: [Int64] = [0, 1, 999_999, 1_000_000, 1_748_736_000_123_456, 4_102_444_799_999_999]
         for _ in 0..<100_000 { samples.append(Int64.random(in: WireTime.messageRange, using: &rng)) }
         for us in samples {

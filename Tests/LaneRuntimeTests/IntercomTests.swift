@@ -6,6 +6,7 @@ import LaneLink
 import LaneRuntime
 import RoadCargo
 import Synchronization
+import TestKit
 import Testing
 
 /// Help calls with an intercom, without one: a whole lane against a real
@@ -45,12 +46,10 @@ import Testing
         _ expected: T, timeout: Duration = .seconds(20), sourceLocation: SourceLocation = #_sourceLocation,
         _ read: () async throws -> T
     ) async throws {
-        var waited = Duration.zero
         var last = try await read()
-        while last != expected, waited < timeout {
-            try await Task.sleep(for: .milliseconds(20))
-            waited += .milliseconds(20)
+        _ = try await eventually(within: timeout) {
             last = try await read()
+            return last == expected
         }
         #expect(last == expected, sourceLocation: sourceLocation)
     }
@@ -65,13 +64,13 @@ import Testing
 
     /// The help desk's call for the lane's call `laneCallID`, once the ring has reached central.
     static func deskCall(_ rig: LaneRig, _ laneCallID: UInt64) async throws -> Int64 {
-        for _ in 0..<1000 {
+        var found: Int64?
+        _ = try await eventually {
             let open = try await rig.store.openHelpCalls()
-            if let call = open.first(where: { $0.lane == LaneRig.laneID && $0.laneCallID == laneCallID }) {
-                return call.id
-            }
-            try await Task.sleep(for: .milliseconds(20))
+            found = open.first { $0.lane == LaneRig.laneID && $0.laneCallID == laneCallID }?.id
+            return found != nil
         }
+        if let found { return found }
         Issue.record("central's help desk never heard call \(laneCallID) ring")
         throw CancellationError()
     }

@@ -2,6 +2,7 @@ import Central
 import Foundation
 import GRDB
 import LaneRuntime
+import TestKit
 import Testing
 
 /// A journal laned cannot write: at start laned refuses to run, naming the
@@ -41,19 +42,15 @@ import Testing
 
         // Central got the fault without the outbox, and the lane's card shows it.
         var view: LaneView?
-        var waited = Duration.zero
-        while waited < .seconds(30) {
+        _ = try await eventually(within: .seconds(30), every: .milliseconds(50)) {
             let events = try await rig.store.laneEvents(lane: LaneRig.laneID, limit: 200)
             let candidate = LaneView.derive(
                 lane: LaneRig.lane, connected: true, events: events,
                 crossings: try await rig.store.crossings(lane: LaneRig.laneID, limit: 1),
                 actions: try await rig.store.officerActions(lane: LaneRig.laneID, limit: 50), call: nil)
-            if candidate.faults.contains(where: { $0.hasPrefix("journal_failed:") }) {
-                view = candidate
-                break
-            }
-            try await Task.sleep(for: .milliseconds(50))
-            waited += .milliseconds(50)
+            guard candidate.faults.contains(where: { $0.hasPrefix("journal_failed:") }) else { return false }
+            view = candidate
+            return true
         }
         let card = try #require(view, "central's lane view never showed the journal fault")
         let fault = try #require(card.faults.first { $0.hasPrefix("journal_failed:") })

@@ -4,6 +4,7 @@ import LaneJournal
 import LaneLink
 import LaneRuntime
 import RoadCargo
+import TestKit
 import Testing
 
 /// A whole lane (journal, headless boards, virtual buttons, control socket,
@@ -193,9 +194,9 @@ import Testing
         let lane = try await rig.startLane(extra: "reader: {tcp: {listen: {host: 127.0.0.1, port: \(port)}}}")
         _ = try await lane.request(["id": 1, "command": "open"])
         var reader: (any LinkTransport)?
-        for _ in 0..<200 where reader == nil {
+        _ = await eventually(within: .seconds(4)) {
             reader = try? await TCPLinkConnector(host: "127.0.0.1", port: port).connect()
-            if reader == nil { try await Task.sleep(for: .milliseconds(20)) }
+            return reader != nil
         }
         let connection = try #require(reader, "the lane's reader port never opened")
         // Garbage, a keep-alive, an over-long line, then a plate as readers send it.

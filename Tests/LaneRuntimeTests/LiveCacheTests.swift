@@ -5,6 +5,7 @@ import LaneJournal
 import LaneLink
 import LaneRuntime
 import RoadCargo
+import TestKit
 import Testing
 
 /// A whole lane against a real central whose cache feed runs as in
@@ -13,20 +14,6 @@ import Testing
 @Suite struct LiveCacheTests {
     static let truck = try! VRN("AB1234")
 
-    /// Polls `condition` every 20 ms for at most `timeout` of waiting.
-    func until(
-        _ what: String, timeout: Duration = .seconds(20), sourceLocation: SourceLocation = #_sourceLocation,
-        _ condition: () async throws -> Bool
-    ) async throws {
-        var waited = Duration.zero
-        while waited < timeout {
-            if try await condition() { return }
-            try await Task.sleep(for: .milliseconds(20))
-            waited += .milliseconds(20)
-        }
-        #expect(try await condition(), "timed out waiting for \(what)", sourceLocation: sourceLocation)
-    }
-
     @Test func aDebundleAtCentralReachesAnOfflineLaneAndItsTruckIsNotCleared() async throws {
         let rig = try await LaneRig()
         let bundle = try await rig.bundle(Self.truck)
@@ -34,7 +21,7 @@ import Testing
         // test is about deltas.
         let lane = try await rig.startLane(deadAfter: "60s")
         let journal = lane.daemon.journal
-        try await until("the session's cache push") {
+        try await eventually("the session's cache push") {
             try await journal.cachedBundle(vrn: Self.truck, direction: .inbound) != nil
         }
         let pushed = try #require(try await journal.cacheVersion())
@@ -45,7 +32,7 @@ import Testing
         _ = try await rig.store.debundle(
             bundle.ubr, by: Account(name: "driver-\(Self.truck.value)", role: .driver), at: rig.clock.now())
         let debundled = ContinuousClock.now
-        try await until("the delta on the lane") {
+        try await eventually("the delta on the lane") {
             try await journal.cachedBundle(vrn: Self.truck, direction: .inbound) == nil
         }
         let took = ContinuousClock.now - debundled
@@ -81,7 +68,7 @@ import Testing
         // test is about deltas.
         let lane = try await rig.startLane(deadAfter: "60s")
         let journal = lane.daemon.journal
-        try await until("the session's cache push") { try await journal.cacheGeneration() != nil }
+        try await eventually("the session's cache push") { try await journal.cacheGeneration() != nil }
         let first = try #require(try await journal.cacheGeneration()).generation
 
         // Two deltas past a number the lane never got: neither applies, and
@@ -97,7 +84,7 @@ import Testing
                 .bundleCacheDelta(
                     BundleCacheDelta(generation: first, sequence: sequence, changes: [.put(stray)])))
         }
-        try await until("a newer generation installed") {
+        try await eventually("a newer generation installed") {
             try await journal.cacheGeneration().map { $0.generation > first } ?? false
         }
         #expect(try await journal.cachedBundle(vrn: try VRN("ZZ1"), direction: .inbound) == nil)

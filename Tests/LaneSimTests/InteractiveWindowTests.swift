@@ -3,6 +3,7 @@ import Displays
 import Foundation
 import LaneSim
 import RoadCargo
+import TestKit
 import Testing
 
 @Suite struct InteractiveWindowTests {
@@ -35,9 +36,9 @@ import Testing
         await window.inject(.text("u"))
         await window.inject(.quit)
         try await session.run(window: window)
-        for _ in 0..<500 where status.board.xdbInstruction != .cleared {
-            try await Task.sleep(for: .milliseconds(20))
+        _ = await eventually(within: .seconds(10)) {
             status = await running.status()
+            return status.board.xdbInstruction == .cleared
         }
         #expect(status.board.xdbInstruction == .cleared, "U with no plate typed is the Unladen button")
 

@@ -1,4 +1,5 @@
 import Foundation
+import TestKit
 import Testing
 
 /// The `lanesim` executable as a technician runs it.
@@ -108,14 +109,14 @@ import Testing
         defer { central.terminate() }
         var api: String?
         var link: String?
-        for _ in 0..<300 where api == nil || link == nil {
-            try await Task.sleep(for: .milliseconds(50))
+        _ = try await eventually(within: .seconds(15), every: .milliseconds(50)) {
             for line in (try String(contentsOf: out, encoding: .utf8)).split(separator: "\n") {
                 if line.hasPrefix("listening on ") { api = "http://" + line.dropFirst("listening on ".count) }
                 if line.hasPrefix("link listening on ") {
                     link = String(line.dropFirst("link listening on ".count))
                 }
             }
+            return api != nil && link != nil
         }
         let scenario = directory.appendingPathComponent("cleared.yaml")
         try """

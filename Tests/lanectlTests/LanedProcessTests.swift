@@ -1,4 +1,5 @@
 import Foundation
+import TestKit
 import Testing
 
 #if canImport(Glibc)
@@ -151,15 +152,13 @@ final class NotifySocket: Sendable {
 
     /// Waits up to 30 s for a datagram containing `text`.
     func wait(for text: String) async throws -> Bool {
-        for _ in 0..<600 {
+        await eventually(within: .seconds(30), every: .milliseconds(50)) {
             var buffer = [UInt8](repeating: 0, count: 4096)
             while true {
                 let n = recv(fd, &buffer, buffer.count, 0)
-                guard n > 0 else { break }
+                guard n > 0 else { return false }
                 if String(decoding: buffer[..<n], as: UTF8.self).contains(text) { return true }
             }
-            try await Task.sleep(for: .milliseconds(50))
         }
-        return false
     }
 }

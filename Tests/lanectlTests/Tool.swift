@@ -1,4 +1,5 @@
 import Foundation
+import TestKit
 
 #if canImport(Glibc)
     import Glibc
@@ -90,20 +91,19 @@ enum Tool {
     /// process's output that arrives while it runs. The limit only keeps a
     /// broken run from hanging the suite; nothing measures how long it took.
     static func wait(for text: String, in file: URL, seconds: Double = 30) async throws -> String {
-        let deadline = Date().addingTimeInterval(seconds)
-        while true {
-            let content = (try? String(contentsOf: file, encoding: .utf8)) ?? ""
-            if content.contains(text) { return content }
-            guard Date() < deadline else {
-                throw CocoaError(
-                    .fileReadUnknown,
-                    userInfo: [
-                        NSLocalizedDescriptionKey:
-                            "never saw '\(text)' in \(file.path); it holds:\n\(content)"
-                    ])
-            }
-            try await Task.sleep(for: .milliseconds(50))
+        var content = ""
+        let seen = await eventually(within: .seconds(seconds), every: .milliseconds(50)) {
+            content = (try? String(contentsOf: file, encoding: .utf8)) ?? ""
+            return content.contains(text)
         }
+        guard seen else {
+            throw CocoaError(
+                .fileReadUnknown,
+                userInfo: [
+                    NSLocalizedDescriptionKey: "never saw '\(text)' in \(file.path); it holds:\n\(content)"
+                ])
+        }
+        return content
     }
 
     /// A fresh directory for one test's files.
