@@ -301,7 +301,8 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(name: "lanectlTests", dependencies: ["lanectl", "TestKit"], swiftSettings: strict),
         .testTarget(
-            name: "LaneSimTests", dependencies: ["LaneSim", "Displays", "BoardLayout", "RoadCargo", "TestKit"],
+            name: "LaneSimTests",
+            dependencies: ["LaneSim", "Displays", "BoardLayout", "RoadCargo", "TestKit"],
             swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]

@@ -78,7 +78,10 @@ import Testing
         let up = payload(300_000, seed: 14)
         try await write(up, to: line.lane, piece: 2000)
         // Once the proxy has read everything, its counters are final.
-        #expect(await eventually(every: .milliseconds(5)) { line.proxy.counters(.laneToCentral).bytesIn >= up.count })
+        #expect(
+            await eventually(every: .milliseconds(5)) {
+                line.proxy.counters(.laneToCentral).bytesIn >= up.count
+            })
         let counters = line.proxy.counters(.laneToCentral)
         var atCentral = InboundReader(line.atCentral)
         let received = try await atCentral.read(counters.bytesOut)

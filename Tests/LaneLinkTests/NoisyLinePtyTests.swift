@@ -68,7 +68,9 @@ import Testing
 
         let down = payload(40_000, seed: 24)
         try await write(down, to: central, piece: 512)
-        #expect(await eventually(every: .milliseconds(5)) { proxy.counters(.centralToLane).bytesIn >= down.count })
+        #expect(
+            await eventually(every: .milliseconds(5)) { proxy.counters(.centralToLane).bytesIn >= down.count }
+        )
         let counters = proxy.counters(.centralToLane)
         // 8-byte chunks, plus a short one wherever a read did not end on a multiple of 8.
         #expect((5000...5200).contains(counters.chunks))
@@ -86,7 +88,8 @@ import Testing
         var atCentral = InboundReader(central)
         proxy.cut()
         try await lane.write([1, 2, 3, 4])
-        #expect(await eventually(every: .milliseconds(5)) { proxy.counters(.laneToCentral).bytesLostToCut >= 4 })
+        #expect(
+            await eventually(every: .milliseconds(5)) { proxy.counters(.laneToCentral).bytesLostToCut >= 4 })
         proxy.restore()
         try await lane.write([5, 6])
         // Only what was sent after the cable came back arrives.
