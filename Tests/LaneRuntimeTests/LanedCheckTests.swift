@@ -1,6 +1,7 @@
 import Foundation
 import LaneLink
 import RoadCargo
+import TestKit
 import Testing
 
 /// `laned --check` as a technician runs it before starting a lane: it opens
@@ -8,7 +9,6 @@ import Testing
 /// faces and glyphs) and exits 78 with a line naming what is wrong; and
 /// `laned` refuses a config nested too deep with 78, before parsing it.
 @Suite struct LanedCheckTests {
-    static let products = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
     static let latinOnly = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
     static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent().path
@@ -50,7 +50,7 @@ import Testing
     func laned(_ arguments: [String], withChip: Bool = false) async throws -> (status: Int32, errors: String)
     {
         let process = Process()
-        let laned = Self.products.appendingPathComponent("laned").path
+        let laned = BuiltProducts.url("laned").path
         if withChip {
             process.executableURL = URL(fileURLWithPath: "/bin/bash")
             process.arguments = [Self.repository + "/TestSupport/gpio-chip/launch.sh", laned] + arguments
@@ -66,13 +66,7 @@ import Testing
         process.standardOutput = FileHandle.nullDevice
         process.standardError = errors
         try process.run()
-        let text = await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                let data = errors.fileHandleForReading.readDataToEndOfFile()
-                process.waitUntilExit()
-                continuation.resume(returning: String(decoding: data, as: UTF8.self))
-            }
-        }
+        let text = await process.finish(reading: errors)
         return (process.terminationStatus, text)
     }
 
@@ -143,7 +137,7 @@ import Testing
             of: "port: 4711", with: "port: \(port)")
         try text.write(toFile: good, atomically: true, encoding: .utf8)
         let process = Process()
-        process.executableURL = Self.products.appendingPathComponent("laned")
+        process.executableURL = BuiltProducts.url("laned")
         process.arguments = ["--config", good]
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
@@ -181,12 +175,7 @@ import Testing
         #expect(cleared != nil, "a good config did not clear the fault")
 
         process.terminate()
-        await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                process.waitUntilExit()
-                continuation.resume()
-            }
-        }
+        await process.finish()
         #expect(process.terminationReason == .exit && process.terminationStatus == 0)
     }
 }

@@ -4,8 +4,6 @@ import Testing
 
 /// The `lanesim` executable as a technician runs it.
 @Suite struct LaneSimCommandTests {
-    static let products = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-
     /// Runs lanesim (built beside this test bundle) with `input` on its standard input.
     func lanesim(_ arguments: [String], input: String = "") async throws -> (status: Int32, output: String) {
         try await run("lanesim", arguments, input: input)
@@ -16,7 +14,7 @@ import Testing
         -> (status: Int32, output: String)
     {
         let process = Process()
-        process.executableURL = Self.products.appendingPathComponent(executable)
+        process.executableURL = BuiltProducts.url(executable)
         process.arguments = arguments
         var environment = ProcessInfo.processInfo.environment
         environment["SDL_VIDEODRIVER"] = "offscreen"
@@ -29,13 +27,7 @@ import Testing
         try process.run()
         stdin.fileHandleForWriting.write(Data(input.utf8))
         try stdin.fileHandleForWriting.close()
-        let output = await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                let data = stdout.fileHandleForReading.readDataToEndOfFile()
-                process.waitUntilExit()
-                continuation.resume(returning: String(decoding: data, as: UTF8.self))
-            }
-        }
+        let output = await process.finish(reading: stdout)
         return (process.terminationStatus, output)
     }
 
@@ -98,7 +90,7 @@ import Testing
         let out = directory.appendingPathComponent("central.out")
         #expect(FileManager.default.createFile(atPath: out.path, contents: nil))
         let central = Process()
-        central.executableURL = Self.products.appendingPathComponent("clearanced")
+        central.executableURL = BuiltProducts.url("clearanced")
         central.arguments = [
             "serve", "--db", db, "--port", "0", "--simulated-clock", "--start", "2026-11-26T08:00:00+08:00",
             "--link-keys", keys.path, "--link-port", "0", "--laden-rate", "0", "--unladen-rate", "0",

@@ -10,7 +10,7 @@ import TestKit
 enum Tool {
     /// The build's products directory: the test bundle sits beside lanectl
     /// and clearanced.
-    static let products = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    static let products = BuiltProducts.directory
 
     static func path(_ name: String) -> String {
         products.appendingPathComponent(name).path
@@ -79,12 +79,8 @@ enum Tool {
     }
 
     static func exit(of process: Process) async -> Int32 {
-        await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                process.waitUntilExit()
-                continuation.resume(returning: process.terminationStatus)
-            }
-        }
+        await process.finish()
+        return process.terminationStatus
     }
 
     /// Waits until `file` holds `text`, or fails after `seconds`: for a
