@@ -145,6 +145,15 @@ let package = Package(
             ],
             swiftSettings: strict),
 
+        // CacheBench: a lane's offline cache for N bundles, push to install,
+        // beside bare SQLite (scripts/bench-cache.sh). Figures, not a test.
+        .executableTarget(
+            name: "CacheBench",
+            dependencies: [
+                "LaneJournal", "LaneLink", "RoadCargo", .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: strict),
+
         // What the boards show, as pure values: board state to layout boxes.
         .target(name: "BoardLayout", dependencies: ["RoadCargo"], swiftSettings: strict),
         // The lane state machine: pure values, state + input -> state + actions.

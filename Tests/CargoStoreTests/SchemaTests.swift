@@ -55,7 +55,9 @@ struct SchemaTests {
             ])
     }
 
-    @Test("a v3 file is migrated to the current schema: bundles keep their rows, times become whole seconds, claims possible")
+    @Test(
+        "a v3 file is migrated to the current schema: bundles keep their rows, times become whole seconds, claims possible"
+    )
     func fromV3() async throws {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -130,7 +132,9 @@ struct SchemaTests {
                 == 6)
     }
 
-    @Test("a v1 file is migrated to the current schema: accounts and their tokens kept, immigration accounts possible")
+    @Test(
+        "a v1 file is migrated to the current schema: accounts and their tokens kept, immigration accounts possible"
+    )
     func fromV1() async throws {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }

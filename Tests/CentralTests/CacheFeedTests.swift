@@ -314,13 +314,8 @@ struct CachePushSizeTests {
                         validUntil: CalendarDay(daysSinceEpoch: 20_800))
                 }, earliestCrossing: Harness.start, status: .active)
         }
-        let started = ContinuousClock.now
         let chunks = try BundleCacheChunk.split(generation: 1, bundles: bundles, watchList: [])
         let bytes = try chunks.reduce(0) { $0 + (try LaneMessage.bundleCache($1).encode().count) }
-        let took = ContinuousClock.now - started
-        print(
-            "cache push: 10,000 bundles (2 CCRNs each) are \(chunks.count) chunks, \(bytes) payload bytes, split and encoded in \(took)"
-        )
         #expect(chunks.count < 400 && bytes < 1_200_000, "\(chunks.count) chunks, \(bytes) bytes")
         #expect(
             chunks.allSatisfy {

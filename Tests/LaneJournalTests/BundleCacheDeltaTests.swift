@@ -154,22 +154,20 @@ struct BundleCacheDeltaTests {
     }
 }
 
-/// What a lane holds for a control point of 10,000 active bundles (the
-/// figures docs/offline.md gives): install time and bytes on disk.
+/// What a lane holds for its cache grows with the bundles and stays small:
+/// 1,000 bundles of two CCRNs in well under half a megabyte. The figures for
+/// 10,000 (bytes and install time, beside bare SQLite) come from
+/// scripts/bench-cache.sh, not from a test (docs/lane-dispatch.md, "Size").
 @Suite("Bundle cache size")
 struct BundleCacheSizeTests {
-    @Test func tenThousandActiveBundlesFitInAFewMegabytesAndInstallInSeconds() async throws {
+    @Test func aThousandActiveBundlesHoldWellUnderHalfAMegabyte() async throws {
         let directory = try TemporaryDirectory()
         let journal = try await LaneJournal.open(
             path: directory.path("lane.sqlite"), clock: SimulatedWallClock(morning))
         let empty = try await Self.bytes(journal)
-        // Two CCRNs a bundle, as most trucks carry one to three consignments.
-        let bundles = (1...10_000).map { n in
-            BundleCacheTests.bundle(UInt64(n), "AB\(n % 10_000)", ccrns: 2)
-        }
-        // As a push arrives: 127 chunks of 79 bundles (CachePushSizeTests),
-        // each staged in a transaction of its own, the last one installing.
-        let started = ContinuousClock.now
+        // Two CCRNs a bundle, as most trucks carry one to three consignments,
+        // staged as a push arrives: chunks of 79, the last one installing.
+        let bundles = (1...1_000).map { n in BundleCacheTests.bundle(UInt64(n), "AB\(n)", ccrns: 2) }
         let per = 79
         let count = (bundles.count + per - 1) / per
         for index in 0..<count {
@@ -177,14 +175,9 @@ struct BundleCacheSizeTests {
                 generation: 1, index: index, count: count,
                 bundles: Array(bundles[(index * per)..<min(bundles.count, (index + 1) * per)]), watchList: [])
         }
-        let took = ContinuousClock.now - started
         let held = try await Self.bytes(journal) - empty
-        print(
-            "bundle cache: 10,000 bundles (2 CCRNs each) hold \(held) bytes in the journal, staged in \(count) chunks and installed in \(took)"
-        )
-        #expect(held < 4_000_000, "\(held) bytes")
-        #expect(took < .seconds(30), "installing took \(took)")
-        #expect(try await journal.cacheGeneration()?.bundles == 10_000)
+        #expect(held > 100_000 && held < 400_000, "\(held) bytes")
+        #expect(try await journal.cacheGeneration()?.bundles == 1_000)
     }
 
     /// The journal's pages in use, once the WAL is checkpointed into the file.
