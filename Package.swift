@@ -53,8 +53,13 @@ let package = Package(
         .target(
             name: "Central",
             dependencies: [
-                "RoadCargo", "ClearanceCore", "CargoStore", "LaneLink", "BoardLayout",
+                "RoadCargo", "ClearanceCore", "CargoStore", "LaneLink", "BoardLayout", "ServiceSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                // CentralAssembly's services: the lane link, SIGHUP key reload, the watchdog.
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),

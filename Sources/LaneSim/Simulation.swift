@@ -61,10 +61,10 @@ public final class Simulation: Sendable {
     private let cables: [LaneID: Cable]
 
     struct RunningCentral: Sendable {
-        var listener: TCPLinkListener?
-        var serving: [Task<Void, Never>]
-        var dispatcher: LaneDispatcher
-        var helpDesk: HelpDesk
+        var assembly: CentralAssembly
+        /// Runs the assembly's services (the link, the cache feed); cancelled to stop.
+        var running: Task<Void, Never>
+        var helpDesk: HelpDesk { assembly.helpDesk }
     }
 
     /// A lane's line to central, which a scenario can pull.
@@ -183,52 +183,33 @@ public final class Simulation: Sendable {
                 key: Data(repeating: 7, count: 32), ladenRate: settings.ladenRate,
                 unladenRate: settings.unladenRate
             ).validated())
+        var options = CentralOptions(store: store, clock: clock, policy: policy, logger: logger)
         // Calls escalate only when the scenario advances the clock, as all its timers do.
-        let desk = HelpDesk(
-            repository: store, clock: clock, bus: ConsoleBus(), escalateAfter: .seconds(30), logger: logger)
-        let hub = LaneHub(repository: store, clock: clock, policy: policy, logger: logger, helpDesk: desk)
-        let server = try LaneLinkServer(
-            keys: LinkKeyring(Array(keys.values)), database: store.writer, logger: logger
-        ) { lane, message in
-            try await hub.handle(lane: lane, message: message)
-        }
-        let dispatcher = LaneDispatcher(server: server, repository: store, clock: clock, logger: logger)
-        dispatcher.pushCacheOnEverySession()
-        dispatcher.answerCacheResyncs(from: hub)
-        await desk.attach(server)
-        // Caches follow central in real time, as clearanced's do; a scenario
-        // that must not wait calls ``syncCaches()``.
-        let feed = Task { await dispatcher.runCacheFeed() }
+        options.runsEscalations = false
+        // Caches follow central in real time (the feed polls every 250 ms),
+        // as clearanced's do; a scenario that must not wait calls ``syncCaches()``.
+        var link = CentralOptions.Link(keys: LinkKeyring(Array(keys.values)), tcp: nil)
         if settings.serial {
             // Central opens the far end of each lane's serial line.
-            let serving =
-                [feed]
-                + cables.values.compactMap { cable -> Task<Void, Never>? in
-                    guard case .serial(let proxy) = cable else { return nil }
-                    return Task {
-                        await server.serveSerial(path: proxy.centralPath, retry: .milliseconds(100))
-                    }
-                }
-            central.withLock {
-                $0 = RunningCentral(listener: nil, serving: serving, dispatcher: dispatcher, helpDesk: desk)
+            link.serial = cables.values.compactMap { cable in
+                guard case .serial(let proxy) = cable else { return nil }
+                return proxy.centralPath
             }
-            return
+            link.serialRetry = .milliseconds(100)
+        } else {
+            var listener: TCPLinkListener?
+            // The port was free a moment ago; after a stop the kernel may hold it briefly.
+            for _ in 0..<100 where listener == nil {
+                listener = try? await TCPLinkListener(host: "127.0.0.1", port: linkPort)
+                if listener == nil { try await Task.sleep(for: .milliseconds(50)) }
+            }
+            guard let listener else { throw SimulationError.portTaken(linkPort) }
+            link.tcp = .bound(listener)
         }
-        var listener: TCPLinkListener?
-        // The port was free a moment ago; after a stop the kernel may hold it briefly.
-        for _ in 0..<100 where listener == nil {
-            listener = try? await TCPLinkListener(host: "127.0.0.1", port: linkPort)
-            if listener == nil { try await Task.sleep(for: .milliseconds(50)) }
-        }
-        guard let listener else {
-            feed.cancel()
-            throw SimulationError.portTaken(linkPort)
-        }
-        let serving = Task { await server.serve(listener) }
-        central.withLock {
-            $0 = RunningCentral(
-                listener: listener, serving: [serving, feed], dispatcher: dispatcher, helpDesk: desk)
-        }
+        options.link = link
+        let assembly = try await CentralAssembly(options)
+        let running = Task { _ = try? await assembly.run() }
+        central.withLock { $0 = RunningCentral(assembly: assembly, running: running) }
     }
 
     /// Stops the embedded central as a crash would (an external one cannot be stopped from here).
@@ -245,9 +226,10 @@ public final class Simulation: Sendable {
                 return state
             })
         else { return }
-        await running.listener?.close()
-        for task in running.serving { task.cancel() }
-        for task in running.serving { _ = await task.value }
+        // Cancelled, not shut down gracefully: the link closes its listener
+        // and drops every session at once.
+        running.running.cancel()
+        await running.running.value
         for cable in cables.values {
             await cable.cut()
             cable.restore()
@@ -264,7 +246,8 @@ public final class Simulation: Sendable {
 
     func dispatcher() throws -> LaneDispatcher {
         guard let running = central.withLock({ $0 }) else { throw SimulationError.centralDown }
-        return running.dispatcher
+        guard let link = running.assembly.link else { throw SimulationError.centralDown }
+        return link.dispatcher
     }
 
     // MARK: Lanes

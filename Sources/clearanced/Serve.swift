@@ -2,10 +2,9 @@ import ArgumentParser
 import Central
 import ClearanceCore
 import Foundation
-import Hummingbird
 import Logging
 import RoadCargo
-import ServiceLifecycle
+import UnixSignals
 
 /// `clearanced serve`: the HTTP API under service lifecycle (SIGTERM and
 /// SIGINT finish in-flight requests, then exit 0).
@@ -102,49 +101,21 @@ struct Serve: AsyncParsableCommand {
             simulatedClock
             ? SimulatedWallClock(try start.map(HongKongTime.parse) ?? Date()) : SystemWallClock()
         let repository = try await store.open()
-        let policy = DecisionPolicy(phase: phase, selection: selection)
-        let files = try console.files()
-        let bus = ConsoleBus()
-        let desk = HelpDesk(
-            repository: repository, clock: clock, bus: bus,
-            escalateAfter: ConsoleOptions.duration(console.escalateAfter)!, logger: logger)
-
-        // The link's server comes first: the HTTP routes that send to lanes
-        // queue through it.
-        var linkService: LinkService?
-        var dispatcher: LaneDispatcher?
-        if link.enabled {
-            let hub = LaneHub(
-                repository: repository, clock: clock, policy: policy, logger: logger, helpDesk: desk, bus: bus
-            )
-            let server = try LinkService.makeServer(
-                options: link, store: repository, hub: hub, logger: logger)
-            let lanes = LaneDispatcher(server: server, repository: repository, clock: clock, logger: logger)
-            lanes.pushCacheOnEverySession()
-            lanes.answerCacheResyncs(from: hub)
-            await desk.attach(server)
-            dispatcher = lanes
-            linkService = LinkService(server: server, options: link, logger: logger)
-        }
-
-        // Sessions run on the system clock even when the business clock is
-        // simulated: advancing a simulation must not log officers out.
-        let sessions = ConsoleSessions(
-            repository: repository, clock: SystemWallClock(), settings: console.settings,
+        var options = CentralOptions(
+            store: repository, clock: clock, policy: DecisionPolicy(phase: phase, selection: selection),
+            logger: logger)
+        options.escalateAfter = ConsoleOptions.duration(console.escalateAfter)!
+        options.console = CentralOptions.Console(
+            files: try console.files(), settings: console.settings,
             gate: http.loginGate(selectionKey: key))
+        if link.enabled { options.link = try link.centralOptions(logger: logger) }
+        var listener = CentralOptions.HTTP(host: host, port: port)
+        listener.limits = http.limits
+        listener.onListening = { address in printNow("listening on \(address)") }
+        options.http = listener
+        options.daemon = true
+        let central = try await CentralAssembly(options)
         http.raiseOpenFileLimit(logger: logger)
-        let central = CentralApp(
-            repository: repository, clock: clock, policy: policy, logger: logger, lanes: dispatcher,
-            console: OfficersConsole(sessions: sessions, helpDesk: desk, bus: bus, files: files))
-        let app = central.buildApplication(
-            configuration: ApplicationConfiguration(
-                address: .hostname(host, port: port), serverName: "clearanced"),
-            counter: ConnectionCounter(limits: http.limits)
-        ) { boundHost, boundPort in
-            let shown = boundHost.contains(":") ? "[\(boundHost)]" : boundHost
-            printNow("listening on \(shown):\(boundPort)")
-            CentralWatchdog.listening(at: "\(shown):\(boundPort)")
-        }
         logger.info(
             "starting",
             metadata: [
@@ -152,17 +123,7 @@ struct Serve: AsyncParsableCommand {
                 "clock":
                     "\(simulatedClock ? "simulated from \(HongKongTime.iso8601(clock.now()))" : "system")",
             ])
-        var services: [any Service] = [app, EscalationService(desk: desk)]
-        if let linkService { services.append(linkService) }
-        if let dispatcher { services.append(CacheFeedService(dispatcher: dispatcher)) }
-        services.append(
-            LinkKeyReloader(
-                server: linkService?.server, directory: linkService?.options.linkKeys, logger: logger))
-        services += CentralWatchdog.services(store: repository, link: linkService?.server, logger: logger)
-        let group = ServiceGroup(
-            configuration: .init(
-                services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await group.run()
+        try await central.run(gracefulShutdownSignals: [.sigterm, .sigint])
         logger.info("stopped")
     }
 

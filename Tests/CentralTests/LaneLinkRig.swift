@@ -11,8 +11,9 @@ import Synchronization
 import TestKit
 import Testing
 
-/// clearanced with the lane link as `serve` builds it (store, LaneHub,
-/// LaneLinkServer on the store's database, LaneDispatcher, HTTP routes),
+/// clearanced with the lane link as `serve` builds it (``CentralAssembly``:
+/// store, LaneHub, LaneLinkServer on the store's database, LaneDispatcher,
+/// HTTP routes; no cache feed, tests poll it themselves),
 /// plus real lanes: `LaneLinkClient`s over TCP loopback, each with its own
 /// outbox and applied-log files, recording every message central sends them.
 final class LaneLinkRig: Sendable {
@@ -32,6 +33,8 @@ final class LaneLinkRig: Sendable {
     let bus: ConsoleBus
     /// The console sessions' own clock (the business clock is `h.clock`).
     let sessionClock = SimulatedWallClock(Harness.start)
+    /// Central as `serve` assembles it.
+    let assembly: CentralAssembly
     private let serving: Task<Void, Never>
 
     /// - Parameters:
@@ -54,42 +57,37 @@ final class LaneLinkRig: Sendable {
         keys = [Self.lmc: LinkKey.generate(for: Self.lmc), Self.mkt: LinkKey.generate(for: Self.mkt)]
         var logger = Logger(label: "LaneLinkRig")
         logger.logLevel = .critical
-        let bus = ConsoleBus()
-        let desk = HelpDesk(
-            repository: h.store, clock: h.clock, bus: bus, escalateAfter: escalateAfter, logger: logger)
-        self.bus = bus
-        self.desk = desk
-        let hub = LaneHub(
-            repository: h.store, clock: h.clock, policy: h.central.policy, logger: logger, helpDesk: desk,
-            bus: bus)
-        self.hub = hub
+        let listener = try await TCPLinkListener(host: "127.0.0.1", port: 0)
+        self.listener = listener
+        var options = CentralOptions(store: h.store, clock: h.clock, policy: h.central.policy, logger: logger)
+        options.escalateAfter = escalateAfter
+        // Help calls escalate when a test asks the desk.
+        options.runsEscalations = false
+        var link = CentralOptions.Link(keys: LinkKeyring(Array(keys.values)), tcp: .bound(listener))
         // The link signs with the real clock (its replay window must match
         // the lane's); the simulated one is central's business clock.
-        var configuration = LaneLinkServer.Configuration()
         // A busy test machine can stall the cooperative pool for seconds;
         // the handshake's deadline is tested where a test sets it short.
-        configuration.session.handshakeTimeout = .seconds(60)
-        server = try LaneLinkServer(
-            keys: LinkKeyring(Array(keys.values)), database: h.store.writer, configuration: configuration,
-            logger: logger
-        ) { lane, message in
-            try await hub.handle(lane: lane, message: message)
-        }
-        dispatcher = LaneDispatcher(
-            server: server, repository: h.store, clock: h.clock, logger: logger, maxPayload: maxPayload)
-        dispatcher.pushCacheOnEverySession()
-        await desk.attach(server)
-        let sessions = ConsoleSessions(
-            repository: h.store, clock: sessionClock, settings: .init(cost: .cheap))
+        link.configuration.session.handshakeTimeout = .seconds(60)
+        link.maxPayload = maxPayload
+        link.cacheFeed = nil
+        options.link = link
         let page = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             .appendingPathComponent("../../Sources/Central/Console").standardized
-        central = CentralApp(
-            repository: h.store, clock: h.clock, policy: h.central.policy, logger: logger, lanes: dispatcher,
-            console: OfficersConsole(
-                sessions: sessions, helpDesk: desk, bus: bus, files: try ConsoleFiles(directory: page),
-                refresh: .milliseconds(200)))
-        listener = try await TCPLinkListener(host: "127.0.0.1", port: 0)
-        serving = Task { [server, listener] in await server.serve(listener) }
+        var console = CentralOptions.Console(
+            files: try ConsoleFiles(directory: page), settings: .init(cost: .cheap))
+        console.sessionClock = sessionClock
+        console.refresh = .milliseconds(200)
+        options.console = console
+        let assembly = try await CentralAssembly(options)
+        self.assembly = assembly
+        bus = assembly.bus
+        desk = assembly.helpDesk
+        hub = assembly.link!.hub
+        server = assembly.link!.server
+        dispatcher = assembly.link!.dispatcher
+        central = assembly.app
+        serving = Task { _ = try? await assembly.run() }
     }
 
     deinit { try? FileManager.default.removeItem(atPath: directory) }
@@ -126,8 +124,9 @@ final class LaneLinkRig: Sendable {
     }
 
     func stop() async {
-        await listener.close()
+        // The link closes its listener and drops every session.
         serving.cancel()
+        await serving.value
     }
 }
 

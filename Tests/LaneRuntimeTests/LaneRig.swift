@@ -30,12 +30,8 @@ final class LaneRig: Sendable {
     let key = LinkKey.generate(for: LaneRig.laneID)
     let directory: String
     let port: Int
-    private let central = Mutex<
-        (
-            listener: TCPLinkListener, serving: Task<Void, Never>, server: LaneLinkServer, desk: HelpDesk,
-            feed: Task<Void, Never>
-        )?
-    >(nil)
+    /// Central as clearanced assembles it, and the task running its services.
+    private let central = Mutex<(assembly: CentralAssembly, running: Task<Void, Never>)?>(nil)
 
     /// - Parameter centralUp: false leaves the lane's link port closed until ``startCentral()``.
     init(centralUp: Bool = true) async throws {
@@ -52,7 +48,7 @@ final class LaneRig: Sendable {
     }
 
     deinit {
-        central.withLock { $0?.feed.cancel() }
+        central.withLock { $0?.running.cancel() }
         try? FileManager.default.removeItem(atPath: directory)
     }
 
@@ -70,45 +66,38 @@ final class LaneRig: Sendable {
         let policy = DecisionPolicy(
             phase: .full,
             selection: SelectionSettings(key: Data(repeating: 7, count: 32), ladenRate: 0, unladenRate: 0))
-        let desk = HelpDesk(
-            repository: store, clock: clock, bus: ConsoleBus(), escalateAfter: .seconds(30), logger: logger)
-        let hub = LaneHub(repository: store, clock: clock, policy: policy, logger: logger, helpDesk: desk)
-        var configuration = LaneLinkServer.Configuration()
+        var options = CentralOptions(store: store, clock: clock, policy: policy, logger: logger)
+        // Help calls escalate when a test asks the desk.
+        options.runsEscalations = false
+        let listener = try await TCPLinkListener(host: "127.0.0.1", port: port)
+        var link = CentralOptions.Link(keys: LinkKeyring([key]), tcp: .bound(listener))
         // A busy test machine can stall the cooperative pool for seconds;
         // the handshake's deadline is tested where a test sets it short.
-        configuration.session.handshakeTimeout = .seconds(60)
-        let server = try LaneLinkServer(
-            keys: LinkKeyring([key]), database: store.writer, configuration: configuration, logger: logger
-        ) { lane, message in try await hub.handle(lane: lane, message: message) }
-        await desk.attach(server)
-        let dispatcher = LaneDispatcher(server: server, repository: store, clock: clock, logger: logger)
-        dispatcher.pushCacheOnEverySession()
-        dispatcher.answerCacheResyncs(from: hub)
-        let listener = try await TCPLinkListener(host: "127.0.0.1", port: port)
-        let serving = Task { await server.serve(listener) }
+        link.configuration.session.handshakeTimeout = .seconds(60)
         // Lanes' caches follow central as in clearanced: polled every 250 ms.
-        let feed = Task { await dispatcher.runCacheFeed() }
-        central.withLock { $0 = (listener, serving, server, desk, feed) }
+        options.link = link
+        let assembly = try await CentralAssembly(options)
+        let running = Task { _ = try? await assembly.run() }
+        central.withLock { $0 = (assembly, running) }
     }
 
     /// central's help desk, as officers' consoles use it.
     var helpDesk: HelpDesk {
-        get throws { try #require(central.withLock { $0?.desk }, "central is not up") }
+        get throws { try #require(central.withLock { $0?.assembly.helpDesk }, "central is not up") }
     }
 
     /// Queues `message` in central's outbox for the lane, as central's own
     /// parts do: it reaches the lane over the link.
     func sendFromCentral(_ message: LaneMessage) async throws {
-        let server = try #require(central.withLock { $0?.server }, "central is not up")
+        let server = try #require(central.withLock { $0?.assembly.link?.server }, "central is not up")
         try await server.send(message, to: Self.laneID)
     }
 
     func stopCentral() async {
         guard let running = central.withLock({ $0 }) else { return }
-        await running.listener.close()
-        running.serving.cancel()
-        running.feed.cancel()
-        _ = await running.feed.value
+        // Cancelled as a crash would: the listener closes, every session drops.
+        running.running.cancel()
+        await running.running.value
     }
 
     // MARK: Cargo

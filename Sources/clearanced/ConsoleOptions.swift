@@ -3,8 +3,6 @@ import CargoStore
 import Central
 import Foundation
 import Logging
-import RoadCargo
-import ServiceLifecycle
 
 /// Options of `serve` for help calls and the officers' console.
 struct ConsoleOptions: ParsableArguments {
@@ -75,16 +73,5 @@ struct ConsoleOptions: ParsableArguments {
 
     var settings: ConsoleSessions.Settings {
         ConsoleSessions.Settings(idle: Self.duration(idle)!, absolute: Self.duration(absolute)!)
-    }
-}
-
-/// Escalates unanswered help calls while clearanced runs.
-struct EscalationService: Service {
-    let desk: HelpDesk
-
-    func run() async throws {
-        await cancelWhenGracefulShutdown {
-            await desk.runEscalations()
-        }
     }
 }
