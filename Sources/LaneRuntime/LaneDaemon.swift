@@ -4,6 +4,7 @@ import Displays
 import Foundation
 import GPIO
 import LaneConfig
+import LaneControl
 import LaneCore
 import LaneJournal
 import LaneLink
@@ -192,8 +193,7 @@ public final class LaneDaemon: Sendable {
                 buttons: { [buttons] button, pressed in
                     guard let virtual = buttons as? VirtualButtonBackend else {
                         throw ControlSocket.Refusal(
-                            code: "not_allowed",
-                            message: "the lane's buttons are real (gpio.backend: libgpiod); press them")
+                            .notAllowed, "the lane's buttons are real (gpio.backend: libgpiod); press them")
                     }
                     _ = pressed ? virtual.press(button.role) : virtual.release(button.role)
                 },
