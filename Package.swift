@@ -206,7 +206,9 @@ let package = Package(
         // lanectl: a lane's control socket and clearanced's HTTP API from the shell.
         .executableTarget(
             name: "lanectl",
-            dependencies: ["LaneControl", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "LaneControl", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             swiftSettings: strict),
 
         // C libraries: one system-library module and one Swift wrapper each.

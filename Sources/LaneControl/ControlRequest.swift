@@ -191,12 +191,14 @@ public struct ControlRequestLine: Sendable {
         do {
             value = try JSONDecoder().decode(JSONValue.self, from: Data(line))
         } catch {
-            return .failure(ControlRefusal(id: nil, ControlFailure(.badRequest, "not JSON: \(Self.reason(error))")))
+            return .failure(
+                ControlRefusal(id: nil, ControlFailure(.badRequest, "not JSON: \(Self.reason(error))")))
         }
         guard case .object(let object) = value else {
-            return .failure(ControlRefusal(id: nil, ControlFailure(.badRequest, "a request must be a JSON object")))
+            return .failure(
+                ControlRefusal(id: nil, ControlFailure(.badRequest, "a request must be a JSON object")))
         }
-        do {
+        do throws(ControlFailure) {
             let command = try ControlCommand(request: object)
             return .success(ControlRequestLine(id: object["id"], command: command, object: object))
         } catch {

@@ -30,7 +30,8 @@ public struct JournalRecord: Sendable, Hashable, Encodable {
         ControlJournalEntry(
             seq: seq, at: JournalTime.hongKong(at), kind: kind, vrn: entry?.vrn?.value,
             requestID: entry?.requestID, decisionID: entry?.decisionID,
-            instruction: entry?.instruction?.rawValue, reason: entry?.reason?.rawValue, officer: entry?.officer,
+            instruction: entry?.instruction?.rawValue, reason: entry?.reason?.rawValue,
+            officer: entry?.officer,
             callID: entry?.callID, detail: entry?.detail ?? "")
     }
 

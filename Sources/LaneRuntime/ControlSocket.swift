@@ -100,7 +100,8 @@ public final class ControlSocket: Sendable {
                     }
                     if pending.readableBytes > ControlProtocol.maximumRequestLine {
                         let reply = ControlResponse.failure(
-                            id: nil, ControlFailure(.badRequest, "a request line is longer than 64 KiB; closing"))
+                            id: nil,
+                            ControlFailure(.badRequest, "a request line is longer than 64 KiB; closing"))
                         try await outbound.write(ByteBuffer(bytes: reply + [UInt8(ascii: "\n")]))
                         return
                     }
@@ -114,16 +115,6 @@ public final class ControlSocket: Sendable {
 
     // MARK: Requests
 
-    /// A refusal decided by laned's side (lane state, VRN rules, virtual
-    /// inputs), answered with the request's id.
-    struct Refusal: Error {
-        var failure: ControlFailure
-
-        init(_ code: ControlErrorCode, _ message: String) {
-            failure = ControlFailure(code, message)
-        }
-    }
-
     func respond(to line: [UInt8]) async -> [UInt8] {
         let envelope: ControlRequestLine
         switch ControlRequestLine.parse(line) {
@@ -135,9 +126,8 @@ public final class ControlSocket: Sendable {
             if envelope.command.isVirtualInput { try requireVirtual(envelope.command) }
             return try await run(envelope.request(), id: envelope.id)
         } catch let failure as ControlFailure {
+            // Refusals by the types (a field) and by the lane (its state, a VRN, virtual inputs).
             return ControlResponse.failure(id: envelope.id, failure)
-        } catch let refusal as Refusal {
-            return ControlResponse.failure(id: envelope.id, refusal.failure)
         } catch {
             return ControlResponse.failure(id: envelope.id, ControlFailure(.internal, "\(error)"))
         }
@@ -163,7 +153,7 @@ public final class ControlSocket: Sendable {
         case .arrive(let raw):
             let vrn: VRN
             do { vrn = try VRN(raw) } catch {
-                throw Refusal(.invalidVRN, "'\(raw)' is not a VRN: \(error)")
+                throw ControlFailure(.invalidVRN, "'\(raw)' is not a VRN: \(error)")
             }
             try await controller.submit(.vehicleArrived(vrn, source: .simulated))
             let status = await controller.status()
@@ -175,13 +165,15 @@ public final class ControlSocket: Sendable {
             let opening = request.command == .open
             let status = await controller.status()
             if status.open == opening {
-                throw Refusal(.laneState, "the lane is already \(opening ? "open" : "closed")")
+                throw ControlFailure(.laneState, "the lane is already \(opening ? "open" : "closed")")
             }
             let officer = officer ?? ControlRequest.defaultOfficer
             try await controller.submit(opening ? .open(officer: officer) : .close(officer: officer))
         case .journal(let limit, let after):
-            let rows = try await journal.tail(limit: limit ?? ControlRequest.defaultJournalLimit, after: after)
-            return try ControlResponse.success(id: id, result: ControlJournalResult(entries: rows.map(\.control)))
+            let rows = try await journal.tail(
+                limit: limit ?? ControlRequest.defaultJournalLimit, after: after)
+            return try ControlResponse.success(
+                id: id, result: ControlJournalResult(entries: rows.map(\.control)))
         case .screenshot(let board):
             let png = try await controller.screenshot(board == .xdb ? .xdb : .aiop)
             return try ControlResponse.success(id: id, result: ControlScreenshotResult(png: Data(png)))
@@ -194,7 +186,7 @@ public final class ControlSocket: Sendable {
 
     private func requireVirtual(_ command: ControlCommand) throws {
         guard allowVirtual.withLock({ $0 }) else {
-            throw Refusal(
+            throw ControlFailure(
                 .notAllowed,
                 "virtual inputs are off ('\(command.rawValue)' refused): set control.allow_virtual_inputs: true in \(options.configPath)"
             )

@@ -192,7 +192,7 @@ public final class LaneDaemon: Sendable {
                 controller: controller, journal: journal,
                 buttons: { [buttons] button, pressed in
                     guard let virtual = buttons as? VirtualButtonBackend else {
-                        throw ControlSocket.Refusal(
+                        throw ControlFailure(
                             .notAllowed, "the lane's buttons are real (gpio.backend: libgpiod); press them")
                     }
                     _ = pressed ? virtual.press(button.role) : virtual.release(button.role)

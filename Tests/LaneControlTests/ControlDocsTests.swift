@@ -58,7 +58,8 @@ import Testing
     @Test func theFieldListsMatchWhatRequestsSend() {
         let full: [ControlRequest] = [
             .status, .press(button: .help, action: .press), .arrive(vrn: "AB1234"), .leave,
-            .open(officer: "Li"), .close(officer: "Li"), .journal(limit: 5, after: 2), .screenshot(board: .xdb),
+            .open(officer: "Li"), .close(officer: "Li"), .journal(limit: 5, after: 2),
+            .screenshot(board: .xdb),
         ]
         #expect(Set(full.map(\.command)) == Set(ControlCommand.allCases))
         for request in full {
@@ -70,15 +71,22 @@ import Testing
         func keys(_ cell: String) -> Set<String> {
             let pattern = try! NSRegularExpression(pattern: "\"([a-z_]+)\":")
             let range = NSRange(cell.startIndex..., in: cell)
-            return Set(pattern.matches(in: cell, range: range).map { String(cell[Range($0.range(at: 1), in: cell)!]) })
+            return Set(
+                pattern.matches(in: cell, range: range).map {
+                    String(cell[Range($0.range(at: 1), in: cell)!])
+                })
         }
         let table = Self.table
         for command in [ControlCommand.press, .leave, .open, .close] {
             #expect(table[command.rawValue]?.result.hasPrefix("`{}`") == true, "\(command)")
         }
-        #expect(keys(table["arrive"]?.result ?? "") == Set(ControlArriveResult.CodingKeys.allCases.map(\.stringValue)))
+        #expect(
+            keys(table["arrive"]?.result ?? "")
+                == Set(ControlArriveResult.CodingKeys.allCases.map(\.stringValue)))
         #expect(keys(table["journal"]?.result ?? "") == ["entries"])
-        #expect(keys(table["screenshot"]?.result ?? "") == Set(ControlScreenshotResult.CodingKeys.allCases.map(\.stringValue)))
+        #expect(
+            keys(table["screenshot"]?.result ?? "")
+                == Set(ControlScreenshotResult.CodingKeys.allCases.map(\.stringValue)))
     }
 
     @Test func theStatusMembersAreDocumented() throws {
@@ -91,9 +99,12 @@ import Testing
             })
         let types = Set(ControlStatus.CodingKeys.allCases.map(\.stringValue))
         // Every member in the example or named by a note; nothing in either that is not a member.
-        #expect(types.subtracting(Set(example.keys)).subtracting(Self.ticked(bullets)).isEmpty,
-            "status members not documented: \(types.subtracting(Set(example.keys)).subtracting(Self.ticked(bullets)))")
-        #expect(Set(example.keys).union(named).subtracting(types).isEmpty,
+        #expect(
+            types.subtracting(Set(example.keys)).subtracting(Self.ticked(bullets)).isEmpty,
+            "status members not documented: \(types.subtracting(Set(example.keys)).subtracting(Self.ticked(bullets)))"
+        )
+        #expect(
+            Set(example.keys).union(named).subtracting(types).isEmpty,
             "documented but not in ControlStatus: \(Set(example.keys).union(named).subtracting(types))")
         let last = try #require(example["last_decision"] as? [String: Any])
         #expect(Set(last.keys) == Set(ControlStatus.LastDecision.CodingKeys.allCases.map(\.stringValue)))

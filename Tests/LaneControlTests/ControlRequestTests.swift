@@ -9,7 +9,7 @@ import Testing
         switch ControlRequestLine.parse(Array(line.utf8)) {
         case .failure(let refusal): return .failure(refusal)
         case .success(let envelope):
-            do { return .success(try envelope.request()) } catch {
+            do throws(ControlFailure) { return .success(try envelope.request()) } catch {
                 return .failure(ControlRefusal(id: envelope.id, error))
             }
         }
@@ -18,7 +18,10 @@ import Testing
     static let accepted: [(String, ControlRequest)] = [
         (#"{"id":1,"command":"status"}"#, .status),
         (#"{"command":"press","button":"help"}"#, .press(button: .help, action: .click)),
-        (#"{"command":"press","button":"unladen","action":"release"}"#, .press(button: .unladen, action: .release)),
+        (
+            #"{"command":"press","button":"unladen","action":"release"}"#,
+            .press(button: .unladen, action: .release)
+        ),
         // A non-string action clicks, as it always has.
         (#"{"command":"press","button":"help","action":5}"#, .press(button: .help, action: .click)),
         (#"{"command":"arrive","vrn":"ab 1234"}"#, .arrive(vrn: "ab 1234")),
@@ -51,10 +54,22 @@ import Testing
             #"{"id":5,"command":"press","button":"help","action":"hold"}"#, .integer(5), .badRequest,
             "field 'action' must be press, release or click, not 'hold'"
         ),
-        (#"{"id":6,"command":"arrive","vrn":12}"#, .integer(6), .badRequest, "field 'vrn' is missing or not a string"),
-        (#"{"id":7,"command":"journal","limit":0}"#, .integer(7), .badRequest, "field 'limit' must be between 1 and 1000"),
-        (#"{"id":8,"command":"journal","limit":1001}"#, .integer(8), .badRequest, "field 'limit' must be between 1 and 1000"),
-        (#"{"id":9,"command":"screenshot","board":"both"}"#, .integer(9), .badRequest, "field 'board' must be xdb or aiop"),
+        (
+            #"{"id":6,"command":"arrive","vrn":12}"#, .integer(6), .badRequest,
+            "field 'vrn' is missing or not a string"
+        ),
+        (
+            #"{"id":7,"command":"journal","limit":0}"#, .integer(7), .badRequest,
+            "field 'limit' must be between 1 and 1000"
+        ),
+        (
+            #"{"id":8,"command":"journal","limit":1001}"#, .integer(8), .badRequest,
+            "field 'limit' must be between 1 and 1000"
+        ),
+        (
+            #"{"id":9,"command":"screenshot","board":"both"}"#, .integer(9), .badRequest,
+            "field 'board' must be xdb or aiop"
+        ),
     ]
 
     @Test(arguments: refused.indices)
@@ -85,7 +100,8 @@ import Testing
         let refused = ControlResponse.failure(id: nil, ControlFailure(.laneState, "the lane is already open"))
         #expect(
             String(decoding: refused, as: UTF8.self)
-                == #"{"error":{"code":"lane_state","message":"the lane is already open"},"id":null,"ok":false}"#)
+                == #"{"error":{"code":"lane_state","message":"the lane is already open"},"id":null,"ok":false}"#
+        )
         guard case .refused(let id, let failure) = ControlResponse.read(refused) else {
             Issue.record("a refusal read back as something else")
             return
@@ -97,5 +113,41 @@ import Testing
             return
         }
         #expect(result == .object([:]))
+    }
+
+    /// Before the types, laned answered through JSONSerialization: the
+    /// bytes must not change (slashes escaped, keys sorted, ids as sent).
+    @Test func theBytesAreWhatJSONSerializationWrote() throws {
+        let message =
+            "virtual inputs are off: set control.allow_virtual_inputs: true in /etc/lanekiosk/L.yaml"
+        let old = try JSONSerialization.data(
+            withJSONObject: [
+                "id": "x/1", "ok": false, "error": ["code": "not_allowed", "message": message],
+            ] as [String: Any], options: [.sortedKeys])
+        let new = ControlResponse.failure(id: .string("x/1"), ControlFailure(.notAllowed, message))
+        #expect(String(decoding: new, as: UTF8.self) == String(decoding: old, as: UTF8.self))
+
+        let png = Data((0..<200).map { UInt8($0) })
+        let oldShot = try JSONSerialization.data(
+            withJSONObject: [
+                "id": 1_790_000_000_000_017, "ok": true, "result": ["png_base64": png.base64EncodedString()],
+            ]
+                as [String: Any], options: [.sortedKeys])
+        let newShot = try ControlResponse.success(
+            id: .integer(1_790_000_000_000_017), result: ControlScreenshotResult(png: png))
+        #expect(String(decoding: newShot, as: UTF8.self) == String(decoding: oldShot, as: UTF8.self))
+    }
+
+    @Test(arguments: ["not json", "{", #"{"a":}"#, ""])
+    func notJSONSaysWhatItAlwaysSaid(line: String) throws {
+        var said = ""
+        do { _ = try JSONSerialization.jsonObject(with: Data(line.utf8)) } catch {
+            said = error.localizedDescription
+        }
+        guard case .failure(let refusal) = ControlRequestLine.parse(Array(line.utf8)) else {
+            Issue.record("'\(line)' was accepted")
+            return
+        }
+        #expect(refusal.failure.message == "not JSON: \(said)")
     }
 }
