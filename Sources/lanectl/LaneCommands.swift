@@ -18,9 +18,9 @@ struct Status: ParsableCommand {
 }
 
 // The protocol's own names are the arguments' values.
-extension ControlButton: @retroactive ExpressibleByArgument {}
-extension ControlPressAction: @retroactive ExpressibleByArgument {}
-extension ControlBoard: @retroactive ExpressibleByArgument {}
+extension ControlButton: ExpressibleByArgument {}
+extension ControlPressAction: ExpressibleByArgument {}
+extension ControlBoard: ExpressibleByArgument {}
 
 struct Press: ParsableCommand {
     static let configuration = CommandConfiguration(
