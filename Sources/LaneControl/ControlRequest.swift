@@ -187,14 +187,15 @@ public struct ControlRequestLine: Sendable {
     /// Reads the envelope: a JSON object with a known `command`. The failure
     /// carries the `id` when the line got that far.
     public static func parse(_ line: [UInt8]) -> Result<ControlRequestLine, ControlRefusal> {
-        let value: JSONValue
-        do {
-            value = try JSONDecoder().decode(JSONValue.self, from: Data(line))
-        } catch {
-            return .failure(
-                ControlRefusal(id: nil, ControlFailure(.badRequest, "not JSON: \(Self.reason(error))")))
-        }
-        guard case .object(let object) = value else {
+        let data = Data(line)
+        guard case .object(let object)? = JSONValue.parse(data) else {
+            // JSONSerialization decides what is JSON and says why not, word
+            // for word as laned did before the types (fragments are not JSON).
+            do { _ = try JSONSerialization.jsonObject(with: data) } catch {
+                return .failure(
+                    ControlRefusal(
+                        id: nil, ControlFailure(.badRequest, "not JSON: \(error.localizedDescription)")))
+            }
             return .failure(
                 ControlRefusal(id: nil, ControlFailure(.badRequest, "a request must be a JSON object")))
         }
@@ -209,13 +210,6 @@ public struct ControlRequestLine: Sendable {
     /// The request's members, checked.
     public func request() throws(ControlFailure) -> ControlRequest {
         try ControlRequest(command, object)
-    }
-
-    private static func reason(_ error: any Error) -> String {
-        if case DecodingError.dataCorrupted(let context) = error, let underlying = context.underlyingError {
-            return underlying.localizedDescription
-        }
-        return error.localizedDescription
     }
 }
 

@@ -69,7 +69,7 @@ import Testing
 
     @Test func theDocumentedResultsAreTheResultTypes() throws {
         func keys(_ cell: String) -> Set<String> {
-            let pattern = try! NSRegularExpression(pattern: "\"([a-z_]+)\":")
+            let pattern = try! NSRegularExpression(pattern: "\"([a-z0-9_]+)\":")
             let range = NSRange(cell.startIndex..., in: cell)
             return Set(
                 pattern.matches(in: cell, range: range).map {

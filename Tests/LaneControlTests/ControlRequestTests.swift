@@ -138,16 +138,17 @@ import Testing
         #expect(String(decoding: newShot, as: UTF8.self) == String(decoding: oldShot, as: UTF8.self))
     }
 
-    @Test(arguments: ["not json", "{", #"{"a":}"#, ""])
+    @Test(arguments: ["not json", "{", #"{"a":}"#, "", "5", #""status""#, "[1]"])
     func notJSONSaysWhatItAlwaysSaid(line: String) throws {
-        var said = ""
+        var said = "a request must be a JSON object"
         do { _ = try JSONSerialization.jsonObject(with: Data(line.utf8)) } catch {
-            said = error.localizedDescription
+            said = "not JSON: \(error.localizedDescription)"
         }
         guard case .failure(let refusal) = ControlRequestLine.parse(Array(line.utf8)) else {
             Issue.record("'\(line)' was accepted")
             return
         }
-        #expect(refusal.failure.message == "not JSON: \(said)")
+        #expect(refusal.failure.message == said)
+        #expect(refusal.id == nil)
     }
 }
