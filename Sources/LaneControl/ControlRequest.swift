@@ -38,7 +38,7 @@ public enum ControlCommand: String, CaseIterable, Codable, Sendable {
     public var isVirtualInput: Bool {
         switch self {
         case .press, .arrive, .leave: true
-        default: false
+        case .status, .open, .close, .journal, .screenshot: false
         }
     }
 
