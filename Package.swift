@@ -33,6 +33,9 @@ let package = Package(
         // the liveness watchdog, and the check that blocking work stays off
         // Swift concurrency's cooperative pool (docs/threads.md). Foundation only.
         .target(name: "ServiceSupport", swiftSettings: strict),
+        // laned's control protocol: Codable requests, results and error codes
+        // for laned, lanectl and the tests (docs/control-socket.md). Foundation only.
+        .target(name: "LaneControl", swiftSettings: strict),
         // Cargo domain: value types, parsing and validation. Foundation only.
         .target(name: "RoadCargo", swiftSettings: strict),
         // The clearance rules as pure functions over values and a clock.
@@ -169,7 +172,8 @@ let package = Package(
         .target(
             name: "LaneJournal",
             dependencies: [
-                "LaneCore", "RoadCargo", "ServiceSupport", .product(name: "GRDB", package: "GRDB.swift"),
+                "LaneCore", "LaneControl", "RoadCargo", "ServiceSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: strict),
         // laned's config file: parsing and validation that names file, key and expectation.
@@ -182,8 +186,8 @@ let package = Package(
         .target(
             name: "LaneRuntime",
             dependencies: [
-                "LaneCore", "LaneJournal", "LaneConfig", "LaneLink", "GPIO", "Displays", "BoardLayout",
-                "RoadCargo", "ClearanceCore", "SerialPort", "ServiceSupport",
+                "LaneCore", "LaneControl", "LaneJournal", "LaneConfig", "LaneLink", "GPIO", "Displays",
+                "BoardLayout", "RoadCargo", "ClearanceCore", "SerialPort", "ServiceSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -222,7 +226,9 @@ let package = Package(
         // lanectl: a lane's control socket and clearanced's HTTP API from the shell.
         .executableTarget(
             name: "lanectl",
-            dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "LaneControl", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             swiftSettings: strict),
 
         // C libraries: one system-library module and one Swift wrapper each.
@@ -309,11 +315,14 @@ let package = Package(
         .testTarget(
             name: "LaneRuntimeTests",
             dependencies: [
-                "LaneRuntime", "LaneCore", "LaneJournal", "LaneConfig", "LaneLink", "Central", "CargoStore",
-                "ClearanceCore", "RoadCargo", "GPIO", "BoardLayout", "TestKit",
+                "LaneRuntime", "LaneControl", "LaneCore", "LaneJournal", "LaneConfig", "LaneLink", "Central",
+                "CargoStore", "ClearanceCore", "RoadCargo", "GPIO", "BoardLayout", "TestKit",
             ],
             swiftSettings: strict),
-        .testTarget(name: "lanectlTests", dependencies: ["lanectl", "TestKit"], swiftSettings: strict),
+        .testTarget(
+            name: "lanectlTests", dependencies: ["lanectl", "LaneControl", "TestKit"], swiftSettings: strict),
+        // The protocol's types against docs/control-socket.md (read by #filePath).
+        .testTarget(name: "LaneControlTests", dependencies: ["LaneControl"], swiftSettings: strict),
         .testTarget(
             name: "LaneSimTests",
             dependencies: ["LaneSim", "Displays", "BoardLayout", "RoadCargo", "TestKit"],

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import LaneControl
 import LaneCore
 import RoadCargo
 
@@ -24,26 +25,18 @@ public struct JournalRecord: Sendable, Hashable, Encodable {
         self.entry = entry
     }
 
-    private enum Key: String, CodingKey {
-        case seq, at, kind, vrn, detail, officer, instruction, reason
-        case requestID = "request_id"
-        case decisionID = "decision_id"
-        case callID = "call_id"
+    /// The entry as the control socket's `journal` gives it.
+    public var control: ControlJournalEntry {
+        ControlJournalEntry(
+            seq: seq, at: JournalTime.hongKong(at), kind: kind, vrn: entry?.vrn?.value,
+            requestID: entry?.requestID, decisionID: entry?.decisionID,
+            instruction: entry?.instruction?.rawValue, reason: entry?.reason?.rawValue,
+            officer: entry?.officer,
+            callID: entry?.callID, detail: entry?.detail ?? "")
     }
 
     public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: Key.self)
-        try c.encode(seq, forKey: .seq)
-        try c.encode(JournalTime.hongKong(at), forKey: .at)
-        try c.encode(kind, forKey: .kind)
-        try c.encode(entry?.vrn?.value, forKey: .vrn)
-        try c.encode(entry?.requestID, forKey: .requestID)
-        try c.encode(entry?.decisionID, forKey: .decisionID)
-        try c.encode(entry?.instruction?.rawValue, forKey: .instruction)
-        try c.encode(entry?.reason?.rawValue, forKey: .reason)
-        try c.encode(entry?.officer, forKey: .officer)
-        try c.encode(entry?.callID, forKey: .callID)
-        try c.encode(entry?.detail ?? "", forKey: .detail)
+        try control.encode(to: encoder)
     }
 
     static let columns =

@@ -1,5 +1,6 @@
 import BoardLayout
 import Foundation
+import LaneControl
 import LaneCore
 import LaneJournal
 import Logging
@@ -28,8 +29,6 @@ public final class ControlSocket: Sendable {
 
     /// Presses and releases that enter the lane as GPIO edges would.
     public typealias VirtualButtons = @Sendable (LaneButton, _ pressed: Bool) async throws -> Void
-
-    static let maxLine = 64 * 1024
 
     private let options: Options
     private let allowVirtual: Mutex<Bool>
@@ -99,9 +98,10 @@ public final class ControlSocket: Sendable {
                         let reply = await respond(to: line)
                         try await outbound.write(ByteBuffer(bytes: reply + [UInt8(ascii: "\n")]))
                     }
-                    if pending.readableBytes > Self.maxLine {
-                        let reply = Self.failure(
-                            id: nil, code: "bad_request", "a request line is longer than 64 KiB; closing")
+                    if pending.readableBytes > ControlProtocol.maximumRequestLine {
+                        let reply = ControlResponse.failure(
+                            id: nil,
+                            ControlFailure(.badRequest, "a request line is longer than 64 KiB; closing"))
                         try await outbound.write(ByteBuffer(bytes: reply + [UInt8(ascii: "\n")]))
                         return
                     }
@@ -115,139 +115,81 @@ public final class ControlSocket: Sendable {
 
     // MARK: Requests
 
-    struct Refusal: Error {
-        var code: String
-        var message: String
-    }
-
     func respond(to line: [UInt8]) async -> [UInt8] {
-        let object: [String: Any]
-        do {
-            guard let parsed = try JSONSerialization.jsonObject(with: Data(line)) as? [String: Any] else {
-                return Self.failure(id: nil, code: "bad_request", "a request must be a JSON object")
-            }
-            object = parsed
-        } catch {
-            return Self.failure(id: nil, code: "bad_request", "not JSON: \(error.localizedDescription)")
-        }
-        let id = object["id"]
-        guard let command = object["command"] as? String else {
-            return Self.failure(id: id, code: "bad_request", "field 'command' is missing or not a string")
+        let envelope: ControlRequestLine
+        switch ControlRequestLine.parse(line) {
+        case .success(let parsed): envelope = parsed
+        case .failure(let refusal): return ControlResponse.failure(id: refusal.id, refusal.failure)
         }
         do {
-            let result = try await run(command, object)
-            return Self.success(id: id, result: result)
-        } catch let refusal as Refusal {
-            return Self.failure(id: id, code: refusal.code, refusal.message)
+            // Virtual inputs are refused before their fields are looked at.
+            if envelope.command.isVirtualInput { try requireVirtual(envelope.command) }
+            return try await run(envelope.request(), id: envelope.id)
+        } catch let failure as ControlFailure {
+            // Refusals by the types (a field) and by the lane (its state, a VRN, virtual inputs).
+            return ControlResponse.failure(id: envelope.id, failure)
         } catch {
-            return Self.failure(id: id, code: "internal", "\(error)")
+            return ControlResponse.failure(id: envelope.id, ControlFailure(.internal, "\(error)"))
         }
     }
 
-    private func run(_ command: String, _ request: [String: Any]) async throws -> Any {
-        switch command {
-        case "status":
-            let status = await controller.status()
-            return try JSONSerialization.jsonObject(with: JSONEncoder().encode(status))
-        case "press":
-            try requireVirtual(command)
-            let button = try Self.button(request)
-            let action = request["action"] as? String ?? "click"
+    private func run(_ request: ControlRequest, id: JSONValue?) async throws -> [UInt8] {
+        switch request {
+        case .status:
+            return try ControlResponse.success(id: id, result: await controller.status().control)
+        case .press(let control, let action):
+            let button: LaneButton =
+                switch control {
+                case .unladen: .unladen
+                case .help: .help
+                }
             switch action {
-            case "press": try await buttons(button, true)
-            case "release": try await buttons(button, false)
-            case "click":
+            case .press: try await buttons(button, true)
+            case .release: try await buttons(button, false)
+            case .click:
                 try await buttons(button, true)
                 try await buttons(button, false)
-            default:
-                throw Refusal(
-                    code: "bad_request",
-                    message: "field 'action' must be press, release or click, not '\(action)'")
             }
-            return [String: Any]()
-        case "arrive":
-            try requireVirtual(command)
-            guard let raw = request["vrn"] as? String else {
-                throw Refusal(code: "bad_request", message: "field 'vrn' is missing or not a string")
-            }
+        case .arrive(let raw):
             let vrn: VRN
             do { vrn = try VRN(raw) } catch {
-                throw Refusal(code: "invalid_vrn", message: "'\(raw)' is not a VRN: \(error)")
+                throw ControlFailure(.invalidVRN, "'\(raw)' is not a VRN: \(error)")
             }
             try await controller.submit(.vehicleArrived(vrn, source: .simulated))
             let status = await controller.status()
-            var result: [String: Any] = ["vrn": vrn.value]
-            if let id = status.pendingRequestID { result["request_id"] = id }
-            return result
-        case "leave":
-            try requireVirtual(command)
+            return try ControlResponse.success(
+                id: id, result: ControlArriveResult(vrn: vrn.value, requestID: status.pendingRequestID))
+        case .leave:
             try await controller.submit(.vehicleLeft)
-            return [String: Any]()
-        case "open", "close":
-            let officer = request["officer"] as? String ?? "lanectl"
+        case .open(let officer), .close(let officer):
+            let opening = request.command == .open
             let status = await controller.status()
-            if status.open == (command == "open") {
-                throw Refusal(
-                    code: "lane_state",
-                    message: "the lane is already \(command == "open" ? "open" : "closed")")
+            if status.open == opening {
+                throw ControlFailure(.laneState, "the lane is already \(opening ? "open" : "closed")")
             }
-            try await controller.submit(
-                command == "open" ? .open(officer: officer) : .close(officer: officer))
-            return [String: Any]()
-        case "journal":
-            let limit = request["limit"] as? Int ?? 20
-            guard (1...1000).contains(limit) else {
-                throw Refusal(code: "bad_request", message: "field 'limit' must be between 1 and 1000")
-            }
-            let after = (request["after"] as? NSNumber)?.int64Value
-            let rows = try await journal.tail(limit: limit, after: after)
-            return ["entries": try JSONSerialization.jsonObject(with: JSONEncoder().encode(rows))]
-        case "screenshot":
-            guard let raw = request["board"] as? String, let board = BoardKind(rawValue: raw) else {
-                throw Refusal(code: "bad_request", message: "field 'board' must be xdb or aiop")
-            }
-            let png = try await controller.screenshot(board)
-            return ["png_base64": Data(png).base64EncodedString()]
-        default:
-            throw Refusal(
-                code: "unknown_command",
-                message:
-                    "unknown command '\(command)'; commands: status, press, arrive, leave, open, close, journal, screenshot"
-            )
+            let officer = officer ?? ControlRequest.defaultOfficer
+            try await controller.submit(opening ? .open(officer: officer) : .close(officer: officer))
+        case .journal(let limit, let after):
+            let rows = try await journal.tail(
+                limit: limit ?? ControlRequest.defaultJournalLimit, after: after)
+            return try ControlResponse.success(
+                id: id, result: ControlJournalResult(entries: rows.map(\.control)))
+        case .screenshot(let board):
+            let png = try await controller.screenshot(board == .xdb ? .xdb : .aiop)
+            return try ControlResponse.success(id: id, result: ControlScreenshotResult(png: Data(png)))
         }
+        return try ControlResponse.success(id: id, result: ControlEmptyResult())
     }
 
     /// SIGHUP: `control.allow_virtual_inputs` applies from the next request.
     public func setAllowVirtualInputs(_ allow: Bool) { allowVirtual.withLock { $0 = allow } }
 
-    private func requireVirtual(_ command: String) throws {
+    private func requireVirtual(_ command: ControlCommand) throws {
         guard allowVirtual.withLock({ $0 }) else {
-            throw Refusal(
-                code: "not_allowed",
-                message:
-                    "virtual inputs are off ('\(command)' refused): set control.allow_virtual_inputs: true in \(options.configPath)"
+            throw ControlFailure(
+                .notAllowed,
+                "virtual inputs are off ('\(command.rawValue)' refused): set control.allow_virtual_inputs: true in \(options.configPath)"
             )
         }
-    }
-
-    private static func button(_ request: [String: Any]) throws -> LaneButton {
-        guard let raw = request["button"] as? String, let button = LaneButton(rawValue: raw) else {
-            throw Refusal(code: "bad_request", message: "field 'button' must be unladen or help")
-        }
-        return button
-    }
-
-    static func success(id: Any?, result: Any) -> [UInt8] {
-        encode(["id": id ?? NSNull(), "ok": true, "result": result])
-    }
-
-    static func failure(id: Any?, code: String, _ message: String) -> [UInt8] {
-        encode(["id": id ?? NSNull(), "ok": false, "error": ["code": code, "message": message]])
-    }
-
-    private static func encode(_ object: [String: Any]) -> [UInt8] {
-        let data =
-            (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
-        return [UInt8](data)
     }
 }

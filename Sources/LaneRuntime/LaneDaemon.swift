@@ -4,6 +4,7 @@ import Displays
 import Foundation
 import GPIO
 import LaneConfig
+import LaneControl
 import LaneCore
 import LaneJournal
 import LaneLink
@@ -191,9 +192,8 @@ public final class LaneDaemon: Sendable {
                 controller: controller, journal: journal,
                 buttons: { [buttons] button, pressed in
                     guard let virtual = buttons as? VirtualButtonBackend else {
-                        throw ControlSocket.Refusal(
-                            code: "not_allowed",
-                            message: "the lane's buttons are real (gpio.backend: libgpiod); press them")
+                        throw ControlFailure(
+                            .notAllowed, "the lane's buttons are real (gpio.backend: libgpiod); press them")
                     }
                     _ = pressed ? virtual.press(button.role) : virtual.release(button.role)
                 },

@@ -1,5 +1,6 @@
 import BoardLayout
 import Foundation
+import LaneControl
 import LaneCore
 import RoadCargo
 
@@ -61,46 +62,18 @@ public struct LaneStatus: Sendable, Encodable {
         return board.xdbInstruction
     }
 
-    enum CodingKeys: String, CodingKey {
-        case lane, direction, controlPoint = "control_point", open, offline, link, xdb, aiop, phase, reason
-        case earliestCrossing = "earliest_crossing", vrn, pendingRequestID = "pending_request_id"
-        case currentRequestID = "request_id"
-        case lastDecision = "last_decision", help, unladenAcknowledged = "unladen_acknowledged"
-        case officerMessage = "officer_message", language, drawn, faults, outboxPending = "outbox_pending"
-        case offlineUnreconciled = "offline_unreconciled"
-        case passages, latency, now
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(lane.id.value, forKey: .lane)
-        try c.encode(lane.direction.rawValue, forKey: .direction)
-        try c.encode(lane.controlPoint.rawValue, forKey: .controlPoint)
-        try c.encode(open, forKey: .open)
-        try c.encode(board.offline, forKey: .offline)
-        try c.encode(linkUp.map { $0 ? "up" : "down" } ?? "none", forKey: .link)
-        try c.encode(board.xdbInstruction.rawValue, forKey: .xdb)
-        try c.encode(aiopInstruction.rawValue, forKey: .aiop)
-        try c.encode(phase, forKey: .phase)
+    /// The lane as the control socket's `status` gives it.
+    public var control: ControlStatus {
+        var reason: String?
+        var earliestCrossing: String?
         switch board.phase {
-        case .decided(_, let reason, let earliest):
-            try c.encode(reason.rawValue, forKey: .reason)
-            try c.encodeIfPresent(earliest.map(HongKongTime.iso8601), forKey: .earliestCrossing)
+        case .decided(_, let shown, let earliest):
+            reason = shown.rawValue
+            earliestCrossing = earliest.map(HongKongTime.iso8601)
         case .systemUnavailable:
-            try c.encode(Reason.systemUnavailable.rawValue, forKey: .reason)
+            reason = Reason.systemUnavailable.rawValue
         default:
-            try c.encodeNil(forKey: .reason)
-        }
-        try c.encodeIfPresent(board.vrn?.value, forKey: .vrn)
-        try c.encodeIfPresent(pendingRequestID, forKey: .pendingRequestID)
-        try c.encodeIfPresent(currentRequestID, forKey: .currentRequestID)
-        if let last = lastDecision {
-            try c.encode(
-                [
-                    "instruction": last.instruction.rawValue, "reason": last.reason.rawValue,
-                    "decision_id": last.decisionID.map(String.init) ?? "",
-                    "at": HongKongTime.iso8601(last.at),
-                ], forKey: .lastDecision)
+            break
         }
         let help: String =
             switch board.help {
@@ -108,20 +81,39 @@ public struct LaneStatus: Sendable, Encodable {
             case .ringing: "ringing"
             case .connected: "connected"
             }
-        try c.encode(help, forKey: .help)
-        try c.encode(board.unladenAcknowledged, forKey: .unladenAcknowledged)
-        if let message = board.officerMessage {
-            try c.encode(
-                ["phrase_id": String(message.phraseID), "text": message.text], forKey: .officerMessage)
-        }
-        try c.encode(board.language.rawValue, forKey: .language)
-        try c.encode(drawn, forKey: .drawn)
-        try c.encode(faults, forKey: .faults)
-        try c.encode(outboxPending, forKey: .outboxPending)
-        try c.encode(offlineUnreconciled, forKey: .offlineUnreconciled)
-        try c.encode(passages, forKey: .passages)
-        try c.encode(latency, forKey: .latency)
-        try c.encode(HongKongTime.iso8601(now), forKey: .now)
+        return ControlStatus(
+            lane: lane.id.value, direction: lane.direction.rawValue, controlPoint: lane.controlPoint.rawValue,
+            open: open, offline: board.offline, link: linkUp.map { $0 ? "up" : "down" } ?? "none",
+            xdb: board.xdbInstruction.rawValue, aiop: aiopInstruction.rawValue, phase: phase, reason: reason,
+            earliestCrossing: earliestCrossing, vrn: board.vrn?.value, pendingRequestID: pendingRequestID,
+            requestID: currentRequestID,
+            lastDecision: lastDecision.map {
+                ControlStatus.LastDecision(
+                    instruction: $0.instruction.rawValue, reason: $0.reason.rawValue,
+                    decisionID: $0.decisionID.map(String.init) ?? "", at: HongKongTime.iso8601($0.at))
+            },
+            help: help, unladenAcknowledged: board.unladenAcknowledged,
+            officerMessage: board.officerMessage.map {
+                ControlStatus.OfficerMessage(phraseID: String($0.phraseID), text: $0.text)
+            },
+            language: board.language.rawValue, drawn: drawn, faults: faults, outboxPending: outboxPending,
+            offlineUnreconciled: offlineUnreconciled, passages: passages,
+            latency: ControlStatus.Latency(
+                arrivalToStop: latency.arrivalToStop?.control,
+                arrivalToDecision: latency.arrivalToDecision?.control,
+                pressToDisplay: latency.pressToDisplay?.control),
+            now: HongKongTime.iso8601(now))
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        try control.encode(to: encoder)
+    }
+}
+
+extension LatencyFigures {
+    var control: ControlStatus.Figures {
+        ControlStatus.Figures(
+            samples: samples, medianMicroseconds: medianMicroseconds, p99Microseconds: p99Microseconds)
     }
 }
 

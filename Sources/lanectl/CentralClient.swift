@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LaneControl
 
 #if canImport(FoundationNetworking)
     import FoundationNetworking

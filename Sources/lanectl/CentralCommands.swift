@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LaneControl
 
 /// Import into Hong Kong or export out of it.
 enum DirectionName: String, CaseIterable, ExpressibleByArgument {

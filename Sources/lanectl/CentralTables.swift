@@ -1,4 +1,5 @@
 import Foundation
+import LaneControl
 
 /// The human forms of clearanced's answers (schemas in docs/openapi.yaml).
 enum CentralTables {

@@ -1,4 +1,5 @@
 import Foundation
+import LaneControl
 
 #if canImport(Glibc)
     import Glibc
@@ -83,14 +84,13 @@ final class ControlConnection {
     }
 
     /// Sends one request and returns its result object, or throws the
-    /// lane's refusal as a `Failure` carrying laned's message.
-    func call(_ command: String, _ fields: [String: JSONValue] = [:]) throws(Failure) -> JSONValue {
+    /// lane's refusal as a `Failure` carrying laned's message. The result
+    /// stays a `JSONValue`: `--json` hands on every member, newer ones too.
+    func call(_ request: ControlRequest) throws(Failure) -> JSONValue {
         let id = nextID
         nextID += 1
-        var request = fields
-        request["id"] = .integer(id)
-        request["command"] = .string(command)
-        try write(JSONValue.object(request).rendered(pretty: false) + "\n", command: command)
+        let command = request.command.rawValue
+        try write(request.line(id: .integer(id)), command: command)
         let line = try readLine(command: command)
         return try Self.interpret(line, id: id, command: command, lane: lane)
     }
@@ -100,23 +100,21 @@ final class ControlConnection {
         -> JSONValue
     {
         let shown = String(decoding: line.prefix(120), as: UTF8.self)
-        guard let response = JSONValue.parse(Data(line)), response.object != nil else {
+        let reading = ControlResponse.read(line)
+        if case .notAnObject = reading {
             throw Failure(.dataError, "laned's answer to `\(command)` is not a JSON object: \(shown)")
         }
-        guard response["id"]?.integer == id else {
+        guard reading.id?.integer == id else {
             throw Failure(
                 .dataError,
-                "laned answered `\(command)` (id \(id)) with id \(response["id"]?.text ?? "missing"): \(shown)"
-            )
+                "laned answered `\(command)` (id \(id)) with id \(reading.id?.text ?? "missing"): \(shown)")
         }
-        switch response["ok"] {
-        case .bool(true):
-            return response["result"] ?? .object([:])
-        case .bool(false):
-            let code = response["error"]?["code"]?.string ?? "unknown"
-            let message = response["error"]?["message"]?.string ?? "(no message)"
-            throw refusal(code: code, message: message, command: command, lane: lane)
-        default:
+        switch reading {
+        case .result(_, let result):
+            return result
+        case .refused(_, let failure):
+            throw refusal(code: failure.code, message: failure.message, command: command, lane: lane)
+        case .noOK, .notAnObject:
             throw Failure(.dataError, "laned's answer to `\(command)` has no boolean `ok`: \(shown)")
         }
     }
@@ -124,13 +122,13 @@ final class ControlConnection {
     /// The documented error codes, each to the exit code that tells a
     /// script what to do about it.
     static func refusal(code: String, message: String, command: String, lane: String?) -> Failure {
-        switch code {
-        case "bad_request", "unknown_command":
+        switch ControlErrorCode(rawValue: code) {
+        case .badRequest, .unknownCommand:
             return Failure(
                 .protocolMismatch,
                 "laned did not understand `\(command)`: \(message) [\(code)];"
                     + " lanectl and laned may be different versions")
-        case "internal":
+        case .internal:
             let unit = lane.map { "laned@\($0)" } ?? "laned"
             return Failure(
                 .software, "laned failed on `\(command)`: \(message) [\(code)]; see journalctl -u \(unit)")

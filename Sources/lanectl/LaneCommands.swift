@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LaneControl
 
 struct Status: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -11,20 +12,15 @@ struct Status: ParsableCommand {
     var json = false
 
     func run() throws {
-        let status = try target.connect().call("status")
+        let status = try target.connect().call(.status)
         Output.line(json ? status.rendered(pretty: true) : LaneTables.status(status))
     }
 }
 
-/// The lane's two buttons.
-enum ButtonName: String, CaseIterable, ExpressibleByArgument {
-    case unladen, help
-}
-
-/// What a virtual press does to the button.
-enum PressAction: String, CaseIterable, ExpressibleByArgument {
-    case press, release, click
-}
+// The protocol's own names are the arguments' values.
+extension ControlButton: ExpressibleByArgument {}
+extension ControlPressAction: ExpressibleByArgument {}
+extension ControlBoard: ExpressibleByArgument {}
 
 struct Press: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -35,16 +31,15 @@ struct Press: ParsableCommand {
             """)
 
     @Argument(help: "The button: unladen or help.")
-    var button: ButtonName
+    var button: ControlButton
 
     @Option(help: "press, release, or click (press then release).")
-    var action: PressAction = .click
+    var action: ControlPressAction = .click
 
     @OptionGroup var target: LaneOptions
 
     func run() throws {
-        _ = try target.connect().call(
-            "press", ["button": .string(button.rawValue), "action": .string(action.rawValue)])
+        _ = try target.connect().call(.press(button: button, action: action))
         Output.line("\(button.rawValue) button: \(action.rawValue)")
     }
 }
@@ -66,7 +61,7 @@ struct Arrive: ParsableCommand {
     }
 
     func run() throws {
-        let result = try target.connect().call("arrive", ["vrn": .string(vrn)])
+        let result = try target.connect().call(.arrive(vrn: vrn))
         let plate = result["vrn"]?.text ?? vrn
         if let request = result["request_id"]?.text, !request.isEmpty {
             Output.line("arrived: \(plate), decision requested (request \(request))")
@@ -83,7 +78,7 @@ struct Leave: ParsableCommand {
     @OptionGroup var target: LaneOptions
 
     func run() throws {
-        _ = try target.connect().call("leave")
+        _ = try target.connect().call(.leave)
         Output.line("vehicle left")
     }
 }
@@ -97,7 +92,7 @@ struct Open: ParsableCommand {
     @OptionGroup var target: LaneOptions
 
     func run() throws {
-        _ = try target.connect().call("open", officer.map { ["officer": .string($0)] } ?? [:])
+        _ = try target.connect().call(.open(officer: officer))
         Output.line("lane open")
     }
 }
@@ -111,7 +106,7 @@ struct Close: ParsableCommand {
     @OptionGroup var target: LaneOptions
 
     func run() throws {
-        _ = try target.connect().call("close", officer.map { ["officer": .string($0)] } ?? [:])
+        _ = try target.connect().call(.close(officer: officer))
         Output.line("lane closed")
     }
 }
@@ -143,7 +138,7 @@ struct Journal: AsyncParsableCommand {
     @OptionGroup var target: LaneOptions
 
     func validate() throws {
-        guard (1...1000).contains(limit) else {
+        guard ControlRequest.journalLimits.contains(limit) else {
             throw ValidationError("--limit \(limit): give 1 to 1000 entries")
         }
         guard interval >= 0.05, interval <= 3600 else {
@@ -153,15 +148,14 @@ struct Journal: AsyncParsableCommand {
 
     func run() async throws {
         var connection: ControlConnection? = try target.connect()
-        var fields: [String: JSONValue] = ["limit": .integer(Int64(limit))]
-        if let after { fields["after"] = .integer(after) }
+        var request = ControlRequest.journal(limit: limit, after: after)
         var last = after
         var first = true
         let printer = JournalPrinter(json: json)
         while true {
             var page: [JSONValue]?
             do {
-                page = try fetch(&connection, fields)
+                page = try fetch(&connection, request)
             } catch {
                 guard follow, [.unavailable, .timedOut].contains(error.kind) else { throw error }
                 if connection != nil {
@@ -175,24 +169,23 @@ struct Journal: AsyncParsableCommand {
                 if let seq = page.last?["seq"]?.integer { last = seq }
                 guard follow else { return }
             }
-            fields = ["limit": .integer(1000)]
-            if let last { fields["after"] = .integer(last) }
+            request = .journal(limit: ControlRequest.journalLimits.upperBound, after: last)
             // A full page means more are waiting: ask again at once.
-            if page?.count != 1000 {
+            if page?.count != ControlRequest.journalLimits.upperBound {
                 try await Task.sleep(for: .seconds(interval))
             }
         }
     }
 
     /// One page of entries, reconnecting first when the last ask lost laned.
-    private func fetch(_ connection: inout ControlConnection?, _ fields: [String: JSONValue]) throws(Failure)
+    private func fetch(_ connection: inout ControlConnection?, _ request: ControlRequest) throws(Failure)
         -> [JSONValue]
     {
         if connection == nil {
             connection = try target.connect()
             Output.error("lanectl: laned is back")
         }
-        return try Self.entries(connection!.call("journal", fields))
+        return try Self.entries(connection!.call(request))
     }
 
     static func entries(_ result: JSONValue) throws(Failure) -> [JSONValue] {
@@ -219,17 +212,12 @@ struct JournalPrinter {
     }
 }
 
-/// The lane's two boards.
-enum BoardName: String, CaseIterable, ExpressibleByArgument {
-    case xdb, aiop
-}
-
 struct Screenshot: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Save what a board shows now as a PNG file.")
 
     @Option(help: "The board: xdb (the big board over the lane) or aiop (the driver's panel).")
-    var board: BoardName
+    var board: ControlBoard
 
     @Option(
         name: [.short, .customLong("output")],
@@ -240,8 +228,8 @@ struct Screenshot: ParsableCommand {
     @OptionGroup var target: LaneOptions
 
     func run() throws {
-        let result = try target.connect().call("screenshot", ["board": .string(board.rawValue)])
-        guard let encoded = result["png_base64"]?.string, let png = Data(base64Encoded: encoded) else {
+        let result = try target.connect().call(.screenshot(board: board))
+        guard let png = (try? ControlResponse.result(ControlScreenshotResult.self, from: result))?.png else {
             throw Failure(.dataError, "laned's screenshot answer has no base64 `png_base64`")
         }
         guard let size = PNGInfo.size(of: png) else {

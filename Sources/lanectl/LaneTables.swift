@@ -1,4 +1,5 @@
 import Foundation
+import LaneControl
 
 /// The human forms of laned's answers. Members a table does not know are
 /// left out (`--json` shows them); members it knows but finds missing show

@@ -1,4 +1,5 @@
 import Foundation
+import LaneControl
 import Synchronization
 
 #if canImport(Glibc)
@@ -37,16 +38,15 @@ final class LaneSocketDouble: Sendable {
         var officer: String?
         var detail = ""
 
-        var json: [String: Any] {
+        var control: ControlJournalEntry {
             // 09:30:00 plus a second per entry, so times differ and sort.
             let second = Int(seq % 60)
-            return [
-                "seq": seq,
-                "at": String(format: "2026-11-26T09:%02d:%02d.120+08:00", 30 + Int(seq / 60) % 30, second),
-                "kind": kind, "vrn": vrn ?? NSNull(), "request_id": requestID ?? NSNull(),
-                "decision_id": decisionID ?? NSNull(), "instruction": instruction ?? NSNull(),
-                "reason": reason ?? NSNull(), "officer": officer ?? NSNull(), "detail": detail,
-            ]
+            return ControlJournalEntry(
+                seq: seq,
+                at: String(format: "2026-11-26T09:%02d:%02d.120+08:00", 30 + Int(seq / 60) % 30, second),
+                kind: kind, vrn: vrn, requestID: requestID.map(UInt64.init),
+                decisionID: decisionID.map(UInt64.init), instruction: instruction, reason: reason,
+                officer: officer, detail: detail)
         }
     }
 
@@ -183,144 +183,109 @@ final class LaneSocketDouble: Sendable {
             $0.requests.append(line)
             return $0.behaviour
         }
-        guard let request = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
-            return Self.encode([
-                "id": NSNull(), "ok": false, "error": ["code": "bad_request", "message": "not JSON"],
-            ])
+        guard case .object(let object)? = JSONValue.parse(Data(line.utf8)) else {
+            return Self.line(ControlResponse.failure(id: nil, ControlFailure(.badRequest, "not JSON")))
         }
-        let id = request["id"] ?? NSNull()
+        let id = object["id"]
         switch behaviour {
         case .silent: return ""
         case .garbage: return "this is not JSON\n"
         case .hangUp: return nil
-        case .wrongID: return Self.encode(["id": 999_999, "ok": true, "result": [:] as [String: Any]])
+        case .wrongID:
+            return Self.line(
+                try! ControlResponse.success(id: .integer(999_999), result: ControlEmptyResult()))
         case .answers: break
         }
         return state.withLock { lane -> String in
-            switch Self.handle(request, &lane) {
-            case .success(let result): return Self.encode(["id": id, "ok": true, "result": result])
-            case .failure(let error):
-                return Self.encode([
-                    "id": id, "ok": false, "error": ["code": error.code, "message": error.message],
-                ])
+            do {
+                return Self.line(try Self.handle(object, &lane, id: id))
+            } catch let failure as ControlFailure {
+                return Self.line(ControlResponse.failure(id: id, failure))
+            } catch {
+                return Self.line(ControlResponse.failure(id: id, ControlFailure(.internal, "\(error)")))
             }
         }
     }
 
-    struct Refusal: Error {
-        var code: String
-        var message: String
-        init(_ code: String, _ message: String) {
-            self.code = code
-            self.message = message
-        }
+    private static func line(_ bytes: [UInt8]) -> String {
+        String(decoding: bytes, as: UTF8.self) + "\n"
     }
 
-    private static func encode(_ object: [String: Any]) -> String {
-        String(decoding: try! JSONSerialization.data(withJSONObject: object), as: UTF8.self) + "\n"
-    }
-
-    private static func handle(_ request: [String: Any], _ lane: inout State) -> Result<
-        [String: Any], Refusal
-    > {
-        let virtualOff = Refusal(
-            "not_allowed",
+    /// The answer to one request: laned's types and shape checks, this small
+    /// lane's state and (test-chosen) refusals.
+    private static func handle(_ object: [String: JSONValue], _ lane: inout State, id: JSONValue?) throws
+        -> [UInt8]
+    {
+        let virtualOff = ControlFailure(
+            .notAllowed,
             "virtual inputs are off: set control.allow_virtual_inputs: true in /etc/lanekiosk/LMC-IN-01.yaml")
-        if let command = request["command"] as? String {
+        if let command = object["command"]?.string {
             if lane.unknownCommands.contains(command) {
-                return .failure(Refusal("unknown_command", "no command '\(command)'"))
+                throw ControlFailure(.unknownCommand, "no command '\(command)'")
             }
             if lane.failingCommands.contains(command) {
-                return .failure(Refusal("internal", "the journal cannot be read: disk I/O error"))
+                throw ControlFailure(.internal, "the journal cannot be read: disk I/O error")
             }
         }
-        switch request["command"] as? String {
-        case "status":
+        let request = try ControlRequest(ControlCommand(request: object), object)
+        if request.command.isVirtualInput, !lane.allowVirtualInputs { throw virtualOff }
+        switch request {
+        case .status:
             let board = !lane.open ? "CLOSED" : lane.vrn == nil ? "WELCOME" : "STOP"
-            var status: [String: Any] = [
-                "lane": "LMC-IN-01", "direction": "import", "control_point": "LMC", "open": lane.open,
-                "offline": false, "link": "up", "xdb": board, "aiop": board,
-                "phase": !lane.open ? "closed" : lane.vrn == nil ? "idle" : "stop",
-                "vrn": lane.vrn ?? NSNull(),
-                "pending_request_id": lane.pendingRequest ?? NSNull(),
-                "last_decision": [
-                    "instruction": "CLEARED", "reason": "BUNDLE_OK", "decision_id": 9,
-                    "at": "2026-11-26T09:30:00+08:00",
-                ],
-                "help": "idle", "faults": lane.faults, "outbox_pending": 0,
-                "now": "2026-11-26T09:30:02+08:00",
-            ]
-            status["offline_unreconciled"] = lane.offlineUnreconciled
-            return .success(status)
-        case "press":
-            guard let button = request["button"] as? String, ["unladen", "help"].contains(button) else {
-                return .failure(Refusal("bad_request", "button: expected unladen or help"))
-            }
-            guard let action = request["action"] as? String, ["press", "release", "click"].contains(action)
-            else {
-                return .failure(Refusal("bad_request", "action: expected press, release or click"))
-            }
-            guard lane.allowVirtualInputs else { return .failure(virtualOff) }
-            lane.append("button_\(action)", officer: nil)
-            lane.journal[lane.journal.count - 1].detail = button
-            return .success([:])
-        case "arrive":
-            guard let raw = request["vrn"] as? String else {
-                return .failure(Refusal("bad_request", "vrn: expected a string"))
-            }
-            guard lane.allowVirtualInputs else { return .failure(virtualOff) }
+            let status = ControlStatus(
+                lane: "LMC-IN-01", direction: "import", controlPoint: "LMC", open: lane.open, offline: false,
+                link: "up", xdb: board, aiop: board,
+                phase: !lane.open ? "closed" : lane.vrn == nil ? "welcome" : "stop", vrn: lane.vrn,
+                pendingRequestID: lane.pendingRequest.map(UInt64.init),
+                lastDecision: .init(
+                    instruction: "CLEARED", reason: "BUNDLE_OK", decisionID: "9",
+                    at: "2026-11-26T09:30:00+08:00"),
+                help: "idle", unladenAcknowledged: false, language: "zh-Hant", drawn: true,
+                faults: lane.faults,
+                outboxPending: 0, offlineUnreconciled: lane.offlineUnreconciled, passages: 0,
+                latency: .init(arrivalToStop: nil, arrivalToDecision: nil, pressToDisplay: nil),
+                now: "2026-11-26T09:30:02+08:00")
+            return try ControlResponse.success(id: id, result: status)
+        case .press(let button, let action):
+            lane.append("button_\(action.rawValue)", officer: nil)
+            lane.journal[lane.journal.count - 1].detail = button.rawValue
+        case .arrive(let raw):
             let vrn = raw.replacingOccurrences(of: " ", with: "").uppercased()
             guard (1...8).contains(vrn.count), vrn.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) })
             else {
-                return .failure(
-                    Refusal("invalid_vrn", "VRN '\(raw)': 1 to 8 letters or digits once spaces go"))
+                throw ControlFailure(.invalidVRN, "VRN '\(raw)': 1 to 8 letters or digits once spaces go")
             }
-            guard lane.open else { return .failure(Refusal("lane_state", "the lane is closed")) }
+            guard lane.open else { throw ControlFailure(.laneState, "the lane is closed") }
             let request = lane.nextRequest
             lane.nextRequest += 1
             lane.vrn = vrn
             lane.pendingRequest = request
             lane.append("vehicle_arrived", vrn: vrn, request: request)
-            return .success(["vrn": vrn, "request_id": request])
-        case "leave":
-            guard lane.allowVirtualInputs else { return .failure(virtualOff) }
-            guard let vrn = lane.vrn else {
-                return .failure(Refusal("lane_state", "no vehicle is in the lane"))
-            }
+            return try ControlResponse.success(
+                id: id, result: ControlArriveResult(vrn: vrn, requestID: UInt64(request)))
+        case .leave:
+            guard let vrn = lane.vrn else { throw ControlFailure(.laneState, "no vehicle is in the lane") }
             lane.append("vehicle_left", vrn: vrn)
             lane.vrn = nil
             lane.pendingRequest = nil
-            return .success([:])
-        case "open", "close":
-            let opening = request["command"] as? String == "open"
+        case .open(let officer), .close(let officer):
+            let opening = request.command == .open
             guard lane.open != opening else {
-                return .failure(Refusal("lane_state", "the lane is already \(opening ? "open" : "closed")"))
+                throw ControlFailure(.laneState, "the lane is already \(opening ? "open" : "closed")")
             }
             lane.open = opening
             lane.append(
-                opening ? "lane_opened" : "lane_closed", officer: request["officer"] as? String ?? "lanectl")
-            return .success([:])
-        case "journal":
-            let limit = request["limit"] as? Int ?? 20
-            guard (1...1000).contains(limit) else {
-                return .failure(Refusal("bad_request", "limit: expected 1 to 1000"))
-            }
-            let entries: [Entry]
-            if let after = request["after"] as? Int {
-                entries = Array(lane.journal.filter { $0.seq > after }.prefix(limit))
-            } else {
-                entries = Array(lane.journal.suffix(limit))
-            }
-            return .success(["entries": entries.map(\.json)])
-        case "screenshot":
-            guard let board = request["board"] as? String, ["xdb", "aiop"].contains(board) else {
-                return .failure(Refusal("bad_request", "board: expected xdb or aiop"))
-            }
-            return .success(["png_base64": Self.png.base64EncodedString()])
-        case let command?:
-            return .failure(Refusal("unknown_command", "no command '\(command)'"))
-        case nil:
-            return .failure(Refusal("bad_request", "command: expected a string"))
+                opening ? "lane_opened" : "lane_closed", officer: officer ?? ControlRequest.defaultOfficer)
+        case .journal(let limit, let after):
+            let limit = limit ?? ControlRequest.defaultJournalLimit
+            let entries =
+                after.map { after in Array(lane.journal.filter { $0.seq > after }.prefix(limit)) }
+                ?? Array(lane.journal.suffix(limit))
+            return try ControlResponse.success(
+                id: id, result: ControlJournalResult(entries: entries.map(\.control)))
+        case .screenshot:
+            return try ControlResponse.success(id: id, result: ControlScreenshotResult(png: Self.png))
         }
+        return try ControlResponse.success(id: id, result: ControlEmptyResult())
     }
 }

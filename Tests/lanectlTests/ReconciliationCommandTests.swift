@@ -1,4 +1,5 @@
 import Foundation
+import LaneControl
 import Testing
 
 @testable import lanectl

@@ -1,9 +1,10 @@
 import Foundation
 
-/// Any JSON value. lanectl reads laned's and clearanced's answers into this
-/// rather than into fixed structs so that `--json` hands on every member,
-/// including ones newer than this lanectl, and the tables show what they know.
-enum JSONValue: Codable, Equatable, Sendable {
+/// Any JSON value: a request's `id` (echoed as the client sent it), the
+/// members of a request before they are checked, and lanectl's copy of an
+/// answer, kept whole so that `--json` hands on every member, including
+/// ones newer than this lanectl, and the tables show what they know.
+public enum JSONValue: Codable, Equatable, Sendable {
     case null
     case bool(Bool)
     /// Integers stay exact: request ids reach 10^15 and more.
@@ -13,7 +14,7 @@ enum JSONValue: Codable, Equatable, Sendable {
     case array([JSONValue])
     case object([String: JSONValue])
 
-    init(from decoder: any Decoder) throws {
+    public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         if container.decodeNil() {
             self = .null
@@ -32,7 +33,7 @@ enum JSONValue: Codable, Equatable, Sendable {
         }
     }
 
-    func encode(to encoder: any Encoder) throws {
+    public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         switch self {
         case .null: try container.encodeNil()
@@ -46,21 +47,21 @@ enum JSONValue: Codable, Equatable, Sendable {
     }
 
     /// Parses one JSON text; nil when it is not JSON.
-    static func parse(_ data: Data) -> JSONValue? {
+    public static func parse(_ data: Data) -> JSONValue? {
         try? JSONDecoder().decode(JSONValue.self, from: data)
     }
 
-    subscript(key: String) -> JSONValue? {
+    public subscript(key: String) -> JSONValue? {
         if case .object(let members) = self { return members[key] }
         return nil
     }
 
-    var string: String? {
+    public var string: String? {
         if case .string(let value) = self { return value }
         return nil
     }
 
-    var integer: Int64? {
+    public var integer: Int64? {
         switch self {
         case .integer(let value): return value
         case .number(let value) where value == value.rounded() && abs(value) < 9e15: return Int64(value)
@@ -68,24 +69,24 @@ enum JSONValue: Codable, Equatable, Sendable {
         }
     }
 
-    var bool: Bool? {
+    public var bool: Bool? {
         if case .bool(let value) = self { return value }
         return nil
     }
 
-    var array: [JSONValue]? {
+    public var array: [JSONValue]? {
         if case .array(let value) = self { return value }
         return nil
     }
 
-    var object: [String: JSONValue]? {
+    public var object: [String: JSONValue]? {
         if case .object(let value) = self { return value }
         return nil
     }
 
     /// The value as a table cell: strings bare, null as nothing, anything
     /// structured as compact JSON.
-    var text: String {
+    public var text: String {
         switch self {
         case .null: return ""
         case .bool(let value): return value ? "yes" : "no"
@@ -98,7 +99,7 @@ enum JSONValue: Codable, Equatable, Sendable {
 
     /// JSON text with sorted keys: pretty for people, compact for one line
     /// per record (`journal --json`).
-    func rendered(pretty: Bool) -> String {
+    public func rendered(pretty: Bool) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting =
             pretty
