@@ -3,7 +3,8 @@ import Foundation
 import RoadCargo
 
 // The vehicle flow: opening and closing, arrivals, the Unladen button,
-// decisions, timers, overrides, offline mode and the link mark.
+// decisions, timers and overrides (offline mode and the link mark are in
+// LaneStateMachine+Offline.swift).
 extension LaneStateMachine {
     /// Instructions a decision may put on the boards; WELCOME, STOP and
     /// CLOSED are the lane's own states, never an answer about a vehicle.
@@ -304,21 +305,6 @@ extension LaneStateMachine {
         }
     }
 
-    /// Rule 4: a decision the lane made itself and took for its vehicle goes
-    /// to central, in the same commit as its journal entry, to be reconciled.
-    func reportOffline(
-        _ v: Vehicle, decision: Decision, from source: DecisionSource, now: Date, _ out: inout [LaneAction]
-    ) {
-        guard case .cache(let version) = source else { return }
-        out.append(
-            .report(
-                .offlineCrossing(
-                    OfflineCrossing(
-                        passageID: v.passage, requestID: v.request, vrn: v.vrn, arrivedAt: v.arrivedAt,
-                        unladenPressed: v.unladenPressed, decidedAt: now, decision: decision,
-                        cacheVersion: version))))
-    }
-
     /// A no-bundle answer waits while the driver may still press Unladen;
     /// anything else is shown at once.
     func shouldHold(_ v: Vehicle, _ decision: Decision) -> Bool {
@@ -483,42 +469,6 @@ extension LaneStateMachine {
                 "replaces": replaced.map { "\($0.instruction.rawValue)/\($0.reason.rawValue)" } ?? "none",
             ])
         show(&v, decisionID: replacedID, decision: decision, officer: officer, now: now, &out)
-    }
-
-    /// Rule 4: only an officer switches offline mode, never the link.
-    /// Switching it on re-asks for a vehicle still waiting, now from the
-    /// bundle cache, since that is why officers switch it on.
-    mutating func offlineMode(on: Bool, officer: String, now: Date, _ out: inout [LaneAction]) {
-        guard on != offline else {
-            out.journal(
-                .inputIgnored, vrn: currentVRN, officer: officer,
-                detail: ["input": "offline_mode", "why": "offline mode is already \(on ? "on" : "off")"])
-            return
-        }
-        offline = on
-        out.journal(.offlineMode, vrn: currentVRN, officer: officer, detail: ["on": "\(on)"])
-        guard on, case .vehicle(var v) = state else { return }
-        switch v.step {
-        case .awaiting, .unavailable:
-            let old = v.request
-            v.superseded.append(old)
-            v.request = nextRequestID(now: now)
-            v.step = .awaiting
-            state = .vehicle(v)
-            sendRequest(for: v, supersedes: old, why: "offline mode switched on by \(officer)", &out)
-        case .held, .shown:
-            break
-        }
-    }
-
-    mutating func linkChanged(up: Bool, _ out: inout [LaneAction]) {
-        guard up != linkUp else {
-            out.journal(
-                .inputIgnored, detail: ["input": "link", "why": "the link is already \(up ? "up" : "down")"])
-            return
-        }
-        linkUp = up
-        out.journal(up ? .linkUp : .linkDown, vrn: currentVRN)
     }
 
     static func milliseconds(_ seconds: Double) -> Int64 {
