@@ -326,7 +326,8 @@ class Rig:
              "--link-port", str(self.link_port), "--phase", "full", "--laden-rate", "0",
              "--unladen-rate", "0", "--log-level", "warning", "--simulated-clock", "--start", start.isoformat()],
             stdout=open(out_path, "w"), stderr=open(f"{self.work}/central.{self.starts}.err", "w"))
-        self.http_port, self.link_port = wait_ports(out_path, self.central)
+        self.http_port, self.link_port = lanerig.wait_ports(
+            out_path, "consistency-test", self.central, ceiling=CEILING)
 
     def kill_central(self):
         self.central.kill()
@@ -501,19 +502,6 @@ class Rig:
         return [r for r in body["items"] if r.get("ubr") == str(ubr)]
 
 
-def wait_ports(out_path, process):
-    deadline = time.monotonic() + CEILING
-    http = link = 0
-    while time.monotonic() < deadline and process.poll() is None:
-        for line in open(out_path).read().splitlines():
-            if line.startswith("link listening on "):
-                link = int(line.rsplit(":", 1)[1])
-            elif line.startswith("listening on "):
-                http = int(line.rsplit(":", 1)[1])
-        if http and link:
-            return http, link
-        time.sleep(0.05)
-    raise SystemExit(f"consistency-test: clearanced did not start (see {out_path.replace('.out', '.err')})")
 
 
 class Checks:

@@ -5,6 +5,7 @@ on laned's control socket (docs/control-socket.md)."""
 import json
 import socket
 import subprocess
+import time
 
 
 class SocketClosed(OSError):
@@ -68,3 +69,21 @@ def stop(processes, grace=10):
                 p.wait(grace)
             except subprocess.TimeoutExpired:
                 p.kill()
+
+
+def wait_ports(out_path, who, process=None, ceiling=60):
+    """The HTTP and link ports a starting clearanced printed to `out_path`
+    ("listening on HOST:PORT", "link listening on HOST:PORT"); exits naming
+    `who` if they do not come within `ceiling` seconds or the process dies."""
+    deadline = time.monotonic() + ceiling
+    http = link = 0
+    while time.monotonic() < deadline and (process is None or process.poll() is None):
+        for line in open(out_path).read().splitlines():
+            if line.startswith("link listening on "):
+                link = int(line.rsplit(":", 1)[1])
+            elif line.startswith("listening on "):
+                http = int(line.rsplit(":", 1)[1])
+        if http and link:
+            return http, link
+        time.sleep(0.05)
+    raise SystemExit(f"{who}: clearanced did not start (see {out_path.replace('.out', '.err')})")

@@ -124,7 +124,7 @@ class Rig:
                  "--laden-rate", "0", "--unladen-rate", "0", "--log-level", "warning",
                  "--simulated-clock", "--start", self.start_time.isoformat()],
                 stdout=open(out_path, "w"), stderr=open(f"{self.work}/central{i}.err", "w")))
-            http, link = wait_ports(out_path)
+            http, link = lanerig.wait_ports(out_path, "race-test")
             self.http_port = self.http_port or http
             self.link_ports.append(link)
         for i, lane in enumerate(LANES):
@@ -231,19 +231,6 @@ class Rig:
         time.sleep(1)
 
 
-def wait_ports(out_path):
-    deadline = time.monotonic() + 60
-    http = link = 0
-    while time.monotonic() < deadline:
-        for line in open(out_path).read().splitlines():
-            if line.startswith("link listening on "):
-                link = int(line.rsplit(":", 1)[1])
-            elif line.startswith("listening on "):
-                http = int(line.rsplit(":", 1)[1])
-        if http and link:
-            return http, link
-        time.sleep(0.05)
-    raise SystemExit(f"race-test: clearanced did not start (see {out_path.replace('.out', '.err')})")
 
 
 class Checks:
