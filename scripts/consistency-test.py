@@ -284,18 +284,9 @@ class Rig:
         self.tokens = {}
         self.starts = 0
 
-    def clearanced(self, *args):
-        return subprocess.run([f"{self.bin}/clearanced", *args], check=True, capture_output=True, text=True).stdout
-
     def provision(self):
-        db = f"{self.work}/central.db"
-        os.mkdir(f"{self.work}/keys", 0o700)
-        for lane in LANES:
-            self.clearanced("lane", "add", "--db", db, "--id", lane, "--control-point", "LMC",
-                            "--direction", "import", "--keys-dir", f"{self.work}/keys")
-        for name, role in (("cons-shipper", "shipper"), ("cons-driver", "driver"), ("cons-officer", "officer")):
-            out = self.clearanced("account", "add", "--db", db, "--name", name, "--role", role)
-            self.tokens[role] = out.strip().splitlines()[-1]
+        accounts = (("cons-shipper", "shipper"), ("cons-driver", "driver"), ("cons-officer", "officer"))
+        self.tokens.update(lanerig.provision_central(self.bin, self.work, LANES, accounts))
         for lane in LANES:
             if lane == C:
                 timing = dict(decision_timeout="2s", unladen_grace="30s",

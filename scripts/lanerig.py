@@ -3,6 +3,7 @@ console-browser-test.py): a laned config for a lane with virtual buttons,
 headless boards and a TCP link to a clearanced on loopback, and one request
 on laned's control socket (docs/control-socket.md)."""
 import json
+import os
 import socket
 import subprocess
 import time
@@ -87,3 +88,22 @@ def wait_ports(out_path, who, process=None, ceiling=60):
             return http, link
         time.sleep(0.05)
     raise SystemExit(f"{who}: clearanced did not start (see {out_path.replace('.out', '.err')})")
+
+
+def provision_central(bindir, work, lanes, accounts):
+    """A central store `work`/central.db with `lanes` (LMC, import, keys in
+    `work`/keys) and `accounts` ((name, role) pairs) added through the
+    clearanced command line; returns {role: token}."""
+    db = f"{work}/central.db"
+    os.mkdir(f"{work}/keys", 0o700)
+
+    def clearanced(*args):
+        return subprocess.run([f"{bindir}/clearanced", *args], check=True, capture_output=True, text=True).stdout
+
+    for lane in lanes:
+        clearanced("lane", "add", "--db", db, "--id", lane, "--control-point", "LMC",
+                   "--direction", "import", "--keys-dir", f"{work}/keys")
+    tokens = {}
+    for name, role in accounts:
+        tokens[role] = clearanced("account", "add", "--db", db, "--name", name, "--role", role).strip().splitlines()[-1]
+    return tokens

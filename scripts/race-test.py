@@ -92,18 +92,9 @@ class Rig:
         self.ubrs = {}
         self.start_time = datetime.datetime.now(HK).replace(microsecond=0) - datetime.timedelta(hours=2)
 
-    def clearanced(self, *args):
-        return subprocess.run([f"{self.bin}/clearanced", *args], check=True, capture_output=True, text=True).stdout
-
     def provision(self):
-        db = f"{self.work}/central.db"
-        os.mkdir(f"{self.work}/keys", 0o700)
-        for lane in LANES:
-            self.clearanced("lane", "add", "--db", db, "--id", lane, "--control-point", "LMC",
-                            "--direction", "import", "--keys-dir", f"{self.work}/keys")
-        for name, role in (("race-shipper", "shipper"), ("race-driver", "driver")):
-            out = self.clearanced("account", "add", "--db", db, "--name", name, "--role", role)
-            self.tokens[role] = out.strip().splitlines()[-1]
+        accounts = (("race-shipper", "shipper"), ("race-driver", "driver"))
+        self.tokens.update(lanerig.provision_central(self.bin, self.work, LANES, accounts))
         for lane in LANES:
             config = lanerig.lane_config(
                 self.work, self.socket(lane), lane, decision_timeout="10s", heartbeat="300ms",
