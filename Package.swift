@@ -35,7 +35,10 @@ let package = Package(
         .target(name: "ServiceSupport", swiftSettings: strict),
         // laned's control protocol: Codable requests, results and error codes
         // for laned, lanectl and the tests (docs/control-socket.md). Foundation only.
-        .target(name: "LaneControl", swiftSettings: strict),
+        .target(name: "LaneControl", dependencies: ["AnyJSON"], swiftSettings: strict),
+        // Any JSON value as a tree: control requests' ids, lanectl's answers,
+        // central's strict request decoding. Foundation only.
+        .target(name: "AnyJSON", swiftSettings: strict),
         // Cargo domain: value types, parsing and validation. Foundation only.
         .target(name: "RoadCargo", swiftSettings: strict),
         // The clearance rules as pure functions over values and a clock.
@@ -57,6 +60,7 @@ let package = Package(
             name: "Central",
             dependencies: [
                 "RoadCargo", "ClearanceCore", "CargoStore", "LaneLink", "BoardLayout", "ServiceSupport",
+                "AnyJSON",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 // CentralAssembly's services: the lane link, SIGHUP key reload, the watchdog.
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -186,7 +190,8 @@ let package = Package(
         .target(
             name: "LaneRuntime",
             dependencies: [
-                "LaneCore", "LaneControl", "LaneJournal", "LaneConfig", "LaneLink", "GPIO", "Displays",
+                "LaneCore", "LaneControl", "AnyJSON", "LaneJournal", "LaneConfig", "LaneLink", "GPIO",
+                "Displays",
                 "BoardLayout", "RoadCargo", "ClearanceCore", "SerialPort", "ServiceSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
@@ -227,7 +232,7 @@ let package = Package(
         .executableTarget(
             name: "lanectl",
             dependencies: [
-                "LaneControl", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "LaneControl", "AnyJSON", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),
 
@@ -269,7 +274,7 @@ let package = Package(
             name: "CentralTests",
             dependencies: [
                 "Central", "CargoStore", "ClearanceCore", "RoadCargo", "LaneLink", "LinkTestSupport",
-                "TestKit",
+                "TestKit", "AnyJSON",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
@@ -320,9 +325,11 @@ let package = Package(
             ],
             swiftSettings: strict),
         .testTarget(
-            name: "lanectlTests", dependencies: ["lanectl", "LaneControl", "TestKit"], swiftSettings: strict),
+            name: "lanectlTests", dependencies: ["lanectl", "LaneControl", "AnyJSON", "TestKit"],
+            swiftSettings: strict),
         // The protocol's types against docs/control-socket.md (read by #filePath).
-        .testTarget(name: "LaneControlTests", dependencies: ["LaneControl"], swiftSettings: strict),
+        .testTarget(
+            name: "LaneControlTests", dependencies: ["LaneControl", "AnyJSON"], swiftSettings: strict),
         .testTarget(
             name: "LaneSimTests",
             dependencies: ["LaneSim", "Displays", "BoardLayout", "RoadCargo", "TestKit"],

@@ -1,68 +1,6 @@
+import AnyJSON
 import Foundation
 import RoadCargo
-
-/// A parsed JSON document. Parsing goes through Foundation's `JSONDecoder`
-/// (so malformed JSON and absurd nesting are refused by a well-tested
-/// parser); decoding into request types goes through ``StrictJSONDecoder``.
-enum JSONValue: Sendable, Hashable, Decodable {
-    case null
-    case bool(Bool)
-    case integer(Int64)
-    case number(Double)
-    case string(String)
-    case array([JSONValue])
-    case object([String: JSONValue])
-
-    init(from decoder: any Decoder) throws {
-        if let keyed = try? decoder.container(keyedBy: AnyKey.self) {
-            var members: [String: JSONValue] = [:]
-            for key in keyed.allKeys {
-                members[key.stringValue] = try keyed.decode(JSONValue.self, forKey: key)
-            }
-            self = .object(members)
-        } else if var unkeyed = try? decoder.unkeyedContainer() {
-            var items: [JSONValue] = []
-            while !unkeyed.isAtEnd { items.append(try unkeyed.decode(JSONValue.self)) }
-            self = .array(items)
-        } else {
-            let single = try decoder.singleValueContainer()
-            if single.decodeNil() {
-                self = .null
-            } else if let b = try? single.decode(Bool.self) {
-                self = .bool(b)
-            } else if let i = try? single.decode(Int64.self) {
-                self = .integer(i)
-            } else if let d = try? single.decode(Double.self) {
-                self = .number(d)
-            } else {
-                self = .string(try single.decode(String.self))
-            }
-        }
-    }
-
-    /// How a person would name this value's type in an error message.
-    var typeName: String {
-        switch self {
-        case .null: "null"
-        case .bool: "a boolean"
-        case .integer, .number: "a number"
-        case .string: "a string"
-        case .array: "an array"
-        case .object: "an object"
-        }
-    }
-}
-
-/// A coding key for any member name or array index.
-struct AnyKey: CodingKey, Hashable {
-    var stringValue: String
-    var intValue: Int?
-    init(stringValue: String) { self.stringValue = stringValue }
-    init(intValue: Int) {
-        self.stringValue = String(intValue)
-        self.intValue = intValue
-    }
-}
 
 /// Formats a coding path as the dotted field path problem bodies use:
 /// `goodsItems[2].grossWeight.value`.

@@ -1,3 +1,4 @@
+import AnyJSON
 import Foundation
 
 /// laned's control protocol (docs/control-socket.md): one JSON object per

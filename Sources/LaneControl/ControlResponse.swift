@@ -1,3 +1,4 @@
+import AnyJSON
 import Foundation
 
 /// The error codes a refusal carries.

@@ -1,3 +1,4 @@
+import AnyJSON
 import BoardLayout
 import Foundation
 import LaneControl

@@ -1,3 +1,4 @@
+import AnyJSON
 import ArgumentParser
 import Foundation
 import LaneControl

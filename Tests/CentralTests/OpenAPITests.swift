@@ -1,3 +1,4 @@
+import AnyJSON
 import CargoStore
 import Foundation
 import HTTPTypes

@@ -1,3 +1,4 @@
+import AnyJSON
 import Foundation
 import Yams
 

@@ -1,10 +1,12 @@
 import Foundation
 
-/// Any JSON value: a request's `id` (echoed as the client sent it), the
-/// members of a request before they are checked, and lanectl's copy of an
-/// answer, kept whole so that `--json` hands on every member, including
-/// ones newer than this lanectl, and the tables show what they know.
-public enum JSONValue: Codable, Equatable, Sendable {
+/// Any JSON value, parsed by Foundation's `JSONDecoder` (so malformed JSON
+/// and absurd nesting are refused by a well-tested parser): a control
+/// request's `id` (echoed as the client sent it), the members of a request
+/// before they are checked (central's strict decoder works on this tree),
+/// and lanectl's copy of an answer, kept whole so that `--json` hands on
+/// every member, including ones newer than this lanectl.
+public enum JSONValue: Codable, Hashable, Sendable {
     case null
     case bool(Bool)
     /// Integers stay exact: request ids reach 10^15 and more.
@@ -15,21 +17,31 @@ public enum JSONValue: Codable, Equatable, Sendable {
     case object([String: JSONValue])
 
     public init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if container.decodeNil() {
-            self = .null
-        } else if let value = try? container.decode(Bool.self) {
-            self = .bool(value)
-        } else if let value = try? container.decode(Int64.self) {
-            self = .integer(value)
-        } else if let value = try? container.decode(Double.self) {
-            self = .number(value)
-        } else if let value = try? container.decode(String.self) {
-            self = .string(value)
-        } else if let value = try? container.decode([JSONValue].self) {
-            self = .array(value)
+        // Containers first: an object or array is known by its container,
+        // without trying every scalar type on it.
+        if let keyed = try? decoder.container(keyedBy: AnyKey.self) {
+            var members: [String: JSONValue] = [:]
+            for key in keyed.allKeys {
+                members[key.stringValue] = try keyed.decode(JSONValue.self, forKey: key)
+            }
+            self = .object(members)
+        } else if var unkeyed = try? decoder.unkeyedContainer() {
+            var items: [JSONValue] = []
+            while !unkeyed.isAtEnd { items.append(try unkeyed.decode(JSONValue.self)) }
+            self = .array(items)
         } else {
-            self = .object(try container.decode([String: JSONValue].self))
+            let single = try decoder.singleValueContainer()
+            if single.decodeNil() {
+                self = .null
+            } else if let value = try? single.decode(Bool.self) {
+                self = .bool(value)
+            } else if let value = try? single.decode(Int64.self) {
+                self = .integer(value)
+            } else if let value = try? single.decode(Double.self) {
+                self = .number(value)
+            } else {
+                self = .string(try single.decode(String.self))
+            }
         }
     }
 
@@ -106,5 +118,28 @@ public enum JSONValue: Codable, Equatable, Sendable {
             ? [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
         // Encoding a JSONValue cannot fail: it holds nothing but JSON.
         return String(decoding: try! encoder.encode(self), as: UTF8.self)
+    }
+
+    /// How a person would name this value's type in an error message.
+    public var typeName: String {
+        switch self {
+        case .null: "null"
+        case .bool: "a boolean"
+        case .integer, .number: "a number"
+        case .string: "a string"
+        case .array: "an array"
+        case .object: "an object"
+        }
+    }
+}
+
+/// A coding key for any member name or array index.
+public struct AnyKey: CodingKey, Hashable, Sendable {
+    public var stringValue: String
+    public var intValue: Int?
+    public init(stringValue: String) { self.stringValue = stringValue }
+    public init(intValue: Int) {
+        self.stringValue = String(intValue)
+        self.intValue = intValue
     }
 }
