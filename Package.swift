@@ -320,7 +320,8 @@ let package = Package(
         .testTarget(
             name: "LaneRuntimeTests",
             dependencies: [
-                "LaneRuntime", "LaneControl", "LaneCore", "LaneJournal", "LaneConfig", "LaneLink", "Central",
+                "LaneRuntime", "LaneControl", "AnyJSON", "LaneCore", "LaneJournal", "LaneConfig", "LaneLink",
+                "Central",
                 "CargoStore", "ClearanceCore", "RoadCargo", "GPIO", "BoardLayout", "TestKit",
             ],
             swiftSettings: strict),

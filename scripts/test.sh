@@ -71,14 +71,4 @@ echo "== consistency test (clearanced and three laned: offline crossings reconci
 python3 scripts/consistency-test.py --bin "$(swift build --show-bin-path)"
 
 echo "== swift test"
-# The link's handshake tests keep wall-clock deadlines (50 lanes linked
-# within 10 s is the requirement itself). Beside 600 other tests, many of
-# them starting processes, on two cores the cooperative pool stalls for
-# a minute and every handshake times out; so they run on their own after
-# the rest, with the lane daemon's test that has a 1 s dead-peer time. The
-# libgpiod shim's tests step a manual clock past the stuck-button time when
-# the reader thread is late, so they run alone, last.
-timed='LinkHardeningTests|EndpointSecurityTests|KeyReloadTests|LaneDaemonTests'
-swift test --skip-build --skip "$timed|LibgpiodShimTests"
-swift test --skip-build --filter "$timed"
-swift test --skip-build --filter LibgpiodShimTests
+scripts/swift-tests.sh

@@ -6,32 +6,10 @@ import Testing
 /// so lanectl, its tests' double and docs/control-socket.md) say is what a
 /// real lane sends.
 @Suite struct ControlProtocolTests {
-    struct Lane {
-        var socket: String
-
-        /// One request built from the types; its result read into `type`.
-        func call<Result: Decodable>(_ request: ControlRequest, _ type: Result.Type) async throws -> Result {
-            let reply = try await ControlClient.exchange(socket, Array(request.line(id: .string("t-1")).utf8))
-            guard case .result(let id, let result) = ControlResponse.read(reply) else {
-                throw ControlFailure(.internal, "not a result: \(String(decoding: reply, as: UTF8.self))")
-            }
-            #expect(id == .string("t-1"), "the reply carries the request's id")
-            return try ControlResponse.result(type, from: result)
-        }
-
-        /// One request that laned must refuse; its failure.
-        func refusal(_ request: ControlRequest) async throws -> ControlFailure? {
-            let reply = try await ControlClient.exchange(socket, Array(request.line(id: .integer(9)).utf8))
-            guard case .refused(let id, let failure) = ControlResponse.read(reply) else { return nil }
-            #expect(id == .integer(9))
-            return failure
-        }
-    }
-
     @Test func everyCommandsResultDecodesIntoItsType() async throws {
         let rig = try await LaneRig(centralUp: false)
         let running = try await rig.startLane()
-        let lane = Lane(socket: running.socket)
+        let lane = running
 
         let closed = try await lane.call(.status, ControlStatus.self)
         #expect(closed.phase == "closed")

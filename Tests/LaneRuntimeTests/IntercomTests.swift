@@ -1,6 +1,7 @@
 import CargoStore
 import Central
 import Foundation
+import LaneControl
 import LaneJournal
 import LaneLink
 import LaneRuntime
@@ -56,10 +57,10 @@ import Testing
 
     /// Rings the lane's Help button and returns the call's id from the journal.
     static func ring(_ lane: RunningLane) async throws -> UInt64 {
-        _ = try await lane.request(["id": 1, "command": "press", "button": "help", "action": "click"])
-        try await lane.waitFor("the help call ringing") { $0["help"] as? String == "ringing" }
-        let ring = try #require(try await lane.journal().last { $0["kind"] as? String == "help_ring" })
-        return try #require((ring["call_id"] as? NSNumber)?.uint64Value, "no call id in \(ring)")
+        try await lane.call(.press(button: .help))
+        try await lane.waitFor("the help call ringing") { $0.help == "ringing" }
+        let ring = try #require(try await lane.journal().last { $0.kind == "help_ring" })
+        return try #require(ring.callID, "no call id in \(ring)")
     }
 
     /// The help desk's call for the lane's call `laneCallID`, once the ring has reached central.
@@ -89,25 +90,25 @@ import Testing
 
     /// The newest `fault` entry's detail, as pairs.
     static func lastFault(_ lane: RunningLane) async throws -> [String: String] {
-        let fault = try #require(try await lane.journal().last { $0["kind"] as? String == "fault" })
-        let pairs = DetailText.pairs(fault["detail"] as? String ?? "")
+        let fault = try #require(try await lane.journal().last { $0.kind == "fault" })
+        let pairs = DetailText.pairs(fault.detail)
         return Dictionary(pairs.map { ($0.key, $0.value) }) { first, _ in first }
     }
 
     static func faults(_ lane: RunningLane) async throws -> [String] {
-        try await lane.status()["faults"] as? [String] ?? ["(no faults in the status)"]
+        try await lane.status().faults
     }
 
     @Test func anOfficersAnswerStartsTheVoiceCommandAndHoldAndEndStopIt() async throws {
         let rig = try await LaneRig()
         let (command, log) = try Self.recorder(in: rig.directory)
         let lane = try await rig.startLane(extra: "intercom: {command: [\(command), --device, 'hw:1']}")
-        try await lane.waitFor("the link up") { $0["link"] as? String == "up" }
+        try await lane.waitFor("the link up") { $0.link == "up" }
         let call = try await Self.ring(lane)
         #expect(Self.lines(log).isEmpty, "no voice while the call only rings")
 
         let deskCall = try await Self.answer(rig, call)
-        try await lane.waitFor("the call connected") { $0["help"] as? String == "connected" }
+        try await lane.waitFor("the call connected") { $0.help == "connected" }
         try await Self.waitFor(["start \(call) LMC-IN-01 --device hw:1"]) { Self.lines(log) }
 
         // The link's hold signal (the console has no hold button yet) stops the voice; answering resumes it.
@@ -115,7 +116,7 @@ import Testing
         try await Self.waitFor(["start", "stop"]) { Self.lines(log).map { String($0.prefix { $0 != " " }) } }
         try await rig.sendFromCentral(.helpCall(.answer(callID: call, officer: Self.officer.name)))
         try await Self.end(rig, deskCall)
-        try await lane.waitFor("the call ended") { $0["help"] as? String == "idle" }
+        try await lane.waitFor("the call ended") { $0.help == "idle" }
         try await Self.waitFor(
             ["start", "stop", "start", "stop"].map { "\($0) \(call) LMC-IN-01 --device hw:1" }
         ) { Self.lines(log) }
@@ -128,16 +129,16 @@ import Testing
         let rig = try await LaneRig()
         let command = try Self.script("intercom", in: rig.directory, "exit 3")
         let lane = try await rig.startLane(extra: "intercom: {command: [\(command)]}")
-        try await lane.waitFor("the link up") { $0["link"] as? String == "up" }
+        try await lane.waitFor("the link up") { $0.link == "up" }
         let deskCall = try await Self.answer(rig, try await Self.ring(lane))
         try await lane.waitFor("voice_failed") {
-            ($0["faults"] as? [String])?.contains("voice_failed") == true
+            $0.faults.contains("voice_failed")
         }
         let fault = try await Self.lastFault(lane)
         #expect(fault["code"] == "voice_failed")
         #expect(fault["text"] == "the voice command \(command) (LANEKIOSK_VOICE=start) exited with status 3")
         // The call itself goes on: the officer can still send messages and end it.
-        #expect(try await lane.status()["help"] as? String == "connected")
+        #expect(try await lane.status().help == "connected")
 
         // Mended (the intercom's amplifier back on, say): the next stop works and clears the fault.
         _ = try Self.script("intercom", in: rig.directory, "exit 0")
@@ -155,21 +156,21 @@ import Testing
         let command = try Self.script(
             "intercom", in: rig.directory, "sleep 300 &\necho \"$$ $!\" > \(pids)\nwait")
         let lane = try await rig.startLane(extra: "intercom: {command: [\(command)], timeout: 2s}")
-        try await lane.waitFor("the link up") { $0["link"] as? String == "up" }
-        _ = try await lane.request(["id": 2, "command": "open", "officer": "chan"])
+        try await lane.waitFor("the link up") { $0.link == "up" }
+        try await lane.call(.open(officer: "chan"))
         let call = try await Self.ring(lane)
         let answered = ContinuousClock.now
         try await Self.answer(rig, call)
         try await Self.waitFor(2) { Self.lines(pids).first?.split(separator: " ").count ?? 0 }
 
         // While the intercom hangs, a vehicle still gets its STOP at once.
-        _ = try await lane.request(["id": 3, "command": "arrive", "vrn": "KT9876"])
+        try await lane.call(.arrive(vrn: "KT9876"))
         let waiting = try await lane.status()
-        #expect(waiting["phase"] as? String == "stop")
-        #expect(waiting["faults"] as? [String] == [], "the timeout has not passed yet")
+        #expect(waiting.phase == "stop")
+        #expect(waiting.faults == [], "the timeout has not passed yet")
 
         try await lane.waitFor("voice_failed") {
-            ($0["faults"] as? [String])?.contains("voice_failed") == true
+            $0.faults.contains("voice_failed")
         }
         #expect(ContinuousClock.now - answered >= .seconds(2))
         #expect(
@@ -202,7 +203,7 @@ import Testing
                   sip_client: [\(client), --ctrl, '127.0.0.1:\(baresip.port)']
                   timeout: 10s
                 """)
-        try await lane.waitFor("the link up") { $0["link"] as? String == "up" }
+        try await lane.waitFor("the link up") { $0.link == "up" }
         let call = try await Self.ring(lane)
         let deskCall = try await Self.answer(rig, call)
         // A call left over from a laned that died mid-call is hung up before dialling.
@@ -219,7 +220,7 @@ import Testing
         baresip.refuseDial()
         try await Self.answer(rig, try await Self.ring(lane))
         try await lane.waitFor("voice_failed") {
-            ($0["faults"] as? [String])?.contains("voice_failed") == true
+            $0.faults.contains("voice_failed")
         }
         #expect(
             try await Self.lastFault(lane)["text"]

@@ -1,6 +1,7 @@
 import Central
 import Foundation
 import GRDB
+import LaneControl
 import LaneRuntime
 import TestKit
 import Testing
@@ -18,27 +19,26 @@ import Testing
     @Test func aJournalThatTurnsReadOnlyClosesTheLaneAndCentralsConsoleShowsTheFault() async throws {
         let rig = try await LaneRig()
         let lane = try await rig.startLane()
-        try await lane.waitFor("the link up") { $0["link"] as? String == "up" }
-        _ = try await lane.request(["id": 1, "command": "open", "officer": "chan"])
-        try await lane.waitFor("the lane open") { $0["phase"] as? String == "welcome" }
+        try await lane.waitFor("the link up") { $0.link == "up" }
+        try await lane.call(.open(officer: "chan"))
+        try await lane.waitFor("the lane open") { $0.phase == "welcome" }
 
         try await lane.daemon.journal.writer.writeWithoutTransaction { db in
             try db.execute(sql: "PRAGMA query_only = ON")
         }
-        _ = try await lane.request(["id": 2, "command": "arrive", "vrn": "AB1234"])
+        try await lane.call(.arrive(vrn: "AB1234"))
         let closed = try await lane.waitFor("the lane closed by the fault") {
-            $0["phase"] as? String == "closed" && $0["drawn"] as? Bool == true
+            $0.phase == "closed" && $0.drawn
         }
-        #expect(closed["xdb"] as? String == "CLOSED")
-        #expect(closed["open"] as? Bool == false)
-        #expect((closed["faults"] as? [String])?.contains("journal_failed") == true, "\(closed)")
-        #expect(closed["vrn"] == nil, "the truck's arrival was not carried out")
+        #expect(closed.xdb == "CLOSED")
+        #expect(!closed.open)
+        #expect(closed.faults.contains("journal_failed"), "\(closed)")
+        #expect(closed.vrn == nil, "the truck's arrival was not carried out")
 
         // Nothing more is carried out, and the refusal says why.
-        let refused = try await lane.request(["id": 3, "command": "arrive", "vrn": "CD5678"])
-        let error = try #require(refused["error"] as? [String: Any], "\(refused)")
-        #expect((error["message"] as? String)?.contains("journal") == true, "\(error)")
-        #expect(try await lane.status()["phase"] as? String == "closed")
+        let error = try #require(try await lane.refusal(.arrive(vrn: "CD5678")))
+        #expect(error.message.contains("journal"), "\(error)")
+        #expect(try await lane.status().phase == "closed")
 
         // Central got the fault without the outbox, and the lane's card shows it.
         var view: LaneView?

@@ -1,9 +1,11 @@
+import AnyJSON
 import CargoStore
 import Central
 import ClearanceCore
 import Foundation
 import GPIO
 import LaneConfig
+import LaneControl
 import LaneLink
 import LaneRuntime
 import Logging
@@ -11,6 +13,7 @@ import NIOCore
 import NIOPosix
 import RoadCargo
 import Synchronization
+import TestKit
 import Testing
 
 /// A real central (store, LaneHub, LaneLinkServer on TCP loopback, cache
@@ -202,43 +205,71 @@ final class RunningLane: Sendable {
         _ = await task.result
     }
 
-    /// One request on the control socket, as lanectl sends it.
-    func request(_ object: [String: Any]) async throws -> [String: Any] {
-        try await ControlClient.request(socket, object)
+    /// One request built from LaneControl's types, as lanectl sends it; its
+    /// result read into `type`. A refusal fails the test with laned's words.
+    @discardableResult
+    func call<Result: Decodable>(
+        _ request: ControlRequest, _ type: Result.Type = ControlEmptyResult.self,
+        id: JSONValue = .string("t-1")
+    ) async throws -> Result {
+        let reply = try await ControlClient.exchange(socket, Array(request.line(id: id).utf8))
+        switch ControlResponse.read(reply) {
+        case .result(let echoed, let result):
+            #expect(echoed == id, "the reply carries the request's id")
+            return try ControlResponse.result(type, from: result)
+        case .refused(_, let failure):
+            throw failure
+        case .noOK, .notAnObject:
+            throw ControlFailure(.internal, "not a response: \(String(decoding: reply, as: UTF8.self))")
+        }
+    }
+
+    /// One request that laned must refuse; its failure (nil, and the test
+    /// fails, when laned accepted it).
+    func refusal(
+        _ request: ControlRequest, id: JSONValue = .integer(9),
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws -> ControlFailure? {
+        let reply = try await ControlClient.exchange(socket, Array(request.line(id: id).utf8))
+        guard case .refused(let echoed, let failure) = ControlResponse.read(reply) else {
+            Issue.record(
+                "not refused: \(String(decoding: reply, as: UTF8.self))", sourceLocation: sourceLocation)
+            return nil
+        }
+        #expect(echoed == id, "the refusal carries the request's id", sourceLocation: sourceLocation)
+        return failure
     }
 
     /// `status`'s result.
-    func status() async throws -> [String: Any] {
-        let reply = try await request(["id": 1, "command": "status"])
-        return try #require(reply["result"] as? [String: Any], "status failed: \(reply)")
+    func status() async throws -> ControlStatus { try await call(.status, ControlStatus.self) }
+
+    /// The journal's newest entries, oldest first.
+    func journal(limit: Int = 200) async throws -> [ControlJournalEntry] {
+        try await call(.journal(limit: limit), ControlJournalResult.self).entries
     }
 
     /// The journal's newest entries' kinds, oldest first.
     func journalKinds(limit: Int = 200) async throws -> [String] {
-        try await journal(limit: limit).compactMap { $0["kind"] as? String }
+        try await journal(limit: limit).map(\.kind)
     }
 
-    func journal(limit: Int = 200) async throws -> [[String: Any]] {
-        let reply = try await request(["id": 2, "command": "journal", "limit": limit])
-        let result = try #require(reply["result"] as? [String: Any], "journal failed: \(reply)")
-        return try #require(result["entries"] as? [[String: Any]])
-    }
-
-    /// Waits until `status` satisfies `condition`; returns that status.
+    /// Waits until `status` satisfies `condition`; returns that status. The
+    /// wait counts only this task's own naps (TestKit's `eventually`), so a
+    /// busy machine stretches it instead of failing it.
     @discardableResult
     func waitFor(
         _ what: String, timeout: Duration = .seconds(20), sourceLocation: SourceLocation = #_sourceLocation,
-        _ condition: ([String: Any]) -> Bool
-    ) async throws -> [String: Any] {
-        var waited = Duration.zero
-        var last: [String: Any] = [:]
-        while waited < timeout {
+        _ condition: (ControlStatus) -> Bool
+    ) async throws -> ControlStatus {
+        var last = try await status()
+        let held = try await eventually(within: timeout) {
             last = try await status()
-            if condition(last) { return last }
-            try await Task.sleep(for: .milliseconds(20))
-            waited += .milliseconds(20)
+            return condition(last)
         }
-        Issue.record("timed out waiting for \(what); last status: \(last)", sourceLocation: sourceLocation)
+        if !held {
+            Issue.record(
+                "timed out waiting for \(what); last status: \(last)", sourceLocation: sourceLocation)
+        }
         return last
     }
 }
@@ -246,12 +277,6 @@ final class RunningLane: Sendable {
 /// A client of laned's control socket over a real Unix socket: one JSON
 /// line out, one back.
 enum ControlClient {
-    static func request(_ path: String, _ object: [String: Any]) async throws -> [String: Any] {
-        let line = try JSONSerialization.data(withJSONObject: object) + Data("\n".utf8)
-        let reply = try await exchange(path, [UInt8](line))
-        return try #require(try JSONSerialization.jsonObject(with: Data(reply)) as? [String: Any])
-    }
-
     /// Sends `bytes` and returns the first line that comes back.
     static func exchange(_ path: String, _ bytes: [UInt8]) async throws -> [UInt8] {
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)

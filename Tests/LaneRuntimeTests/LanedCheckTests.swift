@@ -1,4 +1,5 @@
 import Foundation
+import LaneControl
 import LaneLink
 import RoadCargo
 import TestKit
@@ -145,33 +146,36 @@ import Testing
         defer { if process.isRunning { process.terminate() } }
         let socket = "\(directory)/lane.sock"
 
-        /// Status once laned answers and `condition` holds; nil after 30 s.
-        func status(until condition: ([String: Any]) -> Bool) async throws -> [String: Any]? {
-            var waited = Duration.zero
-            while waited < .seconds(30), process.isRunning {
-                if let reply = try? await ControlClient.request(socket, ["id": 1, "command": "status"]),
-                    let result = reply["result"] as? [String: Any], condition(result)
+        /// Status once laned answers and `condition` holds; nil after 30 s of
+        /// waiting, or when laned has exited.
+        func status(until condition: (ControlStatus) -> Bool) async throws -> ControlStatus? {
+            var found: ControlStatus?
+            _ = await eventually(within: .seconds(30), every: .milliseconds(50)) {
+                guard process.isRunning else { return true }
+                let reply = try? await ControlClient.exchange(
+                    socket, Array(ControlRequest.status.line(id: .integer(1)).utf8))
+                if let reply, case .result(_, let result) = ControlResponse.read(reply),
+                    let status = try? ControlResponse.result(ControlStatus.self, from: result),
+                    condition(status)
                 {
-                    return result
+                    found = status
                 }
-                try await Task.sleep(for: .milliseconds(50))
-                waited += .milliseconds(50)
+                return found != nil
             }
-            return nil
+            return found
         }
-        func faults(_ s: [String: Any]) -> [String] { s["faults"] as? [String] ?? [] }
 
         _ = try #require(try await status { _ in true }, "laned never answered on its control socket")
         try (text + "deep: " + String(repeating: "[", count: 10_000) + "\n").write(
             toFile: good, atomically: true, encoding: .utf8)
         kill(process.processIdentifier, SIGHUP)
-        let kept = try await status { faults($0).contains("config_not_reloaded") }
+        let kept = try await status { $0.faults.contains("config_not_reloaded") }
         #expect(kept != nil, "no config_not_reloaded fault after SIGHUP")
         #expect(process.isRunning, "laned died on SIGHUP with a nested config")
 
         try text.write(toFile: good, atomically: true, encoding: .utf8)
         kill(process.processIdentifier, SIGHUP)
-        let cleared = try await status { !faults($0).contains("config_not_reloaded") }
+        let cleared = try await status { !$0.faults.contains("config_not_reloaded") }
         #expect(cleared != nil, "a good config did not clear the fault")
 
         process.terminate()

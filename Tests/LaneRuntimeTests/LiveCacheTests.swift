@@ -1,6 +1,7 @@
 import CargoStore
 import Foundation
 import GRDB
+import LaneControl
 import LaneJournal
 import LaneLink
 import LaneRuntime
@@ -25,7 +26,7 @@ import Testing
             try await journal.cachedBundle(vrn: Self.truck, direction: .inbound) != nil
         }
         let pushed = try #require(try await journal.cacheVersion())
-        _ = try await lane.request(["id": 1, "command": "open"])
+        try await lane.call(.open())
         try await lane.daemon.controller.received(.officerCommand(.offlineMode(on: true, officer: "chan")))
 
         // The driver debundles at central while the lane is offline.
@@ -42,14 +43,14 @@ import Testing
         let version = try #require(try await journal.cacheVersion())
         #expect(version.generation == pushed.generation && version.sequence >= 1)
 
-        _ = try await lane.request(["id": 2, "command": "arrive", "vrn": Self.truck.value])
+        try await lane.call(.arrive(vrn: Self.truck.value))
         // Without a bundle the answer waits out the unladen grace (20 s) on STOP.
-        #expect(try await lane.status()["xdb"] as? String == "STOP")
+        #expect(try await lane.status().xdb == "STOP")
         await rig.timers.advance(by: 21)
-        let shown = try await lane.waitFor("the offline decision") { $0["phase"] as? String == "decided" }
-        #expect(shown["xdb"] as? String == "INSPECT")
-        #expect(shown["reason"] as? String == "NO_BUNDLE")
-        #expect(shown["offline"] as? Bool == true)
+        let shown = try await lane.waitFor("the offline decision") { $0.phase == "decided" }
+        #expect(shown.xdb == "INSPECT")
+        #expect(shown.reason == "NO_BUNDLE")
+        #expect(shown.offline)
         // The decision is journaled with the cache version it was made with.
         let details = try await journal.writer.read { db in
             try String.fetchAll(db, sql: "SELECT detail FROM journal WHERE kind = 'decision_received'")
@@ -90,7 +91,7 @@ import Testing
         #expect(try await journal.cachedBundle(vrn: try VRN("ZZ1"), direction: .inbound) == nil)
         #expect(try await journal.cachedBundle(vrn: Self.truck, direction: .inbound) != nil)
         #expect(try await journal.cacheVersion()?.sequence == 0)
-        try await lane.waitFor("the lane's outbox drained") { $0["outbox_pending"] as? Int == 0 }
+        try await lane.waitFor("the lane's outbox drained") { $0.outboxPending == 0 }
         let pushes = try await rig.store.cachePushes(lane: LaneRig.laneID, limit: 10)
         #expect(pushes.count == 2, "the session's push and one answer: \(pushes.map(\.generation))")
         #expect(!(try await lane.journalKinds()).contains("link_down"), "one session throughout")

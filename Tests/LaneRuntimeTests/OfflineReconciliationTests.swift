@@ -1,5 +1,6 @@
 import CargoStore
 import Foundation
+import LaneControl
 import LaneJournal
 import LaneLink
 import LaneRuntime
@@ -25,21 +26,21 @@ import Testing
                         .init(ccrn: $0, validUntil: CalendarDay(containing: rig.clock.now()).advanced(by: 2))
                     })
             ], watchList: [])
-        #expect(try await lane.status()["offline_unreconciled"] as? Int == 0)
-        _ = try await lane.request(["id": 1, "command": "open"])
+        #expect(try await lane.status().offlineUnreconciled == 0)
+        try await lane.call(.open())
         try await lane.daemon.controller.received(.officerCommand(.offlineMode(on: true, officer: "chan")))
-        _ = try await lane.request(["id": 2, "command": "arrive", "vrn": "AB1234"])
-        let shown = try await lane.waitFor("the offline decision") { $0["phase"] as? String == "decided" }
-        #expect(shown["xdb"] as? String == "CLEARED")
-        #expect(shown["offline_unreconciled"] as? Int == 1)
-        _ = try await lane.request(["id": 3, "command": "leave"])
-        #expect(try await lane.status()["offline_unreconciled"] as? Int == 1)
+        try await lane.call(.arrive(vrn: "AB1234"))
+        let shown = try await lane.waitFor("the offline decision") { $0.phase == "decided" }
+        #expect(shown.xdb == "CLEARED")
+        #expect(shown.offlineUnreconciled == 1)
+        try await lane.call(.leave)
+        #expect(try await lane.status().offlineUnreconciled == 1)
         // Central still holds the bundle as active: it has heard nothing.
         #expect(try await rig.store.bundle(bundle.ubr)?.status == .active)
 
         try await rig.startCentral()
         try await lane.waitFor("central reconciled the crossing") {
-            $0["offline_unreconciled"] as? Int == 0 && $0["outbox_pending"] as? Int == 0
+            $0.offlineUnreconciled == 0 && $0.outboxPending == 0
         }
         let reconciled = try await rig.store.offlineCrossings(
             OfflineCrossingFilter(openConflictsOnly: false), limit: 10)

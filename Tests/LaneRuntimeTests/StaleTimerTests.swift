@@ -1,4 +1,5 @@
 import Foundation
+import LaneControl
 import LaneCore
 import LaneRuntime
 import RoadCargo
@@ -29,26 +30,26 @@ final class RacyTimerScheduler: LaneTimerScheduler {
         try await rig.bundle(try VRN("ST1234"))
         let timers = RacyTimerScheduler()
         let lane = try await rig.startLane(timers: timers)
-        try await lane.waitFor("the link up") { $0["link"] as? String == "up" }
-        _ = try await lane.request(["id": 1, "command": "open"])
-        _ = try await lane.request(["id": 2, "command": "arrive", "vrn": "ST1234"])
-        try await lane.waitFor("CLEARED") { $0["xdb"] as? String == "CLEARED" }
+        try await lane.waitFor("the link up") { $0.link == "up" }
+        try await lane.call(.open())
+        try await lane.call(.arrive(vrn: "ST1234"))
+        try await lane.waitFor("CLEARED") { $0.xdb == "CLEARED" }
 
-        _ = try await lane.request(["id": 3, "command": "leave"])
+        try await lane.call(.leave)
 
         // The next truck waits for an answer (central is gone) when the first
         // truck's timeout, cancelled when its answer came, fires after all.
         await rig.stopCentral()
-        try await lane.waitFor("the link down") { $0["link"] as? String == "down" }
-        _ = try await lane.request(["id": 4, "command": "arrive", "vrn": "ST5678"])
+        try await lane.waitFor("the link down") { $0.link == "down" }
+        try await lane.call(.arrive(vrn: "ST5678"))
         await timers.fire(.decisionTimeout, start: 0)
         let status = try await lane.status()
-        #expect(status["phase"] as? String == "stop", "the second truck still waits its own full timeout")
+        #expect(status.phase == "stop", "the second truck still waits its own full timeout")
         #expect(try await !lane.journalKinds().contains("decision_timeout"))
         // Its own timeout does fire.
         await timers.fire(.decisionTimeout, start: 1)
         try await lane.waitFor("rule 4 for the second truck") {
-            $0["phase"] as? String == "system_unavailable"
+            $0.phase == "system_unavailable"
         }
         await lane.stop()
     }
