@@ -142,11 +142,15 @@ import Testing
         var connections = listener.connections.makeAsyncIterator()
         let server = try #require(await connections.next())
         var serverReader = InboundReader(server)
-        // A session task that is cancelled while it waits for bytes.
+        // A session task that is cancelled while it waits for bytes: it has
+        // read the server's first byte, so it is in the loop, waiting for more.
+        let (reading, readingStarted) = AsyncStream<Void>.makeStream()
         let consumer = Task {
-            for try await _ in client.inbound {}
+            for try await _ in client.inbound { readingStarted.yield() }
         }
-        try await Task.sleep(for: .milliseconds(20))
+        try await server.write([0x00])
+        var started = reading.makeAsyncIterator()
+        _ = await started.next()
         consumer.cancel()
         #expect(await serverReader.readToEnd().error as? LinkTransportError == .peerClosed(peer: server.peer))
         _ = await consumer.result
