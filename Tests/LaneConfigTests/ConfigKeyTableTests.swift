@@ -1,0 +1,130 @@
+import Foundation
+import Testing
+
+@testable import LaneConfig
+
+/// The descriptor table (`LaneConfiguration.keys`) against what it drives:
+/// the reference in docs/lane-config.md, `--check` output and SIGHUP.
+@Suite("Lane config: one descriptor per key")
+struct ConfigKeyTableTests {
+    let directory: ConfigDirectory
+
+    init() throws { directory = try ConfigDirectory() }
+
+    static let reference = repositoryConfig.deletingLastPathComponent().appendingPathComponent(
+        "docs/lane-config.md")
+
+    /// Set to 1 to rewrite docs/lane-config.md's key tables from the table.
+    static let updateVariable = "LANEKIOSK_UPDATE_CONFIG_REFERENCE"
+
+    @Test func theReferenceInTheDocsIsTheTableOfDescriptors() throws {
+        let document = try String(contentsOf: Self.reference, encoding: .utf8)
+        let expected = ConfigReference.updating(document)
+        if document != expected, ProcessInfo.processInfo.environment[Self.updateVariable] == "1" {
+            try expected.write(to: Self.reference, atomically: true, encoding: .utf8)
+            return
+        }
+        #expect(
+            document == expected,
+            """
+            docs/lane-config.md's key tables differ from LaneConfiguration.keys; regenerate them with
+            \(Self.updateVariable)=1 swift test --filter ConfigKeyTableTests
+            """)
+        #expect(ConfigReference.sectionsWithoutTable(in: document) == [])
+    }
+
+    @Test func everyKeyRowInTheDocsNamesAKeyThatExists() throws {
+        let document = try String(contentsOf: Self.reference, encoding: .utf8)
+        let known = Set(LaneConfiguration.keys.map(\.name))
+        let rows = document.split(separator: "\n").filter { $0.hasPrefix("| `") }
+        let named = rows.compactMap { $0.dropFirst(3).split(separator: "`").first.map(String.init) }
+        #expect(!named.isEmpty)
+        #expect(named.filter { !known.contains($0) } == [])
+        #expect(Set(named) == known, "every key has a row")
+    }
+
+    @Test func theTableHasEachKeyOnceAndInSectionOrder() {
+        let names = LaneConfiguration.keys.map(\.name)
+        #expect(Set(names).count == names.count)
+        var sections: [String] = []
+        for key in LaneConfiguration.keys where sections.last != key.section { sections.append(key.section) }
+        #expect(
+            sections == [
+                "lane", "decision", "offline", "link", "gpio", "reader", "intercom", "displays", "journal",
+                "control", "watchdog", "log",
+            ], "each section's keys are together, in file order")
+    }
+
+    @Test func theReloadableKeysAreTheOnesSIGHUPHasAlwaysApplied() {
+        #expect(
+            LaneConfiguration.reloadableKeys == [
+                "decision.timeout", "decision.unladen_grace", "log.level", "journal.retention_days",
+                "displays.default_language", "control.allow_virtual_inputs",
+            ])
+    }
+
+    /// `laned --check` prints `flattened`: a minimal file's output, every default included.
+    @Test func aMinimalFileFlattensToEveryDefaultInFileOrder() throws {
+        let config = try LaneConfiguration.load(path: try directory.write(minimal))
+        let printed = config.flattened.map { "\($0.key): \($0.value)" }
+        #expect(
+            printed == [
+                "lane.id: LMC-IN-01", "lane.control_point: LMC", "lane.direction: import",
+                "decision.timeout: 2s", "decision.unladen_grace: 20s", "offline.phase: full",
+                "offline.laden_rate: 0.05", "offline.unladen_rate: 0.05", "link.tcp.host: 127.0.0.1",
+                "link.tcp.port: 4711", "link.key_file: /etc/lanekiosk/LMC-IN-01.key", "link.heartbeat: 1s",
+                "link.dead_after: 3s", "gpio.backend: virtual", "gpio.bias: as-is", "gpio.active_low: false",
+                "gpio.debounce: 30ms", "gpio.stuck_after: 30s", "displays.backend: headless",
+                "displays.xdb.width_px: 256", "displays.xdb.height_px: 256", "displays.xdb.width_cm: 98.0",
+                "displays.xdb.height_cm: 98.0", "displays.xdb.viewing_distance_m: 10.0",
+                "displays.aiop.width_px: 800", "displays.aiop.height_px: 600", "displays.aiop.width_cm: 21.0",
+                "displays.aiop.height_cm: 15.8", "displays.aiop.viewing_distance_m: 1.0",
+                "displays.default_language: zh-Hant",
+                "journal.path: /var/lib/lanekiosk/LMC-IN-01/journal.sqlite",
+                "journal.retention_days: 90", "control.socket: /run/laned/LMC-IN-01.sock",
+                "control.allow_virtual_inputs: false", "watchdog.enabled: true", "log.level: info",
+            ])
+    }
+
+    /// A reload takes the reloadable keys from the new file and nothing else.
+    @Test func applyingAReloadTakesExactlyTheReloadableKeys() throws {
+        let old = try LaneConfiguration.load(path: try directory.write(minimal, as: "old.yaml"))
+        let newText =
+            minimal.replacingOccurrences(of: "port: 4711", with: "port: 4712")
+            .replacingOccurrences(
+                of: "  backend: headless\n", with: "  backend: headless\n  default_language: en\n")
+                + """
+                decision: {timeout: 3s, unladen_grace: 45s}
+                log: {level: warning}
+                journal: {retention_days: 30, path: /data/j.sqlite}
+                control: {allow_virtual_inputs: true, socket: /run/other.sock}
+                watchdog: {enabled: false}
+
+                """
+        let new = try LaneConfiguration.load(path: try directory.write(newText, as: "new.yaml"))
+        let applied = old.applyingReloadable(from: new)
+        #expect(applied.decision == new.decision)
+        #expect(applied.log == new.log)
+        #expect(applied.journal == .init(path: old.journal.path, retentionDays: 30))
+        #expect(applied.control == .init(socket: old.control.socket, allowVirtualInputs: true))
+        #expect(
+            applied.displays.defaultLanguage == .english && applied.displays.backend == old.displays.backend)
+        #expect(applied.link == old.link && applied.watchdog == old.watchdog && applied.file == old.file)
+        // What is left between the applied config and the file is what needs a restart.
+        let (changed, restart) = applied.reloadable(from: new)
+        #expect(changed == [])
+        #expect(Set(restart) == Set(old.reloadable(from: new).needsRestart))
+        #expect(Set(restart) == ["link.tcp.port", "journal.path", "control.socket", "watchdog.enabled"])
+    }
+
+    /// The one message the table changed: the reader section's known keys
+    /// are listed in one order whichever feed is given.
+    @Test func anUnknownKeyInTheReaderSectionListsItsFeeds() throws {
+        let error = try problems(
+            minimal + "reader:\n  serial: {device: /dev/ttyS0}\n  sereal: 1\n", in: directory)
+        #expect(
+            error.problems.map(\.message) == [
+                "unknown key; expected one of: tcp, serial (did you mean serial?)"
+            ])
+    }
+}
