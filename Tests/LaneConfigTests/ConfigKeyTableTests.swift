@@ -5,7 +5,9 @@ import Testing
 
 /// The descriptor table (`LaneConfiguration.keys`) against what it drives:
 /// the reference in docs/lane-config.md, `--check` output and SIGHUP.
-@Suite("Lane config: one descriptor per key")
+/// Serialized so that a regenerating run rewrites the doc before the
+/// other doc check reads it.
+@Suite("Lane config: one descriptor per key", .serialized)
 struct ConfigKeyTableTests {
     let directory: ConfigDirectory
 
