@@ -167,25 +167,3 @@ enum ConfigKeys {
     /// The top-level sections in file order.
     static var sections: [String] { children(of: "") }
 }
-
-extension LaneConfiguration {
-    /// Keys SIGHUP applies to a running lane; every other key needs a restart.
-    /// They are read afresh where they are used: the state machine's timings,
-    /// the log level, the retention run, the AIOP's default language and the
-    /// control socket's check.
-    public static let reloadableKeys: Set<String> = Set(keys.filter(\.reloadable).map(\.name))
-
-    /// This config with the reloadable keys' values taken from `new`: what
-    /// SIGHUP puts in force. Every other key keeps its running value.
-    public func applyingReloadable(from new: LaneConfiguration) -> LaneConfiguration {
-        var applied = self
-        for key in Self.keys { key.copy?(&applied, new) }
-        return applied
-    }
-
-    /// Every key with its value as a config file writes it, in file order,
-    /// defaults included: for comparing configs and for logging the one in use.
-    public var flattened: [(key: String, value: String)] {
-        Self.keys.compactMap { key in key.value(self).map { (key.name, $0) } }
-    }
-}

@@ -91,18 +91,15 @@ struct ConfigKeyTableTests {
     /// A reload takes the reloadable keys from the new file and nothing else.
     @Test func applyingAReloadTakesExactlyTheReloadableKeys() throws {
         let old = try LaneConfiguration.load(path: try directory.write(minimal, as: "old.yaml"))
-        let newText =
-            minimal.replacingOccurrences(of: "port: 4711", with: "port: 4712")
-            .replacingOccurrences(
-                of: "  backend: headless\n", with: "  backend: headless\n  default_language: en\n")
-                + """
+        let newText = minimalReloaded(
+            adding: """
                 decision: {timeout: 3s, unladen_grace: 45s}
                 log: {level: warning}
                 journal: {retention_days: 30, path: /data/j.sqlite}
                 control: {allow_virtual_inputs: true, socket: /run/other.sock}
                 watchdog: {enabled: false}
 
-                """
+                """)
         let new = try LaneConfiguration.load(path: try directory.write(newText, as: "new.yaml"))
         let applied = old.applyingReloadable(from: new)
         #expect(applied.decision == new.decision)
