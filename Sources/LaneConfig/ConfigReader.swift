@@ -41,9 +41,15 @@ struct ConfigReader {
         let node: Node
         var entries: [(key: String, keyNode: Node, value: Node)]
 
+        /// The keys read, to catch a key the table knows that no reader reads.
+        var taken: Set<String> = []
+
         func path(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
 
-        func take(_ key: String) -> Node? { entries.first { $0.key == key }?.value }
+        mutating func take(_ key: String) -> Node? {
+            taken.insert(key)
+            return entries.first { $0.key == key }?.value
+        }
 
         func has(_ key: String) -> Bool { entries.contains { $0.key == key } }
     }
@@ -76,6 +82,12 @@ struct ConfigReader {
     /// know at its path (``ConfigKeys/children(of:)``).
     mutating func finish(_ table: Table) {
         let known = ConfigKeys.children(of: table.path)
+        // A known key left unread would be accepted and ignored: a reader
+        // missing a descriptor. (A file with problems may stop reading early.)
+        assert(
+            !problems.isEmpty
+                || table.entries.allSatisfy { !known.contains($0.key) || table.taken.contains($0.key) },
+            "\(table.path): a key of the table was never read")
         for entry in table.entries where !known.contains(entry.key) {
             var message = "unknown key; expected one of: \(known.joined(separator: ", "))"
             if let near = Self.nearest(entry.key, in: known) { message += " (did you mean \(near)?)" }

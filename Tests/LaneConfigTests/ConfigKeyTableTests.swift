@@ -88,6 +88,70 @@ struct ConfigKeyTableTests {
             ])
     }
 
+    /// Two files that between them set every key of the table, each away
+    /// from its default: every key is read (the parser asserts that no key
+    /// of the table goes unread) and printed with the value the file gave.
+    @Test func everyKeyOfTheTableIsReadAndPrinted() throws {
+        let serialLane = """
+            lane: {id: mkt_out_7, control_point: MKT, direction: export}
+            decision: {timeout: 1500ms, unladen_grace: 1m}
+            offline: {phase: transitional, laden_rate: 0.5, unladen_rate: 1, selection_key_file: /k/sel.key}
+            link:
+              serial: {device: /dev/ttyS1, baud: 57600, parity: even, data_bits: 7, stop_bits: 2, flow: rtscts}
+              key_file: /k/lane.key
+              heartbeat: 2.5s
+              dead_after: 8s
+            gpio:
+              backend: libgpiod
+              chip: gpiochip2
+              lines: {unladen: 5, help: HELP, exit_loop: 7}
+              bias: pull-down
+              active_low: true
+              debounce: 0ms
+              stuck_after: 2m
+              lamps: {unladen: 8, help: LAMP_HELP}
+            reader:
+              tcp:
+                connect: {host: reader.local, port: 9000}
+            intercom:
+              sip_uri: sip:officers@pbx.example:5061;transport=tls
+              sip_client: [/bin/dial, --ctrl, "127.0.0.1:4445"]
+              timeout: 2s
+            displays:
+              backend: window
+              xdb: {width_px: 512, height_px: 384, width_cm: 120, height_cm: 90.5, viewing_distance_m: 12.5}
+              aiop: {width_px: 1024, height_px: 768, width_cm: 24, height_cm: 18, viewing_distance_m: 0.8}
+              font: /f/cjk.ttf
+              output_dir: /tmp/screens
+              default_language: en
+            journal: {path: /data/j.sqlite, retention_days: 7}
+            control: {socket: /run/lane.sock, allow_virtual_inputs: true}
+            watchdog: {enabled: false, interval: 3s}
+            log: {level: debug}
+
+            """
+        let first = try LaneConfiguration.load(path: try directory.write(serialLane, as: "serial.yaml"))
+        let second = try LaneConfiguration.load(
+            path: try directory.write(
+                minimal
+                    + "reader: {serial: {device: /dev/ttyS2, baud: 9600, parity: odd, data_bits: 7, "
+                    + "stop_bits: 2, flow: xonxoff}}\nintercom: {command: [/bin/voice, -x]}\n",
+                as: "tcp.yaml"))
+        let third = try LaneConfiguration.load(
+            path: try directory.write(minimal + "reader: {tcp: {listen: {host: 10.0.0.1, port: 7010}}}\n"))
+        let printed = [first, second, third].flatMap(\.flattened)
+        #expect(Set(printed.map(\.key)) == Set(LaneConfiguration.keys.map(\.name)))
+        let values = Dictionary(printed.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+        #expect(
+            values["offline.selection_key_file"] == "/k/sel.key"
+                && values["intercom.sip_client"] == "[/bin/dial, --ctrl, 127.0.0.1:4445]")
+        #expect(values["reader.serial.flow"] == "xonxoff" && values["intercom.command"] == "[/bin/voice, -x]")
+        #expect(
+            values["reader.tcp.listen.host"] == "10.0.0.1"
+                && values["displays.aiop.viewing_distance_m"] == "0.8")
+        #expect(values["gpio.lamps.help"] == "LAMP_HELP" && values["watchdog.interval"] == "3s")
+    }
+
     /// A reload takes the reloadable keys from the new file and nothing else.
     @Test func applyingAReloadTakesExactlyTheReloadableKeys() throws {
         let old = try LaneConfiguration.load(path: try directory.write(minimal, as: "old.yaml"))
