@@ -34,19 +34,20 @@ struct ConfigReader {
 
     // MARK: Mappings
 
-    /// A mapping being read. Every key asked for is remembered, so that what
-    /// is left at ``finish(_:)`` is unknown, and the message can list the
-    /// keys that are known.
+    /// A mapping being read. What is left at ``finish(_:)`` is unknown,
+    /// and the message lists the keys the descriptor table knows there.
     struct Table {
         let path: String
         let node: Node
         var entries: [(key: String, keyNode: Node, value: Node)]
-        var known: [String] = []
+
+        /// The keys read, to catch a key the table knows that no reader reads.
+        var taken: Set<String> = []
 
         func path(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
 
         mutating func take(_ key: String) -> Node? {
-            if !known.contains(key) { known.append(key) }
+            taken.insert(key)
             return entries.first { $0.key == key }?.value
         }
 
@@ -77,11 +78,19 @@ struct ConfigReader {
         return Table(path: path, node: node, entries: entries)
     }
 
-    /// Reports every key of `table` that was never asked for.
+    /// Reports every key of `table` that the descriptor table does not
+    /// know at its path (``ConfigKeys/children(of:)``).
     mutating func finish(_ table: Table) {
-        for entry in table.entries where !table.known.contains(entry.key) {
-            var message = "unknown key; expected one of: \(table.known.joined(separator: ", "))"
-            if let near = Self.nearest(entry.key, in: table.known) { message += " (did you mean \(near)?)" }
+        let known = ConfigKeys.children(of: table.path)
+        // A known key left unread would be accepted and ignored: a reader
+        // missing a descriptor. (A file with problems may stop reading early.)
+        assert(
+            !problems.isEmpty
+                || table.entries.allSatisfy { !known.contains($0.key) || table.taken.contains($0.key) },
+            "\(table.path): a key of the table was never read")
+        for entry in table.entries where !known.contains(entry.key) {
+            var message = "unknown key; expected one of: \(known.joined(separator: ", "))"
+            if let near = Self.nearest(entry.key, in: known) { message += " (did you mean \(near)?)" }
             problem(table.path(entry.key), at: entry.keyNode, message)
         }
     }
@@ -100,10 +109,39 @@ struct ConfigReader {
 
     // MARK: Values
 
-    /// What a value must be, in words for the message, and how to read it.
-    struct Kind<T> {
+    /// What a value must be, in words for the message and for the
+    /// reference, how to read it and how a config file writes it.
+    struct Kind<T>: Sendable {
+        /// For messages: "expected \(expected); got ...".
         var expected: String
-        var read: (Node.Scalar) -> T?
+        /// For the reference's type column, e.g. `duration, 100ms to 1m`.
+        var type: String
+        /// The value as `--check` prints it.
+        var show: @Sendable (T) -> String
+        /// The value as the reference writes a default; ``show`` unless given.
+        var write: @Sendable (T) -> String
+        /// Reads a scalar; the second argument is the config file's
+        /// directory, for kinds that resolve relative paths.
+        var read: @Sendable (Node.Scalar, String) -> T?
+
+        init(
+            expected: String, type: String, show: @escaping @Sendable (T) -> String = { "\($0)" },
+            write: (@Sendable (T) -> String)? = nil,
+            resolving read: @escaping @Sendable (Node.Scalar, String) -> T?
+        ) {
+            self.expected = expected
+            self.type = type
+            self.show = show
+            self.write = write ?? show
+            self.read = read
+        }
+
+        init(
+            expected: String, type: String, show: @escaping @Sendable (T) -> String = { "\($0)" },
+            write: (@Sendable (T) -> String)? = nil, read: @escaping @Sendable (Node.Scalar) -> T?
+        ) {
+            self.init(expected: expected, type: type, show: show, write: write) { s, _ in read(s) }
+        }
     }
 
     /// The value at `key`: `fallback` when absent; when absent without a
@@ -135,7 +173,7 @@ struct ConfigReader {
             )
             return nil
         }
-        guard case .scalar(let s) = node, !Self.isNull(s), let v = kind.read(s) else {
+        guard case .scalar(let s) = node, !Self.isNull(s), let v = kind.read(s, directory) else {
             problem(path, at: node, "expected \(kind.expected); got \(Self.describe(node))")
             return nil
         }
@@ -180,13 +218,25 @@ struct ConfigReader {
 
 extension ConfigReader.Kind where T == String {
     static var text: Self {
-        .init(expected: "a text value") { $0.string.isEmpty ? nil : $0.string }
+        .init(expected: "a text value", type: "text") { $0.string.isEmpty ? nil : $0.string }
+    }
+
+    /// A file path; a relative one is taken from the config file's directory.
+    static var path: Self {
+        .init(expected: "a file path", type: "file path") { s, directory in
+            guard !s.string.isEmpty else { return nil }
+            if s.string.hasPrefix("/") { return s.string }
+            return URL(
+                fileURLWithPath: s.string, relativeTo: URL(fileURLWithPath: directory, isDirectory: true)
+            )
+            .standardizedFileURL.path
+        }
     }
 }
 
 extension ConfigReader.Kind where T == Bool {
     static var bool: Self {
-        .init(expected: "true or false") { s in
+        .init(expected: "true or false", type: "`true` or `false`") { s in
             guard s.style == .plain else { return nil }
             switch s.string {
             case "true", "True", "TRUE": return true
@@ -199,7 +249,10 @@ extension ConfigReader.Kind where T == Bool {
 
 extension ConfigReader.Kind where T == Int {
     static func integer(_ range: ClosedRange<Int>, _ what: String = "an integer") -> Self {
-        .init(expected: "\(what) from \(range.lowerBound) to \(range.upperBound)") { s in
+        .init(
+            expected: "\(what) from \(range.lowerBound) to \(range.upperBound)",
+            type: "integer, \(range.lowerBound) to \(range.upperBound)"
+        ) { s in
             guard s.style == .plain, let v = Int(s.string.replacingOccurrences(of: "_", with: "")),
                 range.contains(v)
             else { return nil }
@@ -210,8 +263,10 @@ extension ConfigReader.Kind where T == Int {
 
 extension ConfigReader.Kind where T == Double {
     static func number(_ range: ClosedRange<Double>, unit: String) -> Self {
-        .init(expected: "a number of \(unit) from \(format(range.lowerBound)) to \(format(range.upperBound))")
-        { s in
+        .init(
+            expected: "a number of \(unit) from \(format(range.lowerBound)) to \(format(range.upperBound))",
+            type: "number, \(format(range.lowerBound)) to \(format(range.upperBound))", write: format
+        ) { s in
             guard s.style == .plain, let v = Double(s.string), v.isFinite, range.contains(v) else {
                 return nil
             }
@@ -228,16 +283,23 @@ extension ConfigReader.Kind where T == Duration {
     static func duration(_ range: ClosedRange<Duration>) -> Self {
         let low = ConfigDuration.format(range.lowerBound)
         let high = ConfigDuration.format(range.upperBound)
-        return .init(expected: "a duration such as 500ms, 2s or 1m, from \(low) to \(high)") { s in
+        return .init(
+            expected: "a duration such as 500ms, 2s or 1m, from \(low) to \(high)",
+            type: "duration, \(low) to \(high)", show: ConfigDuration.format
+        ) { s in
             guard let d = ConfigDuration.parse(s.string), range.contains(d) else { return nil }
             return d
         }
     }
 }
 
-extension ConfigReader.Kind where T: RawRepresentable & CaseIterable, T.RawValue == String {
+extension ConfigReader.Kind where T: RawRepresentable & CaseIterable & Sendable, T.RawValue == String {
     static var choice: Self {
-        .init(expected: "one of \(T.allCases.map(\.rawValue).joined(separator: ", "))") {
+        .init(
+            expected: "one of \(T.allCases.map(\.rawValue).joined(separator: ", "))",
+            type: "one of " + T.allCases.map { "`\($0.rawValue)`" }.joined(separator: ", "),
+            show: \.rawValue
+        ) {
             T(rawValue: $0.string)
         }
     }

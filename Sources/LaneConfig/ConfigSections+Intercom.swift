@@ -4,19 +4,15 @@ import Yams
 // The intercom section: the help call's voice path (docs/intercom.md).
 extension ConfigReader {
     mutating func readIntercom(_ top: inout Table) -> LaneConfiguration.IntercomSection? {
-        guard top.has("intercom") else {
-            _ = top.take("intercom")
-            return nil
-        }
+        guard top.has("intercom") else { return nil }
         guard var t = section(&top, "intercom") else { return nil }
         let hasCommand = t.has("command")
-        let command = commandLine(&t, "command")
+        let command = commandLine(&t, K.intercomCommand)
         let hasURI = t.has("sip_uri")
-        let uri = optional(&t, "sip_uri", .sipURI)
+        let uri = optional(&t, K.sipURI)
         let hasClient = t.has("sip_client")
-        let client = commandLine(&t, "sip_client")
-        let timeout = value(
-            &t, "timeout", .duration(.milliseconds(100) ... .seconds(60)), default: .seconds(5))
+        let client = commandLine(&t, K.sipClient)
+        let timeout = value(&t, K.intercomTimeout)
         finish(t)
         switch (hasCommand, hasURI) {
         case (true, true):
@@ -52,7 +48,9 @@ extension ConfigReader {
     /// run directly, not through a shell, so an argument needs no quoting.
     /// A relative program path is taken from the config file's directory.
     /// Nil when absent (no problem) or wrong (a problem).
-    mutating func commandLine(_ t: inout Table, _ key: String) -> [String]? {
+    mutating func commandLine(_ t: inout Table, _ descriptor: ConfigKeyDescriptor) -> [String]? {
+        let key = String(descriptor.name.split(separator: ".").last ?? "")
+        assert(t.path(key) == descriptor.name, "\(descriptor.name) read at \(t.path(key))")
         guard let node = t.take(key) else { return nil }
         let expected =
             "a list of a program's path and its arguments, such as [/usr/local/lib/lanekiosk/intercom, --device, "
@@ -83,10 +81,12 @@ extension ConfigReader {
         for (index, item) in items.enumerated() {
             let at = isList ? "\(t.path(key))[\(index)]" : t.path(key)
             if index == 0 {
-                guard let program = read(item, at: at, path) else { return nil }
+                guard let program = read(item, at: at, Kind<String>.path) else { return nil }
                 line.append(program)
             } else {
-                let argument = Kind<String>(expected: "an argument (a text value)") { $0.string }
+                let argument = Kind<String>(expected: "an argument (a text value)", type: "text") {
+                    $0.string
+                }
                 guard let value = read(item, at: at, argument) else { return nil }
                 line.append(value)
             }
@@ -99,8 +99,10 @@ extension ConfigReader.Kind where T == String {
     /// `sip:user@host` or `sips:user@host`, with an optional port and
     /// parameters (`sip:officers@pbx.example:5061;transport=tls`).
     static var sipURI: Self {
-        .init(expected: "a SIP URI such as sip:officers@pbx.example (sip: or sips:, a user, @ and a host)") {
-            s in
+        .init(
+            expected: "a SIP URI such as sip:officers@pbx.example (sip: or sips:, a user, @ and a host)",
+            type: "SIP URI"
+        ) { s in
             SIPURI.isValid(s.string) ? s.string : nil
         }
     }

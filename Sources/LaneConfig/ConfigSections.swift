@@ -3,14 +3,13 @@ import Foundation
 import RoadCargo
 import Yams
 
-// Each section's keys, defaults and ranges; docs/lane-config.md is the same
-// list for people. A reader returns nil for a section with a problem; the
-// problems themselves are collected in `problems`.
+// How each section's keys combine. The keys themselves, their kinds,
+// defaults and ranges, are in the descriptor table (ConfigKeys.swift); a
+// reader returns nil for a section with a problem; the problems themselves
+// are collected in `problems`.
 extension ConfigReader {
-    static let sections = [
-        "lane", "decision", "offline", "link", "gpio", "reader", "intercom", "displays", "journal", "control",
-        "watchdog", "log",
-    ]
+    typealias K = ConfigKeys
+    static var sections: [String] { ConfigKeys.sections }
 
     mutating func read(_ text: String) -> LaneConfiguration? {
         let root: Node
@@ -44,8 +43,6 @@ extension ConfigReader {
         let control = readControl(&top, lane: lane?.id)
         let watchdog = readWatchdog(&top)
         let log = readLog(&top)
-        // Known top-level keys in the documented order, for the unknown-key message.
-        top.known = Self.sections
         finish(top)
 
         if case .serial(let linkLine)? = link?.transport, case .serial(let readerLine)? = reader,
@@ -92,29 +89,17 @@ extension ConfigReader {
 
     func node(_ t: Table, _ key: String) -> Node? { t.entries.first { $0.key == key }?.value }
 
+    func node<T>(_ t: Table, _ key: ConfigKey<T>) -> Node? {
+        node(t, String(key.name.split(separator: ".").last ?? ""))
+    }
+
     // MARK: lane
 
     mutating func readLane(_ top: inout Table) -> LaneConfiguration.LaneSection? {
         guard var t = section(&top, "lane") else { return nil }
-        let id = value(
-            &t, "id",
-            Kind(expected: "a lane id of 1 to 32 letters, digits, '-' and '_', such as LMC-IN-01") {
-                try? LaneID($0.string)
-            }, default: nil)
-        let cp = value(
-            &t, "control_point",
-            Kind(
-                expected: "a control point code: "
-                    + ControlPoint.allCases.map(\.rawValue).joined(separator: ", ")
-            ) {
-                ControlPoint(rawValue: $0.string)
-            }, default: nil)
-        let direction = value(
-            &t, "direction",
-            Kind(expected: "import (an inbound lane) or export (an outbound lane)") {
-                try? Direction($0.string)
-            },
-            default: nil)
+        let id = value(&t, K.laneID)
+        let cp = value(&t, K.controlPoint)
+        let direction = value(&t, K.direction)
         finish(t)
         guard let id, let cp, let direction else { return nil }
 
@@ -147,9 +132,8 @@ extension ConfigReader {
 
     mutating func readDecision(_ top: inout Table) -> LaneConfiguration.DecisionSection? {
         guard var t = section(&top, "decision") else { return nil }
-        let timeout = value(
-            &t, "timeout", .duration(.milliseconds(100) ... .seconds(60)), default: .seconds(2))
-        let grace = value(&t, "unladen_grace", .duration(.zero ... .seconds(600)), default: .seconds(20))
+        let timeout = value(&t, K.decisionTimeout)
+        let grace = value(&t, K.unladenGrace)
         finish(t)
         guard let timeout, let grace else { return nil }
         return .init(timeout: timeout, unladenGrace: grace)
@@ -159,11 +143,10 @@ extension ConfigReader {
 
     mutating func readOffline(_ top: inout Table) -> LaneConfiguration.OfflineSection? {
         guard var t = section(&top, "offline") else { return nil }
-        let phase = value(&t, "phase", Kind<LaneConfiguration.OfflineSection.Phase>.choice, default: .full)
-        let laden = value(&t, "laden_rate", .number(0...1, unit: "inspections per vehicle"), default: 0.05)
-        let unladen = value(
-            &t, "unladen_rate", .number(0...1, unit: "inspections per vehicle"), default: 0.05)
-        let keyFile = optional(&t, "selection_key_file", path)
+        let phase = value(&t, K.offlinePhase)
+        let laden = value(&t, K.ladenRate)
+        let unladen = value(&t, K.unladenRate)
+        let keyFile = value(&t, K.selectionKeyFile)
         finish(t)
         guard let phase, let laden, let unladen, !t.has("selection_key_file") || keyFile != nil else {
             return nil
@@ -176,11 +159,9 @@ extension ConfigReader {
     mutating func readLink(_ top: inout Table) -> LaneConfiguration.LinkSection? {
         guard var t = section(&top, "link") else { return nil }
         let transport = readTransport(&t)
-        let keyFile = value(&t, "key_file", path, default: nil)
-        let heartbeat = value(
-            &t, "heartbeat", .duration(.milliseconds(100) ... .seconds(60)), default: .seconds(1))
-        let deadAfter = value(
-            &t, "dead_after", .duration(.milliseconds(200) ... .seconds(600)), default: .seconds(3))
+        let keyFile = value(&t, K.linkKeyFile)
+        let heartbeat = value(&t, K.heartbeat)
+        let deadAfter = value(&t, K.deadAfter)
         finish(t)
         if let heartbeat, let deadAfter, deadAfter <= heartbeat {
             problem(
@@ -194,10 +175,6 @@ extension ConfigReader {
     }
 
     private mutating func readTransport(_ t: inout Table) -> LaneConfiguration.LinkSection.Transport? {
-        defer {
-            _ = t.take("tcp")
-            _ = t.take("serial")
-        }
         switch (t.has("tcp"), t.has("serial")) {
         case (true, true):
             problem("link", at: t.node, "both link.tcp and link.serial are given; expected exactly one")
@@ -209,24 +186,26 @@ extension ConfigReader {
             return nil
         case (true, false):
             guard var tcp = section(&t, "tcp") else { return nil }
-            let host = value(&tcp, "host", .text, default: nil)
-            let port = value(&tcp, "port", .integer(1...65_535, "a TCP port"), default: nil)
+            let host = value(&tcp, K.linkTCPHost)
+            let port = value(&tcp, K.linkTCPPort)
             finish(tcp)
             guard let host, let port else { return nil }
             return .tcp(host: host, port: port)
         case (false, true):
             guard var serial = section(&t, "serial") else { return nil }
-            return serialLine(&serial, forLink: true).map { .serial($0) }
+            return serialLine(&serial, K.linkSerial, forLink: true).map { .serial($0) }
         }
     }
 
-    mutating func serialLine(_ t: inout Table, forLink: Bool) -> LaneConfiguration.SerialLine? {
-        let device = value(&t, "device", .text, default: nil)
-        let baud = value(&t, "baud", .integer(50...4_000_000, "a baud rate"), default: 115_200)
-        let parity = value(&t, "parity", .choice, default: LaneConfiguration.SerialLine.Parity.none)
-        let dataBits = value(&t, "data_bits", .integer(5...8), default: 8)
-        let stopBits = value(&t, "stop_bits", .integer(1...2), default: 1)
-        let flow = value(&t, "flow", .choice, default: LaneConfiguration.SerialLine.Flow.none)
+    mutating func serialLine(_ t: inout Table, _ keys: SerialKeys, forLink: Bool) -> LaneConfiguration
+        .SerialLine?
+    {
+        let device = value(&t, keys.device)
+        let baud = value(&t, keys.baud)
+        let parity = value(&t, keys.parity)
+        let dataBits = value(&t, keys.dataBits)
+        let stopBits = value(&t, keys.stopBits)
+        let flow = value(&t, keys.flow)
         finish(t)
         if forLink, flow == .xonXoff {
             problem(
@@ -240,60 +219,40 @@ extension ConfigReader {
             device: device, baud: baud, parity: parity, dataBits: dataBits, stopBits: stopBits, flow: flow)
     }
 
-    /// A file path; a relative one is taken from the config file's directory.
-    var path: Kind<String> {
-        let directory = directory
-        return Kind(expected: "a file path") { s in
-            guard !s.string.isEmpty else { return nil }
-            if s.string.hasPrefix("/") { return s.string }
-            return URL(
-                fileURLWithPath: s.string, relativeTo: URL(fileURLWithPath: directory, isDirectory: true)
-            )
-            .standardizedFileURL.path
-        }
-    }
-
     // MARK: gpio
 
     mutating func readGPIO(_ top: inout Table) -> LaneConfiguration.GPIOSection? {
         typealias G = LaneConfiguration.GPIOSection
         guard var t = section(&top, "gpio") else { return nil }
-        let backend = value(&t, "backend", Kind<G.Backend>.choice, default: nil)
+        let backend = value(&t, K.gpioBackend)
         let hardware = backend == .libgpiod
-        let chip = optional(&t, "chip", .text)
+        let chip = optional(&t, K.gpioChip)
         if hardware, !t.has("chip") {
             problem(
                 "gpio.chip", at: t.node,
                 "missing; expected the GPIO chip for the libgpiod backend: a label (best: it survives kernel "
                     + "updates), a name such as gpiochip0, or a path")
         }
-        let line = Kind<G.Line>(expected: "a line offset (0 to 1023) or a line name") { s in
-            if s.style == .plain, let offset = UInt32(s.string) {
-                return offset <= 1023 ? .offset(offset) : nil
-            }
-            return s.string.isEmpty ? nil : .name(s.string)
-        }
         // Every line given, inputs and lamps, to check that none is used twice.
         var lines: [String: G.Line] = [:]
         var given: [(key: String, line: G.Line, node: Node?)] = []
         var linesRead = false
         if var l = section(&t, "lines") {
-            for (key, required) in [("unladen", true), ("help", true), ("exit_loop", false)] {
-                let v = required && hardware ? value(&l, key, line, default: nil) : optional(&l, key, line)
-                if let v { given.append((l.path(key), v, node(l, key))) }
+            for (key, required) in [(K.unladenLine, true), (K.helpLine, true), (K.exitLoopLine, false)] {
+                let v = required && hardware ? value(&l, key) : optional(&l, key)
+                if let v { given.append((key.name, v, node(l, key))) }
             }
             finish(l)
             linesRead = true
         }
-        let bias = value(&t, "bias", Kind<G.Bias>.choice, default: .asIs)
-        let activeLow = value(&t, "active_low", .bool, default: false)
-        let debounce = value(&t, "debounce", .duration(.zero ... .seconds(1)), default: .milliseconds(30))
-        let stuckAfter = value(
-            &t, "stuck_after", .duration(.seconds(1) ... .seconds(3600)), default: .seconds(30))
+        let bias = value(&t, K.bias)
+        let activeLow = value(&t, K.activeLow)
+        let debounce = value(&t, K.debounce)
+        let stuckAfter = value(&t, K.stuckAfter)
         var lampsRead = false
         if var l = section(&t, "lamps") {
-            for key in ["unladen", "help"] {
-                if let v = optional(&l, key, line) { given.append((l.path(key), v, node(l, key))) }
+            for key in [K.unladenLamp, K.helpLamp] {
+                if let v = optional(&l, key) { given.append((key.name, v, node(l, key))) }
             }
             finish(l)
             lampsRead = true
@@ -329,16 +288,9 @@ extension ConfigReader {
     // MARK: reader
 
     mutating func readReader(_ top: inout Table) -> LaneConfiguration.ReaderSection? {
-        guard top.has("reader") else {
-            _ = top.take("reader")
-            return nil
-        }
+        guard top.has("reader") else { return nil }
         guard var t = section(&top, "reader") else { return nil }
-        defer {
-            _ = t.take("tcp")
-            _ = t.take("serial")
-            finish(t)
-        }
+        defer { finish(t) }
         switch (t.has("tcp"), t.has("serial")) {
         case (true, true):
             problem("reader", at: t.node, "both reader.tcp and reader.serial are given; expected exactly one")
@@ -351,27 +303,22 @@ extension ConfigReader {
             return nil
         case (false, true):
             guard var serial = section(&t, "serial") else { return nil }
-            return serialLine(&serial, forLink: false).map { .serial($0) }
+            return serialLine(&serial, K.readerSerial, forLink: false).map { .serial($0) }
         case (true, false):
             guard var tcp = section(&t, "tcp") else { return nil }
-            defer {
-                _ = tcp.take("listen")
-                _ = tcp.take("connect")
-                finish(tcp)
-            }
-            let port = Kind<Int>.integer(1...65_535, "a TCP port")
+            defer { finish(tcp) }
             switch (tcp.has("listen"), tcp.has("connect")) {
             case (true, false):
                 guard var l = section(&tcp, "listen") else { return nil }
-                let host = value(&l, "host", .text, default: "0.0.0.0")
-                let p = value(&l, "port", port, default: nil)
+                let host = value(&l, K.readerListenHost)
+                let p = value(&l, K.readerListenPort)
                 finish(l)
                 guard let host, let p else { return nil }
                 return .tcpListen(host: host, port: p)
             case (false, true):
                 guard var c = section(&tcp, "connect") else { return nil }
-                let host = value(&c, "host", .text, default: nil)
-                let p = value(&c, "port", port, default: nil)
+                let host = value(&c, K.readerConnectHost)
+                let p = value(&c, K.readerConnectPort)
                 finish(c)
                 guard let host, let p else { return nil }
                 return .tcpConnect(host: host, port: p)
@@ -390,13 +337,12 @@ extension ConfigReader {
     mutating func readDisplays(_ top: inout Table) -> LaneConfiguration.DisplaysSection? {
         typealias D = LaneConfiguration.DisplaysSection
         guard var t = section(&top, "displays") else { return nil }
-        let backend = value(&t, "backend", Kind<D.Backend>.choice, default: nil)
-        let xdb = geometry(&t, "xdb", default: .xdbDefault)
-        let aiop = geometry(&t, "aiop", default: .aiopDefault)
-        let font = optional(&t, "font", path)
-        let output = optional(&t, "output_dir", path)
-        let language = value(
-            &t, "default_language", Kind<BoardState.Language>.choice, default: .traditionalChinese)
+        let backend = value(&t, K.displaysBackend)
+        let xdb = geometry(&t, "xdb", K.xdb)
+        let aiop = geometry(&t, "aiop", K.aiop)
+        let font = value(&t, K.font)
+        let output = value(&t, K.outputDirectory)
+        let language = value(&t, K.defaultLanguage)
         finish(t)
         guard let backend, let xdb, let aiop, let language else { return nil }
         if t.has("font"), font == nil { return nil }
@@ -406,18 +352,15 @@ extension ConfigReader {
             defaultLanguage: language)
     }
 
-    private mutating func geometry(_ parent: inout Table, _ key: String, default d: BoardGeometry)
+    private mutating func geometry(_ parent: inout Table, _ key: String, _ keys: GeometryKeys)
         -> BoardGeometry?
     {
         guard var t = section(&parent, key) else { return nil }
-        let pixels = Kind<Int>.integer(48...8192, "a number of pixels")
-        let width = value(&t, "width_px", pixels, default: d.width)
-        let height = value(&t, "height_px", pixels, default: d.height)
-        let length = Kind<Double>.number(1...1000, unit: "centimetres")
-        let widthCM = value(&t, "width_cm", length, default: d.physicalWidthMillimetres / 10)
-        let heightCM = value(&t, "height_cm", length, default: d.physicalHeightMillimetres / 10)
-        let distance = value(
-            &t, "viewing_distance_m", .number(0.1...100, unit: "metres"), default: d.viewingDistanceMetres)
+        let width = value(&t, keys.width)
+        let height = value(&t, keys.height)
+        let widthCM = value(&t, keys.widthCM)
+        let heightCM = value(&t, keys.heightCM)
+        let distance = value(&t, keys.distance)
         finish(t)
         guard let width, let height, let widthCM, let heightCM, let distance else { return nil }
         do {
@@ -434,9 +377,8 @@ extension ConfigReader {
 
     mutating func readJournal(_ top: inout Table, lane: LaneID?) -> LaneConfiguration.JournalSection? {
         guard var t = section(&top, "journal") else { return nil }
-        let fallback = "/var/lib/lanekiosk/\(lane?.value ?? "LANE")/journal.sqlite"
-        let file = value(&t, "path", path, default: fallback)
-        let days = value(&t, "retention_days", .integer(1...3650, "a number of days"), default: 90)
+        let file = value(&t, K.journalPath, lane: lane)
+        let days = value(&t, K.retentionDays)
         finish(t)
         guard let file, let days else { return nil }
         return .init(path: file, retentionDays: days)
@@ -444,14 +386,8 @@ extension ConfigReader {
 
     mutating func readControl(_ top: inout Table, lane: LaneID?) -> LaneConfiguration.ControlSection? {
         guard var t = section(&top, "control") else { return nil }
-        let socketPath = Kind<String>(
-            expected: "a socket path of at most 107 bytes (a Unix socket address's limit)"
-        ) {
-            [path] s in
-            path.read(s).flatMap { $0.utf8.count <= 107 ? $0 : nil }
-        }
-        let socket = value(&t, "socket", socketPath, default: "/run/laned/\(lane?.value ?? "LANE").sock")
-        let allow = value(&t, "allow_virtual_inputs", .bool, default: false)
+        let socket = value(&t, K.controlSocket, lane: lane)
+        let allow = value(&t, K.allowVirtualInputs)
         finish(t)
         guard let socket, let allow else { return nil }
         return .init(socket: socket, allowVirtualInputs: allow)
@@ -459,8 +395,8 @@ extension ConfigReader {
 
     mutating func readWatchdog(_ top: inout Table) -> LaneConfiguration.WatchdogSection? {
         guard var t = section(&top, "watchdog") else { return nil }
-        let enabled = value(&t, "enabled", .bool, default: true)
-        let interval = optional(&t, "interval", .duration(.milliseconds(100) ... .seconds(600)))
+        let enabled = value(&t, K.watchdogEnabled)
+        let interval = value(&t, K.watchdogInterval)
         finish(t)
         guard let enabled, !t.has("interval") || interval != nil else { return nil }
         return .init(enabled: enabled, interval: interval)
@@ -468,7 +404,7 @@ extension ConfigReader {
 
     mutating func readLog(_ top: inout Table) -> LaneConfiguration.LogSection? {
         guard var t = section(&top, "log") else { return nil }
-        let level = value(&t, "level", Kind<LaneConfiguration.LogLevel>.choice, default: .info)
+        let level = value(&t, K.logLevel)
         finish(t)
         return level.map { .init(level: $0) }
     }

@@ -4,8 +4,9 @@ import LaneCore
 import RoadCargo
 
 /// One lane's config file (`laned --config FILE`), validated: every value is
-/// in range and every section agrees with the others. `docs/lane-config.md`
-/// lists every key, its default and whether SIGHUP reloads it.
+/// in range and every section agrees with the others. ``keys`` describes
+/// every key, its type, default and whether SIGHUP reloads it;
+/// `docs/lane-config.md` shows that table.
 public struct LaneConfiguration: Sendable, Hashable {
     /// The file it was read from (absolute); relative paths in it were
     /// resolved against its directory.

@@ -232,12 +232,7 @@ public final class LaneDaemon: Sendable {
     public func reload(_ new: LaneConfiguration) async -> (changed: [String], needsRestart: [String]) {
         let old = configuration
         let difference = old.reloadable(from: new)
-        var applied = old
-        applied.decision = new.decision
-        applied.journal.retentionDays = new.journal.retentionDays
-        applied.displays.defaultLanguage = new.displays.defaultLanguage
-        applied.control.allowVirtualInputs = new.control.allowVirtualInputs
-        applied.log = new.log
+        let applied = old.applyingReloadable(from: new)
         current.withLock { $0 = applied }
         await controller.reload(settings: applied.settings)
         control.setAllowVirtualInputs(applied.control.allowVirtualInputs)

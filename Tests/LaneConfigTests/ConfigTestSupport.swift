@@ -39,6 +39,15 @@ let minimal = """
 
     """
 
+/// `minimal` as a reload finds it: another link port, English on the AIOP,
+/// and `sections` (YAML) added.
+func minimalReloaded(adding sections: String) -> String {
+    minimal.replacingOccurrences(of: "port: 4711", with: "port: 4712")
+        .replacingOccurrences(
+            of: "  backend: headless\n", with: "  backend: headless\n  default_language: en\n")
+        + sections
+}
+
 /// The repository's `Config/` directory, found from this file.
 let repositoryConfig = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent().appendingPathComponent("Config")

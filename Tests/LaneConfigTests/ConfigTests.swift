@@ -173,18 +173,15 @@ struct ConfigTests {
 
     @Test func sighupAppliesTheReloadableKeysAndNamesTheRestForARestart() throws {
         let old = try LaneConfiguration.load(path: try directory.write(minimal, as: "old.yaml"))
-        let newText =
-            minimal.replacingOccurrences(of: "port: 4711", with: "port: 4712")
-            .replacingOccurrences(
-                of: "  backend: headless\n", with: "  backend: headless\n  default_language: en\n")
-                + """
+        let newText = minimalReloaded(
+            adding: """
                 decision: {timeout: 3s}
                 log: {level: warning}
                 journal: {retention_days: 30}
                 control: {allow_virtual_inputs: true}
                 reader: {tcp: {listen: {port: 7010}}}
 
-                """
+                """)
         let new = try LaneConfiguration.load(path: try directory.write(newText, as: "new.yaml"))
         let (changed, restart) = old.reloadable(from: new)
         #expect(
