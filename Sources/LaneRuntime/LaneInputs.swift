@@ -37,7 +37,8 @@ public final class LaneInputs: Sendable {
     /// - Returns: false when the lane had stopped and the firing was dropped.
     func fire(_ timer: LaneTimer, generation: UInt64) async -> Bool {
         do {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            try await withCheckedThrowingContinuation {
+                (continuation: CheckedContinuation<Void, any Error>) in
                 enqueue(
                     Queued(
                         input: .timerFired(timer), received: .now, reply: Reply(continuation),

@@ -59,7 +59,7 @@ struct LanePartService: Service, CustomStringConvertible {
 func untilGracefulShutdown(_ body: @escaping @Sendable () async throws -> Void) async throws {
     do {
         try await cancelWhenGracefulShutdown(body)
-    } catch where Task.isShuttingDownGracefully || Task.isCancelled {
+    } catch  where Task.isShuttingDownGracefully || Task.isCancelled {
         return
     }
 }
@@ -113,7 +113,9 @@ extension LaneDaemon {
             part(.controller) {
                 try await withGracefulShutdownHandler {
                     try await withThrowingTaskGroup(of: Void.self) { group in
-                        group.addTask { await inbox.serve { message in try await controller.received(message) } }
+                        group.addTask {
+                            await inbox.serve { message in try await controller.received(message) }
+                        }
                         // The loop ends on cancellation, or once it has
                         // handled what was queued before graceful shutdown.
                         try await controller.run(heartbeat: heartbeat)

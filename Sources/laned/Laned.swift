@@ -67,7 +67,8 @@ struct Laned: AsyncParsableCommand {
         let reloader = SignalReloader(config: loaded.file, daemon: daemon, notifier: notifier, logger: logger)
         // The lane's parts, then SIGHUP's reloader: stopped first, since it
         // feeds the lane like any other input.
-        let heartbeat = Self.watchdog(notifier, enabled: loaded.watchdog.enabled, every: loaded.watchdog.interval)
+        let heartbeat = Self.watchdog(
+            notifier, enabled: loaded.watchdog.enabled, every: loaded.watchdog.interval)
         let group = ServiceGroup(
             configuration: .init(
                 services: daemon.services(heartbeat: heartbeat) + [
