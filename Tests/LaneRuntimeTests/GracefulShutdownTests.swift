@@ -67,4 +67,21 @@ struct GracefulShutdownTests {
             "the truck queued when the shutdown started was handled and journaled")
         try await reopened.close()
     }
+
+    /// The simulator kills lanes and keeps its clock going: a timer of a
+    /// stopped lane that falls due is dropped, and `advance` does not wait
+    /// on a lane that will never handle it.
+    @Test(.timeLimit(.minutes(2)))
+    func aTimerDueAfterTheLaneWasKilledIsDroppedWithoutHangingTheClock() async throws {
+        let rig = try await LaneRig(centralUp: false)
+        let lane = try await rig.startLane()
+        _ = try await lane.request(["id": 1, "command": "open"])
+        _ = try await lane.request(["id": 2, "command": "arrive", "vrn": "GS9999"])
+        // Central is away: rule 4's timer runs (and the unladen grace, 20 s).
+        #expect(rig.timers.deadlines[.decisionTimeout] != nil)
+        await lane.stop()
+
+        await rig.timers.advance(by: 30)
+        #expect(rig.timers.deadlines.isEmpty, "the timer fell due and was dropped")
+    }
 }
