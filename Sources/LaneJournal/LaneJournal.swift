@@ -69,6 +69,15 @@ public final class LaneJournal: Sendable {
         try await Blocking.run { try LaneJournal(path: path, clock: clock, outboxTable: outboxTable) }
     }
 
+    /// Closes the file once every writer is done with it (laned's graceful
+    /// shutdown closes it last): waits for the writer's queue, then closes
+    /// its connections. Later reads and writes throw. Off the cooperative
+    /// pool, since closing waits for the writer and may checkpoint the WAL.
+    public func close() async throws {
+        let pool = writer
+        try await Blocking.run { try pool.close() }
+    }
+
     /// WAL with `synchronous = NORMAL` syncs only at checkpoints, so a power
     /// cut may lose the last commits; a lane must not lose a decision it
     /// showed. GRDB's pool sets NORMAL on its writer *after* the

@@ -57,24 +57,16 @@ public actor LaneController {
         }
     }
 
-    private struct Queued: Sendable {
-        var input: LaneInput
-        var received: ContinuousClock.Instant
-        var done: CheckedContinuation<Void, any Error>?
-        /// For a timer's fire: which start of the timer it belongs to.
-        var timerGeneration: UInt64? = nil
-    }
-
-    private let parts: Parts
-    private var machine: LaneStateMachine
+    let parts: Parts
+    var machine: LaneStateMachine
     /// The machine as of the last input whose journal transaction finished:
     /// what `status` and ``board`` report. The commit suspends the actor
     /// (GRDB's async write), and in that gap `status` must not show a state
     /// the journal does not hold yet.
-    private var committed: LaneStateMachine
+    var committed: LaneStateMachine
     private var startActions: [LaneAction]
-    private let queue: AsyncStream<Queued>
-    private let enqueue: AsyncStream<Queued>.Continuation
+    /// The input stream, made before the controller (``LaneInputs``).
+    public nonisolated let inputs: LaneInputs
     // The intercom is switched beside the main loop, in order: a voice
     // command may take up to its timeout, and vehicles must not wait for it.
     private let voiceJobs: AsyncStream<VoiceJob>
@@ -86,22 +78,23 @@ public actor LaneController {
     }
 
     // What `status` reports, kept from the actions as they pass.
-    private var lastShown: ShownDecision?
-    private var faults: [String: String] = [:]
-    private var drawnBoard: BoardState?
+    // Faults live in the machine (`activeFaults`); only the journal's own
+    // fault, which the machine cannot journal, is kept here (`journalFault`).
+    var lastShown: ShownDecision?
+    var drawnBoard: BoardState?
     private var arrivalStarted: ContinuousClock.Instant?
-    private var arrivalToStop = LatencyRecorder()
-    private var arrivalToDecision = LatencyRecorder()
-    private var pressToDisplay = LatencyRecorder()
-    private var passages = 0
-    private var observers: [UInt64: AsyncStream<BoardState>.Continuation] = [:]
-    private var nextObserver: UInt64 = 0
+    var arrivalToStop = LatencyRecorder()
+    var arrivalToDecision = LatencyRecorder()
+    var pressToDisplay = LatencyRecorder()
+    var passages = 0
+    var observers: [UInt64: AsyncStream<BoardState>.Continuation] = [:]
+    var nextObserver: UInt64 = 0
     // The machine knows timers by name only; a fire already queued when its
     // timer was cancelled or restarted must not reach it.
     private var timerGenerations: [LaneTimer: UInt64] = [:]
     private var lastTimerGeneration: UInt64 = 0
     // Set once a journal write fails; the lane is closed from then on.
-    private var journalFault: JournalFault?
+    var journalFault: JournalFault?
 
     /// A decision the boards show, for `status`.
     public struct ShownDecision: Sendable, Hashable, Codable {
@@ -114,15 +107,17 @@ public actor LaneController {
     /// Recovers the lane from its journal: after a crash, a vehicle that had
     /// no decision on the boards gets STOP and a new request (see
     /// ``LaneStateMachine/recovering(settings:from:now:)``).
-    public init(parts: Parts) async throws {
+    /// - Parameter inputs: the stream the lane's parts feed; made beforehand
+    ///   when a part built before the controller posts to it.
+    public init(parts: Parts, inputs: LaneInputs = LaneInputs()) async throws {
         self.parts = parts
+        self.inputs = inputs
         let recovered = try await parts.journal.recover()
         let (machine, actions) = LaneStateMachine.recovering(
             settings: parts.settings, from: recovered, now: parts.clock.now())
         self.machine = machine
         self.committed = machine
         self.startActions = actions
-        (queue, enqueue) = AsyncStream.makeStream(of: Queued.self)
         (voiceJobs, voiceQueue) = AsyncStream.makeStream(of: VoiceJob.self)
     }
 
@@ -130,39 +125,11 @@ public actor LaneController {
 
     /// Queues `input` and returns once the lane has handled it: journaled,
     /// sent, drawn.
-    public nonisolated func submit(_ input: LaneInput) async throws {
-        try await withCheckedThrowingContinuation { continuation in
-            let result = enqueue.yield(Queued(input: input, received: .now, done: continuation))
-            if case .terminated = result { continuation.resume(throwing: CancellationError()) }
-        }
-    }
+    public nonisolated func submit(_ input: LaneInput) async throws { try await inputs.submit(input) }
 
-    /// Queues `input` without waiting (GPIO edges, timers, link messages that
-    /// must not block their source).
-    public nonisolated func post(_ input: LaneInput) {
-        enqueue.yield(Queued(input: input, received: .now, done: nil))
-    }
-
-    /// Queues a timer's fire and returns once it is handled (or dropped as
-    /// stale), so that a simulated clock's `advance` sees its effects.
-    private nonisolated func fire(_ timer: LaneTimer, generation: UInt64) async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let bridge = Queued(
-                input: .timerFired(timer), received: .now, done: nil, timerGeneration: generation)
-            Task { await self.enqueueWaiting(bridge, continuation) }
-        }
-    }
-
-    private func enqueueWaiting(_ item: Queued, _ continuation: CheckedContinuation<Void, Never>) async {
-        do {
-            try await withCheckedThrowingContinuation { (done: CheckedContinuation<Void, any Error>) in
-                var item = item
-                item.done = done
-                if case .terminated = enqueue.yield(item) { done.resume(throwing: CancellationError()) }
-            }
-        } catch {}
-        continuation.resume()
-    }
+    /// Queues `input` without waiting (GPIO edges, link messages that must
+    /// not block their source).
+    public nonisolated func post(_ input: LaneInput) { inputs.post(input) }
 
     /// A message from central, handed over by the link client; returns once
     /// the lane has handled it, so that the link acknowledges only then.
@@ -266,54 +233,71 @@ public actor LaneController {
         defer { voice.cancel() }
         let first = startActions
         startActions = []
-        await execute(first, received: .now, input: nil)
-        let ticker = Task { [enqueue] in
+        var followUps = await execute(first, received: .now, input: nil)
+        await handle(followUps)
+        let ticker = Task {
             while !Task.isCancelled {
                 try? await Task.sleep(for: .seconds(1))
                 heartbeat()
             }
-            _ = enqueue
         }
         defer {
             ticker.cancel()
-            enqueue.finish()
+            inputs.finish()
             for observer in observers.values { observer.finish() }
         }
-        for await item in queue {
-            if Task.isCancelled { item.done?.resume(throwing: CancellationError()); break }
+        for await item in inputs.stream {
+            // Cancelled: stop at once; the item's waiter (and those of any
+            // still queued, as the stream lets go of them) gets CancellationError.
+            if Task.isCancelled { item.reply?.resume(throwing: CancellationError()); break }
             if journalFault != nil {
                 refuseWithoutJournal(item.input)
-                item.done?.resume(throwing: LaneControllerError.journalFailed)
+                item.reply?.resume(throwing: LaneControllerError.journalFailed)
                 continue
             }
             if case .timerFired(let timer) = item.input, let generation = item.timerGeneration {
                 guard timerGenerations[timer] == generation else {
-                    item.done?.resume()
+                    item.reply?.resume()
                     continue
                 }
                 timerGenerations[timer] = nil
             }
             let actions = machine.handle(item.input, now: parts.clock.now())
-            await execute(actions, received: item.received, input: item.input)
-            item.done?.resume()
+            followUps = await execute(actions, received: item.received, input: item.input)
+            item.reply?.resume()
+            await handle(followUps)
             heartbeat()
         }
     }
 
+    /// Inputs that carrying out an input raised (a board that would not
+    /// draw, or draws again): handled next, before any queued input, so the
+    /// machine's fault list is current when the next input looks at it.
+    private func handle(_ followUps: [LaneInput]) async {
+        var pending = followUps
+        while !pending.isEmpty, !Task.isCancelled {
+            let input = pending.removeFirst()
+            if journalFault != nil {
+                refuseWithoutJournal(input)
+                continue
+            }
+            let actions = machine.handle(input, now: parts.clock.now())
+            pending += await execute(actions, received: .now, input: input)
+        }
+    }
+
     /// Stops ``run()`` after the inputs queued so far.
-    public nonisolated func finish() { enqueue.finish() }
+    public nonisolated func finish() { inputs.finish() }
 
     // MARK: Actions
 
+    /// Carries out one input's actions; returns the inputs they raised
+    /// (display faults and their end).
     private func execute(_ actions: [LaneAction], received: ContinuousClock.Instant, input: LaneInput?) async
+        -> [LaneInput]
     {
         let now = parts.clock.now()
-        switch input {
-        case .vehicleArrived: arrivalStarted = received
-        case .fault(let code, let text): faults[code] = text
-        case .faultCleared(let code): faults[code] = nil
-        default: break
-        }
+        if case .vehicleArrived = input { arrivalStarted = received }
         do {
             try await commit(actions, now: now)
             committed = machine
@@ -323,15 +307,16 @@ public actor LaneController {
             // and the journal itself is sound, so this is no journal fault.
             committed = machine
             parts.logger.notice("stopping; the last input was not journaled and is not carried out")
-            return
+            return []
         } catch {
             committed = machine
             // The journal is the lane's memory: without it nothing else may happen.
             parts.logger.critical(
                 "cannot write the journal; input not carried out", metadata: ["error": "\(error)"])
             await journalFailed(error, now: now)
-            return
+            return []
         }
+        var drawn: Result<Void, any Error>?
         for action in actions {
             switch action {
             case .journal, .report:
@@ -339,13 +324,18 @@ public actor LaneController {
             case .requestDecision(let request):
                 if request.offline { await decideOffline(request) }
             case .show(let board):
-                await draw(board, received: received, input: input)
+                drawn = await draw(board, received: received, input: input)
             case .startTimer(let timer, let delay):
                 lastTimerGeneration += 1
                 let generation = lastTimerGeneration
                 timerGenerations[timer] = generation
-                parts.timers.schedule(timer, after: delay) { [weak self] in
-                    await self?.fire(timer, generation: generation)
+                // The firing is one more input on the stream; the generation
+                // lets ``run()`` drop it if the timer was cancelled or started
+                // again meanwhile.
+                parts.timers.schedule(timer, after: delay) { [inputs, logger = parts.logger] in
+                    if await !inputs.fire(timer, generation: generation) {
+                        logger.debug("a timer fired after the lane stopped", metadata: ["timer": "\(timer)"])
+                    }
                 }
             case .cancelTimer(let timer):
                 timerGenerations[timer] = nil
@@ -362,6 +352,18 @@ public actor LaneController {
             }
         }
         track(actions, now: now)
+        return drawn.map(displayFaultChange) ?? []
+    }
+
+    /// The machine owns the lane's faults: a board that fails raises
+    /// `display_failed` once, one that draws again clears it.
+    private func displayFaultChange(_ drawn: Result<Void, any Error>) -> [LaneInput] {
+        let code = LaneFaultCode.displayFailed.name
+        let active = machine.activeFaults[code] != nil
+        switch drawn {
+        case .success: return active ? [.faultCleared(code: code)] : []
+        case .failure(let error): return active ? [] : [.fault(code: code, text: "\(error)")]
+        }
     }
 
     /// Starts and stops the voice path as the machine asks, one at a time.
@@ -421,21 +423,17 @@ public actor LaneController {
         for (id, payload) in queued { parts.link?.offer(messageID: id, payload: payload) }
     }
 
-    private func draw(_ board: BoardState, received: ContinuousClock.Instant, input: LaneInput?) async {
+    @discardableResult
+    func draw(_ board: BoardState, received: ContinuousClock.Instant, input: LaneInput?) async
+        -> Result<Void, any Error>
+    {
         do {
             try await parts.boards.show(board)
             drawnBoard = board
             for observer in observers.values { observer.yield(board) }
-            if faults.removeValue(forKey: LaneFaultCode.displayFailed.name) != nil {
-                post(.faultCleared(code: LaneFaultCode.displayFailed.name))
-            }
         } catch {
             parts.logger.error("cannot draw the boards", metadata: ["error": "\(error)"])
-            if faults[LaneFaultCode.displayFailed.name] == nil {
-                faults[LaneFaultCode.displayFailed.name] = "\(error)"
-                post(.fault(code: LaneFaultCode.displayFailed.name, text: "\(error)"))
-            }
-            return
+            return .failure(error)
         }
         let shownAt = ContinuousClock.now
         if case .buttonPressed = input { pressToDisplay.record(shownAt - received) }
@@ -450,6 +448,7 @@ public actor LaneController {
                 arrivalStarted = nil
             }
         }
+        return .success(())
     }
 
     private func decideOffline(_ request: LaneDecisionRequest) async {
@@ -480,114 +479,5 @@ public actor LaneController {
                 break
             }
         }
-    }
-
-    // MARK: A journal that cannot be written
-
-    /// The lane without its memory: closed on the boards, the fault in
-    /// `status`, and central told through the live session only, since the
-    /// link's outbox lives in the same file.
-    private struct JournalFault {
-        var board: BoardState
-        /// The fault report as the session sends it, offered again on every
-        /// new session until laned restarts.
-        var report: (id: UInt64, payload: [UInt8])?
-    }
-
-    /// Closes the lane for good (until a restart): nothing may happen that
-    /// the journal does not remember.
-    private func journalFailed(_ error: any Error, now: Date) async {
-        guard journalFault == nil else { return }
-        let text = "cannot write the journal \(parts.journal.path): \(error)"
-        faults[LaneFaultCode.journalFailed.name] = text
-        var board = machine.board
-        board.phase = .closed
-        board.vrn = nil
-        board.unladenAcknowledged = false
-        board.officerMessage = nil
-        var fault = JournalFault(board: board)
-        let report = LaneAction.report(.fault(code: LaneFaultCode.journalFailed.name, text: text))
-        if let message = LinkMessages.outbound(report, lane: parts.lane.id, now: now),
-            let payload = try? LaneLinkClient.payload(for: message)
-        {
-            fault.report = (Self.unjournaledMessageID(now), payload)
-        }
-        journalFault = fault
-        await draw(board, received: .now, input: nil)
-        offerJournalFault()
-    }
-
-    /// While the journal is failing no input is carried out; a session that
-    /// comes up gets the fault report again.
-    private func refuseWithoutJournal(_ input: LaneInput) {
-        parts.logger.error(
-            "the lane is closed: its journal cannot be written", metadata: ["input": "\(input)"])
-        if case .linkChanged(up: true) = input { offerJournalFault() }
-    }
-
-    private func offerJournalFault() {
-        guard let report = journalFault?.report else { return }
-        parts.link?.offer(messageID: report.id, payload: report.payload)
-    }
-
-    /// Message ids from the outbox count up from 1; a report that has no
-    /// outbox row takes one from a range the outbox never reaches (2^62 and
-    /// up), distinct per time so central's applied log takes each report.
-    static func unjournaledMessageID(_ now: Date) -> UInt64 {
-        let micros = UInt64(max(0, now.timeIntervalSince1970 * 1_000_000))
-        return (1 << 62) | (micros & ((1 << 62) - 1))
-    }
-
-    // MARK: Status
-
-    /// The outbox topic of offline crossings: the message's name, which is
-    /// what every outbox row is filed under.
-    public static let offlineCrossingTopic = "offline crossing"
-
-    /// The lane now, as `status` on the control socket reports it.
-    public func status() async -> LaneStatus {
-        // Counted first, off the actor's thread (GRDB's reader), so the rest
-        // is read in one go after the suspensions.
-        let outboxPending = (try? await parts.outbox.countPending()) ?? -1
-        let offlineUnreconciled =
-            (try? await parts.outbox.countPending(topic: Self.offlineCrossingTopic)) ?? -1
-        let board = journalFault?.board ?? committed.board
-        return LaneStatus(
-            lane: parts.lane, board: board, drawn: drawnBoard == board, linkUp: parts.link?.isConnected,
-            pendingRequestID: committed.pendingRequestID, currentRequestID: committed.currentRequestID,
-            lastDecision: lastShown, faults: faults.keys.sorted(),
-            outboxPending: outboxPending, offlineUnreconciled: offlineUnreconciled, passages: passages,
-            latency: LaneStatus.Latency(
-                arrivalToStop: arrivalToStop.figures, arrivalToDecision: arrivalToDecision.figures,
-                pressToDisplay: pressToDisplay.figures),
-            now: parts.clock.now())
-    }
-
-    /// Every board state from now on, as soon as it is on the glass (the
-    /// simulator's screen log and traffic timings). Keeps the newest 256 if
-    /// the reader falls behind.
-    public func drawnBoards() -> AsyncStream<BoardState> {
-        let (stream, continuation) = AsyncStream.makeStream(
-            of: BoardState.self, bufferingPolicy: .bufferingNewest(256))
-        nextObserver += 1
-        let id = nextObserver
-        observers[id] = continuation
-        continuation.onTermination = { [weak self] _ in Task { await self?.removeObserver(id) } }
-        return stream
-    }
-
-    private func removeObserver(_ id: UInt64) { observers[id] = nil }
-
-    /// The current board state (what is, or is being, drawn).
-    public var board: BoardState { committed.board }
-
-    /// The board's current picture as pixels (the simulator's window).
-    public func picture(_ board: BoardKind) async throws -> RGBAImage? {
-        try await parts.boards.picture(board)
-    }
-
-    /// The boards' current picture as PNG.
-    public func screenshot(_ board: BoardKind) async throws -> [UInt8] {
-        try await parts.boards.screenshot(board)
     }
 }

@@ -14,9 +14,10 @@ import SerialPort
 import Synchronization
 
 /// One lane, assembled from its config: journal, boards, buttons, link,
-/// reader feed and control socket around one ``LaneController``. `laned` runs
-/// one; the simulator and the tests run several in one process, with their
-/// own clock, timers and virtual buttons.
+/// reader feed and control socket around one ``LaneController``, each a
+/// service of one `ServiceGroup` (``services(heartbeat:)``, ``LanePart``).
+/// `laned` runs one; the simulator and the tests run several in one
+/// process, with their own clock, timers and virtual buttons.
 public final class LaneDaemon: Sendable {
     /// What a caller may put in place of what the config says.
     public struct Environment: Sendable {
@@ -37,13 +38,17 @@ public final class LaneDaemon: Sendable {
         /// Nil: the link's default reconnect backoff (250 ms doubling to 10 s, jittered).
         public var backoff: ReconnectBackoff.Configuration?
         public var logger: Logger
+        /// Told each time a part of the lane has stopped (tests of the
+        /// shutdown order).
+        public var partStopped: (@Sendable (LanePart) -> Void)?
 
         public init(
             clock: any WallClock = SystemWallClock(), linkClock: any WallClock = SystemWallClock(),
             timers: (any LaneTimerScheduler)? = nil,
             buttons: (any ButtonBackend)? = nil, linkLine: LaneLinkClient.Line? = nil,
             linkKey: LinkKey? = nil,
-            backoff: ReconnectBackoff.Configuration? = nil, logger: Logger = Logger(label: "laned")
+            backoff: ReconnectBackoff.Configuration? = nil, logger: Logger = Logger(label: "laned"),
+            partStopped: (@Sendable (LanePart) -> Void)? = nil
         ) {
             self.clock = clock
             self.linkClock = linkClock
@@ -53,6 +58,7 @@ public final class LaneDaemon: Sendable {
             self.linkKey = linkKey
             self.backoff = backoff
             self.logger = logger
+            self.partStopped = partStopped
         }
     }
 
@@ -72,21 +78,25 @@ public final class LaneDaemon: Sendable {
     public let buttons: any ButtonBackend
     public let link: LaneLinkClient
     public let control: ControlSocket
-    private let displays: BoardDisplays
-    private let readerFeed: ReaderFeed?
-    private let logger: Logger
+    let displays: BoardDisplays
+    let readerFeed: ReaderFeed?
+    let inbox: LinkInbox
+    let partStopped: (@Sendable (LanePart) -> Void)?
+    let logger: Logger
     private let current: Mutex<LaneConfiguration>
 
     /// The config in force (after reloads).
     public var configuration: LaneConfiguration { current.withLock { $0 } }
 
-    /// Opens every part; nothing runs until ``run(heartbeat:)``.
+    /// Opens every part; nothing runs until ``run(heartbeat:)`` (or the
+    /// group of ``services(heartbeat:)``) runs.
     /// - Throws: ``StartError`` naming the part that failed.
     public init(configuration config: LaneConfiguration, environment env: Environment)
         async throws(StartError)
     {
         let logger = env.logger
         self.logger = logger
+        partStopped = env.partStopped
         current = Mutex(config)
         func step<T>(_ part: String, configuration: Bool = false, _ body: () async throws -> T)
             async throws(StartError)
@@ -148,9 +158,12 @@ public final class LaneDaemon: Sendable {
         }
         self.buttons = buttons
 
-        // The link's handler needs the controller and the controller the
-        // link: the box closes the loop once both exist.
-        let box = Mutex<LaneController?>(nil)
+        // The link is built before the controller (which sends through it):
+        // it reaches the lane through the input stream and the inbox, both
+        // made first.
+        let inputs = LaneInputs()
+        let inbox = LinkInbox()
+        self.inbox = inbox
         var linkConfiguration = LaneLinkClient.Configuration(
             key: key, line: env.linkLine ?? Self.line(config.link.transport))
         linkConfiguration.session.heartbeatInterval = config.link.heartbeat
@@ -163,11 +176,8 @@ public final class LaneDaemon: Sendable {
                 link.logLevel = logger.logLevel
                 return link
             }(),
-            connectionChanged: { up in box.withLock { $0 }?.post(.linkChanged(up: up)) },
-            handler: { message in
-                guard let controller = box.withLock({ $0 }) else { throw CancellationError() }
-                try await controller.received(message)
-            })
+            connectionChanged: { up in inputs.post(.linkChanged(up: up)) },
+            handler: { message in try await inbox.deliver(message) })
         self.link = link
 
         let lane = config.lane.lane
@@ -180,9 +190,8 @@ public final class LaneDaemon: Sendable {
             offline: OfflineDecider(
                 lane: lane, policy: policy, lookup: OfflineDecider.journalLookup(journal)),
             logger: logger)
-        let controller = try await step("journal") { try await LaneController(parts: parts) }
+        let controller = try await step("journal") { try await LaneController(parts: parts, inputs: inputs) }
         self.controller = controller
-        box.withLock { $0 = controller }
 
         control = try await step("control.socket") {
             try await ControlSocket(
@@ -202,31 +211,6 @@ public final class LaneDaemon: Sendable {
         readerFeed = config.reader.map { ReaderFeed(source: Self.readerSource($0), logger: logger) }
     }
 
-    /// Runs every part until cancelled; then closes the boards and the buttons.
-    /// `heartbeat` is called from the lane's main loop (the systemd watchdog).
-    public func run(heartbeat: @escaping @Sendable () -> Void = {}) async throws {
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await self.controller.run(heartbeat: heartbeat) }
-            group.addTask {
-                await ButtonPump(backend: self.buttons, controller: self.controller, logger: self.logger)
-                    .run()
-            }
-            group.addTask { try await self.link.run() }
-            group.addTask { try await self.control.run() }
-            if let feed = readerFeed {
-                group.addTask {
-                    try await feed.run { vrn in self.controller.post(.vehicleArrived(vrn, source: .reader)) }
-                }
-            }
-            group.addTask { await self.retentionLoop() }
-            // The first part to end (or fail) ends the lane: systemd restarts it whole.
-            defer { group.cancelAll() }
-            try await group.next()
-        }
-        await buttons.shutdown()
-        await displays.close()
-    }
-
     /// Applies a reloaded config (SIGHUP): the keys that may change while
     /// running take effect; for the others laned logs that a restart is needed.
     public func reload(_ new: LaneConfiguration) async -> (changed: [String], needsRestart: [String]) {
@@ -237,25 +221,6 @@ public final class LaneDaemon: Sendable {
         await controller.reload(settings: applied.settings)
         control.setAllowVirtualInputs(applied.control.allowVirtualInputs)
         return difference
-    }
-
-    /// Retention at start and every six hours. It deletes in batches and
-    /// vacuums through GRDB's async API, so its SQLite work runs on the
-    /// journal's writer queue and never holds a cooperative thread.
-    private func retentionLoop() async {
-        while !Task.isCancelled {
-            let days = configuration.journal.retentionDays
-            do {
-                let report = try await journal.applyRetention(keepingDays: days, now: journal.clock.now())
-                if report.deleted > 0 {
-                    logger.info(
-                        "journal retention", metadata: ["deleted": "\(report.deleted)", "days": "\(days)"])
-                }
-            } catch {
-                logger.error("journal retention failed", metadata: ["error": "\(error)"])
-            }
-            try? await Task.sleep(for: .seconds(6 * 3600))
-        }
     }
 
     // MARK: From config to parts

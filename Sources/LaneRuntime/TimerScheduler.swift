@@ -8,7 +8,9 @@ import Synchronization
 /// uses the host's clock and the simulator and tests move time themselves.
 public protocol LaneTimerScheduler: Sendable {
     /// Starts `timer`, replacing a running one of the same id; `fire` runs
-    /// once when it expires unless it is cancelled or replaced first.
+    /// once when it expires unless it is cancelled or replaced first. The
+    /// lane's `fire` queues the firing on its input stream and returns once
+    /// the lane has handled it (``LaneInputs``).
     func schedule(_ timer: LaneTimer, after delay: Duration, fire: @escaping @Sendable () async -> Void)
     func cancel(_ timer: LaneTimer)
 }
@@ -23,7 +25,10 @@ public final class SystemTimerScheduler: LaneTimerScheduler {
         _ timer: LaneTimer, after delay: Duration, fire: @escaping @Sendable () async -> Void
     ) {
         let task = Task {
-            do { try await Task.sleep(for: delay) } catch { return }
+            do { try await Task.sleep(for: delay) } catch {
+                // Cancelled or replaced before it expired: it does not fire.
+                return
+            }
             await fire()
         }
         running.withLock { $0.updateValue(task, forKey: timer) }?.cancel()

@@ -65,15 +65,15 @@ struct Laned: AsyncParsableCommand {
         notifier.ready(status: "lane \(lane) running")
 
         let reloader = SignalReloader(config: loaded.file, daemon: daemon, notifier: notifier, logger: logger)
+        // The lane's parts, then SIGHUP's reloader: stopped first, since it
+        // feeds the lane like any other input.
+        let heartbeat = Self.watchdog(
+            notifier, enabled: loaded.watchdog.enabled, every: loaded.watchdog.interval)
         let group = ServiceGroup(
             configuration: .init(
-                services: [
+                services: daemon.services(heartbeat: heartbeat) + [
                     .init(
-                        service: LaneService(
-                            daemon: daemon, reloader: reloader,
-                            heartbeat: Self.watchdog(
-                                notifier, enabled: loaded.watchdog.enabled, every: loaded.watchdog.interval)),
-                        successTerminationBehavior: .gracefullyShutdownGroup,
+                        service: reloader, successTerminationBehavior: .gracefullyShutdownGroup,
                         failureTerminationBehavior: .gracefullyShutdownGroup)
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
@@ -107,34 +107,19 @@ struct Laned: AsyncParsableCommand {
     }
 }
 
-/// The lane as a service of the group: ends on SIGTERM by cancellation,
-/// after the inputs already queued.
-struct LaneService: Service {
-    let daemon: LaneDaemon
-    let reloader: SignalReloader
-    let heartbeat: @Sendable () -> Void
-
-    func run() async throws {
-        try await cancelWhenGracefulShutdown {
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { await reloader.run() }
-                group.addTask { try await daemon.run(heartbeat: heartbeat) }
-                defer { group.cancelAll() }
-                try await group.next()
-            }
-        }
-    }
-}
-
 /// SIGHUP: reread the config and apply what may change while running.
-struct SignalReloader: Sendable {
+struct SignalReloader: Service {
     let config: String
     let daemon: LaneDaemon
     let notifier: SystemdNotifier
     let logger: Logger
 
-    /// Reloads on every SIGHUP until cancelled.
-    func run() async {
+    /// Reloads on every SIGHUP until graceful shutdown or cancellation.
+    func run() async throws {
+        await cancelWhenGracefulShutdown { await serve() }
+    }
+
+    private func serve() async {
         var failing = false
         for await _ in await UnixSignalsSequence(trapping: .sighup) {
             let reloaded = await reload()

@@ -165,9 +165,13 @@ final class LaneRig: Sendable {
 
     /// Starts a lane daemon on the rig's journal (a second start after
     /// ``RunningLane/stop()`` is a restart of laned).
+    /// - Parameters:
+    ///   - partStopped: told as each part of the lane stops.
+    ///   - run: runs the daemon (its own group by default).
     func startLane(
         allowVirtualInputs: Bool = true, extra: String = "", timers: (any LaneTimerScheduler)? = nil,
-        deadAfter: String = "1s"
+        deadAfter: String = "1s", partStopped: (@Sendable (LanePart) -> Void)? = nil,
+        run: @escaping @Sendable (LaneDaemon) async throws -> Void = { try await $0.run() }
     ) async throws -> RunningLane {
         var logger = Logger(label: "LaneRig.lane")
         logger.logLevel = .critical
@@ -180,8 +184,8 @@ final class LaneRig: Sendable {
                 allowVirtualInputs: allowVirtualInputs, extra: extra, deadAfter: deadAfter),
             environment: .init(
                 clock: clock, timers: timers ?? self.timers, buttons: buttons, linkKey: key,
-                backoff: backoff, logger: logger))
-        return RunningLane(daemon: daemon, buttons: buttons, socket: "\(directory)/lane.sock")
+                backoff: backoff, logger: logger, partStopped: partStopped))
+        return RunningLane(daemon: daemon, buttons: buttons, socket: "\(directory)/lane.sock", run: run)
     }
 }
 
@@ -192,12 +196,18 @@ final class RunningLane: Sendable {
     let socket: String
     private let task: Task<Void, any Error>
 
-    init(daemon: LaneDaemon, buttons: VirtualButtonBackend, socket: String) {
+    init(
+        daemon: LaneDaemon, buttons: VirtualButtonBackend, socket: String,
+        run: @escaping @Sendable (LaneDaemon) async throws -> Void = { try await $0.run() }
+    ) {
         self.daemon = daemon
         self.buttons = buttons
         self.socket = socket
-        task = Task { try await daemon.run() }
+        task = Task { try await run(daemon) }
     }
+
+    /// Waits until the lane has stopped by itself (a graceful shutdown).
+    func stopped() async throws { try await task.value }
 
     /// Stops the lane as SIGTERM would, and waits until it has.
     func stop() async {
