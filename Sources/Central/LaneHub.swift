@@ -2,6 +2,7 @@ import CargoStore
 import ClearanceCore
 import Foundation
 import LaneLink
+import LinkCore
 import Logging
 import RoadCargo
 import Synchronization

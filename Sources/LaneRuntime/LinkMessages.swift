@@ -1,6 +1,6 @@
 import Foundation
 import LaneCore
-import LaneLink
+import LinkCore
 import RoadCargo
 
 /// How the lane's reports and requests travel on the link, and how central's
@@ -76,7 +76,7 @@ enum LinkMessages {
 }
 
 extension LaneCore.LaneButton {
-    var link: LaneLink.LaneButton {
+    var link: LinkCore.LaneButton {
         switch self {
         case .unladen: .unladen
         case .help: .help

@@ -2,7 +2,7 @@ import ClearanceCore
 import Foundation
 import LaneCore
 import LaneJournal
-import LaneLink
+import LinkCore
 import RoadCargo
 
 /// Decides in offline mode (rule 4): the lane applies rules 1 to 3 to the

@@ -1,5 +1,5 @@
 import Foundation
-import LaneLink
+import LinkCore
 import RoadCargo
 
 /// What the fuzzer exercises, kept apart from the libFuzzer entry point so

@@ -4,6 +4,7 @@ import Foundation
 import LaneJournal
 import LaneLink
 import LaneRuntime
+import LinkCore
 import RoadCargo
 import Synchronization
 import TestKit

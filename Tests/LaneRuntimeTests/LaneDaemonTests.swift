@@ -3,6 +3,7 @@ import GRDB
 import LaneJournal
 import LaneLink
 import LaneRuntime
+import LinkCore
 import RoadCargo
 import TestKit
 import Testing

@@ -1,5 +1,6 @@
 import Foundation
 import LaneLink
+import LinkCore
 import RoadCargo
 import TestKit
 import Testing

@@ -1,8 +1,8 @@
 import CargoStore
 import Foundation
 import LaneJournal
-import LaneLink
 import LaneRuntime
+import LinkCore
 import RoadCargo
 import Testing
 
