@@ -49,9 +49,7 @@ public struct OfflineDecider: Sendable {
     ) {
         let view = try await lookup(request.vrn, lane.direction)
         let decisionCase = DecisionCase(
-            request: DecisionRequest(
-                lane: lane, vrn: request.vrn, arrivedAt: request.arrivedAt,
-                unladenPressed: request.unladenPressed),
+            request: request.request.decision(at: lane),
             bundle: view.bundle, facts: view.facts, watchList: view.watchList)
         var decision = DecisionCore.decide(decisionCase, policy: policy)
         if !decision.notes.contains(.offline) { decision.notes.append(.offline) }
