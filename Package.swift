@@ -59,8 +59,8 @@ let package = Package(
         .target(
             name: "Central",
             dependencies: [
-                "RoadCargo", "ClearanceCore", "CargoStore", "LaneLink", "BoardLayout", "ServiceSupport",
-                "AnyJSON",
+                "RoadCargo", "ClearanceCore", "CargoStore", "LaneLink", "LinkCore", "BoardLayout",
+                "ServiceSupport", "AnyJSON",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 // CentralAssembly's services: the lane link, SIGHUP key reload, the watchdog.
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -78,7 +78,8 @@ let package = Package(
         .executableTarget(
             name: "clearanced",
             dependencies: [
-                "Central", "CargoStore", "RoadCargo", "ClearanceCore", "LaneLink", "ServiceSupport",
+                "Central", "CargoStore", "RoadCargo", "ClearanceCore", "LaneLink", "LinkCore",
+                "ServiceSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -97,11 +98,21 @@ let package = Package(
             ],
             swiftSettings: strict),
 
-        // The lane link: messages, framing, signing, sessions, outbox, transports.
+        // The lane link's pure protocol: wire coding, messages, COBS, CRC32C,
+        // frames, signing, Noise and the cipher, keys, sessions, limits,
+        // backoff. Values and functions only: no NIO, GRDB, Logging or serial
+        // port, and this list is what keeps it so (docs/link-protocol.md).
+        .target(
+            name: "LinkCore",
+            dependencies: ["RoadCargo", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict),
+        // The lane link's I/O around LinkCore: transports (TCP, serial), the
+        // endpoint that runs a session, the outbox and applied log (GRDB),
+        // key files, LinkClient and LinkServer.
         .target(
             name: "LaneLink",
             dependencies: [
-                "RoadCargo", "SerialPort",
+                "LinkCore", "RoadCargo", "SerialPort",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
@@ -115,7 +126,7 @@ let package = Package(
         .executableTarget(
             name: "linkprobe",
             dependencies: [
-                "LaneLink", "RoadCargo",
+                "LaneLink", "LinkCore", "RoadCargo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
@@ -127,7 +138,7 @@ let package = Package(
         // -sanitize=fuzzer -DLINK_FUZZ and runs it. Extern: @_extern(c) declares
         // libFuzzer's LLVMFuzzerRunDriver with the C calling convention.
         .executableTarget(
-            name: "LinkFuzz", dependencies: ["LaneLink", "RoadCargo"],
+            name: "LinkFuzz", dependencies: ["LinkCore", "RoadCargo"],
             swiftSettings: strict + [.enableExperimentalFeature("Extern")]),
 
         // What every test target shares: one `eventually`, one seeded generator
@@ -140,7 +151,7 @@ let package = Package(
         .target(
             name: "LinkTestSupport",
             dependencies: [
-                "LaneLink", "TestKit",
+                "LaneLink", "LinkCore", "TestKit",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
@@ -151,7 +162,7 @@ let package = Package(
         .executableTarget(
             name: "LinkBench",
             dependencies: [
-                "LaneLink", "LinkTestSupport", "RoadCargo",
+                "LaneLink", "LinkCore", "LinkTestSupport", "RoadCargo",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
@@ -162,7 +173,7 @@ let package = Package(
         .executableTarget(
             name: "CacheBench",
             dependencies: [
-                "LaneJournal", "LaneLink", "RoadCargo", .product(name: "GRDB", package: "GRDB.swift"),
+                "LaneJournal", "LinkCore", "RoadCargo", .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: strict),
 
@@ -190,7 +201,7 @@ let package = Package(
         .target(
             name: "LaneRuntime",
             dependencies: [
-                "LaneCore", "LaneControl", "AnyJSON", "LaneJournal", "LaneConfig", "LaneLink", "GPIO",
+                "LaneCore", "LaneControl", "LaneJournal", "LaneConfig", "LaneLink", "LinkCore", "GPIO", "AnyJSON",
                 "Displays",
                 "BoardLayout", "RoadCargo", "ClearanceCore", "SerialPort", "ServiceSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -214,7 +225,8 @@ let package = Package(
         .target(
             name: "LaneSim",
             dependencies: [
-                "LaneRuntime", "LaneConfig", "LaneJournal", "LaneLink", "LinkTestSupport", "TestKit",
+                "LaneRuntime", "LaneConfig", "LaneJournal", "LaneLink", "LinkCore", "LinkTestSupport",
+                "TestKit",
                 "Central",
                 "CargoStore",
                 "ClearanceCore", "RoadCargo", "GPIO", "BoardLayout", "Displays",
@@ -273,7 +285,8 @@ let package = Package(
         .testTarget(
             name: "CentralTests",
             dependencies: [
-                "Central", "CargoStore", "ClearanceCore", "RoadCargo", "LaneLink", "LinkTestSupport",
+                "Central", "CargoStore", "ClearanceCore", "RoadCargo", "LaneLink", "LinkCore",
+                "LinkTestSupport",
                 "TestKit", "AnyJSON",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -283,10 +296,15 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: strict),
+        // The link's pure protocol: codec, frames, COBS, CRC, signing, sessions.
+        .testTarget(
+            name: "LinkCoreTests", dependencies: ["LinkCore", "RoadCargo", "TestKit"], swiftSettings: strict),
+        // The link's I/O: transports, endpoints, outbox, key files, client and server.
         .testTarget(
             name: "LaneLinkTests",
             dependencies: [
-                "LaneLink", "LinkTestSupport", "TestKit", "RoadCargo", "SerialPort", "ShimmedChildSupport",
+                "LaneLink", "LinkCore", "LinkTestSupport", "TestKit", "RoadCargo", "SerialPort",
+                "ShimmedChildSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -320,7 +338,7 @@ let package = Package(
         .testTarget(
             name: "LaneRuntimeTests",
             dependencies: [
-                "LaneRuntime", "LaneControl", "AnyJSON", "LaneCore", "LaneJournal", "LaneConfig", "LaneLink",
+                "LaneRuntime", "LaneControl", "LaneCore", "LaneJournal", "LaneConfig", "LaneLink", "LinkCore", "AnyJSON",
                 "Central",
                 "CargoStore", "ClearanceCore", "RoadCargo", "GPIO", "BoardLayout", "TestKit",
             ],

@@ -3,7 +3,7 @@
 
 Written from the document alone, with the `cryptography` package's X25519
 and ChaCha20-Poly1305, hashlib and hmac: it prints the test vectors of
-section 8, which Tests/LaneLinkTests/LinkVectorTests.swift checks against
+section 8, which Tests/LinkCoreTests/LinkVectorTests.swift checks against
 the Swift implementation. Run: python3 scripts/link-vectors.py
 """
 import hashlib, hmac, struct

@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 import LaneJournal
-import LaneLink
+import LinkCore
 import RoadCargo
 
 /// `CacheBench`: what a lane's offline cache costs for a control point of

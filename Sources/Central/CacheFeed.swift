@@ -1,6 +1,6 @@
 import CargoStore
 import Foundation
-import LaneLink
+import LinkCore
 import Logging
 import RoadCargo
 

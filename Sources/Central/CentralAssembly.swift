@@ -3,6 +3,7 @@ import ClearanceCore
 import Foundation
 import Hummingbird
 import LaneLink
+import LinkCore
 import Logging
 import RoadCargo
 import ServiceLifecycle

@@ -1,6 +1,7 @@
 import CargoStore
 import Dispatch
 import LaneLink
+import LinkCore
 import Logging
 import NIOCore
 import NIOPosix

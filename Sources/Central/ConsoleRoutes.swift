@@ -3,7 +3,7 @@ import CargoStore
 import Foundation
 import HTTPTypes
 import Hummingbird
-import LaneLink
+import LinkCore
 import RoadCargo
 
 /// Bodies the console's page sends.

@@ -1,7 +1,7 @@
 import BoardLayout
 import CargoStore
 import Foundation
-import LaneLink
+import LinkCore
 import RoadCargo
 
 /// What may happen to a help call, as a pure function: the call, an input

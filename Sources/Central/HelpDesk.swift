@@ -1,6 +1,7 @@
 import CargoStore
 import Foundation
 import LaneLink
+import LinkCore
 import Logging
 import RoadCargo
 import Synchronization

@@ -2,6 +2,7 @@ import CargoStore
 import ClearanceCore
 import Foundation
 import LaneLink
+import LinkCore
 import Logging
 import RoadCargo
 import Synchronization
@@ -143,23 +144,25 @@ public final class LaneHub: Sendable {
             counters.withLock { $0.refused += 1 }
             logger.warning(
                 "lane link: refused a decision request",
-                metadata: ["lane": "\(lane)", "requestID": "\(request.requestID)", "why": "\(refusal)"])
+                metadata: [
+                    "lane": "\(lane)", "requestID": "\(request.request.requestID)", "why": "\(refusal)",
+                ])
             throw refusal
         }
     }
 
-    private func decideChecked(lane: LaneID, request: DecisionRequestMessage) async throws -> DecisionMessage
+    private func decideChecked(lane: LaneID, request message: DecisionRequestMessage) async throws
+        -> DecisionMessage
     {
         // The key authenticated `lane`; a request naming another lane is a
         // lane bug or a copied key, and deciding it would record a crossing
         // at a lane the vehicle never stood in.
-        guard request.lane == lane else {
-            throw LaneHubRefusal.otherLane(authenticated: lane, named: request.lane)
+        guard message.lane == lane else {
+            throw LaneHubRefusal.otherLane(authenticated: lane, named: message.lane)
         }
         guard let known = try await repository.lane(lane) else { throw LaneHubRefusal.unknownLane(lane) }
-        let question = DecisionRequest(
-            lane: known, vrn: request.vrn, arrivedAt: request.arrivedAt,
-            unladenPressed: request.unladenPressed)
+        let request = message.request
+        let question = request.decision(at: known)
         // Read, decide and claim in one store transaction: two lanes (or two
         // central processes) asking about one bundle at once get one
         // decision on it, and a resend gets the first crossing's decision.

@@ -1,7 +1,7 @@
 import CargoStore
 import Foundation
 import Hummingbird
-import LaneLink
+import LinkCore
 import RoadCargo
 
 extension CentralApp {

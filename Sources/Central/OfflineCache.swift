@@ -1,6 +1,6 @@
 import CargoStore
 import Foundation
-import LaneLink
+import LinkCore
 import RoadCargo
 
 /// What a lane holds to decide on its own in offline mode (clearance rule 4):

@@ -126,9 +126,10 @@ extension LaneStateMachine {
         out.append(
             .requestDecision(
                 LaneDecisionRequest(
-                    requestID: vehicle.request, passageID: vehicle.passage, vrn: vehicle.vrn,
-                    arrivedAt: vehicle.arrivedAt,
-                    unladenPressed: vehicle.unladenPressed, offline: offline)))
+                    PassageRequest(
+                        requestID: vehicle.request, passageID: vehicle.passage, vrn: vehicle.vrn,
+                        arrivedAt: vehicle.arrivedAt, unladenPressed: vehicle.unladenPressed),
+                    offline: offline)))
         startTimer(.decisionTimeout, after: settings.decisionTimeout, &out)
     }
 

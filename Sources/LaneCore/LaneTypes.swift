@@ -166,26 +166,20 @@ public struct JournalEntry: Sendable, Hashable {
 
 /// A decision request the shell must deliver: to central over the link, or,
 /// in offline mode, to the lane's own decision core over its bundle cache.
+/// Its fields read through to the ``PassageRequest`` (`request.vrn`).
+@dynamicMemberLookup
 public struct LaneDecisionRequest: Sendable, Hashable {
-    public var requestID: UInt64
-    /// The vehicle's stay at the lane: the same for every request about it.
-    public var passageID: UInt64
-    public var vrn: VRN
-    public var arrivedAt: Date
-    public var unladenPressed: Bool
+    /// What the lane asks, under its request and passage ids.
+    public var request: PassageRequest
     /// True in offline mode: decide locally from the bundle cache and tag OFFLINE.
     public var offline: Bool
 
-    public init(
-        requestID: UInt64, passageID: UInt64, vrn: VRN, arrivedAt: Date, unladenPressed: Bool, offline: Bool
-    ) {
-        self.requestID = requestID
-        self.passageID = passageID
-        self.vrn = vrn
-        self.arrivedAt = arrivedAt
-        self.unladenPressed = unladenPressed
+    public init(_ request: PassageRequest, offline: Bool) {
+        self.request = request
         self.offline = offline
     }
+
+    public subscript<T>(dynamicMember field: KeyPath<PassageRequest, T>) -> T { request[keyPath: field] }
 }
 
 /// What the shell reports to central about the lane (it becomes a link

@@ -1,4 +1,5 @@
 import Foundation
+import LinkCore
 import Logging
 import RoadCargo
 import Synchronization
@@ -102,7 +103,7 @@ public final class LinkEndpoint: Sendable {
     private let deliveryStream: AsyncStream<(UInt64, [UInt8])>
 
     /// The default limit of frames failing their tag before a connection is dropped.
-    public static let defaultMaxBadTags = 8
+    public static let defaultMaxBadTags = LinkLimits.defaultMaxBadTags
 
     /// - Parameters:
     ///   - session: A fresh (idle) session, initiator on the lane, responder on central.

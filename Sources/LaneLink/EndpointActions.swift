@@ -1,4 +1,5 @@
 import Foundation
+import LinkCore
 import RoadCargo
 
 extension LinkEndpoint {

@@ -1,4 +1,5 @@
 import Foundation
+import LinkCore
 import Logging
 import RoadCargo
 import SerialPort

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import GRDB
+import LinkCore
 import Logging
 import RoadCargo
 import SerialPort

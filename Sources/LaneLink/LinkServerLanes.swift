@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import GRDB
+import LinkCore
 import RoadCargo
 
 // Per-lane bookkeeping of LaneLinkServer: admission, applying, outboxes.

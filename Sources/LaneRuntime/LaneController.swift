@@ -5,6 +5,7 @@ import GRDB
 import LaneCore
 import LaneJournal
 import LaneLink
+import LinkCore
 import Logging
 import RoadCargo
 

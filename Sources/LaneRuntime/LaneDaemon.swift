@@ -8,6 +8,7 @@ import LaneControl
 import LaneCore
 import LaneJournal
 import LaneLink
+import LinkCore
 import Logging
 import RoadCargo
 import SerialPort

@@ -1,5 +1,6 @@
 import LaneCore
 import LaneLink
+import LinkCore
 import Synchronization
 
 /// The lane's one input stream: button edges, the reader's arrivals, link

@@ -1,6 +1,6 @@
 import Foundation
 import LaneCore
-import LaneLink
+import LinkCore
 import RoadCargo
 
 /// How the lane's reports and requests travel on the link, and how central's
@@ -11,10 +11,7 @@ enum LinkMessages {
     static func outbound(_ action: LaneAction, lane: LaneID, now: Date) -> LaneMessage? {
         switch action {
         case .requestDecision(let request) where !request.offline:
-            return .decisionRequest(
-                DecisionRequestMessage(
-                    requestID: request.requestID, passageID: request.passageID, lane: lane, vrn: request.vrn,
-                    arrivedAt: request.arrivedAt, unladenPressed: request.unladenPressed))
+            return .decisionRequest(DecisionRequestMessage(lane: lane, request: request.request))
         case .report(let report):
             return message(for: report, now: now)
         default:
@@ -76,7 +73,7 @@ enum LinkMessages {
 }
 
 extension LaneCore.LaneButton {
-    var link: LaneLink.LaneButton {
+    var link: LinkCore.LaneButton {
         switch self {
         case .unladen: .unladen
         case .help: .help

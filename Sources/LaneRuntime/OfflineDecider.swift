@@ -2,7 +2,7 @@ import ClearanceCore
 import Foundation
 import LaneCore
 import LaneJournal
-import LaneLink
+import LinkCore
 import RoadCargo
 
 /// Decides in offline mode (rule 4): the lane applies rules 1 to 3 to the
@@ -49,9 +49,7 @@ public struct OfflineDecider: Sendable {
     ) {
         let view = try await lookup(request.vrn, lane.direction)
         let decisionCase = DecisionCase(
-            request: DecisionRequest(
-                lane: lane, vrn: request.vrn, arrivedAt: request.arrivedAt,
-                unladenPressed: request.unladenPressed),
+            request: request.request.decision(at: lane),
             bundle: view.bundle, facts: view.facts, watchList: view.watchList)
         var decision = DecisionCore.decide(decisionCase, policy: policy)
         if !decision.notes.contains(.offline) { decision.notes.append(.offline) }

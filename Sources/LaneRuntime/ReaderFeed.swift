@@ -1,6 +1,7 @@
 import Foundation
 import LaneCore
 import LaneLink
+import LinkCore
 import Logging
 import RoadCargo
 import SerialPort

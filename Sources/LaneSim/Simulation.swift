@@ -6,6 +6,7 @@ import GPIO
 import LaneConfig
 import LaneLink
 import LaneRuntime
+import LinkCore
 import LinkTestSupport
 import Logging
 import RoadCargo

@@ -1,5 +1,6 @@
 import Foundation
 import LaneLink
+import LinkCore
 import RoadCargo
 import Synchronization
 
@@ -41,9 +42,9 @@ enum DecisionRoundTrip {
                 arrivedAt: Date(timeIntervalSince1970: 1_790_000_000), unladenPressed: false))
     }
 
-    static func decision(for request: DecisionRequestMessage) -> DecisionMessage {
+    static func decision(for message: DecisionRequestMessage) -> DecisionMessage {
         DecisionMessage(
-            requestID: request.requestID, decisionID: request.requestID + 1_000_000,
+            requestID: message.request.requestID, decisionID: message.request.requestID + 1_000_000,
             decision: Decision(
                 instruction: .inspect, reason: .earlyCrossing, notes: [], ubr: nil,
                 earliestCrossing: Date(timeIntervalSince1970: 1_790_001_800), ccrns: []))

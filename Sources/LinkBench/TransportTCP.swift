@@ -1,4 +1,5 @@
 import LaneLink
+import LinkCore
 
 /// The same request and response through ``ChannelLinkTransport`` on both ends
 /// (what the link's session layer runs on): the cost of the async stream and

@@ -1,5 +1,5 @@
 import Foundation
-import LaneLink
+import LinkCore
 import RoadCargo
 
 /// What the fuzzer exercises, kept apart from the libFuzzer entry point so
@@ -131,6 +131,10 @@ enum FuzzHarness {
         for (i, m) in messages.enumerated() {
             let packet = try m.packet(sequence: UInt32(i + 1), messageID: UInt64(i + 1))
             seeds.append([1, m.packetKind.rawValue] + packet.payload)
+            // Hello, welcome and refuse are Noise handshake messages: a cipher
+            // past its handshake has no frame for them (it answers notReady,
+            // which stopped the whole corpus), and the fuzzed decoder would drop one.
+            guard [.data, .ack, .heartbeat, .goodbye].contains(m.packetKind) else { continue }
             let frame = try encoder.encode(packet)
             seeds.append([0, UInt8(i * 13 % 256)] + frame)
             stream += frame

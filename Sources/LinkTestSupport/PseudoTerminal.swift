@@ -1,4 +1,5 @@
 import LaneLink
+import LinkCore
 import NIOCore
 import NIOPosix
 import Synchronization

@@ -2,6 +2,7 @@ import ArgumentParser
 import CargoStore
 import Foundation
 import LaneLink
+import LinkCore
 import RoadCargo
 
 /// `clearanced lane key`: issues (or reissues) a lane's link key file.

@@ -2,6 +2,7 @@ import ArgumentParser
 import Central
 import Foundation
 import LaneLink
+import LinkCore
 import Logging
 
 /// Options of `serve` that start the lane link beside the HTTP API.

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import GRDB
 import LaneLink
+import LinkCore
 import Logging
 import RoadCargo
 

@@ -1,6 +1,6 @@
 import Foundation
 import GRDB
-import LaneLink
+import LinkCore
 
 /// The probe's own tables, in the outbox's SQLite file so that one file is
 /// the probe's whole memory across kill -9.

@@ -3,7 +3,7 @@ import Central
 import ClearanceCore
 import Foundation
 import GRDB
-import LaneLink
+import LinkCore
 import Logging
 import RoadCargo
 import TestKit

@@ -2,6 +2,7 @@ import CargoStore
 import Central
 import Foundation
 import LaneLink
+import LinkCore
 import Logging
 import RoadCargo
 import ServiceLifecycle

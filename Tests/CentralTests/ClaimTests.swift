@@ -3,7 +3,7 @@ import Central
 import ClearanceCore
 import Foundation
 import HummingbirdTesting
-import LaneLink
+import LinkCore
 import Logging
 import RoadCargo
 import Testing

@@ -5,6 +5,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import LaneLink
+import LinkCore
 import Logging
 import RoadCargo
 import Synchronization

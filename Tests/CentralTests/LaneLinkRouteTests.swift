@@ -4,7 +4,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
-import LaneLink
+import LinkCore
 import RoadCargo
 import TestKit
 import Testing

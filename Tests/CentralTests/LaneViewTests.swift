@@ -1,7 +1,7 @@
 import CargoStore
 import Central
 import Foundation
-import LaneLink
+import LinkCore
 import RoadCargo
 import Testing
 

@@ -2,7 +2,7 @@ import CargoStore
 import Central
 import ClearanceCore
 import Foundation
-import LaneLink
+import LinkCore
 import LinkTestSupport
 import Logging
 import RoadCargo

@@ -1,4 +1,5 @@
 import Foundation
+import LinkCore
 import RoadCargo
 import Synchronization
 import TestKit
@@ -43,16 +44,16 @@ final class LinkRig: Sendable {
             keys: LinkKeyring([a, b]), path: directory + "/central.sqlite", configuration: configuration
         ) { lane, message in
             guard case .decisionRequest(let request) = message else { return [] }
-            applications.withLock { $0["\(lane)/\(request.requestID)", default: 0] += 1 }
+            applications.withLock { $0["\(lane)/\(request.request.requestID)", default: 0] += 1 }
             return [.decision(Self.decision(for: request))]
         }
     }
 
     deinit { try? FileManager.default.removeItem(atPath: directory) }
 
-    static func decision(for request: DecisionRequestMessage) -> DecisionMessage {
+    static func decision(for message: DecisionRequestMessage) -> DecisionMessage {
         DecisionMessage(
-            requestID: request.requestID, decisionID: request.requestID + 1_000_000,
+            requestID: message.request.requestID, decisionID: message.request.requestID + 1_000_000,
             decision: Decision(
                 instruction: Instruction.allCases[0], reason: Reason.allCases[0], notes: [], ubr: nil,
                 earliestCrossing: Date(timeIntervalSince1970: 1_800_000_000), ccrns: []))

@@ -1,4 +1,5 @@
 import Foundation
+import LinkCore
 import RoadCargo
 import TestKit
 import Testing
@@ -163,10 +164,12 @@ struct RawLane {
         var lane = try await RawLane(port: central.port, key: rig.keys[laneA]!)
         try await lane.connect(as: laneA)
         try await eventually("admitted") { rig.server.connectedLanes == [laneA] }
-        // A frame under lane B's key id, injected into lane A's session.
+        // A frame under lane B's key id, injected into lane A's session; its
+        // keys do not matter, the lane check drops it before any decryption.
         var other = FrameEncoder(
             cipher: .established(
-                lane: laneB, sending: .laneToCentral, sendKey: Fixture.upKey, receiveKey: Fixture.downKey))
+                lane: laneB, sending: .laneToCentral, sendKey: (0..<32).map { UInt8($0) },
+                receiveKey: (0..<32).map { UInt8(200 &+ $0) }))
         let payload = try EndpointPayload.encode(LinkRig.request(9, lane: laneB))
         try await lane.transport.write(
             try other.encode(LinkPacket(kind: .data, sequence: 50, messageID: 9, payload: payload)))

@@ -1,4 +1,5 @@
 import Foundation
+import LinkCore
 import LinkTestSupport
 import RoadCargo
 import TestKit

@@ -1,4 +1,5 @@
 import Foundation
+import LinkCore
 import RoadCargo
 import TestKit
 import Testing
@@ -30,7 +31,7 @@ import Testing
             keys: LinkKeyring(keys), path: path, configuration: configuration, wallClock: clock
         ) { lane, message in
             guard case .decisionRequest(let request) = message else { return [] }
-            applied.withLock { $0["\(lane)/\(request.requestID)", default: 0] += 1 }
+            applied.withLock { $0["\(lane)/\(request.request.requestID)", default: 0] += 1 }
             return [.decision(LinkRig.decision(for: request))]
         }
     }

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import LinkCore
 import TestKit
 import Testing
 

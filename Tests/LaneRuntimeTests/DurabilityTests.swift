@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import LaneJournal
 import LaneLink
+import LinkCore
 import RoadCargo
 import Testing
 

@@ -1,4 +1,5 @@
 import Foundation
+import LaneControl
 import LaneCore
 import LaneJournal
 import LaneRuntime
@@ -33,11 +34,11 @@ struct GracefulShutdownTests {
             group.withLock { $0 = running }
             try await running.run()
         }
-        try await lane.waitFor("the link up") { $0["link"] as? String == "up" }
-        _ = try await lane.request(["id": 1, "command": "open"])
-        _ = try await lane.request(["id": 2, "command": "arrive", "vrn": "GS1234"])
-        try await lane.waitFor("CLEARED") { $0["xdb"] as? String == "CLEARED" }
-        _ = try await lane.request(["id": 3, "command": "leave"])
+        try await lane.waitFor("the link up") { $0.link == "up" }
+        try await lane.call(.open())
+        try await lane.call(.arrive(vrn: "GS1234"))
+        try await lane.waitFor("CLEARED") { $0.xdb == "CLEARED" }
+        try await lane.call(.leave)
         let before = try await lane.journal()
 
         // A truck reaches the lane just as SIGTERM does: its arrival is
@@ -58,8 +59,7 @@ struct GracefulShutdownTests {
         let after = try await reopened.tail(limit: 500)
         let sequences = Set(after.map(\.seq))
         for entry in before {
-            let sequence = try #require((entry["seq"] as? NSNumber)?.int64Value, "no seq in \(entry)")
-            #expect(sequences.contains(sequence), "entry \(entry) was lost")
+            #expect(sequences.contains(entry.seq), "entry \(entry) was lost")
         }
         #expect(!before.isEmpty)
         #expect(
@@ -75,8 +75,8 @@ struct GracefulShutdownTests {
     func aTimerDueAfterTheLaneWasKilledIsDroppedWithoutHangingTheClock() async throws {
         let rig = try await LaneRig(centralUp: false)
         let lane = try await rig.startLane()
-        _ = try await lane.request(["id": 1, "command": "open"])
-        _ = try await lane.request(["id": 2, "command": "arrive", "vrn": "GS9999"])
+        try await lane.call(.open())
+        try await lane.call(.arrive(vrn: "GS9999"))
         // Central is away: rule 4's timer runs (and the unladen grace, 20 s).
         #expect(rig.timers.deadlines[.decisionTimeout] != nil)
         await lane.stop()

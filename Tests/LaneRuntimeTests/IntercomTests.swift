@@ -5,6 +5,7 @@ import LaneControl
 import LaneJournal
 import LaneLink
 import LaneRuntime
+import LinkCore
 import RoadCargo
 import Synchronization
 import TestKit

@@ -26,7 +26,10 @@ import Testing
         try await lane.daemon.journal.writer.writeWithoutTransaction { db in
             try db.execute(sql: "PRAGMA query_only = ON")
         }
-        try await lane.call(.arrive(vrn: "AB1234"))
+        // The arrival's own write fails, or (on a busy machine, when a link
+        // write such as the outbox's acknowledgement came first) the lane has
+        // already closed and refuses it: either way it is not carried out.
+        _ = try? await lane.call(.arrive(vrn: "AB1234"))
         let closed = try await lane.waitFor("the lane closed by the fault") {
             $0.phase == "closed" && $0.drawn
         }

@@ -4,6 +4,7 @@ import LaneControl
 import LaneJournal
 import LaneLink
 import LaneRuntime
+import LinkCore
 import RoadCargo
 import TestKit
 import Testing

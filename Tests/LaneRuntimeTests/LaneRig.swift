@@ -8,6 +8,7 @@ import LaneConfig
 import LaneControl
 import LaneLink
 import LaneRuntime
+import LinkCore
 import Logging
 import NIOCore
 import NIOPosix

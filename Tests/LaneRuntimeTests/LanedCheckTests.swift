@@ -1,6 +1,7 @@
 import Foundation
 import LaneControl
 import LaneLink
+import LinkCore
 import RoadCargo
 import TestKit
 import Testing

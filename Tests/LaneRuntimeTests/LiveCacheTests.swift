@@ -3,8 +3,8 @@ import Foundation
 import GRDB
 import LaneControl
 import LaneJournal
-import LaneLink
 import LaneRuntime
+import LinkCore
 import RoadCargo
 import TestKit
 import Testing

@@ -2,8 +2,8 @@ import CargoStore
 import Foundation
 import LaneControl
 import LaneJournal
-import LaneLink
 import LaneRuntime
+import LinkCore
 import RoadCargo
 import Testing
 

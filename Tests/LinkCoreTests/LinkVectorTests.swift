@@ -2,7 +2,7 @@ import Foundation
 import RoadCargo
 import Testing
 
-@testable import LaneLink
+@testable import LinkCore
 
 /// The handshake and frames against vectors made elsewhere: the published
 /// cacophony vector for `Noise_NNpsk0_25519_ChaChaPoly_SHA256`, and the

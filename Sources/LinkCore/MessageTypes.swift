@@ -82,29 +82,32 @@ public struct VehicleArrival: Sendable, Hashable {
     }
 }
 
-/// A lane asks central to decide about a vehicle.
+/// A lane asks central to decide about a vehicle: the lane's
+/// ``PassageRequest`` and the lane's id, which on the wire sits between the
+/// passage id and the VRN (docs/link-protocol.md, section 5).
+///
+/// Central decides about the passage: a bundle it claimed for the passage
+/// is the passage's for every later request with the same passage id.
 public struct DecisionRequestMessage: Sendable, Hashable {
-    /// The lane's own id for this request; the decision echoes it.
-    public var requestID: UInt64
-    /// The vehicle's stay at the lane (arrival to leaving) this request is
-    /// about: every request, re-request and resend for one stay carries the
-    /// same passage id, and central decides about the passage (a bundle it
-    /// claimed for the passage is the passage's for every later request).
-    public var passageID: UInt64
+    /// The lane that asks; central refuses a lane other than the one its key authenticated.
     public var lane: LaneID
-    public var vrn: VRN
-    public var arrivedAt: Date
-    public var unladenPressed: Bool
+    /// What it asks, under its request and passage ids.
+    public var request: PassageRequest
 
+    public init(lane: LaneID, request: PassageRequest) {
+        self.lane = lane
+        self.request = request
+    }
+
+    /// The message for `request` from `lane`, field by field in wire order.
     public init(
         requestID: UInt64, passageID: UInt64, lane: LaneID, vrn: VRN, arrivedAt: Date, unladenPressed: Bool
     ) {
-        self.requestID = requestID
-        self.passageID = passageID
-        self.lane = lane
-        self.vrn = vrn
-        self.arrivedAt = arrivedAt
-        self.unladenPressed = unladenPressed
+        self.init(
+            lane: lane,
+            request: PassageRequest(
+                requestID: requestID, passageID: passageID, vrn: vrn, arrivedAt: arrivedAt,
+                unladenPressed: unladenPressed))
     }
 }
 

@@ -1,7 +1,7 @@
 import RoadCargo
 import Testing
 
-@testable import LaneLink
+@testable import LinkCore
 
 /// A named script: a session, events with the actions each must return, and
 /// the state it must end in.

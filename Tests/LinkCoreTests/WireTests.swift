@@ -2,7 +2,7 @@ import Foundation
 import TestKit
 import Testing
 
-@testable import LaneLink
+@testable import LinkCore
 
 @Suite("Wire reader and writer")
 struct WireTests {

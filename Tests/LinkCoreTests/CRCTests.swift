@@ -1,7 +1,7 @@
 import TestKit
 import Testing
 
-@testable import LaneLink
+@testable import LinkCore
 
 @Suite("CRC-32C")
 struct CRCTests {

@@ -3,7 +3,7 @@ import RoadCargo
 import TestKit
 import Testing
 
-@testable import LaneLink
+@testable import LinkCore
 
 @Suite("Lane messages")
 struct MessageTests {

@@ -2,7 +2,7 @@ import Foundation
 import RoadCargo
 import TestKit
 
-@testable import LaneLink
+@testable import LinkCore
 
 /// Fixed inputs shared by the frame, signing and message tests.
 enum Fixture {

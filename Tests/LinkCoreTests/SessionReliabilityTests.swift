@@ -1,7 +1,7 @@
 import RoadCargo
 import Testing
 
-@testable import LaneLink
+@testable import LinkCore
 
 /// Acknowledgement, resend, duplicates, sequences, heartbeats and dead peers,
 /// on sessions established at 10 ms (see ``SessionFixture``).

@@ -1,7 +1,7 @@
 import TestKit
 import Testing
 
-@testable import LaneLink
+@testable import LinkCore
 
 @Suite("Backoff")
 struct BackoffTests {

@@ -42,12 +42,12 @@ extension LaneMessage {
             try w.time(a.arrivedAt, field: "arrived at")
         case .decisionRequest(let r):
             w.u8(MessageType.decisionRequest.rawValue)
-            w.u64(r.requestID)
-            w.u64(r.passageID)
+            w.u64(r.request.requestID)
+            w.u64(r.request.passageID)
             try w.laneID(r.lane)
-            try w.vrn(r.vrn)
-            try w.time(r.arrivedAt, field: "arrived at")
-            w.bool(r.unladenPressed)
+            try w.vrn(r.request.vrn)
+            try w.time(r.request.arrivedAt, field: "arrived at")
+            w.bool(r.request.unladenPressed)
         case .decision(let d):
             w.u8(MessageType.decision.rawValue)
             try Self.encodeDecision(d, into: &w)

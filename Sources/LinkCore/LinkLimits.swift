@@ -44,7 +44,10 @@ public struct LinkLimits: Sendable, Hashable {
     /// Link connections in all.
     public var maxConnections = 1024
     /// Frames failing their tag tolerated per connection; the next closes it.
-    public var maxBadTagsPerConnection = LinkEndpoint.defaultMaxBadTags
+    public var maxBadTagsPerConnection = LinkLimits.defaultMaxBadTags
+
+    /// The default limit of frames failing their tag before a connection is dropped.
+    public static let defaultMaxBadTags = 8
 
     public init() {}
 }

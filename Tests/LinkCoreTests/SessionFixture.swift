@@ -1,7 +1,7 @@
 import RoadCargo
 import Testing
 
-@testable import LaneLink
+@testable import LinkCore
 
 /// Values and helpers the session tests share. Time is virtual: milliseconds
 /// after a fixed instant.

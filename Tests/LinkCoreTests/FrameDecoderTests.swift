@@ -2,7 +2,7 @@ import Foundation
 import TestKit
 import Testing
 
-@testable import LaneLink
+@testable import LinkCore
 
 /// The decoder against what a serial line does to bytes: splits them
 /// anywhere, puts noise between frames, flips bits.

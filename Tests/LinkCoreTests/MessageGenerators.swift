@@ -2,7 +2,7 @@ import Foundation
 import RoadCargo
 import TestKit
 
-@testable import LaneLink
+@testable import LinkCore
 
 /// Random but valid values of every message, for round-trip properties.
 struct MessageGenerator {

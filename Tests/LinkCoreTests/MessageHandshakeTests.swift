@@ -2,7 +2,7 @@ import Foundation
 import RoadCargo
 import Testing
 
-@testable import LaneLink
+@testable import LinkCore
 
 /// The session layer's handshake values through this codec's layouts.
 @Suite("Handshake coding for the session")

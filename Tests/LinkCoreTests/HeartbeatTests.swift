@@ -1,6 +1,6 @@
 import Testing
 
-@testable import LaneLink
+@testable import LinkCore
 
 @Suite("Heartbeat timer")
 struct HeartbeatTests {

@@ -2,7 +2,7 @@ import RoadCargo
 import TestKit
 import Testing
 
-@testable import LaneLink
+@testable import LinkCore
 
 /// A lane and central, each a ``LinkSession`` with a tiny executor, joined by
 /// a line that loses, duplicates, delays and reorders packets and sometimes
