@@ -201,7 +201,8 @@ let package = Package(
         .target(
             name: "LaneRuntime",
             dependencies: [
-                "LaneCore", "LaneControl", "LaneJournal", "LaneConfig", "LaneLink", "LinkCore", "GPIO", "AnyJSON",
+                "LaneCore", "LaneControl", "LaneJournal", "LaneConfig", "LaneLink", "LinkCore", "GPIO",
+                "AnyJSON",
                 "Displays",
                 "BoardLayout", "RoadCargo", "ClearanceCore", "SerialPort", "ServiceSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -338,7 +339,8 @@ let package = Package(
         .testTarget(
             name: "LaneRuntimeTests",
             dependencies: [
-                "LaneRuntime", "LaneControl", "LaneCore", "LaneJournal", "LaneConfig", "LaneLink", "LinkCore", "AnyJSON",
+                "LaneRuntime", "LaneControl", "LaneCore", "LaneJournal", "LaneConfig", "LaneLink", "LinkCore",
+                "AnyJSON",
                 "Central",
                 "CargoStore", "ClearanceCore", "RoadCargo", "GPIO", "BoardLayout", "TestKit",
             ],
