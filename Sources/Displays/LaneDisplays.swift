@@ -213,8 +213,15 @@ final class DisplayThreadExecutor: SerialExecutor, @unchecked Sendable {
 
     init(name: String) {
         let queue = self.queue
+        // The thread keeps the executor alive until it has drained the queue
+        // and ended: a job runs "on" this executor through an unowned
+        // reference, and the actor's last reference can go (its deinit
+        // stopping the executor) on another thread while a job is still
+        // finishing here.
+        let owner = self
         let executor = UnownedSerialExecutor(ordinary: self)
         let thread = Thread {
+            defer { withExtendedLifetime(owner) {} }
             while true {
                 queue.condition.lock()
                 while queue.jobs.isEmpty && !queue.stopped { queue.condition.wait() }

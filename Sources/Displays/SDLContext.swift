@@ -78,6 +78,17 @@ private enum SDLState {
             throw error
         }
         videoDriver = SDL_GetCurrentVideoDriver().map { String(cString: $0) } ?? requested ?? ""
+        // Offscreen and dummy have no screen to accelerate. Left to choose,
+        // SDL backs a window's surface and renderer with OpenGL through Mesa
+        // (llvmpipe) and dlcloses Mesa again at SDL_Quit, while the threads
+        // that drew keep thread-exit destructors pointing into it: such a
+        // thread crashed when it ended (signal 11 at an unmapped address, in
+        // the tests, where lanes start and stop SDL many times in one process).
+        let headless = ["offscreen", "dummy"].contains(videoDriver.lowercased())
+        for (hint, value) in [(SDL_HINT_RENDER_DRIVER, "software"), (SDL_HINT_FRAMEBUFFER_ACCELERATION, "0")]
+        {
+            if headless { SDL_SetHint(hint, value) } else { SDL_ResetHint(hint) }
+        }
     }
 
     static func stop() {
