@@ -13,6 +13,10 @@ cd "$(dirname "$0")/.."
 scratch=${DISPLAY_BENCH_SCRATCH:-.build-bench-displays}
 if [ -z "${SDL_VIDEODRIVER:-}" ] && [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then
     export SDL_VIDEODRIVER=offscreen
+    # laned keeps SDL off Mesa under offscreen (docs/displays.md); the
+    # benchmark's figures were taken with Mesa's OpenGL renderer, so it asks
+    # for it here (environment variables win over laned's hints).
+    export SDL_RENDER_DRIVER=${SDL_RENDER_DRIVER:-opengl} SDL_FRAMEBUFFER_ACCELERATION=${SDL_FRAMEBUFFER_ACCELERATION:-1}
 fi
 swift build -c release --scratch-path "$scratch" --product DisplayBench
 exec "$scratch/release/DisplayBench" "$@"
