@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages LaneKiosk needs, only those missing.
-# Usage: scripts/install-deps.sh [build|test|demo|field|load]
+# Usage: scripts/install-deps.sh [build|test|demo|field|load|postgres]
 # Uses sudo when not root. The Swift toolchain itself is not a Debian
 # package; it must be on PATH (see README).
 set -euo pipefail
@@ -12,13 +12,15 @@ test) want+=(socat libxml2-utils python3 python3-venv python3-pip jq systemd chr
 demo) want+=(jq) ;;
 # scripts/test-under-load.sh: the Swift tests with every core busy.
 load) want+=(stress-ng) ;;
+# scripts/with-postgres.sh: a throwaway PostgreSQL 15 cluster (issue 16).
+postgres) want+=(postgresql-15 postgresql-client-15 python3) ;;
 # The field tests' VM: the kernel, its headers and its sources come as one set
 # from the archive's metapackages (same Debian version), so the gpio-sim
 # module builds against the kernel that boots.
 field) want+=(qemu-system-x86 linux-image-amd64 linux-headers-amd64 linux-source-6.1 busybox-static
     cpio gcc make libc6-dev xz-utils python3 gpiod libgpiod-dev fonts-noto-cjk tzdata) ;;
 build) ;;
-*) echo "usage: $0 [build|test|demo|field|load]" >&2; exit 64 ;;
+*) echo "usage: $0 [build|test|demo|field|load|postgres]" >&2; exit 64 ;;
 esac
 
 missing=()

@@ -70,5 +70,10 @@ python3 scripts/race-test.py --bin "$(swift build --show-bin-path)" --rounds 200
 echo "== consistency test (clearanced and three laned: offline crossings reconciled, offline conflict, debundle reaching an offline lane, Unladen while pending and after SYSTEM_UNAVAILABLE, the printed earliest crossing)"
 python3 scripts/consistency-test.py --bin "$(swift build --show-bin-path)"
 
+# A throwaway PostgreSQL 15 cluster as the PostgreSQL store's tests will use
+# it (issue 16): started unprivileged on loopback, logged into, stopped, gone.
+echo "== PostgreSQL harness (scripts/with-postgres.sh --self-test)"
+scripts/with-postgres.sh --self-test
+
 echo "== swift test"
 scripts/swift-tests.sh
