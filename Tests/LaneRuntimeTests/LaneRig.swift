@@ -223,16 +223,7 @@ final class RunningLane: Sendable {
         _ request: ControlRequest, _ type: Result.Type = ControlEmptyResult.self,
         id: JSONValue = .string("t-1")
     ) async throws -> Result {
-        let reply = try await ControlClient.exchange(socket, Array(request.line(id: id).utf8))
-        switch ControlResponse.read(reply) {
-        case .result(let echoed, let result):
-            #expect(echoed == id, "the reply carries the request's id")
-            return try ControlResponse.result(type, from: result)
-        case .refused(_, let failure):
-            throw failure
-        case .noOK, .notAnObject:
-            throw ControlFailure(.internal, "not a response: \(String(decoding: reply, as: UTF8.self))")
-        }
+        try await ControlClient.call(socket, request, type, id: id)
     }
 
     /// One request that laned must refuse; its failure (nil, and the test
@@ -288,6 +279,23 @@ final class RunningLane: Sendable {
 /// A client of laned's control socket over a real Unix socket: one JSON
 /// line out, one back.
 enum ControlClient {
+    /// One request built from LaneControl's types; its result read into
+    /// `type`. A refusal throws laned's `ControlFailure`.
+    static func call<Result: Decodable>(
+        _ path: String, _ request: ControlRequest, _ type: Result.Type, id: JSONValue = .string("t-1")
+    ) async throws -> Result {
+        let reply = try await exchange(path, Array(request.line(id: id).utf8))
+        switch ControlResponse.read(reply) {
+        case .result(let echoed, let result):
+            #expect(echoed == id, "the reply carries the request's id")
+            return try ControlResponse.result(type, from: result)
+        case .refused(_, let failure):
+            throw failure
+        case .noOK, .notAnObject:
+            throw ControlFailure(.internal, "not a response: \(String(decoding: reply, as: UTF8.self))")
+        }
+    }
+
     /// Sends `bytes` and returns the first line that comes back.
     static func exchange(_ path: String, _ bytes: [UInt8]) async throws -> [UInt8] {
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)

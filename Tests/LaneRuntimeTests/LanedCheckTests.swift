@@ -153,10 +153,8 @@ import Testing
             var found: ControlStatus?
             _ = await eventually(within: .seconds(30), every: .milliseconds(50)) {
                 guard process.isRunning else { return true }
-                let reply = try? await ControlClient.exchange(
-                    socket, Array(ControlRequest.status.line(id: .integer(1)).utf8))
-                if let reply, case .result(_, let result) = ControlResponse.read(reply),
-                    let status = try? ControlResponse.result(ControlStatus.self, from: result),
+                // Not answering yet is what is waited out, not a failure.
+                if let status = try? await ControlClient.call(socket, .status, ControlStatus.self),
                     condition(status)
                 {
                     found = status
