@@ -27,6 +27,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.0.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-websocket.git", from: "2.6.0"),
         .package(url: "https://github.com/hummingbird-project/swift-websocket.git", from: "1.6.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.0"),
     ],
     targets: [
         // What every long-running process shares: systemd's notify protocol,
@@ -52,6 +54,25 @@ let package = Package(
             dependencies: [
                 "RoadCargo", "ClearanceCore", "ServiceSupport", .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict),
+        // A PostgreSQL database through PostgresNIO: its URL and password
+        // source, the running pool, versioned migrations (docs/deploying-central.md).
+        .target(
+            name: "PostgresSupport",
+            dependencies: [
+                "ServiceSupport",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
+        // The throwaway server of scripts/with-postgres.sh, a fresh database per test. Tests only.
+        .target(
+            name: "PostgresTestSupport",
+            dependencies: [
+                "PostgresSupport", .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
         // clearanced's services: HTTP API, help calls and the officers' console
@@ -275,6 +296,13 @@ let package = Package(
 
         .testTarget(name: "RoadCargoTests", dependencies: ["RoadCargo"], swiftSettings: strict),
         .testTarget(name: "ServiceSupportTests", dependencies: ["ServiceSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "PostgresSupportTests",
+            dependencies: [
+                "PostgresSupport", "PostgresTestSupport",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            swiftSettings: strict),
         .testTarget(
             name: "ClearanceCoreTests", dependencies: ["ClearanceCore", "RoadCargo"], swiftSettings: strict),
         .testTarget(

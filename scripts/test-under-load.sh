@@ -42,7 +42,7 @@ for run in $(seq 1 "$runs"); do
     log="$logs/run-$run.log"
     started=$(date +%s)
     echo "== run $run of $runs (log: $log)"
-    if scripts/swift-tests.sh >"$log" 2>&1; then
+    if LANEKIOSK_REQUIRE_POSTGRES=1 scripts/with-postgres.sh -- scripts/swift-tests.sh >"$log" 2>&1; then
         # The load must have lasted the whole run, not only its start.
         if [ "$(hogs_running)" -lt "$hogs" ]; then
             echo "run $run: only $(hogs_running) of $hogs CPU hogs still running; the run proves nothing" >&2

@@ -75,5 +75,8 @@ python3 scripts/consistency-test.py --bin "$(swift build --show-bin-path)"
 echo "== PostgreSQL harness (scripts/with-postgres.sh --self-test)"
 scripts/with-postgres.sh --self-test
 
-echo "== swift test"
-scripts/swift-tests.sh
+# Every Swift test beside a throwaway PostgreSQL server: the store suite
+# runs on both backends; REQUIRE turns a missing server into a failure
+# rather than skipped PostgreSQL tests.
+echo "== swift test (with a PostgreSQL server)"
+LANEKIOSK_REQUIRE_POSTGRES=1 scripts/with-postgres.sh -- scripts/swift-tests.sh

@@ -55,7 +55,7 @@ if ! "${as_postgres[@]}" "$bin/pg_ctl" -D "$data" -l "$dir/server.log" -w -t 60 
     exit 1
 fi
 "${as_postgres[@]}" "$bin/psql" -h "$dir" -p "$port" -U postgres -d postgres -v ON_ERROR_STOP=1 -q \
-    -c "CREATE ROLE lanekiosk LOGIN PASSWORD '$(cat "$password_file")'" \
+    -c "CREATE ROLE lanekiosk LOGIN CREATEDB PASSWORD '$(cat "$password_file")'" \
     -c "CREATE DATABASE lanekiosk OWNER lanekiosk" >/dev/null
 
 export LANEKIOSK_TEST_POSTGRES_URL="postgres://lanekiosk@127.0.0.1:$port/lanekiosk"
