@@ -48,11 +48,14 @@ let package = Package(
             name: "ClearanceCore",
             dependencies: ["RoadCargo", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict),
-        // Central persistence through GRDB.
+        // Central persistence: SQLite through GRDB, PostgreSQL through PostgresNIO.
         .target(
             name: "CargoStore",
             dependencies: [
-                "RoadCargo", "ClearanceCore", "ServiceSupport", .product(name: "GRDB", package: "GRDB.swift"),
+                "RoadCargo", "ClearanceCore", "ServiceSupport", "PostgresSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict),

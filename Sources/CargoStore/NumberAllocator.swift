@@ -50,11 +50,15 @@ enum NumberAllocator {
         let insert = try db.cachedStatement(
             sql: "INSERT OR IGNORE INTO issued_numbers(number, kind, issued_at) VALUES (?, ?, ?)")
         for _ in 0..<maximumAttempts {
-            let payload = UInt64.random(in: payloads, using: &rng)
-            let number = Column.number(CCRN(payload: payload))
+            let number = draw(using: &rng)
             try insert.execute(arguments: [number, kind.rawValue, issuedAt])
             if db.changesCount == 1 { return number }
         }
         throw Exhausted()
+    }
+
+    /// One candidate: a random payload with its check digit, as stored.
+    static func draw(using rng: inout some RandomNumberGenerator) -> Int64 {
+        Column.number(CCRN(payload: UInt64.random(in: payloads, using: &rng)))
     }
 }

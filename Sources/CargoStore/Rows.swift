@@ -14,18 +14,7 @@ enum Rows {
     }
 
     static func consignment(from row: Row) throws -> Consignment {
-        let status: String = row["status"]
-        let bundledIn: Int64? = row["bundled_in"]
-        let amendedAt: Int64? = row["amended_at"]
-        return Consignment(
-            ccrn: Column.ccrn(row["ccrn"]),
-            submission: try Column.decode(ConsignmentSubmission.self, json: row["submission"]),
-            submittedBy: row["submitted_by"],
-            submittedAt: Column.date(millis: row["submitted_at"]),
-            amendedAt: amendedAt.map(Column.date(millis:)),
-            validUntil: CalendarDay(daysSinceEpoch: row["valid_until"]),
-            status: try decodeEnum(ConsignmentStatus.self, status, "consignments.status"),
-            bundledIn: bundledIn.map(Column.ubr))
+        try RowMapping.consignment(row)
     }
 
     static func insert(_ c: Consignment, _ db: Database, submissionJSON: String? = nil) throws {
@@ -104,24 +93,9 @@ enum Rows {
     }
 
     static func bundle(from row: Row, _ db: Database) throws -> CargoBundle {
-        let ubr: Int64 = row["ubr"]
         let stmt = try db.cachedStatement(
             sql: "SELECT ccrn FROM bundle_ccrns WHERE ubr = ? ORDER BY position")
-        let ccrns = try Int64.fetchAll(stmt, arguments: [ubr]).map(Column.ccrn)
-        let cp: String? = row["expected_control_point"]
-        let endedAt: Int64? = row["ended_at"]
-        let vrn: String = row["vrn"]
-        return CargoBundle(
-            ubr: Column.ubr(ubr), driverName: row["driver_name"], driverAccount: row["driver_account"],
-            vrn: try VRN(vrn),
-            direction: try decodeEnum(Direction.self, row["direction"], "bundles.direction"),
-            expectedControlPoint: try cp.map {
-                try decodeEnum(ControlPoint.self, $0, "bundles.control_point")
-            },
-            ccrns: ccrns, completedAt: Column.date(millis: row["completed_at"]),
-            earliestCrossing: Column.date(millis: row["earliest_crossing"]),
-            status: try decodeEnum(BundleStatus.self, row["status"], "bundles.status"),
-            endedAt: endedAt.map(Column.date(millis:)))
+        return try RowMapping.bundle(row, ccrns: try Int64.fetchAll(stmt, arguments: [row["ubr"] as Int64]))
     }
 
     static func insert(_ b: CargoBundle, _ db: Database) throws {
@@ -154,48 +128,7 @@ enum Rows {
 
     static func crossing(_ db: Database, requestID: String) throws -> (Crossing, DecisionRequest)? {
         let stmt = try db.cachedStatement(sql: "SELECT * FROM crossings WHERE request_id = ?")
-        guard let row = try Row.fetchOne(stmt, arguments: [requestID]) else { return nil }
-        let crossing = try crossing(from: row)
-        let lane = Lane(
-            id: crossing.lane,
-            controlPoint: try decodeEnum(ControlPoint.self, row["control_point"], "crossings.control_point"),
-            direction: try decodeEnum(Direction.self, row["direction"], "crossings.direction"))
-        let request = DecisionRequest(
-            lane: lane, vrn: crossing.vrn, arrivedAt: crossing.arrivedAt,
-            unladenPressed: crossing.unladenPressed)
-        return (crossing, request)
-    }
-
-    static func crossing(from row: Row) throws -> Crossing {
-        let lane: String = row["lane_id"]
-        let vrn: String = row["vrn"]
-        return Crossing(
-            id: row["id"], lane: try LaneID(lane), vrn: try VRN(vrn),
-            arrivedAt: Column.date(millis: row["arrived_at"]), unladenPressed: row["unladen"],
-            decision: try Column.decode(Decision.self, json: row["decision"]),
-            decidedAt: Column.date(millis: row["decided_at"]))
-    }
-
-    // MARK: Watch list, lanes, accounts
-
-    static func watchEntry(from row: Row) throws -> WatchEntry {
-        WatchEntry(
-            id: row["id"], target: try WatchTarget(kind: row["kind"], value: row["value"]), note: row["note"],
-            addedBy: row["added_by"], addedAt: Column.date(millis: row["added_at"]))
-    }
-
-    static func lane(from row: Row) throws -> Lane {
-        Lane(
-            id: try LaneID(row["id"] as String),
-            controlPoint: try decodeEnum(ControlPoint.self, row["control_point"], "lanes.control_point"),
-            direction: try decodeEnum(Direction.self, row["direction"], "lanes.direction"))
-    }
-
-    static func account(from row: Row) throws -> Account {
-        let cp: String? = row["control_point"]
-        return Account(
-            name: row["name"], role: try decodeEnum(AccountRole.self, row["role"], "accounts.role"),
-            controlPoint: try cp.map { try decodeEnum(ControlPoint.self, $0, "accounts.control_point") })
+        return try Row.fetchOne(stmt, arguments: [requestID]).map(RowMapping.crossingAndRequest)
     }
 
     /// A stored enum value this build does not know means the file was

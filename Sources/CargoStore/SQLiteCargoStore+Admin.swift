@@ -9,17 +9,14 @@ extension SQLiteCargoStore {
 
     public func watchEntries() async throws -> [WatchEntry] {
         try await writer.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM watch_list ORDER BY id").map(Rows.watchEntry(from:))
+            try Row.fetchAll(db, sql: "SELECT * FROM watch_list ORDER BY id").map(RowMapping.watchEntry)
         }
     }
 
     public func addWatch(_ target: WatchTarget, note: String, by officer: Account, at now: Date) async throws
         -> WatchEntry
     {
-        guard officer.role == .officer else {
-            throw AccessDenied(
-                "only officers manage the watch list; \(officer.name) is a \(officer.role.rawValue)")
-        }
+        try StoreRules.checkManagesWatchList(officer)
         let now = Self.normalised(now)
         return try await transaction { db in
             try db.execute(
@@ -27,7 +24,7 @@ extension SQLiteCargoStore {
                 arguments: [target.kind, target.value, note, officer.name, Column.millis(now)])
             let row = try Row.fetchOne(
                 db, sql: "SELECT * FROM watch_list WHERE id = ?", arguments: [db.lastInsertedRowID])!
-            return try Rows.watchEntry(from: row)
+            return try RowMapping.watchEntry(row)
         }
     }
 
@@ -42,14 +39,14 @@ extension SQLiteCargoStore {
 
     public func lanes() async throws -> [Lane] {
         try await writer.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM lanes ORDER BY id").map(Rows.lane(from:))
+            try Row.fetchAll(db, sql: "SELECT * FROM lanes ORDER BY id").map(RowMapping.lane)
         }
     }
 
     public func lane(_ id: LaneID) async throws -> Lane? {
         try await writer.read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM lanes WHERE id = ?", arguments: [id.value])
-                .map(Rows.lane(from:))
+                .map(RowMapping.lane)
         }
     }
 
@@ -82,13 +79,7 @@ extension SQLiteCargoStore {
     ///   `ValidationFailure` when it is empty, too long or holds white space.
     public func addAccount(_ account: Account) async throws -> String {
         let name = account.name
-        guard !name.isEmpty, name.count <= 64, !name.contains(where: { $0.isWhitespace || $0.isNewline }),
-            name.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value != 0x7F })
-        else {
-            throw ValidationFailure(
-                field: "name", rule: "account.name",
-                detail: "an account name is 1 to 64 characters without spaces or control characters")
-        }
+        try StoreRules.checkAccountName(name)
         let token = Tokens.generate()
         let hash = Tokens.hash(token)
         try await transaction { db in
@@ -107,7 +98,7 @@ extension SQLiteCargoStore {
         let hash = Tokens.hash(token)
         return try await writer.read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM accounts WHERE token_hash = ?", arguments: [hash])
-                .map(Rows.account(from:))
+                .map(RowMapping.account)
         }
     }
 
@@ -115,7 +106,7 @@ extension SQLiteCargoStore {
     public func account(named name: String) async throws -> Account? {
         try await writer.read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM accounts WHERE name = ?", arguments: [name])
-                .map(Rows.account(from:))
+                .map(RowMapping.account)
         }
     }
 }

@@ -101,9 +101,8 @@ extension SQLiteCargoStore {
                 {
                     changes.append(.active(try Rows.bundle(from: bundleRow, db)))
                     for fact in try Row.fetchAll(factsSQL, arguments: [ubr]) {
-                        ccrns[Column.ccrn(fact["ccrn"])] = OfflineCacheSource.CCRNFacts(
-                            validUntil: CalendarDay(daysSinceEpoch: fact["valid_until"]),
-                            consignee: fact["consignee_name"])
+                        let (ccrn, facts) = try RowMapping.ccrnFacts(fact)
+                        ccrns[ccrn] = facts
                     }
                 } else {
                     let direction: String = row["direction"]
@@ -121,7 +120,7 @@ extension SQLiteCargoStore {
             var watchedCCRNs: [Direction: [CCRN]] = [:]
             if watchChanged || touchesWatched {
                 watchList = try Row.fetchAll(db, sql: "SELECT * FROM watch_list ORDER BY id")
-                    .map { try Rows.watchEntry(from: $0).target }
+                    .map { try RowMapping.watchEntry($0).target }
                 for row in try Row.fetchAll(
                     db,
                     sql: """

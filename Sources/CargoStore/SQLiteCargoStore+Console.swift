@@ -32,7 +32,7 @@ extension SQLiteCargoStore {
                         WHERE accounts.name = ?
                         """, arguments: [name])
             else { return nil }
-            return (try Rows.account(from: row), row["password_hash"])
+            return (try RowMapping.account(row), row["password_hash"])
         }
     }
 
@@ -62,13 +62,7 @@ extension SQLiteCargoStore {
                         WHERE console_sessions.token_hash = ?
                         """, arguments: [tokenHash])
             else { return nil }
-            let ended: Int64? = row["ended_at"]
-            let session = ConsoleSession(
-                tokenHash: tokenHash, officer: row["officer"], csrf: row["csrf"],
-                createdAt: Column.date(millis: row["created_at"]),
-                expiresAt: Column.date(millis: row["expires_at"]),
-                idleUntil: Column.date(millis: row["idle_until"]), endedAt: ended.map(Column.date(millis:)))
-            return (session, try Rows.account(from: row))
+            return (try RowMapping.session(row, tokenHash: tokenHash), try RowMapping.account(row))
         }
     }
 
@@ -128,13 +122,7 @@ extension SQLiteCargoStore {
             return try Row.fetchAll(
                 db, sql: "SELECT * FROM console_journal \(filter) ORDER BY id DESC LIMIT ?",
                 arguments: arguments
-            ).map { row in
-                ConsoleJournalEntry(
-                    id: row["id"], officer: row["officer"], action: row["action"], target: row["target"],
-                    outcome: ConsoleJournalEntry.Outcome(rawValue: row["outcome"]) ?? .done,
-                    details: try Column.decode([String: String].self, json: row["details"]),
-                    at: Column.date(millis: row["at"]))
-            }
+            ).map(RowMapping.journalEntry)
         }
     }
 
@@ -150,7 +138,7 @@ extension SQLiteCargoStore {
                 db, sql: "SELECT * FROM help_calls WHERE lane_id = ? AND lane_call_id = ?",
                 arguments: [call.lane.value, Int64(bitPattern: call.laneCallID)])
             {
-                return (try Self.helpCall(from: existing), false)
+                return (try RowMapping.helpCall(existing), false)
             }
             try db.execute(
                 sql: """
@@ -186,14 +174,14 @@ extension SQLiteCargoStore {
     public func openHelpCalls() async throws -> [HelpCallRecord] {
         try await writer.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM help_calls WHERE state != 'ended' ORDER BY id")
-                .map(Self.helpCall(from:))
+                .map(RowMapping.helpCall)
         }
     }
 
     public func helpCall(id: Int64) async throws -> HelpCallRecord? {
         try await writer.read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM help_calls WHERE id = ?", arguments: [id])
-                .map(Self.helpCall(from:))
+                .map(RowMapping.helpCall)
         }
     }
 
@@ -203,7 +191,7 @@ extension SQLiteCargoStore {
                 db,
                 sql: "SELECT * FROM help_calls WHERE state = 'ended' ORDER BY ended_at DESC, id DESC LIMIT ?",
                 arguments: [max(0, limit)]
-            ).map(Self.helpCall(from:))
+            ).map(RowMapping.helpCall)
         }
     }
 
@@ -211,12 +199,7 @@ extension SQLiteCargoStore {
         try await writer.read { db in
             try Row.fetchAll(
                 db, sql: "SELECT * FROM help_call_steps WHERE call_id = ? ORDER BY id", arguments: [callID]
-            ).map { row in
-                HelpCallStep(
-                    step: row["step"], actor: row["actor"],
-                    details: try Column.decode([String: String].self, json: row["details"]),
-                    at: Column.date(millis: row["at"]))
-            }
+            ).map(RowMapping.helpCallStep)
         }
     }
 
@@ -233,24 +216,6 @@ extension SQLiteCargoStore {
         try db.execute(
             sql: "INSERT INTO help_call_steps(call_id, step, actor, details, at) VALUES (?, ?, ?, ?, ?)",
             arguments: [call, step.step, step.actor, details, Column.millis(step.at)])
-    }
-
-    private static func helpCall(from row: Row) throws -> HelpCallRecord {
-        func date(_ column: String) -> Date? {
-            (row[column] as Int64?).map(Column.date(millis:))
-        }
-        let vrn: String? = row["vrn"]
-        let laneCallID: Int64 = row["lane_call_id"]
-        return HelpCallRecord(
-            id: row["id"], lane: try LaneID(row["lane_id"] as String),
-            controlPoint: try Rows.decodeEnum(
-                ControlPoint.self, row["control_point"], "help_calls.control_point"),
-            laneCallID: UInt64(bitPattern: laneCallID), vrn: try vrn.map { try VRN($0) },
-            state: try Rows.decodeEnum(HelpCallRecord.State.self, row["state"], "help_calls.state"),
-            officer: row["officer"], rangAt: Column.date(millis: row["rang_at"]),
-            answeredAt: date("answered_at"),
-            escalatedAt: date("escalated_at"), endedAt: date("ended_at"), endedBy: row["ended_by"],
-            messages: try Column.decode([HelpCallRecord.Message].self, json: row["messages"]))
     }
 
     // MARK: Crossings for officers
@@ -300,8 +265,6 @@ extension SQLiteCargoStore {
                 try Int64.fetchAll(
                     db, sql: "SELECT ccrn FROM bundle_ccrns WHERE ubr = ? ORDER BY position", arguments: [$0])
             } ?? []
-        return CrossingSummary(
-            crossing: try Rows.crossing(from: row), requestID: row["request_id"],
-            ccrns: ccrns.map(Column.ccrn))
+        return try RowMapping.crossingSummary(row, ccrns: ccrns)
     }
 }

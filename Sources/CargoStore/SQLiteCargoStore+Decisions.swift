@@ -32,17 +32,7 @@ extension SQLiteCargoStore {
         let now = Self.normalised(now)
         return try await transaction { db in
             if let (first, firstRequest) = try Rows.crossing(db, requestID: requestID) {
-                // A lane resending after a lost answer: the crossing happened
-                // once and its claim stands. The same id for another vehicle
-                // is a lane bug, and silently answering with the other
-                // vehicle would hide it.
-                guard Self.sameRequest(firstRequest, request) else {
-                    throw RuleConflict(
-                        field: "requestID", rule: "crossing.request-id-reused",
-                        detail:
-                            "request id \(requestID) was already recorded for \(firstRequest.vrn) at lane \(firstRequest.lane.id)"
-                    )
-                }
+                try StoreRules.checkResend(requestID: requestID, first: firstRequest, again: request)
                 return first
             }
             // Lapsed claims are settled first, so the case is read as it stands now.
@@ -65,11 +55,11 @@ extension SQLiteCargoStore {
                         arguments: [claimant, request.lane.id.value, Column.millis(now), Column.number(ubr)])
                     // The transaction holds the write lock, so this cannot
                     // miss; if it ever did, no CLEARED may leave this call.
-                    guard db.changesCount == 1 else { throw Self.claimLost(ubr) }
+                    guard db.changesCount == 1 else { throw StoreRules.claimLost(ubr) }
                 case .success:
                     break  // this claimant's own claim, re-read
                 case .failure:
-                    throw Self.claimLost(ubr)
+                    throw StoreRules.claimLost(ubr)
                 }
             }
             try db.execute(
@@ -147,24 +137,9 @@ extension SQLiteCargoStore {
     static func decisionCase(
         for request: DecisionRequest, claimant: String?, at now: Date, _ db: Database
     ) throws -> (case: DecisionCase, state: BundleLife.State?) {
-        var bundle = try Rows.activeBundle(db, vrn: request.vrn, direction: request.lane.direction)
-        var state: BundleLife.State?
-        if let found = bundle {
-            let life = try lifeState(found, db)
-            switch life {
-            case .claimed(let claim) where claim.claimant == claimant:
-                if case .success(.unchanged) = BundleLife.apply(.tick(now: now), to: life) {
-                    bundle?.status = .active
-                    state = life
-                } else {
-                    bundle = nil
-                }
-            case .active:
-                state = life
-            default:
-                bundle = nil
-            }
-        }
+        let found = try Rows.activeBundle(db, vrn: request.vrn, direction: request.lane.direction)
+        let (bundle, state) = StoreRules.judgeOpenBundle(
+            found, life: try found.map { try lifeState($0, db) }, claimant: claimant, at: now)
         let watched = try db.cachedStatement(
             sql: "SELECT 1 FROM watch_list WHERE kind = ? AND value = ? LIMIT 1")
         func isWatched(_ target: WatchTarget) throws -> Bool {
@@ -209,7 +184,7 @@ extension SQLiteCargoStore {
         try db.execute(
             sql: "UPDATE bundles SET status = 'used', ended_at = ? WHERE ubr = ? AND status = 'claimed'",
             arguments: [Column.millis(now), Column.number(bundle.ubr)])
-        guard db.changesCount == 1 else { throw claimLost(bundle.ubr) }
+        guard db.changesCount == 1 else { throw StoreRules.claimLost(bundle.ubr) }
         for ccrn in bundle.ccrns {
             try Rows.setStatus(ccrn, .spent, bundledIn: bundle.ubr, db)
         }
@@ -224,22 +199,8 @@ extension SQLiteCargoStore {
             let row = try Row.fetchOne(
                 db, sql: "SELECT claimed_by, claimed_lane, claimed_at FROM bundles WHERE ubr = ?",
                 arguments: [Column.number(bundle.ubr)])!
-            return .claimed(
-                BundleLife.Claim(
-                    claimant: row["claimed_by"], lane: try LaneID(row["claimed_lane"] as String),
-                    at: Column.date(millis: row["claimed_at"])))
+            return .claimed(try RowMapping.claim(row))
         }
-    }
-
-    private static func claimLost(_ ubr: UBR) -> RuleConflict {
-        RuleConflict(
-            field: "ubr", rule: "bundle.claim-lost",
-            detail: "UBR \(ubr) changed while this decision was made; ask again")
-    }
-
-    private static func sameRequest(_ a: DecisionRequest, _ b: DecisionRequest) -> Bool {
-        a.lane.id == b.lane.id && a.vrn == b.vrn && a.unladenPressed == b.unladenPressed
-            && Column.millis(a.arrivedAt) == Column.millis(b.arrivedAt)
     }
 }
 

@@ -23,7 +23,7 @@ extension SQLiteCargoStore {
                 sql:
                     "SELECT * FROM lane_events WHERE lane_id = ? AND occurred_at = ? AND kind = ? AND fields = ?",
                 arguments: [event.lane.value, occurred, event.kind, fields])!
-            return try Self.laneEvent(from: row)
+            return try RowMapping.laneEvent(row)
         }
     }
 
@@ -36,16 +36,8 @@ extension SQLiteCargoStore {
                     ORDER BY occurred_at DESC, id DESC LIMIT ?
                     """,
                 arguments: [lane.value, max(0, limit)]
-            ).map(Self.laneEvent(from:))
+            ).map(RowMapping.laneEvent)
         }
-    }
-
-    private static func laneEvent(from row: Row) throws -> LaneEventRecord {
-        LaneEventRecord(
-            id: row["id"], lane: try LaneID(row["lane_id"] as String),
-            occurredAt: Column.date(millis: row["occurred_at"]), kind: row["kind"],
-            fields: try Column.decode([String: String].self, json: row["fields"]),
-            receivedAt: Column.date(millis: row["received_at"]))
     }
 
     // MARK: Officers' commands
@@ -91,16 +83,7 @@ extension SQLiteCargoStore {
                     db, sql: "SELECT * FROM officer_actions ORDER BY id DESC LIMIT ?",
                     arguments: [max(0, limit)])
             }
-            return try rows.map { row in
-                let message: Int64? = row["message_id"]
-                return OfficerActionRecord(
-                    id: row["id"], lane: try LaneID(row["lane_id"] as String), officer: row["officer"],
-                    command: try Rows.decodeEnum(
-                        OfficerActionKind.self, row["command"], "officer_actions.command"),
-                    details: try Column.decode([String: String].self, json: row["details"]),
-                    requestedAt: Column.date(millis: row["requested_at"]),
-                    messageID: message.map { UInt64(bitPattern: $0) })
-            }
+            return try rows.map(RowMapping.officerAction)
         }
     }
 
@@ -128,12 +111,11 @@ extension SQLiteCargoStore {
                     """,
                 arguments: [direction.rawValue])
             for row in facts {
-                ccrns[Column.ccrn(row["ccrn"])] = OfflineCacheSource.CCRNFacts(
-                    validUntil: CalendarDay(daysSinceEpoch: row["valid_until"]),
-                    consignee: row["consignee_name"])
+                let (ccrn, fact) = try RowMapping.ccrnFacts(row)
+                ccrns[ccrn] = fact
             }
             let watchList = try Row.fetchAll(db, sql: "SELECT * FROM watch_list ORDER BY id")
-                .map { try Rows.watchEntry(from: $0).target }
+                .map { try RowMapping.watchEntry($0).target }
             return OfflineCacheSource(
                 bundles: bundles, ccrns: ccrns, watchList: watchList,
                 feedPosition: try Self.cacheFeedPosition(db))
@@ -172,16 +154,7 @@ extension SQLiteCargoStore {
             try Row.fetchAll(
                 db, sql: "SELECT * FROM cache_pushes WHERE lane_id = ? ORDER BY generation DESC LIMIT ?",
                 arguments: [lane.value, max(0, limit)]
-            ).map { row in
-                let generation: Int64 = row["generation"]
-                return CachePushRecord(
-                    generation: UInt64(generation), lane: try LaneID(row["lane_id"] as String),
-                    pushedAt: Column.date(millis: row["pushed_at"]),
-                    cause: try Rows.decodeEnum(CachePushCause.self, row["cause"], "cache_pushes.cause"),
-                    requestedBy: row["requested_by"], bundles: row["bundles"],
-                    watchTargets: row["watch_targets"],
-                    omitted: row["omitted"], chunks: row["chunks"])
-            }
+            ).map(RowMapping.cachePush)
         }
     }
 }

@@ -102,11 +102,7 @@ extension SQLiteCargoStore {
                 arguments: [claimant, lane.id.value, Column.millis(decided), Column.number(ubr)])
             // The write lock is held; a miss would mean the state read was
             // wrong, and the crossing must then not count as applied.
-            guard db.changesCount == 1 else {
-                throw RuleConflict(
-                    field: "ubr", rule: "bundle.claim-lost",
-                    detail: "UBR \(ubr) changed while an offline crossing was applied; it is applied again")
-            }
+            guard db.changesCount == 1 else { throw StoreRules.offlineClaimLost(ubr) }
             try useIfAlreadyLeft(
                 ubr, lane: lane.id, passageID: report.passageID, since: report.arrivedAt, now: now, db)
             return (.applied, nil, bundle)
@@ -139,34 +135,14 @@ extension SQLiteCargoStore {
         }
     }
 
-    /// What an officer reads about a conflict: which bundle, what ended it
-    /// or who holds it, and when (Hong Kong time, whole seconds).
     private static func conflictSentence(_ refusal: BundleLife.Refusal, bundle: CargoBundle, _ db: Database)
         throws -> String
     {
-        let ubr = bundle.ubr
-        func at(_ date: Date?) -> String {
-            date.map { " at \(HongKongTime.displayString($0)) (HKT)" } ?? ""
-        }
-        switch refusal {
-        case .claimedByOther(let held):
-            return
-                "UBR \(ubr) is claimed by passage \(held.claimant) at lane \(held.lane) since \(HongKongTime.displayString(held.at)) (HKT)"
-        case .ended(.used):
-            let by = try Row.fetchOne(
-                db, sql: "SELECT claimed_by, claimed_lane FROM bundles WHERE ubr = ?",
-                arguments: [Column.number(ubr)])
-            let claimant: String? = by?["claimed_by"]
-            let where_: String? = by?["claimed_lane"]
-            let who = claimant.map { " by passage \($0)" + (where_.map { " at lane \($0)" } ?? "") } ?? ""
-            return "UBR \(ubr) was already used\(who)\(at(bundle.endedAt))"
-        case .ended(.debundled):
-            return "UBR \(ubr) was debundled\(at(bundle.endedAt))"
-        case .ended(let state), .notClaimedThere(let state, _):
-            return "UBR \(ubr) could not be claimed: it is \(state)"
-        case .debundleWhileClaimed(let held):
-            return "UBR \(ubr) is claimed by passage \(held.claimant) at lane \(held.lane)"
-        }
+        let by = try Row.fetchOne(
+            db, sql: "SELECT claimed_by, claimed_lane FROM bundles WHERE ubr = ?",
+            arguments: [Column.number(bundle.ubr)])
+        return StoreRules.conflictSentence(
+            refusal, bundle: bundle, usedBy: (by?["claimed_by"], by?["claimed_lane"]))
     }
 
     public func offlineCrossings(_ filter: OfflineCrossingFilter, limit: Int) async throws
@@ -187,14 +163,14 @@ extension SQLiteCargoStore {
             if !clauses.isEmpty { sql += " WHERE " + clauses.joined(separator: " AND ") }
             sql += " ORDER BY id DESC LIMIT ?"
             arguments += [max(0, limit)]
-            return try Row.fetchAll(db, sql: sql, arguments: arguments).map(Self.offlineCrossing(from:))
+            return try Row.fetchAll(db, sql: sql, arguments: arguments).map(RowMapping.offlineCrossing)
         }
     }
 
     public func offlineCrossing(id: Int64) async throws -> OfflineCrossingRecord? {
         try await writer.read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM offline_crossings WHERE id = ?", arguments: [id])
-                .map(Self.offlineCrossing(from:))
+                .map(RowMapping.offlineCrossing)
         }
     }
 
@@ -211,19 +187,11 @@ extension SQLiteCargoStore {
             var counts: [LaneID: OfflineCrossingCounts] = [:]
             for row in rows {
                 let lane = try LaneID(row["lane_id"] as String)
-                let n: Int = row["n"]
-                var c = counts[lane] ?? OfflineCrossingCounts()
-                c.received += n
-                switch try Rows.decodeEnum(
-                    ReconciliationOutcome.self, row["outcome"], "offline_crossings.outcome")
-                {
-                case .applied: c.applied += n
-                case .noBundle: c.noBundle += n
-                case .conflict:
-                    c.conflicts += n
-                    c.openConflicts += row["unacknowledged"] as Int
-                }
-                counts[lane] = c
+                StoreRules.addCounts(
+                    &counts, lane: lane,
+                    outcome: try Rows.decodeEnum(
+                        ReconciliationOutcome.self, row["outcome"], "offline_crossings.outcome"),
+                    n: row["n"], unacknowledged: row["unacknowledged"])
             }
             return counts
         }
@@ -237,22 +205,9 @@ extension SQLiteCargoStore {
             guard
                 let record = try Row.fetchOne(
                     db, sql: "SELECT * FROM offline_crossings WHERE id = ?", arguments: [id]
-                ).map(Self.offlineCrossing(from:))
+                ).map(RowMapping.offlineCrossing)
             else { throw StoreError.notFound("offline crossing \(id)") }
-            guard record.outcome == .conflict else {
-                throw RuleConflict(
-                    field: "id", rule: "reconciliation.not-a-conflict",
-                    detail:
-                        "offline crossing \(id) was reconciled as \(record.outcome.rawValue); only conflicts are acknowledged"
-                )
-            }
-            if let by = record.acknowledgedBy, let at = record.acknowledgedAt {
-                throw RuleConflict(
-                    field: "id", rule: "reconciliation.already-acknowledged",
-                    detail:
-                        "offline crossing \(id) was already acknowledged by \(by) at \(HongKongTime.displayString(at)) (HKT)"
-                )
-            }
+            try StoreRules.checkAcknowledgeable(record)
             try db.execute(
                 sql: """
                     UPDATE offline_crossings SET acknowledged_by = ?, acknowledged_at = ?, acknowledged_note = ?
@@ -260,7 +215,7 @@ extension SQLiteCargoStore {
                     """,
                 arguments: [officer, Column.millis(now), note, id])
             return try Row.fetchOne(db, sql: "SELECT * FROM offline_crossings WHERE id = ?", arguments: [id])
-                .map(Self.offlineCrossing(from:))!
+                .map(RowMapping.offlineCrossing)!
         }
     }
 
@@ -270,29 +225,6 @@ extension SQLiteCargoStore {
         try Row.fetchOne(
             db, sql: "SELECT * FROM offline_crossings WHERE lane_id = ? AND request_id = ?",
             arguments: [lane.value, Int64(bitPattern: requestID)]
-        ).map(offlineCrossing(from:))
-    }
-
-    private static func offlineCrossing(from row: Row) throws -> OfflineCrossingRecord {
-        let generation: Int64? = row["cache_generation"]
-        let sequence: Int64? = row["cache_sequence"]
-        let passage: Int64 = row["passage_id"]
-        let request: Int64 = row["request_id"]
-        let acknowledgedAt: Int64? = row["acknowledged_at"]
-        return OfflineCrossingRecord(
-            id: row["id"], lane: try LaneID(row["lane_id"] as String), passageID: UInt64(bitPattern: passage),
-            requestID: UInt64(bitPattern: request), vrn: try VRN(row["vrn"] as String),
-            arrivedAt: Column.date(millis: row["arrived_at"]), unladenPressed: row["unladen"],
-            decidedAt: Column.date(millis: row["decided_at"]),
-            decision: try Column.decode(Decision.self, json: row["decision"]),
-            cacheVersion: generation.map {
-                CacheVersion(generation: UInt64(bitPattern: $0), sequence: UInt64(bitPattern: sequence ?? 0))
-            },
-            receivedAt: Column.date(millis: row["received_at"]),
-            outcome: try Rows.decodeEnum(
-                ReconciliationOutcome.self, row["outcome"], "offline_crossings.outcome"),
-            conflict: row["conflict"], acknowledgedBy: row["acknowledged_by"],
-            acknowledgedAt: acknowledgedAt.map(Column.date(millis:)),
-            acknowledgedNote: row["acknowledged_note"])
+        ).map(RowMapping.offlineCrossing)
     }
 }

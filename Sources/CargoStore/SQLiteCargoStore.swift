@@ -152,7 +152,7 @@ public final class SQLiteCargoStore: CargoRepository {
     public func submitConsignment(_ submission: ConsignmentSubmission, by account: Account, at now: Date)
         async throws -> Consignment
     {
-        let kind = try Self.submitterKind(account)
+        let kind = try StoreRules.submitterKind(account)
         let now = Self.normalised(now)
         try SubmissionRules.validate(submission, submittedAt: now, by: kind)
         return try await transaction { db in
@@ -163,15 +163,9 @@ public final class SQLiteCargoStore: CargoRepository {
     public func submitBatch(_ submissions: [ConsignmentSubmission], by account: Account, at now: Date)
         async throws -> [BatchRecordResult]
     {
-        let kind = try Self.submitterKind(account)
+        let kind = try StoreRules.submitterKind(account)
         let now = Self.normalised(now)
-        guard submissions.count <= SubmissionRules.maximumBatch else {
-            throw ValidationFailure(
-                field: "consignments", rule: "batch.too-many",
-                detail:
-                    "a batch holds at most \(SubmissionRules.maximumBatch) consignments; this one has \(submissions.count)"
-            )
-        }
+        try StoreRules.checkBatchSize(submissions)
         return try await transaction { db in
             var results: [BatchRecordResult] = []
             results.reserveCapacity(submissions.count)
@@ -206,7 +200,7 @@ public final class SQLiteCargoStore: CargoRepository {
         return try await transaction { db in
             let current = try Self.ownConsignment(ccrn, account, action: "amend", db)
             try SubmissionRules.checkAmend(
-                current, to: submission, at: now, by: Self.amendingKind(account, current))
+                current, to: submission, at: now, by: StoreRules.amendingKind(account, current))
             try Rows.updateSubmission(ccrn, submission, amendedAt: now, db)
             return try Rows.consignment(db, ccrn)!
         }
@@ -238,36 +232,7 @@ public final class SQLiteCargoStore: CargoRepository {
     private static func ownConsignment(_ ccrn: CCRN, _ account: Account, action: String, _ db: Database)
         throws -> Consignment
     {
-        guard let current = try Rows.consignment(db, ccrn) else {
-            throw StoreError.notFound("CCRN \(ccrn)")
-        }
-        guard account.role == .officer || current.submittedBy == account.name else {
-            throw AccessDenied(
-                "CCRN \(ccrn) was submitted by another account; only that account or an officer may \(action) it"
-            )
-        }
-        return current
-    }
-
-    private static func submitterKind(_ account: Account) throws -> SubmitterKind {
-        switch account.role {
-        case .shipper: .shipper
-        case .agent: .agent
-        case .driver, .officer, .immigration:
-            throw AccessDenied(
-                "only shipper and agent accounts submit consignments; \(account.name) is a \(account.role.rawValue)"
-            )
-        }
-    }
-
-    /// An officer amending keeps the submitter's kind, which the stored
-    /// submission shows (agents fill in acting-on-behalf).
-    private static func amendingKind(_ account: Account, _ current: Consignment) -> SubmitterKind {
-        switch account.role {
-        case .agent: .agent
-        case .shipper: .shipper
-        case .driver, .officer, .immigration: current.submission.actingOnBehalf == nil ? .shipper : .agent
-        }
+        try StoreRules.own(try Rows.consignment(db, ccrn), ccrn, account, action: action)
     }
 
     // MARK: Bundles
@@ -275,10 +240,7 @@ public final class SQLiteCargoStore: CargoRepository {
     public func createBundle(_ request: BundleRequest, by account: Account, at now: Date) async throws
         -> CargoBundle
     {
-        guard account.role == .driver else {
-            throw AccessDenied(
-                "only driver accounts create bundles; \(account.name) is a \(account.role.rawValue)")
-        }
+        try StoreRules.checkCreatesBundles(account)
         let now = Self.normalised(now)
         return try await transaction { db in
             var consignments: [CCRN: Consignment] = [:]
@@ -342,7 +304,7 @@ public final class SQLiteCargoStore: CargoRepository {
                 rows = try Row.fetchAll(
                     db, sql: "SELECT * FROM crossings ORDER BY id DESC LIMIT ?", arguments: [limit])
             }
-            return try rows.map(Rows.crossing(from:))
+            return try rows.map(RowMapping.crossing)
         }
     }
 

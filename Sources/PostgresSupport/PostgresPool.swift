@@ -93,6 +93,12 @@ public final class PostgresPool: Sendable {
         self.running = Task { await client.run() }
     }
 
+    /// A pool nobody closed (a test's store going out of scope) still
+    /// gives its connections back to the server.
+    deinit {
+        running.cancel()
+    }
+
     /// Stops the pool: open connections are closed, and queries still
     /// waiting fail.
     public func close() async {
