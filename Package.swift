@@ -311,7 +311,9 @@ let package = Package(
         .testTarget(
             name: "CargoStoreTests",
             dependencies: [
-                "CargoStore", "ClearanceCore", "RoadCargo", .product(name: "GRDB", package: "GRDB.swift"),
+                "CargoStore", "ClearanceCore", "RoadCargo", "PostgresSupport", "PostgresTestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             swiftSettings: strict),
         .testTarget(

@@ -188,6 +188,12 @@ public protocol CargoRepository: ConsoleRepository {
     func addAccount(_ account: Account) async throws -> String
     /// The account a bearer token belongs to, or nil.
     func account(forToken token: String) async throws -> Account?
+    /// The account with this name (ignoring case), or nil.
+    func account(named name: String) async throws -> Account?
+
+    // MARK: Health
+    /// One trivial query: the watchdog's probe that the store still answers.
+    func ping() async throws
 }
 
 public enum StoreError: Error, Sendable, Hashable, CustomStringConvertible {

@@ -73,7 +73,8 @@ extension PostgresCargoStore {
         let token = Tokens.generate()
         let hash = Tokens.hash(token)
         try await transaction { db in
-            guard try await db.rows("SELECT 1 FROM accounts WHERE lower(name) = lower(\(name))", logger).isEmpty
+            guard
+                try await db.rows("SELECT 1 FROM accounts WHERE lower(name) = lower(\(name))", logger).isEmpty
             else { throw StoreError.duplicate("account \(name)") }
             try await db.rows(
                 """
@@ -91,7 +92,8 @@ extension PostgresCargoStore {
 
     /// The account with this name (ignoring case), or nil.
     public func account(named name: String) async throws -> Account? {
-        try await rows("SELECT * FROM accounts WHERE lower(name) = lower(\(name))").first.map(RowMapping.account)
+        try await rows("SELECT * FROM accounts WHERE lower(name) = lower(\(name))").first.map(
+            RowMapping.account)
     }
 
     // MARK: Passwords and sessions
@@ -299,7 +301,8 @@ extension PostgresCargoStore {
 
     public func crossings(lane: LaneID, limit: Int) async throws -> [CrossingSummary] {
         try await summaries(
-            "SELECT * FROM crossings WHERE lane_id = \(lane.value) ORDER BY id DESC LIMIT \(Int64(max(0, limit)))")
+            "SELECT * FROM crossings WHERE lane_id = \(lane.value) ORDER BY id DESC LIMIT \(Int64(max(0, limit)))"
+        )
     }
 
     public func searchCrossings(_ query: CrossingQuery, limit: Int) async throws -> [CrossingSummary] {
@@ -328,7 +331,9 @@ extension PostgresCargoStore {
         try await read { db in
             var out: [CrossingSummary] = []
             for row in try await db.rows(query, logger) {
-                let ccrns = try await row.optionalInt("ubr").asyncMap { try await PGRows.ccrns(of: $0, db, logger) }
+                let ccrns = try await row.optionalInt("ubr").asyncMap {
+                    try await PGRows.ccrns(of: $0, db, logger)
+                }
                 out.append(try RowMapping.crossingSummary(row, ccrns: ccrns ?? []))
             }
             return out

@@ -18,7 +18,8 @@ extension PostgresCargoStore {
     {
         try await read { db in
             DecisionCore.decide(
-                try await Self.decisionCase(for: request, claimant: nil, at: now, db, logger).case, policy: policy)
+                try await Self.decisionCase(for: request, claimant: nil, at: now, db, logger).case,
+                policy: policy)
         }
     }
 
@@ -124,13 +125,15 @@ extension PostgresCargoStore {
         for request: DecisionRequest, claimant: String?, at now: Date, _ db: PostgresConnection,
         _ logger: Logger
     ) async throws -> (case: DecisionCase, state: BundleLife.State?) {
-        let found = try await PGRows.activeBundle(db, vrn: request.vrn, direction: request.lane.direction, logger)
+        let found = try await PGRows.activeBundle(
+            db, vrn: request.vrn, direction: request.lane.direction, logger)
         var life: BundleLife.State?
         if let found { life = try await PGRows.lifeState(found, db, logger) }
         let (bundle, state) = StoreRules.judgeOpenBundle(found, life: life, claimant: claimant, at: now)
         func isWatched(_ target: WatchTarget) async throws -> Bool {
             !(try await db.rows(
-                "SELECT 1 FROM watch_list WHERE kind = \(target.kind) AND value = \(target.value) LIMIT 1", logger
+                "SELECT 1 FROM watch_list WHERE kind = \(target.kind) AND value = \(target.value) LIMIT 1",
+                logger
             ).isEmpty)
         }
         var targets: [WatchTarget] = []

@@ -112,7 +112,8 @@ extension PostgresCargoStore {
         let floor = Int64(clamping: floor)
         return try await transaction { db in
             let last =
-                try await db.rows("SELECT max(generation) AS g FROM cache_pushes", logger)[0].optionalInt("g") ?? 0
+                try await db.rows("SELECT max(generation) AS g FROM cache_pushes", logger)[0].optionalInt("g")
+                ?? 0
             let generation = max(floor, last + 1)
             try await db.rows(
                 """
@@ -161,7 +162,8 @@ extension PostgresCargoStore {
                     continue
                 }
                 guard seen.insert(ubr).inserted else { continue }
-                if let bundleRow = try await db.rows("SELECT * FROM bundles WHERE ubr = \(ubr)", logger).first,
+                if let bundleRow = try await db.rows("SELECT * FROM bundles WHERE ubr = \(ubr)", logger)
+                    .first,
                     try bundleRow.text("status") == BundleStatus.active.rawValue
                 {
                     changes.append(.active(try await PGRows.bundle(from: bundleRow, db, logger)))
@@ -177,7 +179,8 @@ extension PostgresCargoStore {
                 } else {
                     changes.append(
                         .ended(
-                            direction: try row.enumValue(Direction.self, "direction", "cache_changes.direction"),
+                            direction: try row.enumValue(
+                                Direction.self, "direction", "cache_changes.direction"),
                             ubr: Column.ubr(ubr)))
                 }
             }

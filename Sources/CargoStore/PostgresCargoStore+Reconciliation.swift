@@ -12,7 +12,9 @@ extension PostgresCargoStore {
         let receivedAt = SQLiteCargoStore.normalised(receivedAt)
         return try await transaction { db in
             // A resend, on this node or another: the first record stands.
-            if let first = try await Self.offlineCrossing(db, lane: lane.id, requestID: report.requestID, logger) {
+            if let first = try await Self.offlineCrossing(
+                db, lane: lane.id, requestID: report.requestID, logger)
+            {
                 return first
             }
             let (outcome, conflict, bundle) = try await Self.reconcile(
@@ -79,7 +81,8 @@ extension PostgresCargoStore {
                 """, logger)
             guard claimed.count == 1 else { throw StoreRules.offlineClaimLost(ubr) }
             try await useIfAlreadyLeft(
-                ubr, lane: lane.id, passageID: report.passageID, since: report.arrivedAt, now: now, db, logger)
+                ubr, lane: lane.id, passageID: report.passageID, since: report.arrivedAt, now: now, db, logger
+            )
             return (.applied, nil, bundle)
         case .success:
             return (.applied, nil, bundle)
@@ -135,7 +138,8 @@ extension PostgresCargoStore {
     }
 
     public func offlineCrossing(id: Int64) async throws -> OfflineCrossingRecord? {
-        try await rows("SELECT * FROM offline_crossings WHERE id = \(id)").first.map(RowMapping.offlineCrossing)
+        try await rows("SELECT * FROM offline_crossings WHERE id = \(id)").first.map(
+            RowMapping.offlineCrossing)
     }
 
     public func offlineCrossingCounts() async throws -> [LaneID: OfflineCrossingCounts] {
@@ -148,7 +152,8 @@ extension PostgresCargoStore {
         for row in rows {
             StoreRules.addCounts(
                 &counts, lane: try LaneID(try row.text("lane_id")),
-                outcome: try row.enumValue(ReconciliationOutcome.self, "outcome", "offline_crossings.outcome"),
+                outcome: try row.enumValue(
+                    ReconciliationOutcome.self, "outcome", "offline_crossings.outcome"),
                 n: Int(try row.int("n")), unacknowledged: Int(try row.int("unacknowledged")))
         }
         return counts
@@ -160,7 +165,8 @@ extension PostgresCargoStore {
         let now = SQLiteCargoStore.normalised(now)
         return try await transaction { db in
             guard
-                let record = try await db.rows("SELECT * FROM offline_crossings WHERE id = \(id)", logger).first
+                let record = try await db.rows("SELECT * FROM offline_crossings WHERE id = \(id)", logger)
+                    .first
                     .map(RowMapping.offlineCrossing)
             else { throw StoreError.notFound("offline crossing \(id)") }
             try StoreRules.checkAcknowledgeable(record)

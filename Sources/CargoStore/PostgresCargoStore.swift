@@ -80,7 +80,7 @@ public final class PostgresCargoStore: CargoRepository {
                         throw error
                     }
                 }
-            } catch where Self.isRetryable(error) && attempt < Self.maximumAttempts {
+            } catch  where Self.isRetryable(error) && attempt < Self.maximumAttempts {
                 attempt += 1
                 // Jittered and growing, so that the conflicting writers do
                 // not meet again at once.
@@ -216,7 +216,8 @@ public final class PostgresCargoStore: CargoRepository {
             for ccrn in request.ccrns where consignments[ccrn] == nil {
                 consignments[ccrn] = try await PGRows.consignment(db, ccrn, logger)
             }
-            var active = try await PGRows.activeBundle(db, vrn: request.vrn, direction: request.direction, logger)
+            var active = try await PGRows.activeBundle(
+                db, vrn: request.vrn, direction: request.direction, logger)
             if let found = active { active = try await Self.settleLapsedClaim(found, now: now, db, logger) }
             try BundlingRules.check(request, consignments: consignments, activeBundle: active, now: now)
             let ubr = Column.ubr(

@@ -102,7 +102,9 @@ enum PGRows {
     // MARK: Bundles
 
     static func bundle(_ db: PostgresConnection, _ ubr: UBR, _ logger: Logger) async throws -> CargoBundle? {
-        guard let row = try await db.rows("SELECT * FROM bundles WHERE ubr = \(Column.number(ubr))", logger).first
+        guard
+            let row = try await db.rows("SELECT * FROM bundles WHERE ubr = \(Column.number(ubr))", logger)
+                .first
         else { return nil }
         return try await bundle(from: row, db, logger)
     }
@@ -123,11 +125,15 @@ enum PGRows {
     static func activeBundle(_ db: PostgresConnection, vrn: VRN, direction: Direction, _ logger: Logger)
         async throws -> CargoBundle?
     {
-        guard let row = try await activeBundleRow(db, vrn: vrn, direction: direction, logger) else { return nil }
+        guard let row = try await activeBundleRow(db, vrn: vrn, direction: direction, logger) else {
+            return nil
+        }
         return try await bundle(from: row, db, logger)
     }
 
-    static func bundle(from row: PGRow, _ db: PostgresConnection, _ logger: Logger) async throws -> CargoBundle {
+    static func bundle(from row: PGRow, _ db: PostgresConnection, _ logger: Logger) async throws
+        -> CargoBundle
+    {
         try RowMapping.bundle(row, ccrns: try await ccrns(of: try row.int("ubr"), db, logger))
     }
 
@@ -186,6 +192,14 @@ extension NumberAllocator {
         async throws -> Int64
     {
         var rng = SystemRandomNumberGenerator()
+        return try await allocate(kind, in: db, atMillis: issuedAt, logger, using: &rng)
+    }
+
+    /// The same, drawing from `rng` (tests force clashes with it).
+    static func allocate(
+        _ kind: Kind, in db: PostgresConnection, atMillis issuedAt: Int64, _ logger: Logger,
+        using rng: inout some RandomNumberGenerator
+    ) async throws -> Int64 {
         for _ in 0..<maximumAttempts {
             let number = draw(using: &rng)
             let inserted = try await db.rows(

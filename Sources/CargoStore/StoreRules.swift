@@ -87,7 +87,8 @@ enum StoreRules {
         guard same else {
             throw RuleConflict(
                 field: "requestID", rule: "crossing.request-id-reused",
-                detail: "request id \(requestID) was already recorded for \(first.vrn) at lane \(first.lane.id)")
+                detail:
+                    "request id \(requestID) was already recorded for \(first.vrn) at lane \(first.lane.id)")
         }
     }
 
@@ -140,7 +141,8 @@ enum StoreRules {
                 "UBR \(ubr) is claimed by passage \(held.claimant) at lane \(held.lane) since \(HongKongTime.displayString(held.at)) (HKT)"
         case .ended(.used):
             let who =
-                usedBy.claimant.map { " by passage \($0)" + (usedBy.lane.map { " at lane \($0)" } ?? "") } ?? ""
+                usedBy.claimant.map { " by passage \($0)" + (usedBy.lane.map { " at lane \($0)" } ?? "") }
+                ?? ""
             return "UBR \(ubr) was already used\(who)\(at(bundle.endedAt))"
         case .ended(.debundled):
             return "UBR \(ubr) was debundled\(at(bundle.endedAt))"

@@ -77,7 +77,8 @@ enum RowMapping {
 
     static func crossing(_ row: some StoredRow) throws -> Crossing {
         Crossing(
-            id: try row.int("id"), lane: try LaneID(try row.text("lane_id")), vrn: try VRN(try row.text("vrn")),
+            id: try row.int("id"), lane: try LaneID(try row.text("lane_id")),
+            vrn: try VRN(try row.text("vrn")),
             arrivedAt: try row.date("arrived_at"), unladenPressed: try row.bool("unladen"),
             decision: try row.json(Decision.self, "decision"), decidedAt: try row.date("decided_at"))
     }
@@ -102,7 +103,8 @@ enum RowMapping {
 
     static func watchEntry(_ row: some StoredRow) throws -> WatchEntry {
         WatchEntry(
-            id: try row.int("id"), target: try WatchTarget(kind: try row.text("kind"), value: try row.text("value")),
+            id: try row.int("id"),
+            target: try WatchTarget(kind: try row.text("kind"), value: try row.text("value")),
             note: try row.text("note"), addedBy: try row.text("added_by"), addedAt: try row.date("added_at"))
     }
 
@@ -130,9 +132,11 @@ enum RowMapping {
 
     static func officerAction(_ row: some StoredRow) throws -> OfficerActionRecord {
         OfficerActionRecord(
-            id: try row.int("id"), lane: try LaneID(try row.text("lane_id")), officer: try row.text("officer"),
+            id: try row.int("id"), lane: try LaneID(try row.text("lane_id")),
+            officer: try row.text("officer"),
             command: try row.enumValue(OfficerActionKind.self, "command", "officer_actions.command"),
-            details: try row.json([String: String].self, "details"), requestedAt: try row.date("requested_at"),
+            details: try row.json([String: String].self, "details"),
+            requestedAt: try row.date("requested_at"),
             messageID: try row.optionalInt("message_id").map { UInt64(bitPattern: $0) })
     }
 
@@ -160,7 +164,8 @@ enum RowMapping {
             },
             receivedAt: try row.date("received_at"),
             outcome: try row.enumValue(ReconciliationOutcome.self, "outcome", "offline_crossings.outcome"),
-            conflict: try row.optionalText("conflict"), acknowledgedBy: try row.optionalText("acknowledged_by"),
+            conflict: try row.optionalText("conflict"),
+            acknowledgedBy: try row.optionalText("acknowledged_by"),
             acknowledgedAt: try row.optionalDate("acknowledged_at"),
             acknowledgedNote: try row.optionalText("acknowledged_note"))
     }
@@ -188,7 +193,8 @@ enum RowMapping {
             vrn: try row.optionalText("vrn").map { try VRN($0) },
             state: try row.enumValue(HelpCallRecord.State.self, "state", "help_calls.state"),
             officer: try row.optionalText("officer"), rangAt: try row.date("rang_at"),
-            answeredAt: try row.optionalDate("answered_at"), escalatedAt: try row.optionalDate("escalated_at"),
+            answeredAt: try row.optionalDate("answered_at"),
+            escalatedAt: try row.optionalDate("escalated_at"),
             endedAt: try row.optionalDate("ended_at"), endedBy: try row.optionalText("ended_by"),
             messages: try row.json([HelpCallRecord.Message].self, "messages"))
     }

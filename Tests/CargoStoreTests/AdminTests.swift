@@ -8,19 +8,17 @@ import Testing
 
 @Suite("Accounts, lanes and the watch list")
 struct AdminTests {
-    let store = try! SQLiteCargoStore.inMemory()
 
-    @Test("an account's token finds it; only the token's hash is stored")
-    func tokens() async throws {
+    @Test("an account's token finds it; only the token's hash is stored", arguments: StoreBackend.all)
+    func tokens(_ backend: StoreBackend) async throws {
+        let store = try await backend.makeStore()
         let token = try await store.addAccount(Fixture.officer)
         #expect(token.hasPrefix("lk_"))
         #expect(token.count == 46)
         #expect(try await store.account(forToken: token) == Fixture.officer)
         #expect(try await store.account(forToken: token + "x") == nil)
         #expect(try await store.account(forToken: "") == nil)
-        let stored = try await store.writer.read {
-            try String.fetchAll($0, sql: "SELECT token_hash FROM accounts")
-        }
+        let stored = try await strings(store, "SELECT token_hash FROM accounts")
         #expect(stored.count == 1)
         #expect(!stored[0].contains(token.dropFirst(3)))
         #expect(stored[0].count == 64)
@@ -30,8 +28,9 @@ struct AdminTests {
         #expect(try await store.account(named: "DRIVER-HO") == Fixture.driver)
     }
 
-    @Test("a duplicate name, ignoring case, is refused")
-    func duplicate() async throws {
+    @Test("a duplicate name, ignoring case, is refused", arguments: StoreBackend.all)
+    func duplicate(_ backend: StoreBackend) async throws {
+        let store = try await backend.makeStore()
         _ = try await store.addAccount(Fixture.driver)
         await #expect(throws: StoreError.duplicate("account Driver-Ho")) {
             try await store.addAccount(Account(name: "Driver-Ho", role: .officer))
@@ -39,11 +38,12 @@ struct AdminTests {
         await #expect(throws: ValidationFailure.self) {
             try await store.addAccount(Account(name: "two words", role: .officer))
         }
-        #expect(try count(store, "accounts") == 1)
+        #expect(try await count(store, "accounts") == 1)
     }
 
-    @Test("lanes are added, replaced, listed and removed")
-    func lanes() async throws {
+    @Test("lanes are added, replaced, listed and removed", arguments: StoreBackend.all)
+    func lanes(_ backend: StoreBackend) async throws {
+        let store = try await backend.makeStore()
         try await store.putLane(Fixture.inboundLane)
         try await store.putLane(Fixture.outboundLane)
         var moved = Fixture.outboundLane
@@ -56,8 +56,9 @@ struct AdminTests {
         #expect(try await store.lanes() == [Fixture.inboundLane])
     }
 
-    @Test("officers manage the watch list")
-    func watchList() async throws {
+    @Test("officers manage the watch list", arguments: StoreBackend.all)
+    func watchList(_ backend: StoreBackend) async throws {
+        let store = try await backend.makeStore()
         await #expect(throws: AccessDenied.self) {
             try await store.addWatch(.vrn(Fixture.vrn), note: "", by: Fixture.driver, at: Fixture.t0)
         }

@@ -31,43 +31,62 @@ struct AllocationTests {
         #expect(steps.count > 49_000)
     }
 
-    @Test("a clash with an issued number is retried, never reissued")
-    func clashRetried() async throws {
-        let store = try SQLiteCargoStore.inMemory()
-        let (a, b) = try await store.writer.write { db in
-            // Both allocations draw the same first value; the second must skip it.
-            // Large values: UInt64.random(in:) keeps the high bits of a
-            // product, so small ones would all give the same payload.
-            let x = UInt64.max / 3, y = UInt64.max / 2
-            var rng = ScriptedGenerator(values: [x, x, y])
-            let a = try NumberAllocator.allocate(.ccrn, in: db, atMillis: 0, using: &rng)
-            var again = ScriptedGenerator(values: [x, y])
-            let b = try NumberAllocator.allocate(.ubr, in: db, atMillis: 0, using: &again)
-            return (a, b)
-        }
+    @Test("a clash with an issued number is retried, never reissued", arguments: StoreBackend.all)
+    func clashRetried(_ backend: StoreBackend) async throws {
+        // Both allocations draw the same first value; the second must skip it.
+        // Large values: UInt64.random(in:) keeps the high bits of a
+        // product, so small ones would all give the same payload.
+        let x = UInt64.max / 3, y = UInt64.max / 2
+        let (a, b) = try await allocateTwice(
+            backend, first: ScriptedGenerator(values: [x, x, y]), second: ScriptedGenerator(values: [x, y]))
         #expect(a != b)
     }
 
-    @Test("a full run of clashes fails loudly instead of reissuing")
-    func exhausted() async throws {
-        let store = try SQLiteCargoStore.inMemory()
+    @Test("a full run of clashes fails loudly instead of reissuing", arguments: StoreBackend.all)
+    func exhausted(_ backend: StoreBackend) async throws {
         await #expect(throws: NumberAllocator.Exhausted.self) {
-            try await store.writer.write { db in
-                var rng = ScriptedGenerator(values: [7])
-                _ = try NumberAllocator.allocate(.ccrn, in: db, atMillis: 0, using: &rng)
-                _ = try NumberAllocator.allocate(.ccrn, in: db, atMillis: 0, using: &rng)
-            }
+            _ = try await allocateTwice(
+                backend, first: ScriptedGenerator(values: [7]), second: ScriptedGenerator(values: [7]))
         }
     }
 
-    @Test("numbers issued before a restart are never issued again, withdrawn and debundled ones included")
-    func acrossRestarts() async throws {
-        let dir = try temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let path = dir.appendingPathComponent("central.sqlite").path
+    /// Two numbers allocated in one transaction of a new store, drawn from the generators given.
+    func allocateTwice(_ backend: StoreBackend, first: ScriptedGenerator, second: ScriptedGenerator)
+        async throws -> (Int64, Int64)
+    {
+        switch try await backend.makeStore() {
+        case let sqlite as SQLiteCargoStore:
+            return try await sqlite.writer.write { db in
+                var one = first, two = second
+                return (
+                    try NumberAllocator.allocate(.ccrn, in: db, atMillis: 0, using: &one),
+                    try NumberAllocator.allocate(.ubr, in: db, atMillis: 0, using: &two)
+                )
+            }
+        case let postgres as PostgresCargoStore:
+            return try await postgres.transaction { db in
+                var one = first, two = second
+                return (
+                    try await NumberAllocator.allocate(
+                        .ccrn, in: db, atMillis: 0, postgres.logger, using: &one),
+                    try await NumberAllocator.allocate(
+                        .ubr, in: db, atMillis: 0, postgres.logger, using: &two)
+                )
+            }
+        case let other:
+            throw StoreError.incompatible("no allocator test for \(type(of: other))")
+        }
+    }
+
+    @Test(
+        "numbers issued before a restart are never issued again, withdrawn and debundled ones included",
+        arguments: StoreBackend.all)
+    func acrossRestarts(_ backend: StoreBackend) async throws {
+        let (first, reopen) = try await backend.makeShared()
+        var store = first
         var issued: [String] = []
         for round in 0..<3 {
-            let store = try await SQLiteCargoStore.open(path: path)
+            if round > 0 { store = try await reopen() }
             let results = try await store.submitBatch(
                 Array(repeating: Fixture.submission(), count: 300), by: Fixture.shipper, at: Fixture.t0)
             let ccrns = results.compactMap { r -> CCRN? in
@@ -83,7 +102,6 @@ struct AllocationTests {
             issued += ccrns.map(\.value) + [b.ubr.value]
         }
         #expect(Set(issued).count == issued.count)
-        let store = try await SQLiteCargoStore.open(path: path)
-        #expect(try count(store, "issued_numbers") == issued.count)
+        #expect(try await count(try await reopen(), "issued_numbers") == issued.count)
     }
 }

@@ -8,9 +8,10 @@ import Testing
 
 @Suite("Bundles through the store")
 struct BundleTests {
-    let store = try! SQLiteCargoStore.inMemory()
 
-    func submit(_ n: Int, _ direction: Direction = .inbound) async throws -> [CCRN] {
+    func submit(_ store: any CargoRepository, _ n: Int, _ direction: Direction = .inbound) async throws
+        -> [CCRN]
+    {
         var out: [CCRN] = []
         for _ in 0..<n {
             out.append(
@@ -22,9 +23,12 @@ struct BundleTests {
         return out
     }
 
-    @Test("a bundle gets a UBR, earliest crossing + 30 min, and freezes its consignments")
-    func create() async throws {
-        let ccrns = try await submit(2)
+    @Test(
+        "a bundle gets a UBR, earliest crossing + 30 min, and freezes its consignments",
+        arguments: StoreBackend.all)
+    func create(_ backend: StoreBackend) async throws {
+        let store = try await backend.makeStore()
+        let ccrns = try await submit(store, 2)
         let b = try await store.createBundle(Fixture.bundleRequest(ccrns), by: Fixture.driver, at: Fixture.t0)
         #expect(b.ccrns == ccrns)
         #expect(b.status == .active)
@@ -44,12 +48,15 @@ struct BundleTests {
         }
     }
 
-    @Test("one bad CCRN refuses the whole bundle and leaves every consignment as it was")
-    func refusedBundleChangesNothing() async throws {
-        let good = try await submit(2)
-        let export = try await submit(1, .outbound)
+    @Test(
+        "one bad CCRN refuses the whole bundle and leaves every consignment as it was",
+        arguments: StoreBackend.all)
+    func refusedBundleChangesNothing(_ backend: StoreBackend) async throws {
+        let store = try await backend.makeStore()
+        let good = try await submit(store, 2)
+        let export = try await submit(store, 1, .outbound)
         let unknown = CCRN(payload: 987_654_321)
-        let before = try snapshot(store)
+        let before = try await snapshot(store)
         do {
             _ = try await store.createBundle(
                 Fixture.bundleRequest(good + export + [unknown]), by: Fixture.driver, at: Fixture.t0)
@@ -57,13 +64,14 @@ struct BundleTests {
         } catch let failure as ValidationFailure {
             #expect(failure.issues.map(\.rule) == ["bundle.ccrn-direction", "bundle.ccrn-unknown"])
         }
-        #expect(try snapshot(store) == before)
+        #expect(try await snapshot(store) == before)
         for ccrn in good + export { #expect(try await store.consignment(ccrn)?.status == .active) }
     }
 
-    @Test("only drivers bundle")
-    func roles() async throws {
-        let ccrns = try await submit(1)
+    @Test("only drivers bundle", arguments: StoreBackend.all)
+    func roles(_ backend: StoreBackend) async throws {
+        let store = try await backend.makeStore()
+        let ccrns = try await submit(store, 1)
         for account in [Fixture.shipper, Fixture.officer, Fixture.agent] {
             await #expect(throws: AccessDenied.self) {
                 try await store.createBundle(Fixture.bundleRequest(ccrns), by: account, at: Fixture.t0)
@@ -71,17 +79,18 @@ struct BundleTests {
         }
     }
 
-    @Test("rule 3: one active bundle per VRN and direction, until debundled")
-    func oneActivePerDirection() async throws {
-        let a = try await submit(1)
-        let b = try await submit(1)
-        let out = try await submit(1, .outbound)
+    @Test("rule 3: one active bundle per VRN and direction, until debundled", arguments: StoreBackend.all)
+    func oneActivePerDirection(_ backend: StoreBackend) async throws {
+        let store = try await backend.makeStore()
+        let a = try await submit(store, 1)
+        let b = try await submit(store, 1)
+        let out = try await submit(store, 1, .outbound)
         let first = try await store.createBundle(Fixture.bundleRequest(a), by: Fixture.driver, at: Fixture.t0)
-        let before = try snapshot(store)
+        let before = try await snapshot(store)
         await #expect(throws: RuleConflict.self) {
             try await store.createBundle(Fixture.bundleRequest(b), by: Fixture.driver, at: Fixture.t0)
         }
-        #expect(try snapshot(store) == before)
+        #expect(try await snapshot(store) == before)
         // The other direction is a separate slot.
         _ = try await store.createBundle(
             Fixture.bundleRequest(out, direction: .outbound), by: Fixture.driver, at: Fixture.t0)
@@ -92,27 +101,29 @@ struct BundleTests {
         #expect(try await store.bundles(vrn: Fixture.vrn).count == 3)
     }
 
-    @Test("rule 3 holds in the database itself: a second active row is refused by the index")
-    func ruleThreeInSchema() async throws {
-        let a = try await submit(1)
+    @Test(
+        "rule 3 holds in the database itself: a second active row is refused by the index",
+        arguments: StoreBackend.all)
+    func ruleThreeInSchema(_ backend: StoreBackend) async throws {
+        let store = try await backend.makeStore()
+        let a = try await submit(store, 1)
         let b = try await store.createBundle(Fixture.bundleRequest(a), by: Fixture.driver, at: Fixture.t0)
         let copy = CargoBundle(
             ubr: UBR(payload: 111_111_111), driverName: "x", driverAccount: "x", vrn: b.vrn,
             direction: b.direction,
             expectedControlPoint: nil, ccrns: [], completedAt: Fixture.t0, earliestCrossing: Fixture.t0)
         do {
-            try await store.writer.write { db in try Rows.insert(copy, db) }
+            try await insertRaw(copy, into: store)
             Issue.record("second active bundle stored")
-        } catch let error as DatabaseError {
-            #expect(error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE)
+        } catch {
+            #expect(isUniqueViolation(error), "\(error)")
         }
     }
 
-    @Test("concurrent bundles for one VRN: exactly one wins")
-    func concurrentBundles() async throws {
-        let dir = try temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let store = try await SQLiteCargoStore.open(path: dir.appendingPathComponent("c.sqlite").path)
+    @Test("concurrent bundles for one VRN: exactly one wins", arguments: StoreBackend.all)
+    func concurrentBundles(_ backend: StoreBackend) async throws {
+        // A store other connections share: a file, or a PostgreSQL database.
+        let store = try await backend.makeShared().first
         var ccrns: [CCRN] = []
         for _ in 0..<8 {
             ccrns.append(
@@ -129,18 +140,19 @@ struct BundleTests {
             return await group.reduce(0) { $0 + ($1 ? 1 : 0) }
         }
         #expect(wins == 1)
-        #expect(try count(store, "bundles") == 1)
+        #expect(try await count(store, "bundles") == 1)
     }
 
-    @Test("debundling: the driver or an officer; frees the CCRNs; not twice")
-    func debundle() async throws {
-        let ccrns = try await submit(2)
+    @Test("debundling: the driver or an officer; frees the CCRNs; not twice", arguments: StoreBackend.all)
+    func debundle(_ backend: StoreBackend) async throws {
+        let store = try await backend.makeStore()
+        let ccrns = try await submit(store, 2)
         let b = try await store.createBundle(Fixture.bundleRequest(ccrns), by: Fixture.driver, at: Fixture.t0)
-        let before = try snapshot(store)
+        let before = try await snapshot(store)
         await #expect(throws: AccessDenied.self) {
             try await store.debundle(b.ubr, by: Fixture.otherDriver, at: Fixture.t0)
         }
-        #expect(try snapshot(store) == before)
+        #expect(try await snapshot(store) == before)
         let later = Fixture.t0.addingTimeInterval(60)
         let ended = try await store.debundle(b.ubr, by: Fixture.officer, at: later)
         #expect(ended.status == .debundled)

@@ -15,7 +15,7 @@ struct ClaimRaceTests {
         Lane(id: try! LaneID("LMC-IN-0\(i)"), controlPoint: .lokMaChau, direction: .inbound)
     }
 
-    func bundled(_ store: SQLiteCargoStore) async throws -> CargoBundle {
+    func bundled(_ store: any CargoRepository) async throws -> CargoBundle {
         let c = try await store.submitConsignment(Fixture.submission(), by: Fixture.shipper, at: Fixture.t0)
         return try await store.createBundle(
             Fixture.bundleRequest([c.ccrn]), by: Fixture.driver, at: Fixture.t0)
@@ -23,7 +23,7 @@ struct ClaimRaceTests {
 
     /// Every lane asks about the bundle's VRN at the same moment, each
     /// through one of `stores` in turn; the decisions, by lane.
-    func race(_ stores: [SQLiteCargoStore], round: Int) async throws -> [Decision] {
+    func race(_ stores: [any CargoRepository], round: Int) async throws -> [Decision] {
         let arrival = Fixture.t0.addingTimeInterval(3600)
         return try await withThrowingTaskGroup(of: Decision.self) { group in
             for (i, lane) in Self.lanes.enumerated() {
@@ -40,7 +40,7 @@ struct ClaimRaceTests {
         }
     }
 
-    func expectOneClaim(_ decisions: [Decision], _ bundle: CargoBundle, _ store: SQLiteCargoStore)
+    func expectOneClaim(_ decisions: [Decision], _ bundle: CargoBundle, _ store: any CargoRepository)
         async throws
     {
         let onBundle = decisions.filter { $0.ubr == bundle.ubr }
@@ -51,13 +51,12 @@ struct ClaimRaceTests {
         #expect(try await store.bundle(bundle.ubr)?.status == .claimed)
     }
 
-    @Test("8 lanes through two stores on one file, 10 rounds: exactly one decision on each bundle")
-    func twoStoresOneFile() async throws {
-        let dir = try temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let path = dir.appendingPathComponent("central.sqlite").path
-        let a = try await SQLiteCargoStore.open(path: path)
-        let b = try await SQLiteCargoStore.open(path: path)
+    @Test(
+        "8 lanes through two stores on one database (two central nodes), 10 rounds: exactly one decision on each bundle",
+        arguments: StoreBackend.all)
+    func twoStoresOneDatabase(_ backend: StoreBackend) async throws {
+        let (a, openB) = try await backend.makeShared()
+        let b = try await openB()
         for round in 0..<10 {
             let bundle = try await bundled(a)
             let decisions = try await race([a, b], round: round)
@@ -99,9 +98,10 @@ struct ClaimRaceTests {
     }
 
     @Test(
-        "the same request re-sent, concurrently and after the claim, gets the same decision and one crossing")
-    func resendSameDecision() async throws {
-        let store = try SQLiteCargoStore.inMemory()
+        "the same request re-sent, concurrently and after the claim, gets the same decision and one crossing",
+        arguments: StoreBackend.all)
+    func resendSameDecision(_ backend: StoreBackend) async throws {
+        let store = try await backend.makeStore()
         let bundle = try await bundled(store)
         let arrival = Fixture.t0.addingTimeInterval(3600)
         let decisions = try await withThrowingTaskGroup(of: Crossing.self) { group in
@@ -121,9 +121,11 @@ struct ClaimRaceTests {
         #expect(try await store.crossings(vrn: Fixture.vrn, limit: 10).count == 1)
     }
 
-    @Test("a claimant re-asking with a new request (a passage's re-request) decides on its own claim again")
-    func sameClaimantNewRequest() async throws {
-        let store = try SQLiteCargoStore.inMemory()
+    @Test(
+        "a claimant re-asking with a new request (a passage's re-request) decides on its own claim again",
+        arguments: StoreBackend.all)
+    func sameClaimantNewRequest(_ backend: StoreBackend) async throws {
+        let store = try await backend.makeStore()
         let bundle = try await bundled(store)
         let arrival = Fixture.t0.addingTimeInterval(3600)
         let lane = Self.lanes[0]

@@ -7,10 +7,12 @@ import Testing
 
 @Suite("Consignments through the store")
 struct ConsignmentTests {
-    let store = try! SQLiteCargoStore.inMemory()
 
-    @Test("a submission gets a CCRN valid to the end of day + 14 and reads back unchanged")
-    func submitAndRead() async throws {
+    @Test(
+        "a submission gets a CCRN valid to the end of day + 14 and reads back unchanged",
+        arguments: StoreBackend.all)
+    func submitAndRead(_ backend: StoreBackend) async throws {
+        let store = try await backend.makeStore()
         let s = Fixture.submission()
         let c = try await store.submitConsignment(s, by: Fixture.shipper, at: Fixture.t0)
         #expect(c.submission == s)
@@ -18,11 +20,14 @@ struct ConsignmentTests {
         #expect(c.submittedBy == "winning-co")
         #expect(c.validUntil.description == "2009-11-07")
         #expect(try await store.consignment(c.ccrn) == c)
-        #expect(try count(store, "goods_items") == 2)
+        #expect(try await count(store, "goods_items") == 2)
     }
 
-    @Test("only shippers and agents submit; agents need the acting-on-behalf section")
-    func roles() async throws {
+    @Test(
+        "only shippers and agents submit; agents need the acting-on-behalf section",
+        arguments: StoreBackend.all)
+    func roles(_ backend: StoreBackend) async throws {
+        let store = try await backend.makeStore()
         await #expect(throws: AccessDenied.self) {
             try await store.submitConsignment(Fixture.submission(), by: Fixture.driver, at: Fixture.t0)
         }
@@ -36,31 +41,35 @@ struct ConsignmentTests {
         s.actingOnBehalf = ActingOnBehalf(
             agentRole: .freightForwarder, shipperType: .company, shipperName: "Winning Co")
         _ = try await store.submitConsignment(s, by: Fixture.agent, at: Fixture.t0)
-        #expect(try count(store, "consignments") == 1)
+        #expect(try await count(store, "consignments") == 1)
     }
 
-    @Test("a submission outside the 14-day window is refused and stores nothing")
-    func windowRefused() async throws {
-        let before = try snapshot(store)
+    @Test("a submission outside the 14-day window is refused and stores nothing", arguments: StoreBackend.all)
+    func windowRefused(_ backend: StoreBackend) async throws {
+        let store = try await backend.makeStore()
+        let before = try await snapshot(store)
         await #expect(throws: ValidationFailure.self) {
             try await store.submitConsignment(
                 Fixture.submission(expected: Fixture.today.advanced(by: 15)), by: Fixture.shipper,
                 at: Fixture.t0)
         }
-        #expect(try snapshot(store) == before)
+        #expect(try await snapshot(store) == before)
     }
 
-    @Test("the submitter and officers amend; another shipper is denied and changes nothing")
-    func amendOwnership() async throws {
+    @Test(
+        "the submitter and officers amend; another shipper is denied and changes nothing",
+        arguments: StoreBackend.all)
+    func amendOwnership(_ backend: StoreBackend) async throws {
+        let store = try await backend.makeStore()
         let c = try await store.submitConsignment(Fixture.submission(), by: Fixture.shipper, at: Fixture.t0)
         var changed = Fixture.submission(consignee: "Another Importer Ltd")
         changed.goodsItems.removeLast()
 
-        let before = try snapshot(store)
+        let before = try await snapshot(store)
         await #expect(throws: AccessDenied.self) {
             try await store.amendConsignment(c.ccrn, to: changed, by: Fixture.otherShipper, at: Fixture.t0)
         }
-        #expect(try snapshot(store) == before)
+        #expect(try await snapshot(store) == before)
 
         let later = Fixture.t0.addingTimeInterval(3600)
         let amended = try await store.amendConsignment(c.ccrn, to: changed, by: Fixture.shipper, at: later)
@@ -68,7 +77,7 @@ struct ConsignmentTests {
         #expect(amended.amendedAt == later)
         #expect(amended.validUntil == c.validUntil)
         #expect(try await store.consignment(c.ccrn) == amended)
-        #expect(try count(store, "goods_items") == 1)
+        #expect(try await count(store, "goods_items") == 1)
 
         let byOfficer = try await store.amendConsignment(
             c.ccrn, to: Fixture.submission(), by: Fixture.officer, at: later)
@@ -76,8 +85,9 @@ struct ConsignmentTests {
         #expect(byOfficer.submittedBy == "winning-co")
     }
 
-    @Test("an unknown CCRN is not found")
-    func unknown() async throws {
+    @Test("an unknown CCRN is not found", arguments: StoreBackend.all)
+    func unknown(_ backend: StoreBackend) async throws {
+        let store = try await backend.makeStore()
         let ccrn = CCRN(payload: 123_456_789)
         #expect(try await store.consignment(ccrn) == nil)
         await #expect(throws: StoreError.notFound("CCRN \(ccrn)")) {
@@ -85,8 +95,9 @@ struct ConsignmentTests {
         }
     }
 
-    @Test("a withdrawn consignment stays stored, cannot be amended or bundled")
-    func withdraw() async throws {
+    @Test("a withdrawn consignment stays stored, cannot be amended or bundled", arguments: StoreBackend.all)
+    func withdraw(_ backend: StoreBackend) async throws {
+        let store = try await backend.makeStore()
         let c = try await store.submitConsignment(Fixture.submission(), by: Fixture.shipper, at: Fixture.t0)
         await #expect(throws: AccessDenied.self) {
             try await store.withdrawConsignment(c.ccrn, by: Fixture.otherShipper, at: Fixture.t0)
@@ -103,8 +114,11 @@ struct ConsignmentTests {
         }
     }
 
-    @Test("a batch accepts and refuses record by record; refused records store nothing")
-    func batch() async throws {
+    @Test(
+        "a batch accepts and refuses record by record; refused records store nothing",
+        arguments: StoreBackend.all)
+    func batch(_ backend: StoreBackend) async throws {
+        let store = try await backend.makeStore()
         let bad = Fixture.submission(expected: Fixture.today.advanced(by: -1))
         var noGoods = Fixture.submission()
         noGoods.goodsItems = []
@@ -122,22 +136,23 @@ struct ConsignmentTests {
         #expect(why4.map(\.rule) == ["goods.empty"])
         #expect(try await store.consignment(first.ccrn) == first)
         #expect(try await store.consignment(third.ccrn) == third)
-        #expect(try count(store, "consignments") == 2)
-        #expect(try count(store, "issued_numbers") == 2)
-        #expect(try count(store, "goods_items") == 4)
+        #expect(try await count(store, "consignments") == 2)
+        #expect(try await count(store, "issued_numbers") == 2)
+        #expect(try await count(store, "goods_items") == 4)
     }
 
-    @Test("a batch of 1000 is refused whole")
-    func batchTooLarge() async throws {
-        let before = try snapshot(store)
+    @Test("a batch of 1000 is refused whole", arguments: StoreBackend.all)
+    func batchTooLarge(_ backend: StoreBackend) async throws {
+        let store = try await backend.makeStore()
+        let before = try await snapshot(store)
         await #expect(throws: ValidationFailure.self) {
             try await store.submitBatch(
                 Array(repeating: Fixture.submission(), count: 1000), by: Fixture.shipper, at: Fixture.t0)
         }
-        #expect(try snapshot(store) == before)
+        #expect(try await snapshot(store) == before)
         let ok = try await store.submitBatch(
             Array(repeating: Fixture.submission(), count: 999), by: Fixture.shipper, at: Fixture.t0)
         #expect(ok.count == 999)
-        #expect(try count(store, "consignments") == 999)
+        #expect(try await count(store, "consignments") == 999)
     }
 }

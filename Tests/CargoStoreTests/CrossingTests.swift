@@ -7,37 +7,43 @@ import Testing
 
 @Suite("Decisions and crossings through the store")
 struct CrossingTests {
-    let store = try! SQLiteCargoStore.inMemory()
 
-    func bundled(consignee: String = "Wilson Development Ltd") async throws -> CargoBundle {
+    func bundled(_ store: any CargoRepository, consignee: String = "Wilson Development Ltd") async throws
+        -> CargoBundle
+    {
         let c = try await store.submitConsignment(
             Fixture.submission(consignee: consignee), by: Fixture.shipper, at: Fixture.t0)
         return try await store.createBundle(
             Fixture.bundleRequest([c.ccrn]), by: Fixture.driver, at: Fixture.t0)
     }
 
-    func decide(_ request: DecisionRequest) async throws -> Decision {
+    func decide(_ store: any CargoRepository, _ request: DecisionRequest) async throws -> Decision {
         DecisionCore.decide(try await store.decisionCase(for: request), policy: Fixture.policy)
     }
 
-    @Test("29 min 59 s after bundling: EARLY_CROSSING; 30 min 0 s: CLEARED")
-    func thirtyMinutes() async throws {
-        let b = try await bundled()
-        let early = try await decide(Fixture.request(at: Fixture.t0.addingTimeInterval(29 * 60 + 59)))
+    @Test("29 min 59 s after bundling: EARLY_CROSSING; 30 min 0 s: CLEARED", arguments: StoreBackend.all)
+    func thirtyMinutes(_ backend: StoreBackend) async throws {
+        let store = try await backend.makeStore()
+        let b = try await bundled(store)
+        let early = try await decide(store, Fixture.request(at: Fixture.t0.addingTimeInterval(29 * 60 + 59)))
         #expect(early.instruction == .inspect)
         #expect(early.reason == .earlyCrossing)
-        let onTime = try await decide(Fixture.request(at: Fixture.t0.addingTimeInterval(30 * 60)))
+        let onTime = try await decide(store, Fixture.request(at: Fixture.t0.addingTimeInterval(30 * 60)))
         #expect(onTime.instruction == .cleared)
         #expect(onTime.reason == .bundleOK)
         #expect(onTime.ubr == b.ubr)
         let wrongWay = try await decide(
+            store,
             Fixture.request(lane: Fixture.outboundLane, at: Fixture.t0.addingTimeInterval(3600)))
         #expect(wrongWay.reason == .noBundle)
     }
 
-    @Test("the case holds the bundle, its consignments and only matching watch entries")
-    func decisionCase() async throws {
-        let b = try await bundled(consignee: "Wilson  development ltd")
+    @Test(
+        "the case holds the bundle, its consignments and only matching watch entries",
+        arguments: StoreBackend.all)
+    func decisionCase(_ backend: StoreBackend) async throws {
+        let store = try await backend.makeStore()
+        let b = try await bundled(store, consignee: "Wilson  development ltd")
         _ = try await store.addWatch(
             .consignee("WILSON DEVELOPMENT LTD"), note: "tip-off", by: Fixture.officer, at: Fixture.t0)
         _ = try await store.addWatch(
@@ -52,42 +58,47 @@ struct CrossingTests {
         #expect(d.ccrns == b.ccrns)
     }
 
-    @Test("watched VRN without a bundle is found too")
-    func watchedVRN() async throws {
+    @Test("watched VRN without a bundle is found too", arguments: StoreBackend.all)
+    func watchedVRN(_ backend: StoreBackend) async throws {
+        let store = try await backend.makeStore()
         _ = try await store.addWatch(.vrn(Fixture.vrn), note: "", by: Fixture.officer, at: Fixture.t0)
-        let d = try await decide(Fixture.request(at: Fixture.t0, unladen: true))
+        let d = try await decide(store, Fixture.request(at: Fixture.t0, unladen: true))
         #expect(d.instruction == .inspect)
         #expect(d.reason == .targeted)
     }
 
-    func cross(_ id: String, _ request: DecisionRequest, at now: Date) async throws -> Crossing {
+    func cross(_ store: any CargoRepository, _ id: String, _ request: DecisionRequest, at now: Date)
+        async throws -> Crossing
+    {
         try await store.decideCrossing(
             requestID: id, claimant: id, request: request, policy: Fixture.policy, at: now)
     }
 
     @Test(
-        "a laden crossing claims the bundle; deciding the same request again changes nothing; leaving uses it"
-    )
-    func crossingIsIdempotent() async throws {
-        let b = try await bundled()
+        "a laden crossing claims the bundle; deciding the same request again changes nothing; leaving uses it",
+        arguments: StoreBackend.all)
+    func crossingIsIdempotent(_ backend: StoreBackend) async throws {
+        let store = try await backend.makeStore()
+        let b = try await bundled(store)
         let arrival = Fixture.t0.addingTimeInterval(3600)
         let request = Fixture.request(at: arrival)
-        let first = try await cross("lane-3/42", request, at: arrival.addingTimeInterval(1))
+        let first = try await cross(store, "lane-3/42", request, at: arrival.addingTimeInterval(1))
         #expect(first.decision.reason == .bundleOK)
         #expect(first.lane == Fixture.inboundLane.id)
         #expect(try await store.bundle(b.ubr)?.status == .claimed)
         #expect(try await store.consignment(b.ccrns[0])?.status == .bundled)
 
-        let before = try snapshot(store)
-        let again = try await cross("lane-3/42", request, at: arrival.addingTimeInterval(9))
+        let before = try await snapshot(store)
+        let again = try await cross(store, "lane-3/42", request, at: arrival.addingTimeInterval(9))
         #expect(again == first)
-        #expect(try snapshot(store) == before)
+        #expect(try await snapshot(store) == before)
         #expect(try await store.crossings(vrn: Fixture.vrn, limit: 10) == [first])
 
         await #expect(throws: RuleConflict.self) {
-            try await cross("lane-3/42", Fixture.request(vrn: try VRN("AB1"), at: arrival), at: arrival)
+            try await cross(
+                store, "lane-3/42", Fixture.request(vrn: try VRN("AB1"), at: arrival), at: arrival)
         }
-        #expect(try snapshot(store) == before)
+        #expect(try await snapshot(store) == before)
 
         #expect(
             try await store.recordVehicleLeft(lane: Fixture.inboundLane.id, ubr: b.ubr, at: arrival) == .used)
@@ -100,12 +111,13 @@ struct CrossingTests {
     }
 
     @Test(
-        "INSPECT also claims the bundle; claimed or used it cannot be debundled; a spent CCRN cannot be bundled"
-    )
-    func inspectUsesBundle() async throws {
-        let b = try await bundled()
+        "INSPECT also claims the bundle; claimed or used it cannot be debundled; a spent CCRN cannot be bundled",
+        arguments: StoreBackend.all)
+    func inspectUsesBundle(_ backend: StoreBackend) async throws {
+        let store = try await backend.makeStore()
+        let b = try await bundled(store)
         let arrival = Fixture.t0.addingTimeInterval(60)
-        let crossing = try await cross("r1", Fixture.request(at: arrival), at: arrival)
+        let crossing = try await cross(store, "r1", Fixture.request(at: arrival), at: arrival)
         #expect(crossing.decision.reason == .earlyCrossing)
         #expect(try await store.bundle(b.ubr)?.status == .claimed)
         do {
@@ -133,11 +145,14 @@ struct CrossingTests {
         }
     }
 
-    @Test("a leaving reported by another lane uses nothing; a claim that lapsed becomes used")
-    func leavingElsewhereAndLapse() async throws {
-        let b = try await bundled()
+    @Test(
+        "a leaving reported by another lane uses nothing; a claim that lapsed becomes used",
+        arguments: StoreBackend.all)
+    func leavingElsewhereAndLapse(_ backend: StoreBackend) async throws {
+        let store = try await backend.makeStore()
+        let b = try await bundled(store)
         let arrival = Fixture.t0.addingTimeInterval(3600)
-        _ = try await cross("r1", Fixture.request(at: arrival), at: arrival)
+        _ = try await cross(store, "r1", Fixture.request(at: arrival), at: arrival)
         let other = try LaneID("LMC-IN-09")
         guard case .refused = try await store.recordVehicleLeft(lane: other, ubr: b.ubr, at: arrival) else {
             Issue.record("another lane's leaving used the bundle")
@@ -153,10 +168,11 @@ struct CrossingTests {
         #expect(try await store.consignment(b.ccrns[0])?.status == .spent)
     }
 
-    @Test("an unladen crossing records the decision and touches no bundle")
-    func unladen() async throws {
+    @Test("an unladen crossing records the decision and touches no bundle", arguments: StoreBackend.all)
+    func unladen(_ backend: StoreBackend) async throws {
+        let store = try await backend.makeStore()
         let request = Fixture.request(lane: Fixture.outboundLane, at: Fixture.t0, unladen: true)
-        let c = try await cross("u1", request, at: Fixture.t0)
+        let c = try await cross(store, "u1", request, at: Fixture.t0)
         #expect(c.decision.reason == .unladen)
         #expect(c.unladenPressed)
         #expect(try await store.crossings(vrn: nil, limit: 5) == [c])
@@ -164,10 +180,11 @@ struct CrossingTests {
     }
 
     @Test(
-        "a passage whose claim lapsed and that then claimed the plate's next bundle uses that one when it leaves"
-    )
-    func leavingUsesThePassagesOpenClaim() async throws {
-        let first = try await bundled()
+        "a passage whose claim lapsed and that then claimed the plate's next bundle uses that one when it leaves",
+        arguments: StoreBackend.all)
+    func leavingUsesThePassagesOpenClaim(_ backend: StoreBackend) async throws {
+        let store = try await backend.makeStore()
+        let first = try await bundled(store)
         let arrival = Fixture.t0.addingTimeInterval(3600)
         let passage = "passage:LMC-IN-03:1"
         func ask(_ id: String, at: Date) async throws -> Crossing {

@@ -67,25 +67,3 @@ func temporaryDirectory() throws -> URL {
     try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     return url
 }
-
-/// Every row of every table, as text: two equal snapshots mean the store was
-/// left exactly as it was.
-func snapshot(_ store: SQLiteCargoStore) throws -> [String] {
-    try store.writer.read { db in
-        let tables = try String.fetchAll(
-            db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
-        var out: [String] = []
-        for table in tables {
-            out.append("table \(table)")
-            let columns = try db.columns(in: table).count
-            let order = (1...columns).map(String.init).joined(separator: ", ")
-            out += try Row.fetchAll(db, sql: "SELECT * FROM \"\(table)\" ORDER BY \(order)").map(
-                \.description)
-        }
-        return out
-    }
-}
-
-func count(_ store: SQLiteCargoStore, _ table: String) throws -> Int {
-    try store.writer.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table)")! }
-}

@@ -10,9 +10,9 @@ import Testing
 struct LaneLinkStoreTests {
     let lane = Fixture.inboundLane.id
 
-    @Test("a lane event stored twice is one row, and listing is newest first")
-    func laneEvents() async throws {
-        let store = try SQLiteCargoStore.inMemory()
+    @Test("a lane event stored twice is one row, and listing is newest first", arguments: StoreBackend.all)
+    func laneEvents(_ backend: StoreBackend) async throws {
+        let store = try await backend.makeStore()
         func event(_ seconds: Double, _ kind: String, _ fields: [String: String] = [:]) -> LaneEventRecord {
             LaneEventRecord(
                 lane: lane, occurredAt: Fixture.t0.addingTimeInterval(seconds), kind: kind, fields: fields,
@@ -31,9 +31,9 @@ struct LaneLinkStoreTests {
         #expect(try await store.laneEvents(lane: Fixture.outboundLane.id, limit: 10) == [])
     }
 
-    @Test("an officer's command is recorded, then notes its message")
-    func officerActions() async throws {
-        let store = try SQLiteCargoStore.inMemory()
+    @Test("an officer's command is recorded, then notes its message", arguments: StoreBackend.all)
+    func officerActions(_ backend: StoreBackend) async throws {
+        let store = try await backend.makeStore()
         let recorded = try await store.recordOfficerAction(
             OfficerActionRecord(
                 lane: lane, officer: "officer-chan", command: .offline, details: ["on": "true"],
@@ -49,9 +49,11 @@ struct LaneLinkStoreTests {
         }
     }
 
-    @Test("cache generations rise above the last one whatever floor the clock gives")
-    func generations() async throws {
-        let store = try SQLiteCargoStore.inMemory()
+    @Test(
+        "cache generations rise above the last one whatever floor the clock gives",
+        arguments: StoreBackend.all)
+    func generations(_ backend: StoreBackend) async throws {
+        let store = try await backend.makeStore()
         func push(floor: UInt64) async throws -> UInt64 {
             try await store.recordCachePush(
                 lane: lane, floor: floor, cause: .officer, requestedBy: "officer-chan", bundles: 1,
@@ -64,9 +66,11 @@ struct LaneLinkStoreTests {
         #expect(try await store.cachePushes(lane: lane, limit: 5).map(\.generation) == [2_000, 1_001, 1_000])
     }
 
-    @Test("the cache source holds the direction's active bundles, their CCRNs' facts and the watch list")
-    func cacheSource() async throws {
-        let store = try SQLiteCargoStore.inMemory()
+    @Test(
+        "the cache source holds the direction's active bundles, their CCRNs' facts and the watch list",
+        arguments: StoreBackend.all)
+    func cacheSource(_ backend: StoreBackend) async throws {
+        let store = try await backend.makeStore()
         func consignment(_ direction: Direction = .inbound) async throws -> Consignment {
             try await store.submitConsignment(
                 Fixture.submission(direction, consignee: "Wilson  development ltd"), by: Fixture.shipper,

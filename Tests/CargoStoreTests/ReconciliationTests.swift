@@ -8,13 +8,12 @@ import Testing
 
 @Suite("Offline crossings reconciled at central")
 struct ReconciliationTests {
-    let store = try! SQLiteCargoStore.inMemory()
     static let lane = Fixture.inboundLane
     static let otherLane = Lane(id: try! LaneID("LMC-IN-02"), controlPoint: .lokMaChau, direction: .inbound)
     /// An hour after bundling: past the earliest crossing.
     static let arrival = Fixture.t0.addingTimeInterval(3600)
 
-    func bundled(vrn: VRN = Fixture.vrn) async throws -> CargoBundle {
+    func bundled(_ store: any CargoRepository, vrn: VRN = Fixture.vrn) async throws -> CargoBundle {
         let c = try await store.submitConsignment(Fixture.submission(), by: Fixture.shipper, at: Fixture.t0)
         return try await store.createBundle(
             Fixture.bundleRequest([c.ccrn], vrn: vrn), by: Fixture.driver, at: Fixture.t0)
@@ -35,7 +34,9 @@ struct ReconciliationTests {
             cacheVersion: CacheVersion(generation: 7, sequence: 3))
     }
 
-    func apply(_ report: OfflineCrossing, lane: Lane = lane, receivedAt: Date? = nil) async throws
+    func apply(
+        _ store: any CargoRepository, _ report: OfflineCrossing, lane: Lane = lane, receivedAt: Date? = nil
+    ) async throws
         -> OfflineCrossingRecord
     {
         try await store.applyOfflineCrossing(
@@ -43,10 +44,13 @@ struct ReconciliationTests {
             receivedAt: receivedAt ?? Self.arrival.addingTimeInterval(600))
     }
 
-    @Test("an offline crossing on an active bundle claims it; the passage's leaving then uses it")
-    func appliedThenUsed() async throws {
-        let b = try await bundled()
-        let record = try await apply(Self.report(5, passage: 4, ubr: b.ubr))
+    @Test(
+        "an offline crossing on an active bundle claims it; the passage's leaving then uses it",
+        arguments: StoreBackend.all)
+    func appliedThenUsed(_ backend: StoreBackend) async throws {
+        let store = try await backend.makeStore()
+        let b = try await bundled(store)
+        let record = try await apply(store, Self.report(5, passage: 4, ubr: b.ubr))
         #expect(record.outcome == .applied)
         #expect(record.conflict == nil)
         #expect(record.cacheVersion == CacheVersion(generation: 7, sequence: 3))
@@ -75,9 +79,12 @@ struct ReconciliationTests {
         #expect(offline.crossing.decidedAt == Self.arrival.addingTimeInterval(2))
     }
 
-    @Test("a leaving reported before the crossing reached central: the crossing uses the bundle at once")
-    func leavingFirst() async throws {
-        let b = try await bundled()
+    @Test(
+        "a leaving reported before the crossing reached central: the crossing uses the bundle at once",
+        arguments: StoreBackend.all)
+    func leavingFirst(_ backend: StoreBackend) async throws {
+        let store = try await backend.makeStore()
+        let b = try await bundled(store)
         _ = try await store.recordLaneEvent(
             LaneEventRecord(
                 lane: Self.lane.id, occurredAt: Self.arrival.addingTimeInterval(30), kind: "vehicle_left",
@@ -87,27 +94,29 @@ struct ReconciliationTests {
             try await store.recordVehicleLeft(
                 lane: Self.lane.id, claimant: Self.claimant(Self.lane, 8), ubr: b.ubr,
                 at: Self.arrival.addingTimeInterval(31)) != .used)
-        let record = try await apply(Self.report(8, ubr: b.ubr))
+        let record = try await apply(store, Self.report(8, ubr: b.ubr))
         #expect(record.outcome == .applied)
         #expect(try await store.bundle(b.ubr)?.status == .used)
         #expect(try await store.consignment(b.ccrns[0])?.status == .spent)
     }
 
-    @Test("a bundle this passage already claimed online counts as applied")
-    func ownClaim() async throws {
-        let b = try await bundled()
+    @Test("a bundle this passage already claimed online counts as applied", arguments: StoreBackend.all)
+    func ownClaim(_ backend: StoreBackend) async throws {
+        let store = try await backend.makeStore()
+        let b = try await bundled(store)
         _ = try await store.decideCrossing(
             requestID: "link:LMC-IN-03:3", claimant: Self.claimant(Self.lane, 3),
             request: Fixture.request(at: Self.arrival), policy: Fixture.policy, at: Self.arrival)
-        let record = try await apply(Self.report(6, passage: 3, ubr: b.ubr))
+        let record = try await apply(store, Self.report(6, passage: 3, ubr: b.ubr))
         #expect(record.outcome == .applied)
         #expect(try await store.bundle(b.ubr)?.status == .claimed)
     }
 
-    @Test("a decision on no bundle is no_bundle and changes no bundle")
-    func noBundle() async throws {
-        let b = try await bundled()
-        let record = try await apply(Self.report(9, ubr: nil))
+    @Test("a decision on no bundle is no_bundle and changes no bundle", arguments: StoreBackend.all)
+    func noBundle(_ backend: StoreBackend) async throws {
+        let store = try await backend.makeStore()
+        let b = try await bundled(store)
+        let record = try await apply(store, Self.report(9, ubr: nil))
         #expect(record.outcome == .noBundle)
         #expect(record.conflict == nil)
         #expect(try await store.bundle(b.ubr)?.status == .active)
@@ -116,9 +125,12 @@ struct ReconciliationTests {
 
     /// Each way a bundle can be out of this passage's reach, with the words
     /// the officer reads.
-    @Test("conflicts: used, debundled, claimed by another passage, unknown, another VRN, another direction")
-    func conflicts() async throws {
-        let used = try await bundled(vrn: try VRN("USED1"))
+    @Test(
+        "conflicts: used, debundled, claimed by another passage, unknown, another VRN, another direction",
+        arguments: StoreBackend.all)
+    func conflicts(_ backend: StoreBackend) async throws {
+        let store = try await backend.makeStore()
+        let used = try await bundled(store, vrn: try VRN("USED1"))
         _ = try await store.decideCrossing(
             requestID: "u", claimant: Self.claimant(Self.otherLane, 77),
             request: Fixture.request(lane: Self.otherLane, vrn: used.vrn, at: Self.arrival),
@@ -126,15 +138,15 @@ struct ReconciliationTests {
         _ = try await store.recordVehicleLeft(
             lane: Self.otherLane.id, claimant: Self.claimant(Self.otherLane, 77), ubr: used.ubr,
             at: Self.arrival.addingTimeInterval(61))
-        let debundled = try await bundled(vrn: try VRN("GONE1"))
+        let debundled = try await bundled(store, vrn: try VRN("GONE1"))
         _ = try await store.debundle(
             debundled.ubr, by: Fixture.driver, at: Fixture.t0.addingTimeInterval(120))
-        let claimed = try await bundled(vrn: try VRN("HELD1"))
+        let claimed = try await bundled(store, vrn: try VRN("HELD1"))
         _ = try await store.decideCrossing(
             requestID: "c", claimant: Self.claimant(Self.otherLane, 78),
             request: Fixture.request(lane: Self.otherLane, vrn: claimed.vrn, at: Self.arrival),
             policy: Fixture.policy, at: Self.arrival)
-        let mine = try await bundled(vrn: try VRN("MINE1"))
+        let mine = try await bundled(store, vrn: try VRN("MINE1"))
 
         let cases: [(OfflineCrossing, Lane, String)] = [
             (
@@ -163,7 +175,7 @@ struct ReconciliationTests {
             ),
         ]
         for (report, lane, why) in cases {
-            let record = try await apply(report, lane: lane)
+            let record = try await apply(store, report, lane: lane)
             #expect(record.outcome == .conflict, "\(why)")
             #expect(record.conflict == why)
             #expect(record.isOpenConflict)
@@ -181,31 +193,38 @@ struct ReconciliationTests {
         #expect(history.first?.crossing.decision.ubr == UBR(payload: 424_242))
     }
 
-    @Test("a resend returns the first record and changes nothing, even after the bundle moved on")
-    func resendIsIdempotent() async throws {
-        let b = try await bundled()
-        let first = try await apply(Self.report(5, ubr: b.ubr))
+    @Test(
+        "a resend returns the first record and changes nothing, even after the bundle moved on",
+        arguments: StoreBackend.all)
+    func resendIsIdempotent(_ backend: StoreBackend) async throws {
+        let store = try await backend.makeStore()
+        let b = try await bundled(store)
+        let first = try await apply(store, Self.report(5, ubr: b.ubr))
         _ = try await store.recordVehicleLeft(
             lane: Self.lane.id, claimant: Self.claimant(Self.lane, 5), ubr: b.ubr,
             at: Self.arrival.addingTimeInterval(700))
-        let before = try snapshot(store)
+        let before = try await snapshot(store)
         let again = try await apply(
+            store,
             Self.report(5, ubr: b.ubr), receivedAt: Self.arrival.addingTimeInterval(900))
         #expect(again == first)
         #expect(again.outcome == .applied)
-        #expect(try snapshot(store) == before)
+        #expect(try await snapshot(store) == before)
         // Another lane's request 5 is another crossing.
-        let other = try await apply(Self.report(5, ubr: b.ubr), lane: Self.otherLane)
+        let other = try await apply(store, Self.report(5, ubr: b.ubr), lane: Self.otherLane)
         #expect(other.id != first.id)
         #expect(other.outcome == .conflict)
     }
 
-    @Test("a conflict stays open until acknowledged, and stays listed after; acknowledging twice is refused")
-    func acknowledge() async throws {
-        let b = try await bundled()
+    @Test(
+        "a conflict stays open until acknowledged, and stays listed after; acknowledging twice is refused",
+        arguments: StoreBackend.all)
+    func acknowledge(_ backend: StoreBackend) async throws {
+        let store = try await backend.makeStore()
+        let b = try await bundled(store)
         _ = try await store.debundle(b.ubr, by: Fixture.driver, at: Fixture.t0.addingTimeInterval(60))
-        let conflict = try await apply(Self.report(5, ubr: b.ubr))
-        let applied = try await apply(Self.report(6, ubr: nil))
+        let conflict = try await apply(store, Self.report(5, ubr: b.ubr))
+        let applied = try await apply(store, Self.report(6, ubr: nil))
         #expect(try await store.offlineCrossings(OfflineCrossingFilter(), limit: 10) == [conflict])
         let counts = try await store.offlineCrossingCounts()
         #expect(
@@ -226,7 +245,7 @@ struct ReconciliationTests {
         #expect(all.map(\.id) == [applied.id, conflict.id])
         #expect(try await store.offlineCrossingCounts()[Self.lane.id]?.openConflicts == 0)
 
-        let before = try snapshot(store)
+        let before = try await snapshot(store)
         await #expect {
             _ = try await store.acknowledgeConflict(
                 id: conflict.id, officer: "officer-wong", at: at, note: nil)
@@ -242,11 +261,12 @@ struct ReconciliationTests {
         await #expect(throws: StoreError.notFound("offline crossing 999")) {
             _ = try await store.acknowledgeConflict(id: 999, officer: "officer-wong", at: at, note: nil)
         }
-        #expect(try snapshot(store) == before)
+        #expect(try await snapshot(store) == before)
     }
 
     @Test("the per-lane counts (every console snapshot) read one index and no row")
     func countsReadTheIndexOnly() async throws {
+        let store = try SQLiteCargoStore.inMemory()
         let plan = try await store.writer.read { db in
             try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + SQLiteCargoStore.offlineCountsSQL)
                 .map { $0["detail"] as String }
@@ -254,10 +274,11 @@ struct ReconciliationTests {
         #expect(plan == ["SCAN offline_crossings USING COVERING INDEX offline_crossings_counts"])
     }
 
-    @Test("listing filters by lane and is newest first within the limit")
-    func listing() async throws {
-        for n in UInt64(1)...4 { _ = try await apply(Self.report(n, ubr: nil)) }
-        _ = try await apply(Self.report(1, ubr: nil), lane: Self.otherLane)
+    @Test("listing filters by lane and is newest first within the limit", arguments: StoreBackend.all)
+    func listing(_ backend: StoreBackend) async throws {
+        let store = try await backend.makeStore()
+        for n in UInt64(1)...4 { _ = try await apply(store, Self.report(n, ubr: nil)) }
+        _ = try await apply(store, Self.report(1, ubr: nil), lane: Self.otherLane)
         let all = OfflineCrossingFilter(openConflictsOnly: false)
         #expect(try await store.offlineCrossings(all, limit: 3).map(\.requestID) == [1, 4, 3])
         let one = OfflineCrossingFilter(lane: Self.lane.id, openConflictsOnly: false)
