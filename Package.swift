@@ -103,7 +103,7 @@ let package = Package(
             name: "clearanced",
             dependencies: [
                 "Central", "CargoStore", "RoadCargo", "ClearanceCore", "LaneLink", "LinkCore",
-                "ServiceSupport",
+                "ServiceSupport", "PostgresSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -7,6 +7,7 @@ import LinkCore
 import Logging
 import RoadCargo
 import ServiceLifecycle
+import ServiceSupport
 import UnixSignals
 
 /// What central is built from. clearanced fills it from its command line;
@@ -34,6 +35,10 @@ public struct CentralOptions: Sendable {
         public var cacheFeed: Duration? = .milliseconds(250)
         /// Called with "HOST:PORT" once the TCP listener is bound.
         public var onListening: @Sendable (_ address: String) -> Void = { _ in }
+        /// A node-local SQLite file for the link's applied log, hello
+        /// counters and reply outboxes. nil keeps them in the store's own
+        /// SQLite file; a store that is not SQLite (PostgreSQL) needs one.
+        public var statePath: String?
 
         public init(keys: LinkKeyring, tcp: LaneLinkService.TCP?) {
             self.keys = keys
@@ -75,7 +80,8 @@ public struct CentralOptions: Sendable {
         }
     }
 
-    public var store: SQLiteCargoStore
+    /// The store: ``SQLiteCargoStore`` or ``PostgresCargoStore``.
+    public var store: any CargoRepository
     /// The business clock: decisions, bundles, help calls.
     public var clock: any WallClock
     public var policy: DecisionPolicy
@@ -95,7 +101,7 @@ public struct CentralOptions: Sendable {
     /// runs systemd's watchdog, and reloads lane keys on SIGHUP.
     public var daemon = false
 
-    public init(store: SQLiteCargoStore, clock: any WallClock, policy: DecisionPolicy, logger: Logger) {
+    public init(store: any CargoRepository, clock: any WallClock, policy: DecisionPolicy, logger: Logger) {
         self.store = store
         self.clock = clock
         self.policy = policy
@@ -147,13 +153,29 @@ public final class CentralAssembly: Sendable {
             let hub = LaneHub(
                 repository: store, clock: self.options.clock, policy: self.options.policy, logger: logger,
                 helpDesk: desk, bus: bus)
-            // The applied log and the reply outboxes sit in the store's
-            // SQLite file, beside the crossings they answer for.
-            let server = try LaneLinkServer(
-                keys: options.keys, database: store.writer, configuration: options.configuration,
-                wallClock: options.wallClock, logger: logger
-            ) { lane, message in
+            let handler: LaneLinkServer.Handler = { lane, message in
                 try await hub.handle(lane: lane, message: message)
+            }
+            let server: LaneLinkServer
+            if let path = options.statePath {
+                // A file of this node's own (several nodes share a
+                // PostgreSQL store): a message a lane resends to another
+                // node is deduplicated by the store's own keys instead.
+                server = try await Blocking.run {
+                    try LaneLinkServer(
+                        keys: options.keys, path: path, configuration: options.configuration,
+                        wallClock: options.wallClock, logger: logger, handler: handler)
+                }
+            } else if let sqlite = store as? SQLiteCargoStore {
+                // The applied log and the reply outboxes sit in the store's
+                // SQLite file, beside the crossings they answer for.
+                server = try LaneLinkServer(
+                    keys: options.keys, database: sqlite.writer, configuration: options.configuration,
+                    wallClock: options.wallClock, logger: logger, handler: handler)
+            } else {
+                throw CentralConfigurationError(
+                    "the lane link needs a SQLite file for its state (--link-state) when the store is not SQLite"
+                )
             }
             let dispatcher = LaneDispatcher(
                 server: server, repository: store, clock: self.options.clock, logger: logger,
@@ -218,5 +240,14 @@ public final class CentralAssembly: Sendable {
             configuration: .init(
                 services: services, gracefulShutdownSignals: gracefulShutdownSignals, logger: options.logger))
         try await group.run()
+    }
+}
+
+/// Central's options do not fit together; the sentence says what to change.
+public struct CentralConfigurationError: Error, CustomStringConvertible {
+    public var description: String
+
+    public init(_ description: String) {
+        self.description = description
     }
 }

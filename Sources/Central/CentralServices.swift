@@ -178,7 +178,7 @@ public enum CentralWatchdog {
 
     /// The watchdog's service, or none when systemd set no watchdog.
     public static func services(
-        store: SQLiteCargoStore, link: LaneLinkServer?, logger: Logger
+        store: any CargoRepository, link: LaneLinkServer?, logger: Logger
     ) -> [any Service] {
         guard let interval = notifier.watchdogInterval else { return [] }
         logger.info("systemd watchdog", metadata: ["every": "\(interval)"])
@@ -196,7 +196,7 @@ public enum CentralWatchdog {
 
     /// One probe through each part that must make progress.
     public static func probes(
-        store: SQLiteCargoStore, link: LaneLinkServer?,
+        store: any CargoRepository, link: LaneLinkServer?,
         loops: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) -> [LivenessProbe] {
         var probes = [
@@ -205,8 +205,8 @@ public enum CentralWatchdog {
             LivenessProbe("event loops") {
                 for loop in loops.makeIterator() { try await loop.submit {}.get() }
             },
-            // Through GRDB's async API and a reader connection, as every
-            // request's reads go.
+            // Through the store's own async path, as every request's reads
+            // go (GRDB's reader connection, or a pooled PostgreSQL one).
             LivenessProbe("store") { try await store.ping() },
         ]
         if let link {

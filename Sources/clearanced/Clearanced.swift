@@ -18,30 +18,6 @@ struct Clearanced: AsyncParsableCommand {
 /// sysexits(3): the configuration (a file, the store) is unusable.
 let exitConfig = ExitCode(78)
 
-/// Options every subcommand that touches the store shares.
-struct StoreOptions: ParsableArguments {
-    @Option(help: "The SQLite store file; created with its directory's permissions when missing.")
-    var db: String
-
-    func validate() throws {
-        let dir = URL(fileURLWithPath: db).deletingLastPathComponent().path
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else {
-            throw ValidationError("--db \(db): the directory \(dir) does not exist; create it first")
-        }
-    }
-
-    /// Opens the store, reporting an unusable file as a configuration error.
-    func open() async throws -> SQLiteCargoStore {
-        do {
-            return try await SQLiteCargoStore.open(path: db)
-        } catch {
-            printError("clearanced: cannot open the store \(db): \(error)")
-            throw exitConfig
-        }
-    }
-}
-
 func printError(_ message: String) {
     FileHandle.standardError.write(Data((message + "\n").utf8))
 }

@@ -28,6 +28,13 @@ struct LinkOptions: ParsableArguments {
         help: "Directory of lane key files, one LANE-ID.key per lane (clearanced lane add --keys-dir).")
     var linkKeys: String?
 
+    @Option(
+        name: .customLong("link-state"),
+        help: """
+            A SQLite file of this node's own for the link's applied log and reply outboxes;             needed with --store postgres://... (with --db they live in that file).
+            """)
+    var linkState: String?
+
     /// Whether any link transport was asked for.
     var enabled: Bool { linkPort != nil || !linkSerial.isEmpty }
 
@@ -39,6 +46,14 @@ struct LinkOptions: ParsableArguments {
             throw ValidationError(
                 "--link-port and --link-serial need --link-keys DIR: every lane frame is checked against its lane's key"
             )
+        }
+        if let linkState {
+            let dir = URL(fileURLWithPath: linkState).deletingLastPathComponent().path
+            var isDir: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else {
+                throw ValidationError(
+                    "--link-state \(linkState): the directory \(dir) does not exist; create it first")
+            }
         }
         if !enabled, linkKeys != nil {
             throw ValidationError("--link-keys without --link-port or --link-serial starts no link; add one")
@@ -66,6 +81,7 @@ extension LinkOptions {
         var link = CentralOptions.Link(
             keys: keys, tcp: linkPort.map { .bind(host: linkHost, port: $0) })
         link.keysDirectory = linkKeys
+        link.statePath = linkState
         link.serial = linkSerial
         link.onListening = { address in printNow("link listening on \(address)") }
         return link

@@ -73,6 +73,11 @@ struct Serve: AsyncParsableCommand {
                 throw ValidationError("--start \(start): \(error.issues[0].detail)")
             }
         }
+        if store.isPostgres, link.enabled, link.linkState == nil {
+            throw ValidationError(
+                "--store postgres://... with the lane link needs --link-state FILE: a SQLite file of this node's own for the link's state"
+            )
+        }
         for (name, rate) in [("--laden-rate", ladenRate), ("--unladen-rate", unladenRate)]
         where !(0...1).contains(rate) {
             throw ValidationError(
@@ -100,7 +105,7 @@ struct Serve: AsyncParsableCommand {
         let clock: any WallClock =
             simulatedClock
             ? SimulatedWallClock(try start.map(HongKongTime.parse) ?? Date()) : SystemWallClock()
-        let repository = try await store.open()
+        let repository = try await store.open(logger: logger)
         var options = CentralOptions(
             store: repository, clock: clock, policy: DecisionPolicy(phase: phase, selection: selection),
             logger: logger)
@@ -119,7 +124,7 @@ struct Serve: AsyncParsableCommand {
         logger.info(
             "starting",
             metadata: [
-                "db": "\(store.db)", "phase": "\(phase.rawValue)",
+                "store": "\(store.described)", "phase": "\(phase.rawValue)",
                 "clock":
                     "\(simulatedClock ? "simulated from \(HongKongTime.iso8601(clock.now()))" : "system")",
             ])
