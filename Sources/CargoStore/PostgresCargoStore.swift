@@ -49,6 +49,9 @@ public final class PostgresCargoStore: CargoRepository {
         }
     }
 
+    /// Where the store is (no password in it).
+    public var location: PostgresLocation { database.location }
+
     /// Closes the pool; the store answers no more calls.
     public func close() async {
         await database.close()

@@ -11,7 +11,7 @@ struct Clearanced: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "clearanced",
         abstract: "LaneKiosk's central server: cargo store, clearance decisions and the HTTP API.",
-        subcommands: [Serve.self, AccountCommand.self, LaneCommand.self, Demo.self],
+        subcommands: [Serve.self, AccountCommand.self, LaneCommand.self, StoreCommand.self, Demo.self],
         defaultSubcommand: Serve.self)
 }
 
