@@ -113,7 +113,8 @@ let package = Package(
         .executableTarget(
             name: "ClearanceBench",
             dependencies: [
-                "RoadCargo", "ClearanceCore", "CargoStore",
+                "RoadCargo", "ClearanceCore", "CargoStore", "Central", "LaneLink", "LinkCore",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
