@@ -117,6 +117,7 @@ public final class LaneLinkClient: Sendable {
         /// Hello counters, strictly increasing across connections.
         var helloCounters = SigningTimestamper()
         var sessionsEstablished = 0
+        var connectsFailed = 0
         var lastCloseReason: LinkSession.CloseReason?
         var up = false
     }
@@ -215,6 +216,9 @@ public final class LaneLinkClient: Sendable {
     /// Sessions established since the client started.
     public var sessionsEstablished: Int { state.withLock { $0.sessionsEstablished } }
 
+    /// Attempts whose transport could not be opened (refused, timed out), since the client started.
+    public var connectsFailed: Int { state.withLock { $0.connectsFailed } }
+
     /// Why the last session ended, if one has.
     public var lastCloseReason: LinkSession.CloseReason? { state.withLock { $0.lastCloseReason } }
 
@@ -244,6 +248,7 @@ public final class LaneLinkClient: Sendable {
                 transport = try await line.open(endpoint: index)
             } catch {
                 logger.info("cannot reach central", metadata: ["central": "\(central)", "error": "\(error)"])
+                state.withLock { $0.connectsFailed += 1 }
                 await pause(after: .connectFailed, &random)
                 continue
             }
