@@ -127,8 +127,8 @@ extension ConfigKeys {
         name: "link.tcp.endpoints", type: "list of 1 to \(C.TCPEndpoint.maxCount) `host:port`",
         defaultText: "instead of `host` and `port`",
         summary:
-            "Central's nodes in the order the lane tries them, `[central-a:4711, central-b:4711]` (IPv6 as "
-            + "`[::1]:4711`): linked to one at a time, the lane moves to the next when its node fails and "
+            "Central's nodes in the order the lane tries them, `[central-a:4711, central-b:4711]` (IPv6 in "
+            + "brackets and quoted, `\"[fd00::5]:4711\"`): linked to one at a time, the lane moves to the next when its node fails and "
             + "stays where it works (see \"Failover\" below).",
         value: { c in
             guard case .tcp(let endpoints) = c.link.transport, endpoints.count > 1 else { return nil }
