@@ -1,5 +1,7 @@
 import Foundation
+import LaneConfig
 import LaneControl
+import LaneLink
 import LaneRuntime
 import RoadCargo
 import TestKit
@@ -9,6 +11,11 @@ import Testing
 /// each a `CentralAssembly` with its own link listener over one store, as
 /// several clearanced run on one database.
 @Suite struct LaneFailoverTests {
+    @Test func theConfigAllowsNoMoreEndpointsThanTheLinkClientTakes() {
+        // The client traps on more; the config must refuse them first.
+        #expect(LaneConfiguration.TCPEndpoint.maxCount == LaneLinkClient.Line.maxEndpoints)
+    }
+
     /// The journal's decisions for `vrn` against central's crossings: one
     /// crossing, and the lane received exactly that decision.
     func expectOneCrossing(
