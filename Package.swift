@@ -112,7 +112,7 @@ let package = Package(
             name: "clearanced",
             dependencies: [
                 "Central", "CargoStore", "RoadCargo", "ClearanceCore", "LaneLink", "LinkCore",
-                "ServiceSupport",
+                "ServiceSupport", "CentralCluster", "PostgresSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "NIOCore", package: "swift-nio"),
