@@ -318,7 +318,8 @@ let package = Package(
         .testTarget(
             name: "CentralClusterTests",
             dependencies: [
-                "CentralCluster", "PostgresSupport", "PostgresTestSupport", "RoadCargo", "LinkCore", "TestKit",
+                "CentralCluster", "PostgresSupport", "PostgresTestSupport", "RoadCargo", "LinkCore",
+                "TestKit",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             swiftSettings: strict),

@@ -166,7 +166,8 @@ public final class CentralAssembly: Sendable {
             dispatcher.answerCacheResyncs(from: hub)
             await desk.attach(server)
             if let cluster = self.options.cluster {
-                await dispatcher.join(cluster, desk: desk, bus: bus, clock: self.options.clock, logger: logger)
+                await dispatcher.join(
+                    cluster, desk: desk, bus: bus, clock: self.options.clock, logger: logger)
                 try await Self.syncClock(self.options.clock, cluster)
             }
             let service = LaneLinkService(

@@ -52,11 +52,13 @@ extension LaneDispatcher {
     /// A help-call signal to the lane: over its session here, or queued
     /// for the node that has it. Returns the link message id, 0 when queued.
     func signal(_ message: LaneMessage, to lane: LaneID) async throws -> UInt64 {
-        guard let cluster, case .queue(let holder) = try await cluster.route(lane, localSession: isConnected(lane))
+        guard let cluster,
+            case .queue(let holder) = try await cluster.route(lane, localSession: isConnected(lane))
         else { return try await server.send(message, to: lane) }
         let officer: String
         if case .helpCall(.answer(_, let name)) = message { officer = name } else { officer = "help desk" }
-        _ = try await cluster.queue(message, kind: "help", to: lane, for: holder, actionID: nil, officer: officer)
+        _ = try await cluster.queue(
+            message, kind: "help", to: lane, for: holder, actionID: nil, officer: officer)
         return 0
     }
 
@@ -123,7 +125,8 @@ final class ConsoleRelay: Sendable {
         Task {
             repeat {
                 do { try await node.tables.announceConsoleChange() } catch {
-                    logger.warning("cluster: cannot tell the other nodes' consoles", metadata: ["error": "\(error)"])
+                    logger.warning(
+                        "cluster: cannot tell the other nodes' consoles", metadata: ["error": "\(error)"])
                 }
             } while state.withLock { s -> Bool in
                 if s.again {

@@ -161,12 +161,17 @@ public final class LaneDispatcher: Sendable {
             OfficerActionRecord(
                 lane: lane.id, officer: officer.name, command: command.kind, details: command.details,
                 requestedAt: clock.now()))
-        if let cluster, case .queue(let holder) = try await cluster.route(lane.id, localSession: isConnected(lane.id)) {
+        if let cluster,
+            case .queue(let holder) = try await cluster.route(lane.id, localSession: isConnected(lane.id))
+        {
             let queued = try await cluster.queue(
-                .officerCommand(command.message(officer: officer.name)), kind: command.kind.rawValue, to: lane.id,
-                for: holder, actionID: action.id, officer: officer.name, pushCacheFirst: command == .offline(true))
+                .officerCommand(command.message(officer: officer.name)), kind: command.kind.rawValue,
+                to: lane.id,
+                for: holder, actionID: action.id, officer: officer.name,
+                pushCacheFirst: command == .offline(true))
             return CommandSent(
-                action: action, messageID: 0, cache: nil, delivery: .queued(command: queued.id, holder: holder?.value))
+                action: action, messageID: 0, cache: nil,
+                delivery: .queued(command: queued.id, holder: holder?.value))
         }
         var cache: CachePush?
         if case .offline(true) = command {
@@ -182,7 +187,8 @@ public final class LaneDispatcher: Sendable {
                 "lane": "\(lane.id)", "officer": "\(officer.name)", "command": "\(command.kind.rawValue)",
                 "details": "\(command.details)", "action": "\(action.id)", "message": "\(id)",
             ])
-        return CommandSent(action: sent, messageID: id, cache: cache, delivery: .sent(node: cluster?.me.value))
+        return CommandSent(
+            action: sent, messageID: id, cache: cache, delivery: .sent(node: cluster?.me.value))
     }
 
     /// Builds the lane's cache from one store snapshot and queues it as the

@@ -69,7 +69,10 @@ public final class ClusterNode: Service, Sendable {
     public var me: NodeID { tables.me }
 
     /// - Parameter clock: the business clock (command ages, link times).
-    public init(tables: ClusterTables, clock: any WallClock, settings: ClusterSettings = ClusterSettings(), logger: Logger) {
+    public init(
+        tables: ClusterTables, clock: any WallClock, settings: ClusterSettings = ClusterSettings(),
+        logger: Logger
+    ) {
         self.tables = tables
         self.clock = clock
         self.settings = settings
@@ -84,7 +87,8 @@ public final class ClusterNode: Service, Sendable {
         logger: Logger
     ) async throws -> ClusterNode {
         try await ClusterTables.migrations.apply(to: pool)
-        return ClusterNode(tables: ClusterTables(pool: pool, me: node), clock: clock, settings: settings, logger: logger)
+        return ClusterNode(
+            tables: ClusterTables(pool: pool, me: node), clock: clock, settings: settings, logger: logger)
     }
 
     /// Set once, before ``run()``.
@@ -109,11 +113,13 @@ public final class ClusterNode: Service, Sendable {
 
     /// Queues `message` for the lane in the command table (``CommandRoute/queue(holder:)``).
     public func queue(
-        _ message: LaneMessage, kind: String, to lane: LaneID, for holder: NodeID?, actionID: Int64?, officer: String,
+        _ message: LaneMessage, kind: String, to lane: LaneID, for holder: NodeID?, actionID: Int64?,
+        officer: String,
         pushCacheFirst: Bool = false
     ) async throws -> QueuedCommand {
         let command = QueuedCommand(
-            lane: lane, kind: kind, message: try QueuedCommand.encode(message), actionID: actionID, officer: officer,
+            lane: lane, kind: kind, message: try QueuedCommand.encode(message), actionID: actionID,
+            officer: officer,
             pushCacheFirst: pushCacheFirst, requestedAt: clock.now(), queuedBy: me, queuedFor: holder)
         let stored = try await tables.enqueue(command, limit: settings.maxQueuedPerLane)
         logger.notice(
@@ -153,7 +159,8 @@ public final class ClusterNode: Service, Sendable {
         // Cancelled or shut down: free the lanes for the others now rather
         // than after deadAfter. A crash skips this; the heartbeat covers it.
         do { try await Task { try await self.tables.deregister(at: self.clock.now()) }.value } catch {
-            logger.warning("cluster: cannot deregister", metadata: ["error": "\(PostgresErrors.describe(error))"])
+            logger.warning(
+                "cluster: cannot deregister", metadata: ["error": "\(PostgresErrors.describe(error))"])
         }
     }
 
@@ -181,7 +188,8 @@ public final class ClusterNode: Service, Sendable {
             switch action {
             case .claim(let lane):
                 let claim = try await tables.claim(lane, at: clock.now())
-                logger.info("cluster: lane claimed", metadata: ["lane": "\(lane)", "epoch": "\(claim.epoch)"])
+                logger.info(
+                    "cluster: lane claimed", metadata: ["lane": "\(lane)", "epoch": "\(claim.epoch)"])
                 return .claimed(lane, epoch: claim.epoch)
             case .release(let lane, let epoch):
                 try await tables.release(lane, epoch: epoch, at: clock.now())
@@ -189,7 +197,8 @@ public final class ClusterNode: Service, Sendable {
                 logger.warning(
                     "cluster: lane linked to another node as well; closing this node's older session",
                     metadata: [
-                        "lane": "\(lane)", "winner": "\(winner.node?.value ?? "?")", "epoch": "\(winner.epoch)",
+                        "lane": "\(lane)", "winner": "\(winner.node?.value ?? "?")",
+                        "epoch": "\(winner.epoch)",
                     ])
                 hooks.withLock { $0 }?.closeSession(lane)
             case .deliverPending(let lane):
@@ -238,7 +247,8 @@ public final class ClusterNode: Service, Sendable {
     private func beat() async {
         while !Task.isCancelled {
             do { try await sweep() } catch {
-                logger.error("cluster: heartbeat failed", metadata: ["error": "\(PostgresErrors.describe(error))"])
+                logger.error(
+                    "cluster: heartbeat failed", metadata: ["error": "\(PostgresErrors.describe(error))"])
             }
             try? await Task.sleep(for: settings.heartbeat)
         }

@@ -45,7 +45,8 @@ extension ClusterTables {
             var stored = command
             for try await id in rows.decode(Int64.self) { stored.id = id }
             try await Self.notify(
-                .commands, Self.json(CommandNotice(lane: command.lane, node: me)), on: connection, logger: logger)
+                .commands, Self.json(CommandNotice(lane: command.lane, node: me)), on: connection,
+                logger: logger)
             return stored
         }
     }
@@ -154,11 +155,14 @@ extension ClusterTables {
         }
         let message = try cells["message"].decode(ByteBuffer.self)
         return QueuedCommand(
-            id: try cells["id"].decode(Int64.self), lane: try laneID(lane), kind: try cells["kind"].decode(String.self),
+            id: try cells["id"].decode(Int64.self), lane: try laneID(lane),
+            kind: try cells["kind"].decode(String.self),
             message: Array(message.readableBytesView), actionID: try cells["action_id"].decode(Int64?.self),
-            officer: try cells["officer"].decode(String.self), pushCacheFirst: try cells["push_cache"].decode(Bool.self),
+            officer: try cells["officer"].decode(String.self),
+            pushCacheFirst: try cells["push_cache"].decode(Bool.self),
             requestedAt: try cells["requested_at"].decode(Date.self),
-            queuedBy: try NodeID(try cells["queued_by"].decode(String.self)), queuedFor: try queuedFor.map(NodeID.init),
+            queuedBy: try NodeID(try cells["queued_by"].decode(String.self)),
+            queuedFor: try queuedFor.map(NodeID.init),
             state: state, settledBy: try settledBy.map(NodeID.init),
             settledAt: try cells["settled_at"].decode(Date?.self),
             messageID: try cells["message_id"].decode(Int64?.self).map { UInt64(bitPattern: $0) })
@@ -200,7 +204,8 @@ extension ClusterTables {
             let rows = try await connection.query(query, logger: logger)
             var at = Date.distantPast
             for try await value in rows.decode(Date.self) { at = value }
-            try await Self.notify(.clock, Self.json(ClockNotice(at: at, node: me)), on: connection, logger: logger)
+            try await Self.notify(
+                .clock, Self.json(ClockNotice(at: at, node: me)), on: connection, logger: logger)
             return at
         }
     }

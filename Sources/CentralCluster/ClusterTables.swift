@@ -209,7 +209,9 @@ public struct ClusterTables: Sendable {
         var claims: [LaneClaim] = []
         for try await (lane, node, epoch, linkedAt) in rows.decode((String, String?, Int64, Date?).self) {
             claims.append(
-                LaneClaim(lane: try Self.laneID(lane), node: try node.map(NodeID.init), epoch: epoch, linkedAt: linkedAt))
+                LaneClaim(
+                    lane: try Self.laneID(lane), node: try node.map(NodeID.init), epoch: epoch,
+                    linkedAt: linkedAt))
         }
         return claims
     }
@@ -221,7 +223,9 @@ public struct ClusterTables: Sendable {
         try await Self.notify(.console, me.value, on: pool.client, logger: logger)
     }
 
-    static func notify(_ channel: Channel, _ payload: String, on connection: PostgresConnection, logger: Logger)
+    static func notify(
+        _ channel: Channel, _ payload: String, on connection: PostgresConnection, logger: Logger
+    )
         async throws
     {
         try await connection.query("SELECT pg_notify(\(channel.rawValue), \(payload))", logger: logger)

@@ -18,7 +18,9 @@ public enum CommandRoute: Sendable, Hashable {
         localSession: Bool, claim: LaneClaim?, alive: Set<NodeID>, me: NodeID
     ) -> CommandRoute {
         if localSession { return .here }
-        guard let holder = claim?.node, holder != me, alive.contains(holder) else { return .queue(holder: nil) }
+        guard let holder = claim?.node, holder != me, alive.contains(holder) else {
+            return .queue(holder: nil)
+        }
         return .queue(holder: holder)
     }
 }
@@ -35,7 +37,8 @@ public enum CommandReplay: Sendable, Hashable {
     /// that the officer who asked is still at the console.
     public static let defaultMaxAge: TimeInterval = 60
 
-    public static func decide(requestedAt: Date, now: Date, maxAge: TimeInterval = defaultMaxAge) -> CommandReplay
+    public static func decide(requestedAt: Date, now: Date, maxAge: TimeInterval = defaultMaxAge)
+        -> CommandReplay
     {
         let age = now.timeIntervalSince(requestedAt)
         // A clock moved back (a restored snapshot) leaves a negative age: deliver.

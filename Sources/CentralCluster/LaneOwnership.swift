@@ -167,7 +167,8 @@ public struct LaneOwnership: Sendable, Hashable {
             return []
 
         case .sweep(let rows):
-            let byLane = Dictionary(rows.map { ($0.lane, $0) }, uniquingKeysWith: { a, b in a.epoch > b.epoch ? a : b })
+            let byLane = Dictionary(
+                rows.map { ($0.lane, $0) }, uniquingKeysWith: { a, b in a.epoch > b.epoch ? a : b })
             var actions: [Action] = []
             for (lane, session) in sessions.sorted(by: { $0.key < $1.key }) {
                 guard case .held(let epoch) = session else { continue }

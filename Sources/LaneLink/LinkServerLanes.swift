@@ -97,7 +97,10 @@ extension LaneLinkServer {
         }
         let now = wallClock.now()
         let (replaced, callback, observers) = state.withLock {
-            s -> (LinkEndpoint?, (@Sendable (LaneID, SessionWelcome) -> Void)?, [@Sendable (SessionChange) -> Void])
+            s -> (
+                LinkEndpoint?, (@Sendable (LaneID, SessionWelcome) -> Void)?,
+                [@Sendable (SessionChange) -> Void]
+            )
             in
             guard var entry = s.lanes[lane] else { return (nil, nil, []) }
             // The connection may have ended while the rows were read; then

@@ -30,7 +30,8 @@ struct ClusterOptions: ParsableArguments {
     func validate() throws {
         guard let url else {
             if passwordFile != nil || nodeID != nil {
-                throw ValidationError("--cluster-password-file and --node-id belong to --cluster; add --cluster URL")
+                throw ValidationError(
+                    "--cluster-password-file and --node-id belong to --cluster; add --cluster URL")
             }
             return
         }
@@ -52,7 +53,9 @@ struct ClusterOptions: ParsableArguments {
         let password: PostgresPasswordSource =
             passwordFile.map { .file($0) }
             ?? (ProcessInfo.processInfo.environment["PGPASSWORD"] != nil ? .environment("PGPASSWORD") : .none)
-        let pool = try await PostgresPool.open(location, password: password, maximumConnections: 10, logger: logger)
-        return try await ClusterNode.open(pool: pool, node: try NodeID(resolvedNodeID), clock: clock, logger: logger)
+        let pool = try await PostgresPool.open(
+            location, password: password, maximumConnections: 10, logger: logger)
+        return try await ClusterNode.open(
+            pool: pool, node: try NodeID(resolvedNodeID), clock: clock, logger: logger)
     }
 }

@@ -52,7 +52,8 @@ struct ClusterNodeTests {
     }
 
     func start(_ name: String, on location: PostgresLocation, clock: any WallClock) async throws -> Node {
-        let pool = try await PostgresPool.open(location, password: PostgresTestServer.password, logger: logger)
+        let pool = try await PostgresPool.open(
+            location, password: PostgresTestServer.password, logger: logger)
         var settings = ClusterSettings()
         settings.heartbeat = .milliseconds(200)
         settings.relisten = .milliseconds(100)
@@ -138,13 +139,16 @@ struct ClusterNodeTests {
             Self.openLane("chan"), kind: "open", to: Self.lane, for: nil, actionID: nil, officer: "chan")
         clock.advance(by: 61)
         let fresh = try await a.node.queue(
-            .officerCommand(.closeLane(officer: "lee")), kind: "close", to: Self.lane, for: nil, actionID: nil,
+            .officerCommand(.closeLane(officer: "lee")), kind: "close", to: Self.lane, for: nil,
+            actionID: nil,
             officer: "lee")
         #expect(a.log.delivered.withLock { $0 }.isEmpty)
 
         let c = try await start("node-c", on: location, clock: clock)
         c.node.post(.sessionEstablished(Self.lane))
-        try await eventually("node C delivers the fresh command") { c.log.delivered.withLock { $0.count } == 1 }
+        try await eventually("node C delivers the fresh command") {
+            c.log.delivered.withLock { $0.count } == 1
+        }
         #expect(c.log.delivered.withLock { $0.map(\.id) } == [fresh.id])
         // The delivery pass commits after the message is in the outbox.
         try await eventually("the pass commits") {
@@ -174,7 +178,8 @@ struct ClusterNodeTests {
             ON CONFLICT (node) DO UPDATE SET heartbeat_at = now() - interval '1 minute'
             """, logger: logger)
         try await a.pool.client.query(
-            "UPDATE cluster_lane_sessions SET node = 'node-b' WHERE lane = \(Self.lane.value)", logger: logger)
+            "UPDATE cluster_lane_sessions SET node = 'node-b' WHERE lane = \(Self.lane.value)", logger: logger
+        )
         #expect(try await a.node.route(Self.lane, localSession: false) == .queue(holder: nil))
         #expect(try await a.node.linkedLanes()[Self.lane] == nil)
         await b.pool.close()
@@ -183,7 +188,8 @@ struct ClusterNodeTests {
 
     @Test func twoNodesDeliveringAtOnceSendEachCommandOnce() async throws {
         let location = try await PostgresTestServer.freshDatabase()
-        let pool = try await PostgresPool.open(location, password: PostgresTestServer.password, logger: logger)
+        let pool = try await PostgresPool.open(
+            location, password: PostgresTestServer.password, logger: logger)
         try await ClusterTables.migrations.apply(to: pool)
         let a = ClusterTables(pool: pool, me: try NodeID("node-a"))
         let b = ClusterTables(pool: pool, me: try NodeID("node-b"))
@@ -216,8 +222,10 @@ struct ClusterNodeTests {
         try await ClusterTables.migrations.apply(to: database)
         let tables = ClusterTables(pool: database, me: try NodeID("node-a"))
         let command = QueuedCommand(
-            lane: Self.lane, kind: "open", message: try QueuedCommand.encode(Self.openLane("chan")), actionID: nil,
-            officer: "chan", pushCacheFirst: false, requestedAt: Self.start, queuedBy: tables.me, queuedFor: nil)
+            lane: Self.lane, kind: "open", message: try QueuedCommand.encode(Self.openLane("chan")),
+            actionID: nil,
+            officer: "chan", pushCacheFirst: false, requestedAt: Self.start, queuedBy: tables.me,
+            queuedFor: nil)
         for _ in 0..<3 { _ = try await tables.enqueue(command, limit: 3) }
         await #expect {
             try await tables.enqueue(command, limit: 3)

@@ -148,17 +148,20 @@ import Testing
     static let b = try! NodeID("node-b")
     static let lane = try! LaneID("LMC-IN-01")
 
-    @Test(arguments: [
-        // (local session, holder in the table, holder alive, expected)
-        (true, "node-b", true, CommandRoute.here),
-        (false, "node-b", true, .queue(holder: b)),
-        (false, "node-b", false, .queue(holder: nil)),
-        (false, nil, false, .queue(holder: nil)),
-        // The table says this node but it has no session: stale, nobody holds it.
-        (false, "node-a", true, .queue(holder: nil)),
-    ] as [(Bool, String?, Bool, CommandRoute)])
+    @Test(
+        arguments: [
+            // (local session, holder in the table, holder alive, expected)
+            (true, "node-b", true, CommandRoute.here),
+            (false, "node-b", true, .queue(holder: b)),
+            (false, "node-b", false, .queue(holder: nil)),
+            (false, nil, false, .queue(holder: nil)),
+            // The table says this node but it has no session: stale, nobody holds it.
+            (false, "node-a", true, .queue(holder: nil)),
+        ] as [(Bool, String?, Bool, CommandRoute)])
     func routes(local: Bool, holder: String?, alive: Bool, expected: CommandRoute) throws {
-        let claim = try holder.map { LaneClaim(lane: Self.lane, node: try NodeID($0), epoch: 1, linkedAt: nil) }
+        let claim = try holder.map {
+            LaneClaim(lane: Self.lane, node: try NodeID($0), epoch: 1, linkedAt: nil)
+        }
         let live: Set<NodeID> = alive ? [Self.a, Self.b] : [Self.a]
         #expect(CommandRoute.decide(localSession: local, claim: claim, alive: live, me: Self.a) == expected)
     }
@@ -178,7 +181,8 @@ import Testing
     @Test func nodesSilentPastTheLimitAreDead() {
         let now = Date(timeIntervalSince1970: 1_800_000_000)
         let alive = NodeLiveness.alive(
-            heartbeats: [(Self.a, now.addingTimeInterval(-1)), (Self.b, now.addingTimeInterval(-6.5))], now: now,
+            heartbeats: [(Self.a, now.addingTimeInterval(-1)), (Self.b, now.addingTimeInterval(-6.5))],
+            now: now,
             deadAfter: 6)
         #expect(alive == [Self.a])
     }
