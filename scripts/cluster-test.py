@@ -23,7 +23,10 @@ step e can cut its line); LMC-IN-02 is linked to node-1 directly.
      lane gives up on its dead link and links to node-1 while node-0 still
      hears it. node-0 must close its older session as soon as node-1 claims
      the lane, long before its own dead-peer timeout would;
-  f. one clock: advancing it on node-0 moves node-1's.
+  f. one clock: advancing it on node-0 moves node-1's;
+  g. a command for a lane no node holds (its laned stopped) waits in the
+     command table; two minutes later (the clock advanced) the lane links
+     again and the command is expired, not sent, and the console says so.
 
 Usage: scripts/cluster-test.py [--rounds N] [--bin DIR] [--keep]
 Prints "cluster-test: P passed, F failed" and exits non-zero on a failure.
@@ -77,7 +80,7 @@ def main():
         rig.drain()
         checks.store(f"{work}/central.db", rig.ubrs)
         for step in (rig.step_b_consoles, rig.step_c_command, rig.step_d_help, rig.step_e_split_brain,
-                     rig.step_f_clock):
+                     rig.step_f_clock, rig.step_g_expired):
             try:
                 step(checks)
             except StepFailure as failure:
@@ -327,6 +330,34 @@ class ClusterRig(race.Rig):
                     10, "node-1's clock following node-0's")
         checks.check("advancing the clock on node-0 moves node-1's", moved["now"], seen["now"])
         checks.check("the clock moved by the hour asked", True, before["now"] < moved["now"])
+
+    def step_g_expired(self, checks):
+        lane = "LMC-IN-02"
+        laned = next(p for p in self.procs if p.args[-1].endswith(f"{lane}-now.yaml"))
+        laned.terminate()
+        laned.wait(30)
+        console = self.console(0)
+        wait(lambda: console.lane(lane)["link"] == "down", 15, f"node-0's console showing {lane} down")
+        answer = console.call("POST", f"/console/api/lanes/{lane}/close")
+        checks.check("a command for a lane no node holds is queued for whichever node links it next",
+                     ("queued", None), (answer.get("delivery"), answer.get("node")))
+        status, _, _ = http_json("POST", f"http://127.0.0.1:{self.consoles_ports[1]}/v1/clock/advance",
+                                 {"seconds": 120}, {"Authorization": f"Bearer {self.tokens['officer']}"})
+        if status != 200:
+            raise StepFailure(f"advancing the clock on node-1 answered {status}")
+        wait(lambda: http_json("GET", f"http://127.0.0.1:{self.consoles_ports[0]}/v1/clock", None,
+                               {"Authorization": f"Bearer {self.tokens['officer']}"})[1]["now"]
+             > answer["requestedAt"], 10, "node-0's clock following")
+        self.procs.append(subprocess.Popen(
+            [f"{self.bin}/laned", "--config", f"{self.work}/{lane}-now.yaml"],
+            stdout=subprocess.DEVNULL, stderr=open(f"{self.work}/{lane}.err", "a")))
+        wait(lambda: self.status(lane)["link"] == "up", 30, f"{lane} linking again")
+        row = wait(lambda: next((c for c in console.call("GET", "/console/api/snapshot")["clusterCommands"]
+                                 if c["id"] == answer["clusterCommandId"] and c["state"] != "queued"), None),
+                   15, "the queued command settled")
+        checks.check("a command two minutes old is expired by the node that links the lane, not sent",
+                     ("expired", "node-1"), (row["state"], row.get("settledBy")))
+        checks.check("the lane stayed open", True, self.status(lane)["open"])
 
 
 if __name__ == "__main__":
