@@ -146,7 +146,7 @@ public final class ClusterNode: Service, Sendable {
     /// Registers, then beats, sweeps, listens and handles session events
     /// until cancelled or a graceful shutdown, then deregisters.
     public func run() async throws {
-        try await tables.register()
+        try await tables.register(deadAfter: settings.deadAfter)
         logger.info("cluster: node registered", metadata: ["node": "\(me)"])
         await cancelWhenGracefulShutdown {
             await withTaskGroup(of: Void.self) { group in

@@ -107,7 +107,20 @@ public struct ClusterTables: Sendable {
     // MARK: Nodes
 
     /// Registers this node (again after a restart) and beats once.
-    public func register() async throws {
+    ///
+    /// A row of this node's id with a live heartbeat is another process
+    /// under the same id, or this node's previous life that crashed a moment
+    /// ago: it waits until that heartbeat is `deadAfter` old, and refuses if
+    /// it keeps beating, since two processes under one id would each take
+    /// the other's lane claims for their own.
+    /// - Throws: ``ClusterError/nodeIDInUse(_:)``.
+    public func register(deadAfter: TimeInterval) async throws {
+        let deadline = ContinuousClock.now + .seconds(deadAfter * 2 + 1)
+        while try await aliveNodes(deadAfter: deadAfter).contains(me) {
+            guard ContinuousClock.now < deadline else { throw ClusterError.nodeIDInUse(me) }
+            // Time passing is the point: the old heartbeat must age.
+            try await Task.sleep(for: .milliseconds(200))
+        }
         try await pool.client.query(
             """
             INSERT INTO cluster_nodes(node) VALUES (\(me.value))

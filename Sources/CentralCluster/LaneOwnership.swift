@@ -40,6 +40,8 @@ public enum ClusterError: Error, Sendable, Hashable, CustomStringConvertible {
     case messageTooLarge(lane: LaneID, bytes: Int, limit: Int)
     /// A row in the cluster's tables this build cannot read.
     case badRow(String)
+    /// Another process beats under this node's id.
+    case nodeIDInUse(NodeID)
 
     public var description: String {
         switch self {
@@ -50,6 +52,8 @@ public enum ClusterError: Error, Sendable, Hashable, CustomStringConvertible {
         case .messageTooLarge(let lane, let bytes, let limit):
             "a command to lane \(lane) of \(bytes) bytes is over the link's \(limit)"
         case .badRow(let what): "the cluster's tables hold a row this version cannot read: \(what)"
+        case .nodeIDInUse(let node):
+            "another clearanced is running as node \(node) on this database; give each node its own --node-id"
         }
     }
 }

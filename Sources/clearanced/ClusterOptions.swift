@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import PostgresSupport
 import RoadCargo
+import ServiceSupport
 
 /// `clearanced serve`'s cluster options: this process is one node of
 /// several on one PostgreSQL database (docs/deploying-central.md, "Several nodes").
@@ -53,9 +54,10 @@ struct ClusterOptions: ParsableArguments {
         let password: PostgresPasswordSource =
             passwordFile.map { .file($0) }
             ?? (ProcessInfo.processInfo.environment["PGPASSWORD"] != nil ? .environment("PGPASSWORD") : .none)
+        // The host name may take a resolver's round trip: off the cooperative pool.
+        let name = try await Blocking.run { resolvedNodeID }
         let pool = try await PostgresPool.open(
             location, password: password, maximumConnections: 10, logger: logger)
-        return try await ClusterNode.open(
-            pool: pool, node: try NodeID(resolvedNodeID), clock: clock, logger: logger)
+        return try await ClusterNode.open(pool: pool, node: try NodeID(name), clock: clock, logger: logger)
     }
 }

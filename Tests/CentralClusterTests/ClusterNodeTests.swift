@@ -257,3 +257,31 @@ struct ClusterNodeTests {
         await stop(a, b)
     }
 }
+
+@Suite(.enabled(if: PostgresTestServer.isConfigured, "needs scripts/with-postgres.sh"))
+struct ClusterNodeIDTests {
+    @Test func aSecondProcessUnderALiveNodesIDIsRefusedByName() async throws {
+        let logger = Logger(label: "test.cluster")
+        let pool = try await PostgresTestServer.openFresh(logger: logger)
+        try await ClusterTables.migrations.apply(to: pool)
+        let first = ClusterTables(pool: pool, me: try NodeID("node-a"))
+        try await first.register(deadAfter: 1)
+        // The first keeps beating while the second tries.
+        let beating = Task {
+            while !Task.isCancelled {
+                try? await first.heartbeat()
+                try? await Task.sleep(for: .milliseconds(100))
+            }
+        }
+        await #expect {
+            try await ClusterTables(pool: pool, me: try NodeID("node-a")).register(deadAfter: 1)
+        } throws: { error in
+            "\(error)".contains("another clearanced is running as node node-a")
+        }
+        beating.cancel()
+        _ = await beating.value
+        // Its previous life stopped beating: a restart waits for that, then registers.
+        try await ClusterTables(pool: pool, me: try NodeID("node-a")).register(deadAfter: 1)
+        await pool.close()
+    }
+}
