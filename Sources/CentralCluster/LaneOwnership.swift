@@ -176,6 +176,8 @@ public struct LaneOwnership: Sendable, Hashable {
             var actions: [Action] = []
             for (lane, session) in sessions.sorted(by: { $0.key < $1.key }) {
                 guard case .held(let epoch) = session else { continue }
+                // Read before our newer claim committed: says nothing now.
+                if let row = byLane[lane], row.epoch < epoch { continue }
                 if let row = byLane[lane], row.epoch > epoch, row.node != node {
                     actions += observe(row)
                 } else if let row = byLane[lane], row.epoch == epoch, row.node == node {

@@ -107,6 +107,14 @@ import Testing
                 (.sweep(rows: [claim(nil, 3)]), [.claim(lane)]),
             ]),
         Case(
+            name: "a sweep that read the row before our newer claim committed changes nothing",
+            steps: [
+                (.sessionEstablished(lane), [.claim(lane)]),
+                (.claimed(lane, epoch: 5), [.deliverPending(lane)]),
+                (.sweep(rows: [claim(a, 4)]), []),
+                (.sweep(rows: [claim(b, 4)]), []),
+            ]),
+        Case(
             name: "a reconnect to the same node claims again, and its old epoch is never released",
             steps: [
                 (.sessionEstablished(lane), [.claim(lane)]),
