@@ -80,6 +80,11 @@ python3 scripts/failover-test.py --bin "$(swift build --show-bin-path)"
 echo "== PostgreSQL harness (scripts/with-postgres.sh --self-test)"
 scripts/with-postgres.sh --self-test
 
+# Several nodes on one database (issue 16, part 3): two clearanced on a
+# PostgreSQL cluster database, two laned each linked to a different node.
+echo "== cluster test (two clearanced nodes on PostgreSQL, two laned: the race over 200 rounds, consoles and commands across nodes, a help call answered from the other node, split brain, one clock)"
+scripts/with-postgres.sh -- python3 scripts/cluster-test.py --bin "$(swift build --show-bin-path)" --rounds 200
+
 # Every Swift test beside a throwaway PostgreSQL server: the store suite
 # runs on both backends; REQUIRE turns a missing server into a failure
 # rather than skipped PostgreSQL tests.
