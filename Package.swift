@@ -78,13 +78,25 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
+        // Several clearanced nodes on one PostgreSQL database: who holds which
+        // lane, lane commands across nodes, one simulated clock (issue 16,
+        // docs/deploying-central.md "Several nodes"). No GRDB, no Central.
+        .target(
+            name: "CentralCluster",
+            dependencies: [
+                "RoadCargo", "LinkCore", "PostgresSupport",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict),
         // clearanced's services: HTTP API, help calls and the officers' console
         // (its page is plain files under Console/, served as they are).
         .target(
             name: "Central",
             dependencies: [
                 "RoadCargo", "ClearanceCore", "CargoStore", "LaneLink", "LinkCore", "BoardLayout",
-                "ServiceSupport", "AnyJSON",
+                "ServiceSupport", "AnyJSON", "CentralCluster",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 // CentralAssembly's services: the lane link, SIGHUP key reload, the watchdog.
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -103,7 +115,7 @@ let package = Package(
             name: "clearanced",
             dependencies: [
                 "Central", "CargoStore", "RoadCargo", "ClearanceCore", "LaneLink", "LinkCore",
-                "ServiceSupport", "PostgresSupport",
+                "ServiceSupport", "CentralCluster", "PostgresSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -116,7 +128,8 @@ let package = Package(
         .executableTarget(
             name: "ClearanceBench",
             dependencies: [
-                "RoadCargo", "ClearanceCore", "CargoStore",
+                "RoadCargo", "ClearanceCore", "CargoStore", "Central", "LaneLink", "LinkCore",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -303,6 +316,14 @@ let package = Package(
             name: "PostgresSupportTests",
             dependencies: [
                 "PostgresSupport", "PostgresTestSupport",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            swiftSettings: strict),
+        .testTarget(
+            name: "CentralClusterTests",
+            dependencies: [
+                "CentralCluster", "PostgresSupport", "PostgresTestSupport", "RoadCargo", "LinkCore",
+                "TestKit",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             swiftSettings: strict),

@@ -39,7 +39,19 @@ log: {{level: warning}}
 
 def with_link_port(template_path, config_path, port):
     """Writes the config laned starts with: the template with central's link port."""
-    config = open(template_path).read().replace("{port}", str(port))
+    with_link_ports(template_path, config_path, [port])
+
+
+def with_link_ports(template_path, config_path, ports):
+    """The same for a central of several nodes: with more than one port the
+    lane lists them in order as `link.tcp.endpoints` and fails over between
+    them (docs/lane-config.md, "Failover")."""
+    config = open(template_path).read()
+    if len(ports) == 1:
+        config = config.replace("{port}", str(ports[0]))
+    else:
+        endpoints = ", ".join(f'"127.0.0.1:{port}"' for port in ports)
+        config = config.replace("{host: 127.0.0.1, port: {port}}", f"{{endpoints: [{endpoints}]}}")
     with open(config_path, "w") as f:
         f.write(config)
 

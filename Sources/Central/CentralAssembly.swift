@@ -1,4 +1,5 @@
 import CargoStore
+import CentralCluster
 import ClearanceCore
 import Foundation
 import Hummingbird
@@ -100,6 +101,9 @@ public struct CentralOptions: Sendable {
     /// Central is the process's daemon: it tells systemd when it is ready,
     /// runs systemd's watchdog, and reloads lane keys on SIGHUP.
     public var daemon = false
+    /// This process is one node of a cluster on a PostgreSQL database
+    /// (ClusterLink.swift); needs ``link``.
+    public var cluster: ClusterNode?
 
     public init(store: any CargoRepository, clock: any WallClock, policy: DecisionPolicy, logger: Logger) {
         self.store = store
@@ -183,6 +187,11 @@ public final class CentralAssembly: Sendable {
             dispatcher.pushCacheOnEverySession()
             dispatcher.answerCacheResyncs(from: hub)
             await desk.attach(server)
+            if let cluster = self.options.cluster {
+                await dispatcher.join(
+                    cluster, desk: desk, bus: bus, clock: self.options.clock, logger: logger)
+                try await Self.syncClock(self.options.clock, cluster)
+            }
             let service = LaneLinkService(
                 server: server, tcp: options.tcp, serial: options.serial, serialRetry: options.serialRetry,
                 logger: logger, onListening: options.onListening)
@@ -219,6 +228,7 @@ public final class CentralAssembly: Sendable {
         if options.runsEscalations { services.append(EscalationService(desk: desk)) }
         if let link {
             services.append(link.service)
+            if let cluster = options.cluster { services.append(cluster) }
             if let every = options.link?.cacheFeed {
                 services.append(CacheFeedService(dispatcher: link.dispatcher, interval: every))
             }
@@ -229,6 +239,13 @@ public final class CentralAssembly: Sendable {
             services += CentralWatchdog.services(store: store, link: link?.server, logger: logger)
         }
         self.services = services
+    }
+
+    /// A simulated clock joins the cluster's: the later of the two wins.
+    static func syncClock(_ clock: any WallClock, _ cluster: ClusterNode) async throws {
+        guard let simulated = clock as? SimulatedWallClock else { return }
+        let at = try await cluster.tables.setClock(simulated.now())
+        if at > simulated.now() { simulated.set(at) }
     }
 
     /// Runs ``services`` as one group until a signal among

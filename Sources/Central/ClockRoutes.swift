@@ -1,3 +1,4 @@
+import CentralCluster
 import ClearanceCore
 import Foundation
 import Hummingbird
@@ -28,6 +29,11 @@ extension CentralApp {
                         "the clock stands at \(HongKongTime.iso8601(simulated.now())); it only moves forward")
             }
             simulated.set(target)
+            if let cluster = lanes?.cluster {
+                // Every node's clock follows the cluster's row.
+                let at = try await cluster.tables.setClock(target)
+                if at > simulated.now() { simulated.set(at) }
+            }
             return try JSONBody.response(clockBody())
         }
 
@@ -44,7 +50,13 @@ extension CentralApp {
             guard simulated.now().addingTimeInterval(body.seconds) <= APIParse.timeRange.upperBound else {
                 throw Problem.invalid("seconds", "time.range", "the clock would pass the end of 2999")
             }
-            simulated.advance(by: body.seconds)
+            if let cluster = lanes?.cluster {
+                // Advanced in the row, so advances on two nodes both count.
+                let at = try await cluster.tables.advanceClock(by: body.seconds, local: simulated.now())
+                if at > simulated.now() { simulated.set(at) }
+            } else {
+                simulated.advance(by: body.seconds)
+            }
             return try JSONBody.response(clockBody())
         }
     }

@@ -325,15 +325,17 @@ extension CentralApp {
             console, officer.account, action, "lane \(lane.id)", .done,
             command.details.merging(["action": "\(sent.action.id)"]) { a, _ in a })
         console.bus.changed()
-        return CommandAcceptedBody(
+        var accepted = CommandAcceptedBody(
             actionId: sent.action.id, messageId: sent.messageID, lane: lane.id.value, command: action,
             officer: officer.account.name, requestedAt: HongKongTime.iso8601(sent.action.requestedAt),
             laneConnected: lanes.isConnected(lane.id), cacheGeneration: sent.cache?.record.generation)
+        accepted.describe(sent.delivery)
+        return accepted
     }
 
     func laneView(_ lane: Lane) async throws -> LaneView {
         LaneView.derive(
-            lane: lane, connected: lanes?.isConnected(lane.id) ?? false,
+            lane: lane, connected: await lanes?.linkedLanes()[lane.id] != nil,
             events: try await repository.laneEvents(lane: lane.id, limit: 200),
             crossings: try await repository.crossings(lane: lane.id, limit: 1),
             actions: try await repository.officerActions(lane: lane.id, limit: 50), call: nil)

@@ -26,8 +26,23 @@ public final class ConsoleBus: Sendable {
         subscribers.withLock { $0.removeValue(forKey: id) }?.finish()
     }
 
+    private let relay = Mutex<(@Sendable () -> Void)?>(nil)
+
+    /// Something the consoles show changed here: wakes this process's
+    /// consoles and, in a cluster, tells the other nodes'.
     public func changed() {
+        changedElsewhere()
+        relay.withLock { $0 }?()
+    }
+
+    /// Something changed on another node: wakes this process's consoles only.
+    public func changedElsewhere() {
         for continuation in subscribers.withLock({ Array($0.values) }) { continuation.yield() }
+    }
+
+    /// Where ``changed()`` tells other nodes (a cluster's console channel).
+    public func relayChanges(to relay: @escaping @Sendable () -> Void) {
+        self.relay.withLock { $0 = relay }
     }
 
     var subscriberCount: Int { subscribers.withLock { $0.count } }
@@ -64,6 +79,12 @@ public actor HelpDesk {
     /// the server exists (the server's handler needs the desk first).
     public func attach(_ server: LaneLinkServer) {
         send = { message, lane in try await server.send(message, to: lane) }
+    }
+
+    /// Signals go through `send` instead (a cluster routes them to the node
+    /// that holds the lane); it returns the link message id, 0 when queued.
+    public func attach(send: @escaping @Sendable (LaneMessage, LaneID) async throws -> UInt64) {
+        self.send = send
     }
 
     /// The lane's driver pressed Help. A ring the lane sends again (its

@@ -1,4 +1,5 @@
 import CargoStore
+import CentralCluster
 import Foundation
 import LaneLink
 import LinkCore
@@ -66,6 +67,7 @@ public final class LaneDispatcher: Sendable {
     /// The lanes whose caches this process keeps current (CacheFeed.swift).
     let followers = Mutex(CacheFollowers())
     let feedGate = FeedGate()
+    let clusterSlot = Mutex<ClusterNode?>(nil)
 
     /// What a cache push queued.
     public struct CachePush: Sendable, Hashable {
@@ -79,9 +81,20 @@ public final class LaneDispatcher: Sendable {
     /// What a command queued.
     public struct CommandSent: Sendable, Hashable {
         public var action: OfficerActionRecord
+        /// 0 while it waits in the cluster's command table.
         public var messageID: UInt64
         /// The cache pushed ahead of an "offline on" command.
         public var cache: CachePush?
+        public var delivery: Delivery = .sent(node: nil)
+    }
+
+    /// Where a command went.
+    public enum Delivery: Sendable, Hashable {
+        /// Into the lane's outbox on this node (`node`: its id in a cluster).
+        case sent(node: String?)
+        /// Into the cluster's command table, for the node `holder` that has
+        /// the lane, or (nil) for whichever node links it next.
+        case queued(command: Int64, holder: String?)
     }
 
     /// - Parameters:
@@ -140,12 +153,26 @@ public final class LaneDispatcher: Sendable {
 
     /// Records `command` with the officer's name, then queues it; an
     /// "offline on" command is preceded by a fresh cache, so the lane never
-    /// starts deciding offline from an older one.
+    /// starts deciding offline from an older one. In a cluster, a lane
+    /// without a session here gets it through the command table instead
+    /// (ClusterLink.swift).
     public func send(_ command: LaneCommand, to lane: Lane, by officer: Account) async throws -> CommandSent {
         let action = try await repository.recordOfficerAction(
             OfficerActionRecord(
                 lane: lane.id, officer: officer.name, command: command.kind, details: command.details,
                 requestedAt: clock.now()))
+        if let cluster,
+            case .queue(let holder) = try await cluster.route(lane.id, localSession: isConnected(lane.id))
+        {
+            let queued = try await cluster.queue(
+                .officerCommand(command.message(officer: officer.name)), kind: command.kind.rawValue,
+                to: lane.id,
+                for: holder, actionID: action.id, officer: officer.name,
+                pushCacheFirst: command == .offline(true))
+            return CommandSent(
+                action: action, messageID: 0, cache: nil,
+                delivery: .queued(command: queued.id, holder: holder?.value))
+        }
         var cache: CachePush?
         if case .offline(true) = command {
             cache = try await pushCache(to: lane, cause: .offline, by: officer.name)
@@ -160,7 +187,8 @@ public final class LaneDispatcher: Sendable {
                 "lane": "\(lane.id)", "officer": "\(officer.name)", "command": "\(command.kind.rawValue)",
                 "details": "\(command.details)", "action": "\(action.id)", "message": "\(id)",
             ])
-        return CommandSent(action: sent, messageID: id, cache: cache)
+        return CommandSent(
+            action: sent, messageID: id, cache: cache, delivery: .sent(node: cluster?.me.value))
     }
 
     /// Builds the lane's cache from one store snapshot and queues it as the

@@ -45,6 +45,31 @@ public struct CommandAcceptedBody: Codable, Sendable, Hashable {
     public var laneConnected: Bool
     /// The cache generation pushed ahead of `offline` with `on: true`.
     public var cacheGeneration: UInt64?
+    /// `sent` (into the lane's outbox on this node) or `queued` (in a
+    /// cluster's command table, for the node that holds the lane; then
+    /// `messageId` is 0).
+    public var delivery: String?
+    /// In a cluster: the node that sent it, or the node it is queued for
+    /// (absent: whichever node links the lane next).
+    public var node: String?
+    /// In a cluster: the command-table row of a queued command.
+    public var clusterCommandId: Int64?
+}
+
+extension CommandAcceptedBody {
+    mutating func describe(_ delivery: LaneDispatcher.Delivery) {
+        switch delivery {
+        case .sent(let node):
+            self.delivery = "sent"
+            self.node = node
+        case .queued(let command, let holder):
+            self.delivery = "queued"
+            self.node = holder
+            clusterCommandId = command
+            // Linked, to another node: it gets the command within moments.
+            if holder != nil { laneConnected = true }
+        }
+    }
 }
 
 /// A bundle cache queued for the lane.

@@ -40,13 +40,13 @@ extension CentralApp {
             let lane = try await laneToAct(on: id, as: account)
             let link = try linked(lane)
             let sent = try await link.send(command, to: lane, by: account)
-            return try JSONBody.response(
-                CommandAcceptedBody(
-                    actionId: sent.action.id, messageId: sent.messageID, lane: lane.id.value,
-                    command: body.command,
-                    officer: account.name, requestedAt: HongKongTime.iso8601(sent.action.requestedAt),
-                    laneConnected: link.isConnected(lane.id), cacheGeneration: sent.cache?.record.generation),
-                status: .accepted)
+            var accepted = CommandAcceptedBody(
+                actionId: sent.action.id, messageId: sent.messageID, lane: lane.id.value,
+                command: body.command,
+                officer: account.name, requestedAt: HongKongTime.iso8601(sent.action.requestedAt),
+                laneConnected: link.isConnected(lane.id), cacheGeneration: sent.cache?.record.generation)
+            accepted.describe(sent.delivery)
+            return try JSONBody.response(accepted, status: .accepted)
         }
 
         router.post("/v1/lanes/{laneId}/bundle-cache") { request, context in

@@ -68,6 +68,8 @@ public struct LaneView: Sendable, Hashable, Encodable {
     /// snapshot; zero where it is not).
     public var offlineReceived = 0
     public var conflictsOpen = 0
+    /// In a cluster: the node the lane is linked to.
+    public var node: String?
 
     /// - Parameters:
     ///   - events: the lane's reports, newest first.

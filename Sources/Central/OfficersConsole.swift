@@ -1,5 +1,6 @@
 import BoardLayout
 import CargoStore
+import CentralCluster
 import Foundation
 import Logging
 import RoadCargo
@@ -100,7 +101,36 @@ public struct ConsoleSnapshot: Sendable, Hashable, Encodable {
     /// officer has acknowledged (clearance rule 4: raised to officers),
     /// newest first, at most ``CentralApp/consoleConflictLimit``.
     public var conflicts: [OfflineCrossingBody]
+    /// In a cluster: the newest commands that went through the command
+    /// table to lanes shown here (queued, delivered, or expired unsent).
+    public var clusterCommands: [ClusterCommand]
     public var phrases: [Phrase]
+
+    public struct ClusterCommand: Sendable, Hashable, Encodable {
+        public var id: Int64
+        public var lane: String
+        public var kind: String
+        public var officer: String
+        public var requestedAt: String
+        public var queuedBy: String
+        public var queuedFor: String?
+        public var state: String
+        public var settledBy: String?
+        public var settledAt: String?
+
+        init(_ c: QueuedCommand) {
+            id = c.id
+            lane = c.lane.value
+            kind = c.kind
+            officer = c.officer
+            requestedAt = HongKongTime.iso8601(c.requestedAt)
+            queuedBy = c.queuedBy.value
+            queuedFor = c.queuedFor?.value
+            state = c.state.rawValue
+            settledBy = c.settledBy?.value
+            settledAt = c.settledAt.map(HongKongTime.iso8601)
+        }
+    }
 }
 
 extension CentralApp {
@@ -110,7 +140,8 @@ extension CentralApp {
     /// What `officer` sees now: the lanes and calls of their control point
     /// (all of them for an officer not limited to one).
     func snapshot(for officer: Account, help: HelpDesk) async throws -> ConsoleSnapshot {
-        let connected = Set(lanes?.server.connectedLanes ?? [])
+        // In a cluster, lanes linked to any live node (the lane-session table).
+        let linked = await lanes?.linkedLanes() ?? [:]
         let visible = try await repository.lanes().filter {
             officer.controlPoint == nil || officer.controlPoint == $0.controlPoint
         }.sorted { $0.id.value < $1.id.value }
@@ -119,13 +150,14 @@ extension CentralApp {
         var views: [LaneView] = []
         for lane in visible {
             var view = LaneView.derive(
-                lane: lane, connected: connected.contains(lane.id),
+                lane: lane, connected: linked[lane.id] != nil,
                 events: try await repository.laneEvents(lane: lane.id, limit: 200),
                 crossings: try await repository.crossings(lane: lane.id, limit: 1),
                 actions: try await repository.officerActions(lane: lane.id, limit: 50),
                 call: open.last { $0.lane == lane.id })
             view.offlineReceived = offline[lane.id]?.received ?? 0
             view.conflictsOpen = offline[lane.id]?.openConflicts ?? 0
+            view.node = linked[lane.id] ?? nil
             views.append(view)
         }
         let seen = Set(visible.map(\.id))
@@ -140,12 +172,14 @@ extension CentralApp {
         }.sorted { $0.id < $1.id }
         let ended = try await repository.endedHelpCalls(limit: 50).filter { $0.isVisible(to: officer) }
             .prefix(10)
+        let commands = try await lanes?.clusterCommands(lanes: visible.map(\.id), limit: 20) ?? []
         return ConsoleSnapshot(
             now: HongKongTime.iso8601(clock.now()),
             officer: .init(name: officer.name, controlPoint: officer.controlPoint?.rawValue),
             controlPoints: points, lanes: views,
             calls: open.map { .init($0, viewer: officer.name) },
             recentCalls: ended.map { .init($0, viewer: officer.name) }, conflicts: conflicts,
+            clusterCommands: commands.map(ConsoleSnapshot.ClusterCommand.init),
             phrases: OfficerPhrase.all.map {
                 .init(
                     id: $0.id, en: $0.text.english, zhHant: $0.text.traditionalChinese,

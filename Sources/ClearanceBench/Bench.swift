@@ -1,8 +1,12 @@
 import ArgumentParser
 import CargoStore
+import Central
 import ClearanceCore
 import Foundation
 import GRDB
+import LaneLink
+import LinkCore
+import Logging
 import RoadCargo
 
 /// Decisions per second through CargoStore and ClearanceCore beside raw
@@ -28,12 +32,25 @@ struct ClearanceBench: AsyncParsableCommand {
     @Option(help: "Store file; reused when it already holds --bundles bundles. Default: a temporary file.")
     var db: String?
 
+    @Option(help: "Lanes linked to central over TCP loopback for the end-to-end decisions (0: skip them).")
+    var lanes = 200
+
+    @Option(name: .customLong("per-lane"), help: "Decisions each linked lane asks for, one truck at a time.")
+    var perLane = 25
+
     func validate() throws {
         guard bundles >= 10 else { throw ValidationError("--bundles must be at least 10") }
         guard bundles <= 40_000_000 else {
             throw ValidationError("--bundles is at most 40000000 (there are not more distinct plates here)")
         }
         guard lookups >= 1 else { throw ValidationError("--lookups must be at least 1") }
+        guard (0...1000).contains(lanes) else { throw ValidationError("--lanes is 0 to 1000") }
+        guard perLane >= 1 else { throw ValidationError("--per-lane must be at least 1") }
+        guard lanes * perLane <= bundles / 10 else {
+            throw ValidationError(
+                "--lanes × --per-lane (\(lanes * perLane)) is more than the \(bundles / 10) vehicles; each decision needs its own"
+            )
+        }
     }
 
     func run() async throws {
@@ -75,7 +92,10 @@ struct ClearanceBench: AsyncParsableCommand {
         print("  file      \(path), \(String(format: "%.1f", Double(size) / 1_048_576)) MiB, \(populate)")
 
         let keys = data.randomKeys(lookups)
-        let sql = "SELECT * FROM bundles WHERE vrn = ? AND direction = ? AND status = 'active'"
+        // The store's own probe (Schema.activeBundleSQL): since schema v4 a
+        // claimed bundle is still the plate's open one, and only this form
+        // of the condition lets SQLite use the partial unique index.
+        let sql = "SELECT * FROM bundles WHERE vrn = ? AND direction = ? AND status IN ('active', 'claimed')"
         let plan = try await store.writer.read { db in
             try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql, arguments: ["X", "import"])
                 .map { $0["detail"] as String }.joined(separator: "; ")
@@ -143,6 +163,79 @@ struct ClearanceBench: AsyncParsableCommand {
         if raw.found != keys.count {
             print("  warning: only \(raw.found) of \(keys.count) lookups found an active bundle")
         }
+
+        guard lanes > 0 else { return }
+        // (c) On a copy: the decisions claim their bundles, and a reused
+        // --db file must stay as populated.
+        let copy = path + ".linked-\(getpid())"
+        try await offPool { try FileManager.default.copyItem(atPath: path, toPath: copy) }
+        defer {
+            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: copy + suffix) }
+        }
+        let linkedStore = try await SQLiteCargoStore.open(path: copy)
+        for lane in linkedLanes() { try await linkedStore.putLane(lane) }
+        let (linked, linkedOutcomes) = try await linkedDecisions(data: data, policy: policy) {
+            keys, listener, logger in
+            try await CentralAssembly(
+                Self.nodeOptions(
+                    store: linkedStore, data: data, policy: policy, keys: keys, listener: listener,
+                    logger: logger))
+        }
+        print(
+            "  (c) linked lanes         \(linked.summary)   [\(lanes) LaneLinkClients over TCP → clearanced's LaneHub → store; one node]"
+        )
+        print("  ratio (a)/(c)            \(String(format: "%.1f", raw.perSecond / linked.perSecond))x")
+        print(
+            "  decisions  "
+                + linkedOutcomes.sorted { $0.value > $1.value }.map { "\($0.key) \($0.value)" }.joined(
+                    separator: ", "))
+    }
+
+    /// The linked lanes: half inbound, half outbound at Lok Ma Chau, each
+    /// asking about vehicles of its own (every vehicle has an active bundle
+    /// in both directions), so no two decisions race for one bundle.
+    func linkedDecisions(data: Dataset, policy: DecisionPolicy, makeNode: @escaping LinkedLanes.MakeNode)
+        async throws -> (Measurement, [String: Int])
+    {
+        let laneList = linkedLanes()
+        var requests: [LaneID: [VRN]] = [:]
+        var vehicles = Array(0..<data.vehicles)
+        vehicles.shuffle()
+        for (n, lane) in laneList.enumerated() {
+            requests[lane.id] = vehicles[(n * perLane)..<((n + 1) * perLane)].map(data.vrn)
+        }
+        let directory = FileManager.default.temporaryDirectory
+            .appendingPathComponent("clearance-bench-lanes-\(getpid())").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        return try await LinkedLanes(lanes: laneList, nodes: 1, directory: directory).run(
+            requests: requests, arrivedAt: data.now, makeNode: makeNode)
+    }
+
+    func linkedLanes() -> [Lane] {
+        (0..<lanes).map { n in
+            let direction: Direction = n % 2 == 0 ? .inbound : .outbound
+            let tag = direction == .inbound ? "IN" : "OUT"
+            return Lane(
+                id: try! LaneID("LMC-\(tag)-\(String(n / 2 + 1))"), controlPoint: .lokMaChau,
+                direction: direction)
+        }
+    }
+
+    /// Central as `clearanced serve` assembles it, without HTTP, on the
+    /// bench's fixed business clock.
+    static func nodeOptions(
+        store: SQLiteCargoStore, data: Dataset, policy: DecisionPolicy, keys: LinkKeyring,
+        listener: TCPLinkListener, logger: Logger
+    ) async throws -> CentralOptions {
+        var options = CentralOptions(
+            store: store, clock: SimulatedWallClock(data.now), policy: policy, logger: logger)
+        options.runsEscalations = false
+        var link = CentralOptions.Link(keys: keys, tcp: .bound(listener))
+        link.configuration.session.handshakeTimeout = .seconds(120)
+        link.cacheFeed = nil
+        options.link = link
+        return options
     }
 }
 

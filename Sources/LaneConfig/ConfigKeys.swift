@@ -19,7 +19,7 @@ extension LaneConfiguration {
             K.decisionTimeout.descriptor, K.unladenGrace.descriptor,
             K.offlinePhase.descriptor, K.ladenRate.descriptor, K.unladenRate.descriptor,
             K.selectionKeyFile.descriptor,
-            K.linkTCPHost.descriptor, K.linkTCPPort.descriptor,
+            K.linkTCPHost.descriptor, K.linkTCPPort.descriptor, K.linkTCPEndpoints,
         ]
         keys += K.linkSerial.descriptors
         keys += [
@@ -110,14 +110,30 @@ extension ConfigKeys {
 
     // MARK: link
 
+    /// The one central node of a config, shown as `host` and `port`; a
+    /// config of several shows them as `endpoints`.
+    private static func single(_ c: C) -> C.TCPEndpoint? {
+        if case .tcp(let endpoints) = c.link.transport, endpoints.count == 1 { endpoints[0] } else { nil }
+    }
     static let linkTCPHost = ConfigKey<String>(
-        "link.tcp.host", .text, default: .requiredWith("with `tcp`"),
-        get: { if case .tcp(let host, _) = $0.link.transport { host } else { nil } },
-        "Central's host name or address.")
+        "link.tcp.host", .text, default: .requiredWith("with `tcp` without `endpoints`"),
+        get: { single($0)?.host }, "Central's host name or address, for a lane with one central node.")
     static let linkTCPPort = ConfigKey<Int>(
-        "link.tcp.port", .integer(1...65_535, "a TCP port"), default: .requiredWith("with `tcp`"),
-        get: { if case .tcp(_, let port) = $0.link.transport { port } else { nil } },
-        "Central's link listener, e.g. 4711.")
+        "link.tcp.port", .integer(1...65_535, "a TCP port"),
+        default: .requiredWith("with `tcp` without `endpoints`"),
+        get: { single($0)?.port }, "Central's link listener, e.g. 4711.")
+    /// A list, read by `tcpEndpoints` rather than by a scalar kind.
+    static let linkTCPEndpoints = ConfigKeyDescriptor(
+        name: "link.tcp.endpoints", type: "list of 1 to \(C.TCPEndpoint.maxCount) `host:port`",
+        defaultText: "instead of `host` and `port`",
+        summary:
+            "Central's nodes in the order the lane tries them, `[central-a:4711, central-b:4711]` (IPv6 in "
+            + "brackets and quoted, `\"[fd00::5]:4711\"`): linked to one at a time, the lane moves to the next when its node fails and "
+            + "stays where it works (see \"Failover\" below).",
+        value: { c in
+            guard case .tcp(let endpoints) = c.link.transport, endpoints.count > 1 else { return nil }
+            return "[\(endpoints.map(\.description).joined(separator: ", "))]"
+        })
     static let linkSerial = SerialKeys(
         "link.serial",
         get: { if case .serial(let line) = $0.link.transport { line } else { nil } },

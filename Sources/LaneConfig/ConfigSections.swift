@@ -186,9 +186,20 @@ extension ConfigReader {
             return nil
         case (true, false):
             guard var tcp = section(&t, "tcp") else { return nil }
-            let host = value(&tcp, K.linkTCPHost)
-            let port = value(&tcp, K.linkTCPPort)
+            let hasList = tcp.has("endpoints")
+            let hasSingle = tcp.has("host") || tcp.has("port")
+            let endpoints = tcpEndpoints(&tcp)
+            let host = hasList ? optional(&tcp, K.linkTCPHost) : value(&tcp, K.linkTCPHost)
+            let port = hasList ? optional(&tcp, K.linkTCPPort) : value(&tcp, K.linkTCPPort)
             finish(tcp)
+            if hasList, hasSingle {
+                problem(
+                    "link.tcp", at: tcp.node,
+                    "both link.tcp.endpoints and link.tcp.host/port are given; expected one of them: endpoints "
+                        + "(central's nodes in order) or host and port (one node)")
+                return nil
+            }
+            if hasList { return endpoints.map { .tcp($0) } }
             guard let host, let port else { return nil }
             return .tcp(host: host, port: port)
         case (false, true):

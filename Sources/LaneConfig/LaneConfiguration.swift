@@ -75,8 +75,16 @@ public struct LaneConfiguration: Sendable, Hashable {
     /// `link`: the lane link to central.
     public struct LinkSection: Sendable, Hashable {
         public enum Transport: Sendable, Hashable {
-            case tcp(host: String, port: Int)
+            /// Central's nodes in the order the lane tries them, 1 to
+            /// ``TCPEndpoint/maxCount``: `link.tcp.endpoints`, or the one
+            /// node of `link.tcp.host` and `link.tcp.port`.
+            case tcp([TCPEndpoint])
             case serial(SerialLine)
+
+            /// One central node (`link.tcp.host`, `link.tcp.port`).
+            public static func tcp(host: String, port: Int) -> Transport {
+                .tcp([TCPEndpoint(host: host, port: port)])
+            }
         }
 
         public var transport: Transport
@@ -86,6 +94,53 @@ public struct LaneConfiguration: Sendable, Hashable {
         public var heartbeat: Duration
         /// A link silent this long is dead and reconnects. Default 3 s.
         public var deadAfter: Duration
+    }
+
+    /// One central node's link listener, an entry of `link.tcp.endpoints`.
+    public struct TCPEndpoint: Sendable, Hashable, CustomStringConvertible {
+        /// A host name or address; an IPv6 address without its brackets.
+        public var host: String
+        public var port: Int
+
+        /// The most entries `link.tcp.endpoints` may have.
+        public static let maxCount = 8
+
+        public init(host: String, port: Int) {
+            self.host = host
+            self.port = port
+        }
+
+        /// `host:port`, an IPv6 address in brackets (`[::1]:4711`).
+        public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+
+        /// Reads `host:port` or `[IPv6]:port`; nil when it is neither.
+        /// A host is a name or IPv4 address of letters, digits, `-`, `_`
+        /// and `.` (at most 253 characters); the port 1 to 65535.
+        public init?(parsing text: String) {
+            let host: Substring
+            let port: Substring
+            if text.hasPrefix("[") {
+                guard let close = text.firstIndex(of: "]"), text[text.index(after: close)...].hasPrefix(":")
+                else { return nil }
+                host = text[text.index(after: text.startIndex)..<close]
+                port = text[text.index(close, offsetBy: 2)...]
+                guard host.contains(":"), host.allSatisfy({ $0.isHexDigit || $0 == ":" || $0 == "." }) else {
+                    return nil
+                }
+            } else {
+                let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+                guard parts.count == 2 else { return nil }
+                (host, port) = (parts[0], parts[1])
+                guard host.count <= 253,
+                    host.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) })
+                else { return nil }
+            }
+            guard !host.isEmpty, !port.isEmpty, port.count <= 5,
+                port.allSatisfy({ $0.isASCII && $0.isNumber }),
+                let number = Int(port), (1...65_535).contains(number)
+            else { return nil }
+            self.init(host: String(host), port: number)
+        }
     }
 
     /// A serial line's settings (`link.serial`, `reader.serial`).

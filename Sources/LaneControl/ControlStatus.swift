@@ -14,6 +14,9 @@ public struct ControlStatus: Codable, Sendable, Hashable {
     public var offline: Bool
     /// `up`, `down`, or `none` for a lane run without central.
     public var link: String
+    /// The central endpoint the link is up to, as `host:port` (the device
+    /// of a serial link); absent while it is down and from laned before issue 16.
+    public var central: String?
     public var xdb: String
     public var aiop: String
     /// `closed`, `welcome`, `stop`, `system_unavailable` or `decided`.
@@ -122,7 +125,8 @@ public struct ControlStatus: Codable, Sendable, Hashable {
         vrn: String? = nil, pendingRequestID: UInt64? = nil, requestID: UInt64? = nil,
         lastDecision: LastDecision? = nil, help: String, unladenAcknowledged: Bool,
         officerMessage: OfficerMessage? = nil, language: String, drawn: Bool, faults: [String],
-        outboxPending: Int, offlineUnreconciled: Int?, passages: Int, latency: Latency, now: String
+        outboxPending: Int, offlineUnreconciled: Int?, passages: Int, latency: Latency, now: String,
+        central: String? = nil
     ) {
         self.lane = lane
         self.direction = direction
@@ -130,6 +134,7 @@ public struct ControlStatus: Codable, Sendable, Hashable {
         self.open = open
         self.offline = offline
         self.link = link
+        self.central = central
         self.xdb = xdb
         self.aiop = aiop
         self.phase = phase
@@ -153,7 +158,8 @@ public struct ControlStatus: Codable, Sendable, Hashable {
     }
 
     public enum CodingKeys: String, CodingKey, CaseIterable {
-        case lane, direction, controlPoint = "control_point", open, offline, link, xdb, aiop, phase, reason
+        case lane, direction, controlPoint = "control_point", open, offline, link, central, xdb, aiop, phase
+        case reason
         case earliestCrossing = "earliest_crossing", vrn, pendingRequestID = "pending_request_id"
         case requestID = "request_id"
         case lastDecision = "last_decision", help, unladenAcknowledged = "unladen_acknowledged"
@@ -170,6 +176,7 @@ public struct ControlStatus: Codable, Sendable, Hashable {
         try c.encode(open, forKey: .open)
         try c.encode(offline, forKey: .offline)
         try c.encode(link, forKey: .link)
+        try c.encodeIfPresent(central, forKey: .central)
         try c.encode(xdb, forKey: .xdb)
         try c.encode(aiop, forKey: .aiop)
         try c.encode(phase, forKey: .phase)

@@ -23,19 +23,54 @@ import Synchronization
 /// // in a ServiceGroup, or: try await client.run()
 /// let id = try client.send(.decisionRequest(request))
 /// ```
+///
+/// Over TCP the line may list several central nodes in order
+/// (``Line/tcpEndpoints(_:)``): the client is linked to one at a time, moves
+/// to the next when it fails, and drains the outbox to whichever it reaches
+/// (``EndpointRotation``, `docs/link-operations.md`, "Failover").
 public final class LaneLinkClient: Sendable {
     /// How the lane reaches central.
     public enum Line: Sendable {
         /// A TCP connection; a new one per attempt.
         case tcp(TCPLinkConnector)
+        /// Central's nodes in order, at least one and at most
+        /// ``maxEndpoints``: the lane is linked to one at a time and moves
+        /// to the next when it fails (``EndpointRotation``).
+        case tcpEndpoints([TCPLinkConnector])
         /// A serial port through libserialport, reopened per attempt.
         case serial(path: String, configuration: SerialPort.Configuration = SerialPort.Configuration())
         /// Any transport (tests, simulators).
         case custom(@Sendable () async throws -> any LinkTransport)
 
-        func open() async throws -> any LinkTransport {
+        /// The most endpoints a line may list: enough for every node of a
+        /// territory's central, few enough that one round of connect
+        /// timeouts (5 s each) stays under a minute.
+        public static let maxEndpoints = 8
+
+        /// How many endpoints the client rotates over.
+        var endpointCount: Int {
+            switch self {
+            case .tcpEndpoints(let connectors): connectors.count
+            case .tcp, .serial, .custom: 1
+            }
+        }
+
+        /// Endpoint `index` as the status and the log name it: `host:port`,
+        /// the serial device, or `custom`.
+        public func name(endpoint index: Int) -> String {
+            switch self {
+            case .tcp(let connector): TCPAddress.format(host: connector.host, port: connector.port)
+            case .tcpEndpoints(let connectors):
+                TCPAddress.format(host: connectors[index].host, port: connectors[index].port)
+            case .serial(let path, _): path
+            case .custom: "custom"
+            }
+        }
+
+        func open(endpoint index: Int) async throws -> any LinkTransport {
             switch self {
             case .tcp(let connector): try await connector.connect()
+            case .tcpEndpoints(let connectors): try await connectors[index].connect()
             case .serial(let path, let configuration):
                 try await SerialLinkTransport(path: path, configuration: configuration)
             case .custom(let open): try await open()
@@ -52,6 +87,8 @@ public final class LaneLinkClient: Sendable {
         public var capabilities: Set<String> = []
         /// Session timers and limits; the role is set by the client.
         public var session: LinkSession.Configuration
+        /// The wait after every endpoint failed in a row; its `base` also
+        /// bounds the pause before trying the next endpoint (``EndpointRotation``).
         public var backoff = ReconnectBackoff.Configuration()
 
         /// A configuration with the session's and the backoff's defaults.
@@ -71,12 +108,16 @@ public final class LaneLinkClient: Sendable {
 
     private struct State {
         var endpoint: LinkEndpoint?
-        var backoff: ReconnectBackoff
+        /// Which endpoint of the line to try next, and when.
+        var rotation: EndpointRotation
+        /// The endpoint of the established session, by name; nil while none is.
+        var linkedCentral: String?
         /// Counters of the connections that have ended.
         var finished = EndpointCounters()
         /// Hello counters, strictly increasing across connections.
         var helloCounters = SigningTimestamper()
         var sessionsEstablished = 0
+        var connectsFailed = 0
         var lastCloseReason: LinkSession.CloseReason?
         var up = false
     }
@@ -108,6 +149,9 @@ public final class LaneLinkClient: Sendable {
         connectionChanged: @escaping @Sendable (Bool) -> Void = { _ in },
         handler: @escaping @Sendable (LaneMessage) async throws -> Void
     ) {
+        precondition(
+            (1...Line.maxEndpoints).contains(configuration.line.endpointCount),
+            "a lane link needs 1 to \(Line.maxEndpoints) central endpoints")
         var configuration = configuration
         configuration.session.role = .initiator(
             SessionHello(
@@ -120,7 +164,10 @@ public final class LaneLinkClient: Sendable {
         self.connectionChanged = connectionChanged
         self.wallClock = wallClock
         self.logger = logger
-        self.state = Mutex(State(backoff: ReconnectBackoff(configuration: configuration.backoff)))
+        self.state = Mutex(
+            State(
+                rotation: EndpointRotation(
+                    endpoints: configuration.line.endpointCount, backoff: configuration.backoff)))
     }
 
     // MARK: Sending
@@ -159,8 +206,18 @@ public final class LaneLinkClient: Sendable {
     /// Whether a session with central is established now.
     public var isConnected: Bool { state.withLock { $0.endpoint }?.isEstablished ?? false }
 
+    /// The central endpoint the lane is linked to now, as `host:port` (the
+    /// serial device for a serial line); nil while no session is established.
+    public var linkedCentral: String? {
+        let (name, endpoint) = state.withLock { ($0.linkedCentral, $0.endpoint) }
+        return endpoint?.isEstablished == true ? name : nil
+    }
+
     /// Sessions established since the client started.
     public var sessionsEstablished: Int { state.withLock { $0.sessionsEstablished } }
+
+    /// Attempts whose transport could not be opened (refused, timed out), since the client started.
+    public var connectsFailed: Int { state.withLock { $0.connectsFailed } }
 
     /// Why the last session ended, if one has.
     public var lastCloseReason: LinkSession.CloseReason? { state.withLock { $0.lastCloseReason } }
@@ -176,30 +233,40 @@ public final class LaneLinkClient: Sendable {
 
     // MARK: Running
 
-    /// Connects, handshakes, and reconnects with backoff whenever the session
-    /// ends, until the task is cancelled; then says goodbye and returns.
+    /// Connects, handshakes, and reconnects whenever the session ends, until
+    /// the task is cancelled; then says goodbye and returns. With several
+    /// endpoints a failed one is left for the next at once, and a whole
+    /// round of failures waits the backoff (``EndpointRotation``).
     public func run() async throws {
         var random = SystemRandomNumberGenerator()
+        let line = configuration.line
         while !Task.isCancelled {
+            let index = state.withLock { $0.rotation.current }
+            let central = line.name(endpoint: index)
             let transport: any LinkTransport
             do {
-                transport = try await configuration.line.open()
+                transport = try await line.open(endpoint: index)
             } catch {
-                logger.info("cannot reach central", metadata: ["error": "\(error)"])
-                await pause(&random)
+                logger.info("cannot reach central", metadata: ["central": "\(central)", "error": "\(error)"])
+                state.withLock { $0.connectsFailed += 1 }
+                await pause(after: .connectFailed, &random)
                 continue
             }
-            let reason = await runSession(over: transport)
-            logger.info("link session ended", metadata: ["peer": "\(transport.peer)", "reason": "\(reason)"])
+            let reason = await runSession(over: transport, central: central)
+            logger.info(
+                "link session ended",
+                metadata: ["central": "\(central)", "peer": "\(transport.peer)", "reason": "\(reason)"])
             if Task.isCancelled { break }
-            await pause(&random)
+            await pause(after: .sessionEnded(at: ContinuousClock.now), &random)
         }
     }
 
-    private func runSession(over transport: any LinkTransport) async -> LinkSession.CloseReason {
+    private func runSession(over transport: any LinkTransport, central: String) async
+        -> LinkSession.CloseReason
+    {
         let wallNow = wallClock.now()
         let endpoint = state.withLock { s in
-            let endpoint = makeEndpoint(helloCounter: s.helloCounters.next(now: wallNow))
+            let endpoint = makeEndpoint(helloCounter: s.helloCounters.next(now: wallNow), central: central)
             s.endpoint = endpoint
             return endpoint
         }
@@ -212,7 +279,6 @@ public final class LaneLinkClient: Sendable {
                 return []
             }
         }
-        let now = ContinuousClock.now
         let wasUp = state.withLock { s in
             defer { s.up = false }
             return s.up
@@ -220,14 +286,14 @@ public final class LaneLinkClient: Sendable {
         if wasUp { connectionChanged(false) }
         state.withLock { s in
             s.endpoint = nil
+            s.linkedCentral = nil
             s.finished = s.finished + endpoint.counters
             s.lastCloseReason = reason
-            s.backoff.sessionEnded(at: now)
         }
         return reason
     }
 
-    private func makeEndpoint(helloCounter: UInt64) -> LinkEndpoint {
+    private func makeEndpoint(helloCounter: UInt64, central: String) -> LinkEndpoint {
         let handlers = LinkEndpoint.Handlers(
             deliver: { [handler, appliedLog, lane = configuration.laneID] id, message in
                 guard let appliedLog else { return try await handler(message) }
@@ -249,14 +315,17 @@ public final class LaneLinkClient: Sendable {
             },
             established: { [weak self] welcome, lane in
                 let now = ContinuousClock.now
+                var random = SystemRandomNumberGenerator()
                 self?.state.withLock { s in
-                    s.backoff.sessionEstablished(at: now)
+                    _ = s.rotation.handle(.established(at: now), using: &random)
+                    s.linkedCentral = central
                     s.sessionsEstablished += 1
                     s.up = true
                 }
                 self?.connectionChanged(true)
                 self?.logger.info(
-                    "link established", metadata: ["lane": "\(lane)", "version": "\(welcome.version)"])
+                    "link established",
+                    metadata: ["lane": "\(lane)", "central": "\(central)", "version": "\(welcome.version)"])
             })
         return LinkEndpoint(
             session: LinkSession(configuration: configuration.session),
@@ -264,9 +333,17 @@ public final class LaneLinkClient: Sendable {
             wallClock: wallClock, handlers: handlers, logger: logger)
     }
 
-    /// Waits out the backoff's next delay; returns early when cancelled.
-    private func pause(_ random: inout SystemRandomNumberGenerator) async {
-        let delay = state.withLock { $0.backoff.nextDelay(using: &random) }
+    /// Feeds the attempt's outcome to the rotation and waits as long as it
+    /// says before the next attempt; returns early when cancelled.
+    private func pause(after event: EndpointRotation.Event, _ random: inout SystemRandomNumberGenerator) async
+    {
+        let action = state.withLock { $0.rotation.handle(event, using: &random) }
+        guard case .connect(let next, let delay) = action else { return }
+        if configuration.line.endpointCount > 1 {
+            logger.info(
+                "trying the next central",
+                metadata: ["central": "\(configuration.line.name(endpoint: next))", "after": "\(delay)"])
+        }
         try? await Task.sleep(for: delay)
     }
 }

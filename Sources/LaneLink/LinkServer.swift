@@ -80,6 +80,8 @@ public final class LaneLinkServer: Sendable {
         /// Counters of ended connections that never named a lane.
         var unbound = EndpointCounters()
         var onEstablished: (@Sendable (LaneID, SessionWelcome) -> Void)?
+        /// Observers of sessions starting and ending (a cluster's lane claims).
+        var observers: [@Sendable (SessionChange) -> Void] = []
         /// Counters of the server itself (refused connections, replays).
         var own = EndpointCounters()
         /// Lane messages being applied now, by "lane/id", with who waits for
@@ -303,6 +305,25 @@ public final class LaneLinkServer: Sendable {
     /// never wait in it; start a task for anything slow.
     public func onSessionEstablished(_ callback: @escaping @Sendable (LaneID, SessionWelcome) -> Void) {
         state.withLock { $0.onEstablished = callback }
+    }
+
+    /// A lane's session here started or ended for good (not replaced by a
+    /// newer connection of the same lane to this server).
+    public enum SessionChange: Sendable, Hashable {
+        case established(LaneID)
+        case ended(LaneID)
+    }
+
+    /// Adds an observer of ``SessionChange``s, beside the established
+    /// callback; it runs on the connection's task: keep it short, never wait.
+    public func observeSessions(_ observer: @escaping @Sendable (SessionChange) -> Void) {
+        state.withLock { $0.observers.append(observer) }
+    }
+
+    /// Closes the lane's session here, if it has one (a cluster found the
+    /// lane linked to another node more recently: a split brain).
+    public func closeSession(of lane: LaneID) {
+        state.withLock { $0.lanes[lane]?.endpoint }?.shutDown()
     }
 
     // MARK: Central's own messages

@@ -96,9 +96,13 @@ extension LaneLinkServer {
             return
         }
         let now = wallClock.now()
-        let (replaced, callback) = state.withLock {
-            s -> (LinkEndpoint?, (@Sendable (LaneID, SessionWelcome) -> Void)?) in
-            guard var entry = s.lanes[lane] else { return (nil, nil) }
+        let (replaced, callback, observers) = state.withLock {
+            s -> (
+                LinkEndpoint?, (@Sendable (LaneID, SessionWelcome) -> Void)?,
+                [@Sendable (SessionChange) -> Void]
+            )
+            in
+            guard var entry = s.lanes[lane] else { return (nil, nil, []) }
             // The connection may have ended while the rows were read; then
             // `ended` has run already and must not be undone here.
             guard endpoint.isEstablished else {
@@ -108,7 +112,7 @@ extension LaneLinkServer {
                 if let current = entry.endpoint {
                     for (id, payload) in held { current.enqueue(messageID: id, payload: payload) }
                 }
-                return (nil, nil)
+                return (nil, nil, [])
             }
             let old = entry.endpoint
             entry.endpoint = endpoint
@@ -120,13 +124,14 @@ extension LaneLinkServer {
             // way) so that a message sent now is offered after these.
             for message in pending { endpoint.enqueue(messageID: message.id, payload: message.payload) }
             for (id, payload) in held { endpoint.enqueue(messageID: id, payload: payload) }
-            return (old === endpoint ? nil : old, s.onEstablished)
+            return (old === endpoint ? nil : old, s.onEstablished, s.observers)
         }
         if let replaced {
             logger.info("lane reconnected; closing its old connection", metadata: ["lane": "\(lane)"])
             replaced.shutDown()
         }
         if case .established(let established) = endpoint.sessionState {
+            for observer in observers { observer(.established(lane)) }
             callback?(lane, established.welcome)
         }
     }
@@ -200,18 +205,24 @@ extension LaneLinkServer {
     func ended(_ endpoint: LinkEndpoint, reason: LinkSession.CloseReason) {
         let counters = endpoint.counters
         let now = wallClock.now()
-        state.withLock { s in
+        let observers = state.withLock { s -> [@Sendable (SessionChange) -> Void] in
             s.live[ObjectIdentifier(endpoint)] = nil
             guard let lane = endpoint.lane, var entry = s.lanes[lane] else {
                 s.unbound = s.unbound + counters
-                return
+                return []
             }
             entry.finished = entry.finished + counters
+            var lost = false
             if entry.endpoint === endpoint {
                 entry.endpoint = nil
                 entry.connection = .disconnected(since: now, reason: reason)
+                lost = true
             }
             s.lanes[lane] = entry
+            return lost ? s.observers : []
+        }
+        if let lane = endpoint.lane {
+            for observer in observers { observer(.ended(lane)) }
         }
         logger.info(
             "lane connection ended",

@@ -80,6 +80,7 @@ extension LaneController {
         faults.sort()
         return LaneStatus(
             lane: parts.lane, board: board, drawn: drawnBoard == board, linkUp: parts.link?.isConnected,
+            central: parts.link?.linkedCentral,
             pendingRequestID: committed.pendingRequestID, currentRequestID: committed.currentRequestID,
             lastDecision: lastShown, faults: faults,
             outboxPending: outboxPending, offlineUnreconciled: offlineUnreconciled, passages: passages,

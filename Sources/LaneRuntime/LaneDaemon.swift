@@ -418,7 +418,10 @@ public final class LaneDaemon: Sendable {
 
     static func line(_ transport: LaneConfiguration.LinkSection.Transport) -> LaneLinkClient.Line {
         switch transport {
-        case .tcp(let host, let port): .tcp(TCPLinkConnector(host: host, port: port))
+        case .tcp(let endpoints) where endpoints.count == 1:
+            .tcp(TCPLinkConnector(host: endpoints[0].host, port: endpoints[0].port))
+        case .tcp(let endpoints):
+            .tcpEndpoints(endpoints.map { TCPLinkConnector(host: $0.host, port: $0.port) })
         case .serial(let line): .serial(path: line.device, configuration: serial(line))
         }
     }

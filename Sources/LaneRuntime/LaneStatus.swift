@@ -28,6 +28,8 @@ public struct LaneStatus: Sendable, Encodable {
     public var drawn: Bool
     /// Nil when the lane runs without a link.
     public var linkUp: Bool?
+    /// The central endpoint the link is up to (`host:port`); nil while down.
+    public var central: String?
     public var pendingRequestID: UInt64?
     /// The request of the vehicle in the lane, answered or not (an officer's
     /// override names it).
@@ -102,7 +104,7 @@ public struct LaneStatus: Sendable, Encodable {
                 arrivalToStop: latency.arrivalToStop?.control,
                 arrivalToDecision: latency.arrivalToDecision?.control,
                 pressToDisplay: latency.pressToDisplay?.control),
-            now: HongKongTime.iso8601(now))
+            now: HongKongTime.iso8601(now), central: central)
     }
 
     public func encode(to encoder: any Encoder) throws {

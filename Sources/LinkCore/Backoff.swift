@@ -93,7 +93,7 @@ public struct ReconnectBackoff: Sendable, Hashable {
     }
 
     /// Uniform over `low ... high` at microsecond resolution, plenty for timers.
-    private static func uniform(_ low: Duration, _ high: Duration, _ random: inout some RandomNumberGenerator)
+    static func uniform(_ low: Duration, _ high: Duration, _ random: inout some RandomNumberGenerator)
         -> Duration
     {
         let lowMicros = Self.micros(low)

@@ -61,6 +61,8 @@ struct Serve: AsyncParsableCommand {
 
     @OptionGroup(title: "Limits at the HTTP door") var http: HTTPOptions
 
+    @OptionGroup(title: "Several nodes on one database") var cluster: ClusterOptions
+
     func validate() throws {
         guard (0...65_535).contains(port) else {
             throw ValidationError("--port \(port): use 0 to 65535 (0 picks a free port)")
@@ -77,6 +79,9 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError(
                 "--store postgres://... with the lane link needs --link-state FILE: a SQLite file of this node's own for the link's state"
             )
+        }
+        if cluster.url != nil, !link.enabled {
+            throw ValidationError("--cluster needs the lane link: a node without lanes has nothing to share")
         }
         for (name, rate) in [("--laden-rate", ladenRate), ("--unladen-rate", unladenRate)]
         where !(0...1).contains(rate) {
@@ -114,6 +119,7 @@ struct Serve: AsyncParsableCommand {
             files: try console.files(), settings: console.settings,
             gate: http.loginGate(selectionKey: key))
         if link.enabled { options.link = try link.centralOptions(logger: logger) }
+        options.cluster = try await cluster.open(clock: clock, logger: logger)
         var listener = CentralOptions.HTTP(host: host, port: port)
         listener.limits = http.limits
         listener.onListening = { address in printNow("listening on \(address)") }

@@ -46,6 +46,11 @@ enum LaneTables {
         var rows: [[String]] = [
             ["lane", lane],
             ["state", state.isEmpty ? "-" : state.joined(separator: ", ")],
+        ]
+        // The node the link is up to; absent while it is down, and from
+        // laned before issue 16.
+        if let central = status["central"]?.text, !central.isEmpty { rows.append(["central", central]) }
+        rows += [
             ["boards", "XDB \(field("xdb")), AIOP \(field("aiop"))"],
             ["phase", field("phase")],
             ["vehicle", vehicle],

@@ -139,7 +139,13 @@ struct ConfigKeyTableTests {
                 as: "tcp.yaml"))
         let third = try LaneConfiguration.load(
             path: try directory.write(minimal + "reader: {tcp: {listen: {host: 10.0.0.1, port: 7010}}}\n"))
-        let printed = [first, second, third].flatMap(\.flattened)
+        let fourth = try LaneConfiguration.load(
+            path: try directory.write(
+                minimal.replacingOccurrences(
+                    of: "    host: 127.0.0.1\n    port: 4711\n",
+                    with: "    endpoints: [a:4711, \"[::1]:4712\"]\n"),
+                as: "endpoints.yaml"))
+        let printed = [first, second, third, fourth].flatMap(\.flattened)
         #expect(Set(printed.map(\.key)) == Set(LaneConfiguration.keys.map(\.name)))
         let values = Dictionary(printed.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
         #expect(
@@ -150,6 +156,7 @@ struct ConfigKeyTableTests {
             values["reader.tcp.listen.host"] == "10.0.0.1"
                 && values["displays.aiop.viewing_distance_m"] == "0.8")
         #expect(values["gpio.lamps.help"] == "LAMP_HELP" && values["watchdog.interval"] == "3s")
+        #expect(values["link.tcp.endpoints"] == "[a:4711, [::1]:4712]")
     }
 
     /// A reload takes the reloadable keys from the new file and nothing else.

@@ -39,10 +39,27 @@ final class LinkRig: Sendable {
         configuration.session.handshakeTimeout = .seconds(60)
         session(&configuration.session)
         limits(&configuration.limits)
-        let applications = self.applications
-        server = try LaneLinkServer(
-            keys: LinkKeyring([a, b]), path: directory + "/central.sqlite", configuration: configuration
-        ) { lane, message in
+        serverConfiguration = configuration
+        server = try Self.makeServer(
+            keys: LinkKeyring([a, b]), path: directory + "/central.sqlite", configuration: configuration,
+            applications: applications)
+    }
+
+    /// The configuration every server of this rig runs with.
+    let serverConfiguration: LaneLinkServer.Configuration
+
+    /// Another central node with the rig's keys and its own database,
+    /// counting what it applies in `applications` (failover tests).
+    func anotherServer(_ name: String, applications: Tally) throws -> LaneLinkServer {
+        try Self.makeServer(
+            keys: LinkKeyring(Array(keys.values)), path: "\(directory)/central-\(name).sqlite",
+            configuration: serverConfiguration, applications: applications)
+    }
+
+    private static func makeServer(
+        keys: LinkKeyring, path: String, configuration: LaneLinkServer.Configuration, applications: Tally
+    ) throws -> LaneLinkServer {
+        try LaneLinkServer(keys: keys, path: path, configuration: configuration) { lane, message in
             guard case .decisionRequest(let request) = message else { return [] }
             applications.withLock { $0["\(lane)/\(request.request.requestID)", default: 0] += 1 }
             return [.decision(Self.decision(for: request))]
@@ -66,10 +83,12 @@ final class LinkRig: Sendable {
                 arrivedAt: Date(timeIntervalSince1970: 1_790_000_000), unladenPressed: id % 2 == 0))
     }
 
-    /// Serves TCP on an ephemeral loopback port until the returned task is cancelled.
-    func listen() async throws -> (port: Int, task: Task<Void, Never>, listener: TCPLinkListener) {
-        let listener = try await TCPLinkListener(host: "127.0.0.1", port: 0)
-        let task = Task { [server] in await server.serve(listener) }
+    /// Serves TCP on an ephemeral loopback port (or `port`) until the returned task is cancelled.
+    func listen(
+        _ server: LaneLinkServer? = nil, port: Int = 0
+    ) async throws -> (port: Int, task: Task<Void, Never>, listener: TCPLinkListener) {
+        let listener = try await TCPLinkListener(host: "127.0.0.1", port: port)
+        let task = Task { [server = server ?? self.server] in await server.serve(listener) }
         return (listener.port, task, listener)
     }
 

@@ -33,26 +33,41 @@ final class LaneRig: Sendable {
     let store: SQLiteCargoStore
     let key = LinkKey.generate(for: LaneRig.laneID)
     let directory: String
-    let port: Int
-    /// Central as clearanced assembles it, and the task running its services.
-    private let central = Mutex<(assembly: CentralAssembly, running: Task<Void, Never>)?>(nil)
+    /// The link port of each central node; the lane's config lists them in
+    /// this order (`link.tcp.endpoints` with more than one).
+    let ports: [Int]
+    /// The first node's link port.
+    var port: Int { ports[0] }
+    /// Each running central node as clearanced assembles it, and the task
+    /// running its services, by node index.
+    private let central = Mutex<[Int: (assembly: CentralAssembly, running: Task<Void, Never>)]>([:])
 
-    /// - Parameter centralUp: false leaves the lane's link port closed until ``startCentral()``.
-    init(centralUp: Bool = true) async throws {
+    /// - Parameters:
+    ///   - centralUp: false leaves the lane's link ports closed until ``startCentral(node:)``.
+    ///   - nodes: How many central nodes, each a `CentralAssembly` with its
+    ///     own link listener over the rig's one store (several clearanced
+    ///     on one database); the lane fails over between them.
+    init(centralUp: Bool = true, nodes: Int = 1) async throws {
         timers = SimulatedTimerScheduler(clock: clock)
         store = try SQLiteCargoStore.inMemory()
         try await store.putLane(Self.lane)
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("lane-rig-\(UUID())").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        // A free port, closed again so that the lane first finds nobody there.
-        let probe = try await TCPLinkListener(host: "127.0.0.1", port: 0)
-        port = probe.port
-        await probe.close()
-        if centralUp { try await startCentral() }
+        // Free ports, closed again so that the lane first finds nobody there.
+        var ports: [Int] = []
+        for _ in 0..<nodes {
+            let probe = try await TCPLinkListener(host: "127.0.0.1", port: 0)
+            ports.append(probe.port)
+            await probe.close()
+        }
+        self.ports = ports
+        if centralUp {
+            for node in 0..<nodes { try await startCentral(node: node) }
+        }
     }
 
     deinit {
-        central.withLock { $0?.running.cancel() }
+        central.withLock { $0.values.forEach { $0.running.cancel() } }
         try? FileManager.default.removeItem(atPath: directory)
     }
 
@@ -63,8 +78,8 @@ final class LaneRig: Sendable {
         return probe.port
     }
 
-    /// Starts central's link listener on the lane's port, with its help desk.
-    func startCentral() async throws {
+    /// Starts central node `node` (its link listener on its port, its help desk).
+    func startCentral(node: Int = 0) async throws {
         var logger = Logger(label: "LaneRig.central")
         logger.logLevel = .critical
         let policy = DecisionPolicy(
@@ -73,7 +88,7 @@ final class LaneRig: Sendable {
         var options = CentralOptions(store: store, clock: clock, policy: policy, logger: logger)
         // Help calls escalate when a test asks the desk.
         options.runsEscalations = false
-        let listener = try await TCPLinkListener(host: "127.0.0.1", port: port)
+        let listener = try await TCPLinkListener(host: "127.0.0.1", port: ports[node])
         var link = CentralOptions.Link(keys: LinkKeyring([key]), tcp: .bound(listener))
         // A busy test machine can stall the cooperative pool for seconds;
         // the handshake's deadline is tested where a test sets it short.
@@ -82,23 +97,32 @@ final class LaneRig: Sendable {
         options.link = link
         let assembly = try await CentralAssembly(options)
         let running = Task { _ = try? await assembly.run() }
-        central.withLock { $0 = (assembly, running) }
+        central.withLock { $0[node] = (assembly, running) }
     }
 
-    /// central's help desk, as officers' consoles use it.
+    /// central's help desk (the first node's), as officers' consoles use it.
     var helpDesk: HelpDesk {
-        get throws { try #require(central.withLock { $0?.assembly.helpDesk }, "central is not up") }
+        get throws { try #require(central.withLock { $0[0]?.assembly.helpDesk }, "central is not up") }
     }
 
-    /// Queues `message` in central's outbox for the lane, as central's own
-    /// parts do: it reaches the lane over the link.
-    func sendFromCentral(_ message: LaneMessage) async throws {
-        let server = try #require(central.withLock { $0?.assembly.link?.server }, "central is not up")
+    /// Queues `message` in central node `node`'s outbox for the lane, as
+    /// central's own parts do: it reaches the lane over the link.
+    func sendFromCentral(_ message: LaneMessage, node: Int = 0) async throws {
+        let server = try #require(central.withLock { $0[node]?.assembly.link?.server }, "central is not up")
         try await server.send(message, to: Self.laneID)
     }
 
-    func stopCentral() async {
-        guard let running = central.withLock({ $0 }) else { return }
+    /// Whether the lane has a session with central node `node` now.
+    func isLinked(toNode node: Int) -> Bool {
+        central.withLock { $0[node]?.assembly.link?.server }?.connectedLanes.contains(Self.laneID) ?? false
+    }
+
+    /// The lane's config names node `node` so (`lanectl status`'s `central`).
+    func endpoint(ofNode node: Int) -> String { "127.0.0.1:\(ports[node])" }
+
+    /// Stops central node `node`.
+    func stopCentral(node: Int = 0) async {
+        guard let running = central.withLock({ $0.removeValue(forKey: node) }) else { return }
         // Cancelled as a crash would: the listener closes, every session drops.
         running.running.cancel()
         await running.running.value
@@ -138,6 +162,13 @@ final class LaneRig: Sendable {
 
     // MARK: Lanes
 
+    /// The link's `tcp` section: one node as host and port, several as endpoints.
+    var tcpSection: String {
+        ports.count == 1
+            ? "{host: 127.0.0.1, port: \(port)}"
+            : "{endpoints: [\(ports.map { "\"127.0.0.1:\($0)\"" }.joined(separator: ", "))]}"
+    }
+
     /// The lane's config, as a technician would write it.
     /// - Parameter deadAfter: how long the lane waits for central's frames
     ///   before it drops the session (central heartbeats less often than
@@ -150,7 +181,7 @@ final class LaneRig: Sendable {
             decision: {timeout: 2s, unladen_grace: 20s}
             offline: {phase: full, laden_rate: 0, unladen_rate: 0}
             link:
-              tcp: {host: 127.0.0.1, port: \(port)}
+              tcp: \(tcpSection)
               key_file: link.key
               heartbeat: 200ms
               dead_after: \(deadAfter)

@@ -46,6 +46,21 @@ import Testing
         }
     }
 
+    @Test func statusNamesTheCentralNodeTheLinkIsUpTo() async throws {
+        var state = LaneSocketDouble.State()
+        state.central = "central-b.lmc.example:4711"
+        try await withLane(state) { _, socket in
+            let run = try await Tool.lanectl(["status"] + socket)
+            #expect(run.status == 0, "\(run)")
+            let lines = run.stdout.split(separator: "\n").map(String.init)
+            #expect(
+                lines.prefix(3) == [
+                    "lane      LMC-IN-01 (LMC, import)", "state     open, online, link up",
+                    "central   central-b.lmc.example:4711",
+                ], "\(run)")
+        }
+    }
+
     @Test func statusSaysHowManyOfflineCrossingsCentralHasNotReconciled() async throws {
         var state = LaneSocketDouble.State()
         state.offlineUnreconciled = 2

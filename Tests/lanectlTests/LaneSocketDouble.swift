@@ -62,6 +62,9 @@ final class LaneSocketDouble: Sendable {
         var faults: [String] = []
         /// `offline_unreconciled` in status; nil leaves it out, as an older laned does.
         var offlineUnreconciled: Int?
+        /// `central` in status; nil leaves it out, as a lane whose link is
+        /// down (or a laned before issue 16) does.
+        var central: String?
         var behaviour = Behaviour.answers
         /// Commands this lane answers unknown_command to, as an older laned would.
         var unknownCommands: Set<String> = []
@@ -245,7 +248,7 @@ final class LaneSocketDouble: Sendable {
                 faults: lane.faults,
                 outboxPending: 0, offlineUnreconciled: lane.offlineUnreconciled, passages: 0,
                 latency: .init(arrivalToStop: nil, arrivalToDecision: nil, pressToDisplay: nil),
-                now: "2026-11-26T09:30:02+08:00")
+                now: "2026-11-26T09:30:02+08:00", central: lane.central)
             return try ControlResponse.success(id: id, result: status)
         case .press(let button, let action):
             lane.append("button_\(action.rawValue)", officer: nil)

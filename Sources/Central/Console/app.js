@@ -606,7 +606,8 @@
     const key = boardKey();
     setText(p.direction, lane.direction === "export" ? t("lane.export") : t("lane.import"));
     const up = lane.link === "up";
-    setText(p.link, up ? t("lane.linkUp") : t("lane.linkDown"));
+    // In a cluster: which node the lane is linked to.
+    setText(p.link, (up ? t("lane.linkUp") : t("lane.linkDown")) + (up && lane.node ? " · " + lane.node : ""));
     setAttr(p.link, "data-link", up ? "up" : "down");
     p.link.className = "badge " + (up ? "badge-up" : "badge-down");
     setText(p.open, lane.open ? t("lane.open") : t("lane.closed"));
