@@ -54,19 +54,11 @@ extension PostgresCargoStore {
         _ logger: Logger
     ) async throws -> (ReconciliationOutcome, String?, CargoBundle?) {
         guard let ubr = report.decision.ubr else { return (.noBundle, nil, nil) }
-        guard var bundle = try await PGRows.bundle(db, ubr, logger) else {
-            return (.conflict, "UBR \(ubr) is not known at central", nil)
+        let found = try await PGRows.bundle(db, ubr, logger)
+        if let mismatch = StoreRules.offlineMismatch(report, ubr: ubr, bundle: found, lane: lane) {
+            return (.conflict, mismatch, found)
         }
-        if bundle.vrn != report.vrn {
-            return (.conflict, "UBR \(ubr) is for VRN \(bundle.vrn), not \(report.vrn)", bundle)
-        }
-        if bundle.direction != lane.direction {
-            return (
-                .conflict,
-                "UBR \(ubr) is for \(bundle.direction.rawValue), but lane \(lane.id) is \(lane.direction.rawValue)",
-                bundle
-            )
-        }
+        guard var bundle = found else { return (.conflict, nil, nil) }
         bundle = try await settleLapsedClaim(bundle, now: now, db, logger)
         let state = try await PGRows.lifeState(bundle, db, logger)
         let decided = SQLiteCargoStore.normalised(report.decidedAt)

@@ -72,17 +72,7 @@ public final class PostgresCargoStore: CargoRepository {
         var attempt = 1
         while true {
             do {
-                return try await database.client.withConnection { connection in
-                    try await connection.query("BEGIN ISOLATION LEVEL SERIALIZABLE", logger: logger)
-                    do {
-                        let result = try await body(connection)
-                        try await connection.query("COMMIT", logger: logger)
-                        return result
-                    } catch {
-                        _ = try? await connection.query("ROLLBACK", logger: logger)
-                        throw error
-                    }
-                }
+                return try await inTransaction("BEGIN ISOLATION LEVEL SERIALIZABLE", body)
             } catch  where Self.isRetryable(error) && attempt < Self.maximumAttempts {
                 attempt += 1
                 // Jittered and growing, so that the conflicting writers do
@@ -101,8 +91,16 @@ public final class PostgresCargoStore: CargoRepository {
 
     /// Runs `body` in one read-only snapshot.
     func read<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+        try await inTransaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", body)
+    }
+
+    /// Runs `body` on one pooled connection between `begin` and COMMIT,
+    /// or ROLLBACK when it throws.
+    private func inTransaction<T: Sendable>(
+        _ begin: PostgresQuery, _ body: (PostgresConnection) async throws -> T
+    ) async throws -> T {
         try await database.client.withConnection { connection in
-            try await connection.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger)
+            try await connection.query(begin, logger: logger)
             do {
                 let result = try await body(connection)
                 try await connection.query("COMMIT", logger: logger)

@@ -73,19 +73,11 @@ extension SQLiteCargoStore {
         _ report: OfflineCrossing, lane: Lane, claimant: String, now: Date, _ db: Database
     ) throws -> (ReconciliationOutcome, String?, CargoBundle?) {
         guard let ubr = report.decision.ubr else { return (.noBundle, nil, nil) }
-        guard var bundle = try Rows.bundle(db, ubr) else {
-            return (.conflict, "UBR \(ubr) is not known at central", nil)
+        let found = try Rows.bundle(db, ubr)
+        if let mismatch = StoreRules.offlineMismatch(report, ubr: ubr, bundle: found, lane: lane) {
+            return (.conflict, mismatch, found)
         }
-        if bundle.vrn != report.vrn {
-            return (.conflict, "UBR \(ubr) is for VRN \(bundle.vrn), not \(report.vrn)", bundle)
-        }
-        if bundle.direction != lane.direction {
-            return (
-                .conflict,
-                "UBR \(ubr) is for \(bundle.direction.rawValue), but lane \(lane.id) is \(lane.direction.rawValue)",
-                bundle
-            )
-        }
+        guard var bundle = found else { return (.conflict, nil, nil) }
         // Lapsed claims are settled first, so the bundle is judged as it stands now.
         bundle = try settleLapsedClaim(bundle, now: now, db)
         let state = try lifeState(bundle, db)

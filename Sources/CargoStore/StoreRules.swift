@@ -153,6 +153,20 @@ enum StoreRules {
         }
     }
 
+    /// Why an offline crossing's bundle cannot be the one it claims
+    /// whatever its state: unknown, another VRN's, the other direction's.
+    static func offlineMismatch(_ report: OfflineCrossing, ubr: UBR, bundle: CargoBundle?, lane: Lane)
+        -> String?
+    {
+        guard let bundle else { return "UBR \(ubr) is not known at central" }
+        if bundle.vrn != report.vrn { return "UBR \(ubr) is for VRN \(bundle.vrn), not \(report.vrn)" }
+        if bundle.direction != lane.direction {
+            return
+                "UBR \(ubr) is for \(bundle.direction.rawValue), but lane \(lane.id) is \(lane.direction.rawValue)"
+        }
+        return nil
+    }
+
     /// Only a conflict not yet acknowledged can be acknowledged.
     static func checkAcknowledgeable(_ record: OfflineCrossingRecord) throws {
         guard record.outcome == .conflict else {
