@@ -18,7 +18,7 @@ extension PostgresCargoStore {
     {
         try StoreRules.checkManagesWatchList(officer)
         let now = SQLiteCargoStore.normalised(now)
-        return try await transaction { db in
+        return try await transaction(lockingFeed: true) { db in
             try RowMapping.watchEntry(
                 try await db.rows(
                     """
@@ -30,7 +30,7 @@ extension PostgresCargoStore {
     }
 
     public func removeWatch(id: Int64) async throws -> Bool {
-        try await transaction { db in
+        try await transaction(lockingFeed: true) { db in
             !(try await db.rows("DELETE FROM watch_list WHERE id = \(id) RETURNING id", logger).isEmpty)
         }
     }

@@ -27,7 +27,7 @@ extension PostgresCargoStore {
         requestID: String, claimant: String, request: DecisionRequest, policy: DecisionPolicy, at now: Date
     ) async throws -> Crossing {
         let now = SQLiteCargoStore.normalised(now)
-        return try await transaction { db in
+        return try await transaction(lockingFeed: true) { db in
             if let (first, firstRequest) = try await PGRows.crossing(db, requestID: requestID, logger) {
                 try StoreRules.checkResend(requestID: requestID, first: firstRequest, again: request)
                 return first
@@ -76,7 +76,7 @@ extension PostgresCargoStore {
 
     public func recordVehicleLeft(lane: LaneID, ubr: UBR, at now: Date) async throws -> VehicleLeftOutcome {
         let now = SQLiteCargoStore.normalised(now)
-        return try await transaction { db in
+        return try await transaction(lockingFeed: true) { db in
             guard let bundle = try await PGRows.bundle(db, ubr, logger) else { return .unknownBundle }
             return try await Self.vehicleLeft(bundle, lane: lane, at: now, db, logger)
         }
@@ -86,7 +86,7 @@ extension PostgresCargoStore {
         -> VehicleLeftOutcome
     {
         let now = SQLiteCargoStore.normalised(now)
-        return try await transaction { db in
+        return try await transaction(lockingFeed: true) { db in
             // As in SQLite: the passage's open claim first, else its latest.
             if let claimed = try await db.rows(
                 """

@@ -10,7 +10,7 @@ extension PostgresCargoStore {
         _ report: OfflineCrossing, lane: Lane, claimant: String, receivedAt: Date
     ) async throws -> OfflineCrossingRecord {
         let receivedAt = SQLiteCargoStore.normalised(receivedAt)
-        return try await transaction { db in
+        return try await transaction(lockingFeed: true) { db in
             // A resend, on this node or another: the first record stands.
             if let first = try await Self.offlineCrossing(
                 db, lane: lane.id, requestID: report.requestID, logger)

@@ -67,12 +67,26 @@ public final class PostgresCargoStore: CargoRepository {
     /// Runs `body` in one SERIALIZABLE transaction, committed if it returns
     /// and rolled back if it throws; run again from the start (a new
     /// snapshot) when PostgreSQL reports it conflicted with another.
+    ///
+    /// `lockingFeed` first takes `cache_feed` in EXCLUSIVE mode, for the
+    /// calls that change what lanes cache: they all move the feed's one
+    /// head row, and two transactions updating one row under SERIALIZABLE
+    /// fail one of them, so they are made to queue instead, as SQLite's
+    /// writers do. LOCK TABLE takes no snapshot, so the snapshot is taken
+    /// after the lock is granted and sees the previous holder's commit.
     @discardableResult
-    func transaction<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+    func transaction<T: Sendable>(
+        lockingFeed: Bool = false, _ body: (PostgresConnection) async throws -> T
+    ) async throws -> T {
         var attempt = 1
         while true {
             do {
-                return try await inTransaction("BEGIN ISOLATION LEVEL SERIALIZABLE", body)
+                return try await inTransaction("BEGIN ISOLATION LEVEL SERIALIZABLE") { connection in
+                    if lockingFeed {
+                        try await connection.query("LOCK TABLE cache_feed IN EXCLUSIVE MODE", logger: logger)
+                    }
+                    return try await body(connection)
+                }
             } catch  where Self.isRetryable(error) && attempt < Self.maximumAttempts {
                 attempt += 1
                 // Jittered and growing, so that the conflicting writers do
@@ -170,7 +184,7 @@ public final class PostgresCargoStore: CargoRepository {
         _ ccrn: CCRN, to submission: ConsignmentSubmission, by account: Account, at now: Date
     ) async throws -> Consignment {
         let now = SQLiteCargoStore.normalised(now)
-        return try await transaction { db in
+        return try await transaction(lockingFeed: true) { db in
             let current = try StoreRules.own(
                 try await PGRows.consignment(db, ccrn, logger), ccrn, account, action: "amend")
             try SubmissionRules.checkAmend(
@@ -183,7 +197,7 @@ public final class PostgresCargoStore: CargoRepository {
     public func withdrawConsignment(_ ccrn: CCRN, by account: Account, at now: Date) async throws
         -> Consignment
     {
-        try await transaction { db in
+        try await transaction(lockingFeed: true) { db in
             let current = try StoreRules.own(
                 try await PGRows.consignment(db, ccrn, logger), ccrn, account, action: "withdraw")
             try SubmissionRules.checkWithdraw(current)
@@ -212,7 +226,7 @@ public final class PostgresCargoStore: CargoRepository {
     {
         try StoreRules.checkCreatesBundles(account)
         let now = SQLiteCargoStore.normalised(now)
-        return try await transaction { db in
+        return try await transaction(lockingFeed: true) { db in
             var consignments: [CCRN: Consignment] = [:]
             for ccrn in request.ccrns where consignments[ccrn] == nil {
                 consignments[ccrn] = try await PGRows.consignment(db, ccrn, logger)
@@ -234,7 +248,7 @@ public final class PostgresCargoStore: CargoRepository {
 
     public func debundle(_ ubr: UBR, by account: Account, at now: Date) async throws -> CargoBundle {
         let now = SQLiteCargoStore.normalised(now)
-        return try await transaction { db in
+        return try await transaction(lockingFeed: true) { db in
             guard let found = try await PGRows.bundle(db, ubr, logger) else {
                 throw StoreError.notFound("UBR \(ubr)")
             }
