@@ -85,6 +85,11 @@ scripts/with-postgres.sh --self-test
 echo "== cluster test (two clearanced nodes on PostgreSQL, two laned: the race over 200 rounds, consoles and commands across nodes, a help call answered from the other node, split brain, one clock)"
 scripts/with-postgres.sh -- python3 scripts/cluster-test.py --bin "$(swift build --show-bin-path)" --rounds 200
 
+# The PostgreSQL store from outside (issue 16, parts 1 and 7): a SQLite
+# central moved with `clearanced store copy`, then served by two nodes on it.
+echo "== PostgreSQL store test (store copy from SQLite, two serve --store nodes on one database)"
+scripts/with-postgres.sh -- python3 scripts/pgstore-test.py --bin "$(swift build --show-bin-path)"
+
 # Every Swift test beside a throwaway PostgreSQL server: the store suite
 # runs on both backends; REQUIRE turns a missing server into a failure
 # rather than skipped PostgreSQL tests.
