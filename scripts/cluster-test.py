@@ -4,9 +4,10 @@ lane linked to a different node (issue 16, parts 3 and 5).
 
 Run it beside a PostgreSQL server: scripts/with-postgres.sh -- scripts/cluster-test.py
 (it reads LANEKIOSK_TEST_POSTGRES_URL and LANEKIOSK_TEST_POSTGRES_PASSWORD_FILE).
-The cargo store is still one SQLite file both nodes share (the PostgreSQL
-store is another part of issue 16); the cluster's own tables (lane
-sessions, commands, heartbeats, the clock) are in PostgreSQL.
+Both nodes run on one PostgreSQL database (`--store postgres://...`): the
+cargo store and, by default with such a store, the cluster's own tables
+(lane sessions, commands, heartbeats, the clock); each node keeps its
+link's state in a SQLite file of its own (`--link-state`).
 
 LMC-IN-01 reaches node-0 through a small TCP proxy of this script (so that
 step e can cut its line); LMC-IN-02 is linked to node-1 directly.
@@ -69,7 +70,7 @@ def main():
     bindir = args.bin or subprocess.check_output(
         ["swift", "build", "--show-bin-path"], cwd=package, text=True).strip()
     work = tempfile.mkdtemp(prefix="cluster-test.")
-    rig = ClusterRig(bindir, work, url, password_file)
+    rig = ClusterRig(bindir, work)
     checks = race.Checks("cluster")
     try:
         rig.provision()
@@ -78,7 +79,7 @@ def main():
         rig.run(args.rounds, checks)
         print(f"cluster-test: {args.rounds} rounds in {time.monotonic() - started:.0f} s", flush=True)
         rig.drain()
-        checks.store(f"{work}/central.db", rig.ubrs)
+        checks.store(None, rig.ubrs, lanerig.postgres_query)
         for step in (rig.step_b_consoles, rig.step_c_command, rig.step_d_help, rig.step_e_split_brain,
                      rig.step_f_clock, rig.step_g_expired):
             try:
@@ -209,32 +210,30 @@ class Proxy:
 
 
 class ClusterRig(race.Rig):
-    def __init__(self, bindir, work, url, password_file):
+    def __init__(self, bindir, work):
         super().__init__(bindir, work, centrals=2)
-        self.url = url
-        self.password_file = password_file
+        self.store_args = lanerig.postgres_store()
         self.consoles_ports = []
         self.officer_password = secrets.token_urlsafe(12)
         self.proxy = None
 
     def provision(self):
         super().provision()
-        db = f"{self.work}/central.db"
         run = lambda *a, **k: subprocess.run([f"{self.bin}/clearanced", *a], check=True, capture_output=True,
                                              text=True, **k)
-        self.tokens["officer"] = run("account", "add", "--db", db, "--name", "chan", "--role",
+        self.tokens["officer"] = run("account", "add", *self.store_args, "--name", "chan", "--role",
                                      "officer").stdout.strip().splitlines()[-1]
-        run("account", "password", "--db", db, "--name", "chan", input=self.officer_password + "\n")
+        run("account", "password", *self.store_args, "--name", "chan", input=self.officer_password + "\n")
 
     def start(self):
         for i in range(2):
             out_path = f"{self.work}/central{i}.out"
             self.procs.append(subprocess.Popen(
-                [f"{self.bin}/clearanced", "serve", "--db", f"{self.work}/central.db", "--port", "0",
+                [f"{self.bin}/clearanced", "serve", *self.store_args, "--port", "0",
                  "--link-keys", f"{self.work}/keys", "--link-port", "0", "--phase", "full",
                  "--laden-rate", "0", "--unladen-rate", "0", "--log-level", "warning",
                  "--simulated-clock", "--start", self.start_time.isoformat(),
-                 "--cluster", self.url, "--cluster-password-file", self.password_file, "--node-id", f"node-{i}"],
+                 "--link-state", f"{self.work}/node-{i}.link.sqlite", "--node-id", f"node-{i}"],
                 stdout=open(out_path, "w"), stderr=open(f"{self.work}/central{i}.err", "w")))
             http, link = lanerig.wait_ports(out_path, "cluster-test", self.procs[-1])
             self.consoles_ports.append(http)

@@ -102,20 +102,40 @@ def wait_ports(out_path, who, process=None, ceiling=60):
     raise SystemExit(f"{who}: clearanced did not start (see {out_path.replace('.out', '.err')})")
 
 
-def provision_central(bindir, work, lanes, accounts):
-    """A central store `work`/central.db with `lanes` (LMC, import, keys in
-    `work`/keys) and `accounts` ((name, role) pairs) added through the
-    clearanced command line; returns {role: token}."""
-    db = f"{work}/central.db"
+def provision_central(bindir, work, lanes, accounts, store=None):
+    """A central store with `lanes` (LMC, import, keys in `work`/keys) and
+    `accounts` ((name, role) pairs) added through the clearanced command
+    line; returns {role: token}. `store` is clearanced's store options
+    (default `--db work/central.db`; `postgres_store()` for PostgreSQL)."""
+    store = store or ["--db", f"{work}/central.db"]
     os.mkdir(f"{work}/keys", 0o700)
 
     def clearanced(*args):
         return subprocess.run([f"{bindir}/clearanced", *args], check=True, capture_output=True, text=True).stdout
 
     for lane in lanes:
-        clearanced("lane", "add", "--db", db, "--id", lane, "--control-point", "LMC",
+        clearanced("lane", "add", *store, "--id", lane, "--control-point", "LMC",
                    "--direction", "import", "--keys-dir", f"{work}/keys")
     tokens = {}
     for name, role in accounts:
-        tokens[role] = clearanced("account", "add", "--db", db, "--name", name, "--role", role).strip().splitlines()[-1]
+        tokens[role] = clearanced("account", "add", *store, "--name", name, "--role", role).strip().splitlines()[-1]
     return tokens
+
+
+def postgres_store():
+    """clearanced's options for the PostgreSQL database scripts/with-postgres.sh
+    started (its environment); exits when the script is not running under it."""
+    url = os.environ.get("LANEKIOSK_TEST_POSTGRES_URL")
+    password_file = os.environ.get("LANEKIOSK_TEST_POSTGRES_PASSWORD_FILE")
+    if not url or not password_file:
+        raise SystemExit("run this under scripts/with-postgres.sh (no LANEKIOSK_TEST_POSTGRES_URL)")
+    return ["--store", url, "--store-password-file", password_file]
+
+
+def postgres_query(sql):
+    """Rows of one query on with-postgres.sh's database, through psql, as lists of strings."""
+    env = dict(os.environ, PGPASSWORD=open(os.environ["LANEKIOSK_TEST_POSTGRES_PASSWORD_FILE"]).read().strip())
+    out = subprocess.run(["psql", os.environ["LANEKIOSK_TEST_POSTGRES_URL"], "-X", "-At", "-F", "\t",
+                          "-v", "ON_ERROR_STOP=1", "-c", sql], env=env, check=True, capture_output=True,
+                         text=True).stdout
+    return [line.split("\t") for line in out.splitlines() if line]

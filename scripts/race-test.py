@@ -91,10 +91,12 @@ class Rig:
         self.tokens = {}
         self.ubrs = {}
         self.start_time = datetime.datetime.now(HK).replace(microsecond=0) - datetime.timedelta(hours=2)
+        # clearanced's store options; a subclass may put the store elsewhere.
+        self.store_args = ["--db", f"{work}/central.db"]
 
     def provision(self):
         accounts = (("race-shipper", "shipper"), ("race-driver", "driver"))
-        self.tokens.update(lanerig.provision_central(self.bin, self.work, LANES, accounts))
+        self.tokens.update(lanerig.provision_central(self.bin, self.work, LANES, accounts, self.store_args))
         for lane in LANES:
             config = lanerig.lane_config(
                 self.work, self.socket(lane), lane, decision_timeout="10s", heartbeat="300ms",
@@ -110,7 +112,7 @@ class Rig:
         for i in range(self.centrals):
             out_path = f"{self.work}/central{i}.out"
             self.procs.append(subprocess.Popen(
-                [f"{self.bin}/clearanced", "serve", "--db", f"{self.work}/central.db", "--port", "0",
+                [f"{self.bin}/clearanced", "serve", *self.store_args, "--port", "0",
                  "--link-keys", f"{self.work}/keys", "--link-port", "0", "--phase", "full",
                  "--laden-rate", "0", "--unladen-rate", "0", "--log-level", "warning",
                  "--simulated-clock", "--start", self.start_time.isoformat()],
@@ -249,17 +251,22 @@ class Checks:
             self.bad_rounds.append((n, vrn, answers))
             print(f"FAIL {self.setup}: round {n} ({vrn}): {answers}", flush=True)
 
-    def store(self, db_path, ubrs):
+    def store(self, db_path, ubrs, query=None):
+        """Checks central's store: the SQLite file `db_path`, or through
+        `query` (SQL -> rows), e.g. lanerig.postgres_query."""
         self.check("every round: one CLEARED BUNDLE_OK and one INSPECT NO_BUNDLE", [], self.bad_rounds[:10])
-        db = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
-        per_ubr = dict(db.execute("SELECT ubr, count(*) FROM crossings WHERE ubr IS NOT NULL GROUP BY ubr"))
+        if query is None:
+            db = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+            query = lambda sql: list(db.execute(sql))
+        per_ubr = {int(u): int(n) for u, n in query(
+            "SELECT ubr, count(*) FROM crossings WHERE ubr IS NOT NULL GROUP BY ubr")}
         wanted = {int(u) for u in ubrs.values()}
         self.check("each bundle decided on by exactly one crossing", [],
                    sorted(u for u in wanted if per_ubr.get(u, 0) != 1)[:10])
-        cleared = dict(db.execute(
-            "SELECT ubr, count(*) FROM crossings WHERE instruction = 'CLEARED' AND ubr IS NOT NULL GROUP BY ubr"))
+        cleared = {int(u): int(n) for u, n in query(
+            "SELECT ubr, count(*) FROM crossings WHERE instruction = 'CLEARED' AND ubr IS NOT NULL GROUP BY ubr")}
         self.check("no bundle cleared twice", [], sorted(u for u, c in cleared.items() if c > 1)[:10])
-        statuses = dict(db.execute("SELECT ubr, status FROM bundles"))
+        statuses = {int(u): st for u, st in query("SELECT ubr, status FROM bundles")}
         self.check("every bundle used once its vehicle left", [],
                    sorted(u for u in wanted if statuses.get(u) != "used")[:10])
 

@@ -70,18 +70,19 @@ python3 scripts/race-test.py --bin "$(swift build --show-bin-path)" --rounds 200
 echo "== consistency test (clearanced and three laned: offline crossings reconciled, offline conflict, debundle reaching an offline lane, Unladen while pending and after SYSTEM_UNAVAILABLE, the printed earliest crossing)"
 python3 scripts/consistency-test.py --bin "$(swift build --show-bin-path)"
 
-# Lane failover (issue 16): laned with two clearanced nodes, the one it is
-# linked to killed mid-traffic.
-echo "== failover test (laned with two clearanced nodes: SIGKILL and SIGSTOP of the linked node, moved within 5 s)"
-python3 scripts/failover-test.py --bin "$(swift build --show-bin-path)"
-
 # A throwaway PostgreSQL 15 cluster as the PostgreSQL store's tests will use
 # it (issue 16): started unprivileged on loopback, logged into, stopped, gone.
 echo "== PostgreSQL harness (scripts/with-postgres.sh --self-test)"
 scripts/with-postgres.sh --self-test
 
-# Several nodes on one database (issue 16, part 3): two clearanced on a
-# PostgreSQL cluster database, two laned each linked to a different node.
+# Lane failover (issue 16): laned with two clearanced nodes of one
+# PostgreSQL store, the one it is linked to killed mid-traffic.
+echo "== failover test (laned with two clearanced nodes on PostgreSQL: SIGKILL and SIGSTOP of the linked node, moved within 5 s, each journaled request one crossing)"
+scripts/with-postgres.sh -- python3 scripts/failover-test.py --postgres --bin "$(swift build --show-bin-path)"
+
+# Several nodes on one database (issue 16, part 3): two clearanced on one
+# PostgreSQL store (the cluster's tables in it too), two laned each linked
+# to a different node.
 echo "== cluster test (two clearanced nodes on PostgreSQL, two laned: the race over 200 rounds, consoles and commands across nodes, a help call answered from the other node, split brain, one clock)"
 scripts/with-postgres.sh -- python3 scripts/cluster-test.py --bin "$(swift build --show-bin-path)" --rounds 200
 

@@ -83,6 +83,10 @@ struct Serve: AsyncParsableCommand {
         if cluster.url != nil, !link.enabled {
             throw ValidationError("--cluster needs the lane link: a node without lanes has nothing to share")
         }
+        if cluster.nodeID != nil, cluster.url == nil, !(store.isPostgres && link.enabled) {
+            throw ValidationError(
+                "--node-id names a node of a cluster: give --store postgres://... (with the lane link) or --cluster URL")
+        }
         for (name, rate) in [("--laden-rate", ladenRate), ("--unladen-rate", unladenRate)]
         where !(0...1).contains(rate) {
             throw ValidationError(
@@ -119,7 +123,7 @@ struct Serve: AsyncParsableCommand {
             files: try console.files(), settings: console.settings,
             gate: http.loginGate(selectionKey: key))
         if link.enabled { options.link = try link.centralOptions(logger: logger) }
-        options.cluster = try await cluster.open(clock: clock, logger: logger)
+        if link.enabled { options.cluster = try await cluster.open(store: store, clock: clock, logger: logger) }
         var listener = CentralOptions.HTTP(host: host, port: port)
         listener.limits = http.limits
         listener.onListening = { address in printNow("listening on \(address)") }
