@@ -40,6 +40,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 
 import lanerig
 
@@ -70,6 +71,8 @@ def main():
             rig.start_node(node)
         rig.start_lane()
         rig.run(args.passages, args.kills, checks)
+        if args.postgres:
+            rig.database_restart(checks)
         rig.drain()
         checks.run(work, args.passages, rig)
         ok = checks.failed == 0
@@ -217,6 +220,46 @@ class Rig:
         self.start_node(dead)
         self.passage(vrn + "R")
         checks.check("stays on the working node", other, self.linked_node(self.status()))
+
+    def database_restart(self, checks):
+        """The database primary goes away mid-traffic and comes back: a
+        vehicle arriving meanwhile is shown rule 4's STOP (SYSTEM_UNAVAILABLE)
+        within the decision timeout, and once the server is back the nodes
+        reconnect by themselves and decide again."""
+        data = os.path.join(os.environ["LANEKIOSK_TEST_POSTGRES_SOCKET_DIR"], "data")
+        pg_ctl = ["/usr/lib/postgresql/15/bin/pg_ctl", "-D", data, "-w"]
+        as_postgres = ["runuser", "-u", "postgres", "--"] if os.getuid() == 0 else []
+        subprocess.run(as_postgres + pg_ctl + ["-m", "immediate", "stop"], check=True, capture_output=True)
+        try:
+            self.request("arrive", vrn="DB0001")
+            arrived = time.monotonic()
+            shown = self.wait("answer for DB0001", lambda s: s["phase"] in ("decided", "system_unavailable"))
+            checks.check("with the database down, the vehicle is shown SYSTEM_UNAVAILABLE", "system_unavailable",
+                         shown["phase"])
+            checks.check("within the decision timeout", True, time.monotonic() - arrived <= DECISION_TIMEOUT + 2.0)
+            self.request("leave")
+            self.wait("WELCOME", lambda s: s["phase"] == "welcome")
+        finally:
+            # As scripts/with-postgres.sh started it: the same port and socket directory.
+            port = urllib.parse.urlsplit(os.environ["LANEKIOSK_TEST_POSTGRES_URL"]).port
+            socket_dir = os.environ["LANEKIOSK_TEST_POSTGRES_SOCKET_DIR"]
+            start = subprocess.run(
+                as_postgres + pg_ctl + ["-l", os.path.join(socket_dir, "server.log"), "-o",
+                                        f"-c listen_addresses=127.0.0.1 -p {port} -k {socket_dir}", "start"],
+                capture_output=True, text=True)
+            if start.returncode != 0:
+                raise SystemExit(f"failover-test: the database did not start again: {start.stderr}")
+        back = time.monotonic()
+        # The nodes' pools reconnect on their own; a lane asks until central answers.
+        for n in range(1, 100):
+            self.request("arrive", vrn=f"DB{n + 1:04d}")
+            shown = self.wait("an answer", lambda s: s["phase"] in ("decided", "system_unavailable"))
+            self.request("leave")
+            self.wait("WELCOME", lambda s: s["phase"] == "welcome")
+            if shown["phase"] == "decided":
+                break
+        checks.check("central decides again after the database returns", "decided", shown["phase"])
+        print(f"failover-test: database back; central decided again after {time.monotonic() - back:.1f} s")
 
     def drain(self):
         self.wait("an empty outbox", lambda s: s["outbox_pending"] == 0, ceiling=120, every=0.1)
