@@ -24,7 +24,10 @@ scripts/with-postgres.sh) both nodes are nodes of one PostgreSQL store, as
 deployed (docs/deploying-central.md): then every request the lane journaled
 must be exactly one crossing at central, and every vehicle_left the lane
 journaled exactly one lane event (compared by passage), whichever node took
-it and however often the outbox resent it.
+it and however often the outbox resent it; and the database primary is
+stopped mid-traffic and started again: a vehicle meanwhile is shown
+SYSTEM_UNAVAILABLE within the decision timeout, and central decides again
+once the server is back.
 
 Usage: scripts/failover-test.py [--postgres] [--passages N] [--kills K] [--bin DIR] [--keep]
 Prints "failover-test: P passed, F failed" and the failover times; exits
