@@ -29,8 +29,16 @@ public protocol ConsoleRepository: Sendable {
     /// with the same lane call id (`inserted` false): a resent ring is one call.
     func insertHelpCall(_ call: HelpCallRecord, step: HelpCallStep) async throws
         -> (call: HelpCallRecord, inserted: Bool)
-    /// Replaces a call's state and journals the step that changed it, in one transaction.
-    func updateHelpCall(_ call: HelpCallRecord, step: HelpCallStep) async throws
+    /// Replaces a call's state and journals the step that changed it, in
+    /// one transaction, provided the stored call is still as `previous` was
+    /// read (its state, officer, escalation, end and number of phrases):
+    /// two officers on two nodes answering one call, or two nodes
+    /// escalating it, must not both succeed.
+    /// - Throws: ``HelpCallChanged`` when another step came first (nothing
+    ///   is written; read the call again and judge anew), and
+    ///   ``StoreError/notFound(_:)`` for an unknown call.
+    func updateHelpCall(_ call: HelpCallRecord, from previous: HelpCallRecord, step: HelpCallStep)
+        async throws
     func openHelpCalls() async throws -> [HelpCallRecord]
     func helpCall(id: Int64) async throws -> HelpCallRecord?
     /// Ended calls, the latest first.
@@ -43,6 +51,20 @@ public protocol ConsoleRepository: Sendable {
     /// Crossings by VRN, UBR or CCRN (the latest when `query` is `.latest`),
     /// with the CCRNs of the bundle each was decided on.
     func searchCrossings(_ query: CrossingQuery, limit: Int) async throws -> [CrossingSummary]
+}
+
+/// A help call changed between the read a step was judged on and its
+/// write: another officer or node took a step first.
+public struct HelpCallChanged: Error, Sendable, Hashable, CustomStringConvertible {
+    public var callID: Int64
+
+    public init(callID: Int64) {
+        self.callID = callID
+    }
+
+    public var description: String {
+        "help call \(callID) changed meanwhile (another officer or node acted first)"
+    }
 }
 
 /// A logged-in console session. The cookie value itself is never stored.

@@ -245,7 +245,9 @@ extension PostgresCargoStore {
         }
     }
 
-    public func updateHelpCall(_ call: HelpCallRecord, step: HelpCallStep) async throws {
+    public func updateHelpCall(_ call: HelpCallRecord, from previous: HelpCallRecord, step: HelpCallStep)
+        async throws
+    {
         let messages = try Column.json(call.messages)
         let stepDetails = try Column.json(step.details)
         try await transaction { db in
@@ -258,9 +260,19 @@ extension PostgresCargoStore {
                     escalated_at = \(call.escalatedAt.map(Column.millis)),
                     ended_at = \(call.endedAt.map(Column.millis)), ended_by = \(call.endedBy),
                     messages = \(messages)::jsonb
-                WHERE id = \(call.id) RETURNING id
+                WHERE id = \(call.id) AND state = \(previous.state.rawValue)
+                    AND officer IS NOT DISTINCT FROM \(previous.officer)
+                    AND escalated_at IS NOT DISTINCT FROM \(previous.escalatedAt.map(Column.millis))
+                    AND ended_at IS NOT DISTINCT FROM \(previous.endedAt.map(Column.millis))
+                    AND jsonb_array_length(messages) = \(previous.messages.count)
+                RETURNING id
                 """, logger)
-            guard changed.count == 1 else { throw StoreError.notFound("help call \(call.id)") }
+            guard changed.count == 1 else {
+                let exists = try await db.rows("SELECT 1 FROM help_calls WHERE id = \(call.id)", logger)
+                throw exists.isEmpty
+                    ? StoreError.notFound("help call \(call.id)") as any Error
+                    : HelpCallChanged(callID: call.id)
+            }
             try await Self.insertStep(step, call: call.id, details: stepDetails, db, logger)
         }
     }

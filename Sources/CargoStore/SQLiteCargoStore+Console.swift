@@ -154,7 +154,9 @@ extension SQLiteCargoStore {
         }
     }
 
-    public func updateHelpCall(_ call: HelpCallRecord, step: HelpCallStep) async throws {
+    public func updateHelpCall(_ call: HelpCallRecord, from previous: HelpCallRecord, step: HelpCallStep)
+        async throws
+    {
         let messages = try Column.json(call.messages)
         let stepDetails = try Column.json(step.details)
         try await transaction { db in
@@ -163,10 +165,21 @@ extension SQLiteCargoStore {
                     UPDATE help_calls SET lane_id = ?, control_point = ?, lane_call_id = ?, vrn = ?, state = ?,
                         officer = ?, rang_at = ?, answered_at = ?, escalated_at = ?, ended_at = ?, ended_by = ?,
                         messages = ?
-                    WHERE id = ?
+                    WHERE id = ? AND state = ? AND officer IS ? AND escalated_at IS ? AND ended_at IS ?
+                        AND json_array_length(messages) = ?
                     """,
-                arguments: Self.helpCallColumns(call, messages: messages) + [call.id])
-            guard db.changesCount == 1 else { throw StoreError.notFound("help call \(call.id)") }
+                arguments: Self.helpCallColumns(call, messages: messages) + [
+                    call.id, previous.state.rawValue, previous.officer,
+                    previous.escalatedAt.map(Column.millis),
+                    previous.endedAt.map(Column.millis), previous.messages.count,
+                ])
+            guard db.changesCount == 1 else {
+                let exists = try Bool.fetchOne(
+                    db, sql: "SELECT 1 FROM help_calls WHERE id = ?", arguments: [call.id])
+                throw exists == true
+                    ? HelpCallChanged(callID: call.id) as any Error
+                    : StoreError.notFound("help call \(call.id)")
+            }
             try Self.insertStep(step, call: call.id, details: stepDetails, db)
         }
     }

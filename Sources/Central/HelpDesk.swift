@@ -168,13 +168,32 @@ public actor HelpDesk {
     private func apply(_ input: HelpCallInput, to call: HelpCallRecord, at now: Date) async throws
         -> HelpCallRecord
     {
-        let (updated, step, signals) = try call.applying(input, at: now)
-        guard let step else { return updated }
-        // Journal first: a crash after this and before the send leaves a
-        // journaled step the lane never heard, which the officer sees and
-        // can repeat; the other order could leave a lane acting on a step
-        // central has no record of.
-        try await repository.updateHelpCall(updated, step: step)
+        // Judged on the call as read, written only if it is still so: an
+        // officer on another node (or another node's escalation) may have
+        // taken a step meanwhile; then the step is judged again on the call
+        // as it is now, which may refuse it ("answered by ...").
+        var call = call
+        var attempt = 0
+        var judged = try call.applying(input, at: now)
+        while let step = judged.step {
+            do {
+                // Journal first: a crash after this and before the send leaves a
+                // journaled step the lane never heard, which the officer sees and
+                // can repeat; the other order could leave a lane acting on a step
+                // central has no record of.
+                try await repository.updateHelpCall(judged.call, from: call, step: step)
+                break
+            } catch is HelpCallChanged where attempt < 4 {
+                attempt += 1
+                guard let fresh = try await repository.helpCall(id: call.id) else {
+                    throw StoreError.notFound("help call \(call.id)")
+                }
+                call = fresh
+                judged = try call.applying(input, at: now)
+            }
+        }
+        let (updated, signals) = (judged.call, judged.signals)
+        guard let step = judged.step else { return updated }
         for signal in signals {
             guard let send else {
                 logger.warning(

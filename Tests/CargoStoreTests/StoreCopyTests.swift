@@ -83,7 +83,7 @@ struct StoreCopyTests {
         answered.officer = "officer-chan"
         answered.answeredAt = Self.arrival.addingTimeInterval(5)
         try await store.updateHelpCall(
-            answered, step: HelpCallStep(step: "answer", actor: "officer-chan", at: Self.arrival))
+            answered, from: call, step: HelpCallStep(step: "answer", actor: "officer-chan", at: Self.arrival))
     }
 
     /// Everything the repository answers, as one comparable text.
