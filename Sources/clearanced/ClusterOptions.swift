@@ -63,7 +63,8 @@ struct ClusterOptions: ParsableArguments {
             location = try PostgresLocation(url: url)
             password =
                 passwordFile.map { .file($0) }
-                ?? (ProcessInfo.processInfo.environment["PGPASSWORD"] != nil ? .environment("PGPASSWORD") : .none)
+                ?? (ProcessInfo.processInfo.environment["PGPASSWORD"] != nil
+                    ? .environment("PGPASSWORD") : .none)
         } else if let url = store.store {
             location = try PostgresLocation(url: url)
             password = store.password

@@ -85,7 +85,8 @@ struct Serve: AsyncParsableCommand {
         }
         if cluster.nodeID != nil, cluster.url == nil, !(store.isPostgres && link.enabled) {
             throw ValidationError(
-                "--node-id names a node of a cluster: give --store postgres://... (with the lane link) or --cluster URL")
+                "--node-id names a node of a cluster: give --store postgres://... (with the lane link) or --cluster URL"
+            )
         }
         for (name, rate) in [("--laden-rate", ladenRate), ("--unladen-rate", unladenRate)]
         where !(0...1).contains(rate) {
@@ -123,7 +124,9 @@ struct Serve: AsyncParsableCommand {
             files: try console.files(), settings: console.settings,
             gate: http.loginGate(selectionKey: key))
         if link.enabled { options.link = try link.centralOptions(logger: logger) }
-        if link.enabled { options.cluster = try await cluster.open(store: store, clock: clock, logger: logger) }
+        if link.enabled {
+            options.cluster = try await cluster.open(store: store, clock: clock, logger: logger)
+        }
         var listener = CentralOptions.HTTP(host: host, port: port)
         listener.limits = http.limits
         listener.onListening = { address in printNow("listening on \(address)") }
