@@ -12,8 +12,17 @@ import Testing
 @Suite(.timeLimit(.minutes(3))) struct LinkFailoverTests {
     let laneA = LinkRig.laneA
 
+    /// Session timers for a busy machine: a handshake or a heartbeat the
+    /// stalled cooperative pool delays must not end a session and move the
+    /// lane before the test kills a node (a node's death closes its
+    /// connections, so the move does not wait for the dead-peer time).
+    static func patient(_ session: inout LinkSession.Configuration) {
+        session.handshakeTimeout = .seconds(60)
+        session.deadPeerInterval = .seconds(15)
+    }
+
     @Test func whenItsNodeDiesTheLaneMovesToTheNextAndItsOutboxDrainsThereOnce() async throws {
-        let rig = try LinkRig()
+        let rig = try LinkRig(session: Self.patient)
         let appliedAtA = rig.applications
         let appliedAtB = Tally()
         let serverB = try rig.anotherServer("b", applications: appliedAtB)
@@ -25,7 +34,7 @@ import Testing
             line: .tcpEndpoints([
                 TCPLinkConnector(host: "127.0.0.1", port: nodeA.port),
                 TCPLinkConnector(host: "127.0.0.1", port: nodeB.port),
-            ]))
+            ]), session: Self.patient)
         let running = Task { try await client.run() }
 
         // Linked to the first node, which answers everything.
@@ -36,13 +45,11 @@ import Testing
         try await eventually("A acknowledged all") { try await client.pendingCount() == 0 }
 
         // Node A dies; the lane's messages meanwhile wait in its outbox.
-        let died = ContinuousClock.now
         await nodeA.listener.close()
         nodeA.task.cancel()
         _ = await nodeA.task.result
         for id in UInt64(11)...20 { try await client.send(LinkRig.request(id)) }
         try await eventually("linked to B") { client.linkedCentral == nameB }
-        let movedAfter = ContinuousClock.now - died
         try await eventually("10 more decisions, from B") { rig.decisionCount() == 20 }
         try await eventually("B acknowledged all") { try await client.pendingCount() == 0 }
         for id in UInt64(11)...20 {
@@ -54,9 +61,8 @@ import Testing
             #expect(appliedAtA.withLock { $0["\(laneA)/\(id)"] } == 1, "request \(id) at A")
             #expect(appliedAtB.withLock { $0["\(laneA)/\(id)"] } == nil, "request \(id) at B")
         }
-        // No backoff between the nodes: the loopback refuses at once, so the
-        // move takes a connect and a handshake (the ceiling is for a busy machine).
-        #expect(movedAfter < .seconds(5), "moved to B after \(movedAfter)")
+        // How fast the move is (no backoff between nodes) is measured by
+        // scripts/failover-test.py with real processes, not timed here.
 
         // A comes back: the lane stays on B, which works.
         nodeA = try await rig.listen(port: nodeA.port)
@@ -88,7 +94,7 @@ import Testing
     }
 
     @Test func withEveryNodeDownTheLaneKeepsTryingInOrderAndLinksToTheFirstThatComesUp() async throws {
-        let rig = try LinkRig()
+        let rig = try LinkRig(session: Self.patient)
         let appliedAtB = Tally()
         let serverB = try rig.anotherServer("b", applications: appliedAtB)
         // Two ports that refuse: bound, then closed, so nothing listens there.
@@ -102,7 +108,7 @@ import Testing
             line: .tcpEndpoints([
                 TCPLinkConnector(host: "127.0.0.1", port: probeA.port),
                 TCPLinkConnector(host: "127.0.0.1", port: probeB.port),
-            ]))
+            ]), session: Self.patient)
         let running = Task { try await client.run() }
         for id in UInt64(1)...5 { try await client.send(LinkRig.request(id)) }
         // Two whole rounds: both endpoints tried, twice.

@@ -51,13 +51,13 @@ import Testing
 
         // Node 0 dies as a crash would; a truck arrives at once.
         await rig.stopCentral(node: 0)
-        let died = ContinuousClock.now
         try await lane.call(.arrive(vrn: trucks[1].value))
         let moved = try await lane.waitFor("linked to node 1") {
             $0.link == "up" && $0.central == rig.endpoint(ofNode: 1)
         }
-        let after = ContinuousClock.now - died
-        #expect(after < .seconds(5), "linked to the other node after \(after)")
+        // How fast (the 5 s) is measured with real processes by
+        // scripts/failover-test.py; here a stalled test machine would make
+        // a time limit fail for nothing the lane did.
         try await eventually("node 1 holds the lane") { rig.isLinked(toNode: 1) }
         // The request waited in the outbox and node 1 answered it.
         try await lane.waitFor("decided by node 1") { $0.phase == "decided" }
