@@ -33,6 +33,10 @@ public struct SystemdNotifier: Sendable {
 
     /// Sends one notify datagram; failures are ignored, as sd_notify does,
     /// because the service must run the same with or without a listener.
+    /// Never waits: a supervisor that stopped reading (its queue of
+    /// `net.unix.max_dgram_qlen` datagrams full) loses this message rather
+    /// than hanging the service, which once held a laned in its shutdown,
+    /// sending STOPPING=1 to a test that no longer read.
     public func send(_ message: String) {
         guard let socketPath else { return }
         let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
@@ -51,7 +55,9 @@ public struct SystemdNotifier: Sendable {
         let payload = Array(message.utf8)
         _ = withUnsafePointer(to: &address) { pointer in
             pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { socketAddress in
-                payload.withUnsafeBytes { sendto(fd, $0.baseAddress, $0.count, 0, socketAddress, length) }
+                payload.withUnsafeBytes {
+                    sendto(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT), socketAddress, length)
+                }
             }
         }
     }

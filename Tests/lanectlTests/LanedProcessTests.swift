@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import TestKit
 import Testing
 
@@ -135,29 +136,55 @@ import Testing
 }
 
 /// systemd's side of the notify protocol: a Unix datagram socket that
-/// collects what the service sends.
+/// collects what the service sends. A task drains it all the time, as
+/// systemd does: the kernel queues only `net.unix.max_dgram_qlen` (often 10)
+/// datagrams, five seconds of WATCHDOG=1 at this test's rate, and a test
+/// slowed by a busy machine must not make the daemon's messages wait.
 final class NotifySocket: Sendable {
     let path: String
     private let fd: Int32
+    private let received = Received()
+    private let draining: Task<Void, Never>
+
+    private final class Received: Sendable {
+        let messages = Mutex<[String]>([])
+    }
 
     init(path: String) throws {
         self.path = path
-        fd = boundUnixSocket(path, type: Int32(SOCK_DGRAM.rawValue))
+        let fd = boundUnixSocket(path, type: Int32(SOCK_DGRAM.rawValue))
         guard fd >= 0 else { throw POSIXError(.EADDRINUSE) }
-        // Non-blocking: the test polls without holding a thread.
+        // Non-blocking: the drain polls without holding a thread.
         _ = fcntl(fd, F_SETFL, O_NONBLOCK)
+        self.fd = fd
+        let received = self.received
+        draining = Task {
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            while !Task.isCancelled {
+                while true {
+                    let n = recv(fd, &buffer, buffer.count, 0)
+                    guard n > 0 else { break }
+                    let message = String(decoding: buffer[..<n], as: UTF8.self)
+                    received.messages.withLock { $0.append(message) }
+                }
+                try? await Task.sleep(for: .milliseconds(20))
+            }
+        }
     }
 
-    deinit { close(fd) }
+    deinit {
+        draining.cancel()
+        close(fd)
+    }
 
-    /// Waits up to 30 s for a datagram containing `text`.
+    /// Waits up to 30 s for a datagram containing `text`, and consumes
+    /// everything received up to it.
     func wait(for text: String) async throws -> Bool {
         await eventually(within: .seconds(30), every: .milliseconds(50)) {
-            var buffer = [UInt8](repeating: 0, count: 4096)
-            while true {
-                let n = recv(fd, &buffer, buffer.count, 0)
-                guard n > 0 else { return false }
-                if String(decoding: buffer[..<n], as: UTF8.self).contains(text) { return true }
+            received.messages.withLock { messages in
+                guard let index = messages.firstIndex(where: { $0.contains(text) }) else { return false }
+                messages.removeFirst(index + 1)
+                return true
             }
         }
     }
