@@ -15,9 +15,10 @@ import Synchronization
 /// answer from the moment the request entered its outbox to the moment the
 /// decision reached its handler.
 struct LinkedLanes {
-    /// Builds one node of central around its bound link listener.
+    /// Builds node `node` (from 0) of central around its bound link listener.
     typealias MakeNode =
-        @Sendable (_ keys: LinkKeyring, _ listener: TCPLinkListener, _ logger: Logger) async throws
+        @Sendable (_ node: Int, _ keys: LinkKeyring, _ listener: TCPLinkListener, _ logger: Logger)
+        async throws
         -> CentralAssembly
 
     var lanes: [Lane]
@@ -35,9 +36,9 @@ struct LinkedLanes {
         let keyring = LinkKeyring(Array(keys.values))
         var listeners: [TCPLinkListener] = []
         var running: [Task<Void, Never>] = []
-        for _ in 0..<nodes {
+        for n in 0..<nodes {
             let listener = try await TCPLinkListener(host: "127.0.0.1", port: 0)
-            let node = try await makeNode(keyring, listener, logger)
+            let node = try await makeNode(n, keyring, listener, logger)
             listeners.append(listener)
             running.append(Task { _ = try? await node.run() })
         }
