@@ -259,7 +259,9 @@ struct ClearanceBench: AsyncParsableCommand {
     /// asking about vehicles of its own from `vehicles` (every vehicle has
     /// an active bundle in both directions), so no two decisions race for
     /// one bundle; lanes are spread round-robin over `nodes` nodes.
-    func linkedDecisions(data: Dataset, vehicles: [Int], nodes: Int, makeNode: @escaping LinkedLanes.MakeNode)
+    func linkedDecisions(
+        data: Dataset, vehicles: [Int], nodes: Int, run: Int = 0, makeNode: @escaping LinkedLanes.MakeNode
+    )
         async throws -> (Measurement, [String: Int])
     {
         let laneList = linkedLanes()
@@ -272,7 +274,7 @@ struct ClearanceBench: AsyncParsableCommand {
             .path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        return try await LinkedLanes(lanes: laneList, nodes: nodes, directory: directory).run(
+        return try await LinkedLanes(lanes: laneList, nodes: nodes, directory: directory, run: run).run(
             requests: requests, arrivedAt: data.now, makeNode: makeNode)
     }
 

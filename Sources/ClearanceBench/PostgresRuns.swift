@@ -174,7 +174,9 @@ struct PostgresRuns {
         let second = try await PostgresCargoStore.open(target, password: password, logger: logger)
         stores.append(second)
         let pair = [store, second]
-        let (two, twoOutcomes) = try await bench.linkedDecisions(data: data, vehicles: vehicles.1, nodes: 2) {
+        let (two, twoOutcomes) = try await bench.linkedDecisions(
+            data: data, vehicles: vehicles.1, nodes: 2, run: 1
+        ) {
             n, keys, listener, logger in
             try await CentralAssembly(
                 ClearanceBench.nodeOptions(
@@ -218,9 +220,15 @@ func printTable(_ figures: [Figure]) {
         let m = f.measurement
         print(
             "  " + pad(f.store, 11) + pad(f.run, 30) + left(String(format: "%.0f", m.perSecond), 11)
-                + left(micro(m.percentile(0.50)), 12) + left(micro(m.percentile(0.99)), 12)
+                + left(latency(m.percentile(0.50)), 12) + left(latency(m.percentile(0.99)), 12)
                 + left(String(format: "%.1f", f.baseline.perSecond / m.perSecond), 11))
     }
+}
+
+/// µs below 10 ms, ms above: the table's columns stay aligned.
+func latency(_ d: Duration) -> String {
+    let s = seconds(d)
+    return s < 0.01 ? String(format: "%.1f µs", s * 1e6) : String(format: "%.1f ms", s * 1e3)
 }
 
 /// What the figures were measured on.
