@@ -128,9 +128,10 @@ let package = Package(
         .executableTarget(
             name: "ClearanceBench",
             dependencies: [
-                "RoadCargo", "ClearanceCore", "CargoStore", "Central", "LaneLink", "LinkCore",
+                "RoadCargo", "ClearanceCore", "CargoStore", "Central", "LaneLink", "LinkCore", "PostgresSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),

@@ -76,12 +76,25 @@ extension PostgresCargoStore {
 
     public func offlineCacheSource(direction: Direction) async throws -> OfflineCacheSource {
         try await read { db in
+            // Every active bundle's CCRNs in one statement, not one round
+            // trip per bundle: a cache of 100,000 bundles would otherwise
+            // hold a pooled connection for 100,000 round trips per push.
+            var ccrnsByBundle: [Int64: [Int64]] = [:]
+            for row in try await db.rows(
+                """
+                SELECT bc.ubr, bc.ccrn FROM bundles b JOIN bundle_ccrns bc ON bc.ubr = b.ubr
+                WHERE b.direction = \(direction.rawValue) AND b.status = 'active'
+                ORDER BY bc.ubr, bc.position
+                """, logger)
+            {
+                ccrnsByBundle[try row.int("ubr"), default: []].append(try row.int("ccrn"))
+            }
             var bundles: [CargoBundle] = []
             for row in try await db.rows(
                 "SELECT * FROM bundles WHERE direction = \(direction.rawValue) AND status = 'active' ORDER BY ubr",
                 logger)
             {
-                bundles.append(try await PGRows.bundle(from: row, db, logger))
+                bundles.append(try RowMapping.bundle(row, ccrns: ccrnsByBundle[try row.int("ubr")] ?? []))
             }
             var ccrns: [CCRN: OfflineCacheSource.CCRNFacts] = [:]
             for row in try await db.rows(

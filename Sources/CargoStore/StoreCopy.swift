@@ -89,17 +89,33 @@ public enum StoreCopy {
         _ table: String, types: [String: String], _ source: SQLiteCargoStore, _ db: PostgresConnection,
         _ logger: Logger
     ) async throws -> Int {
-        let order = Self.order[table] ?? "id"
-        var offset = 0
+        let keys = (Self.order[table] ?? "id").split(separator: ",").map {
+            $0.trimmingCharacters(in: .whitespaces)
+        }
+        let keyList = keys.joined(separator: ", ")
+        // Keyset paging: each page starts after the previous page's last
+        // key, through the primary key's index, so a million rows cost a
+        // million steps (OFFSET would walk every skipped row again).
+        var last: [DatabaseValue]?
+        var copied = 0
         while true {
             // Plain values out of the read: GRDB's rows stay on its queue.
-            let (columns, page) = try await source.writer.read { [offset] sqlite in
-                let rows = try Row.fetchAll(
-                    sqlite, sql: "SELECT * FROM \(table) ORDER BY \(order) LIMIT ? OFFSET ?",
-                    arguments: [batch, offset])
+            let (columns, page) = try await source.writer.read { [last] sqlite in
+                let rows: [Row]
+                if let last {
+                    let marks = Array(repeating: "?", count: last.count).joined(separator: ", ")
+                    rows = try Row.fetchAll(
+                        sqlite,
+                        sql:
+                            "SELECT * FROM \(table) WHERE (\(keyList)) > (\(marks)) ORDER BY \(keyList) LIMIT ?",
+                        arguments: StatementArguments(last + [batch.databaseValue]))
+                } else {
+                    rows = try Row.fetchAll(
+                        sqlite, sql: "SELECT * FROM \(table) ORDER BY \(keyList) LIMIT ?", arguments: [batch])
+                }
                 return (rows.first.map { Array($0.columnNames) } ?? [], rows.map { Array($0.databaseValues) })
             }
-            guard !page.isEmpty else { return offset }
+            guard !page.isEmpty, let final = page.last else { return copied }
             var binds = PostgresBindings(capacity: page.count * columns.count)
             var tuples: [String] = []
             for row in page {
@@ -115,7 +131,13 @@ public enum StoreCopy {
                 "INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES "
                 + tuples.joined(separator: ", ")
             try await db.rows(PostgresQuery(unsafeSQL: sql, binds: binds), logger)
-            offset += page.count
+            copied += page.count
+            last = try keys.map { key in
+                guard let index = columns.firstIndex(of: key) else {
+                    throw StoreError.incompatible("the source's \(table) has no column \(key)")
+                }
+                return final[index]
+            }
         }
     }
 

@@ -7,6 +7,7 @@ import GRDB
 import LaneLink
 import LinkCore
 import Logging
+import PostgresSupport
 import RoadCargo
 
 /// Decisions per second through CargoStore and ClearanceCore beside raw
@@ -38,6 +39,23 @@ struct ClearanceBench: AsyncParsableCommand {
     @Option(name: .customLong("per-lane"), help: "Decisions each linked lane asks for, one truck at a time.")
     var perLane = 25
 
+    @Option(
+        help: """
+            After the SQLite runs, copy the store into a new database on this PostgreSQL server \
+            (postgres://USER@HOST:PORT/DATABASE; the role needs CREATEDB) and run them there too, \
+            with one and with two nodes.
+            """)
+    var postgres: String?
+
+    @Option(
+        name: .customLong("password-file"), help: "With --postgres: a file whose first line is the password.")
+    var passwordFile: String?
+
+    @Option(
+        name: .customLong("postgres-decisions"),
+        help: "With --postgres: timed store-level decisions there (each is several round trips).")
+    var postgresDecisions = 20_000
+
     func validate() throws {
         guard bundles >= 10 else { throw ValidationError("--bundles must be at least 10") }
         guard bundles <= 40_000_000 else {
@@ -46,11 +64,23 @@ struct ClearanceBench: AsyncParsableCommand {
         guard lookups >= 1 else { throw ValidationError("--lookups must be at least 1") }
         guard (0...1000).contains(lanes) else { throw ValidationError("--lanes is 0 to 1000") }
         guard perLane >= 1 else { throw ValidationError("--per-lane must be at least 1") }
-        guard lanes * perLane <= bundles / 10 else {
+        // Each linked run (SQLite; PostgreSQL with one node, with two)
+        // claims bundles of vehicles of its own.
+        let runs = postgres == nil ? 1 : 3
+        guard lanes * perLane * runs <= bundles / 10 else {
             throw ValidationError(
-                "--lanes × --per-lane (\(lanes * perLane)) is more than the \(bundles / 10) vehicles; each decision needs its own"
+                "--lanes × --per-lane × \(runs) linked runs (\(lanes * perLane * runs)) is more than the \(bundles / 10) vehicles; each decision needs its own"
             )
         }
+        if passwordFile != nil && postgres == nil {
+            throw ValidationError("--password-file goes with --postgres")
+        }
+        if let postgres {
+            do { _ = try PostgresLocation(url: postgres) } catch {
+                throw ValidationError("--postgres: \(error)")
+            }
+        }
+        guard postgresDecisions >= 1 else { throw ValidationError("--postgres-decisions must be at least 1") }
     }
 
     func run() async throws {
@@ -156,59 +186,95 @@ struct ClearanceBench: AsyncParsableCommand {
         print("  (a) raw indexed lookups  \(raw.summary)   [\(sql)]")
         print("  (b) full decisions       \(full.summary)   [decisionCase(for:) + DecisionCore.decide]")
         print("  ratio (a)/(b)            \(String(format: "%.1f", raw.perSecond / full.perSecond))x")
-        print(
-            "  decisions  "
-                + outcomes.sorted { $0.value > $1.value }.map { "\($0.key) \($0.value)" }.joined(
-                    separator: ", "))
+        print("  decisions  " + describe(outcomes))
         if raw.found != keys.count {
             print("  warning: only \(raw.found) of \(keys.count) lookups found an active bundle")
         }
+        var results: [Figure] = [
+            Figure(store: "SQLite", run: "(a) raw point lookups", measurement: raw, baseline: raw),
+            Figure(store: "SQLite", run: "(b) store decisions", measurement: full, baseline: raw),
+        ]
 
-        guard lanes > 0 else { return }
-        // (c) On a copy: the decisions claim their bundles, and a reused
-        // --db file must stay as populated.
-        let copy = path + ".linked-\(getpid())"
-        try await offPool { try FileManager.default.copyItem(atPath: path, toPath: copy) }
-        defer {
-            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: copy + suffix) }
+        // Each linked run asks about vehicles of its own, so that a run on
+        // PostgreSQL finds the bundles of its vehicles unclaimed.
+        var vehicles = Array(0..<data.vehicles)
+        vehicles.shuffle()
+        let slices = (0..<3).map { n in
+            Array(vehicles[(n * lanes * perLane)..<min(vehicles.count, (n + 1) * lanes * perLane)])
         }
-        let linkedStore = try await SQLiteCargoStore.open(path: copy)
-        for lane in linkedLanes() { try await linkedStore.putLane(lane) }
-        let (linked, linkedOutcomes) = try await linkedDecisions(data: data, policy: policy) {
-            keys, listener, logger in
-            try await CentralAssembly(
-                Self.nodeOptions(
-                    store: linkedStore, data: data, policy: policy, keys: keys, listener: listener,
-                    logger: logger))
+
+        if lanes > 0 {
+            // (c) On a copy: the decisions claim their bundles, and a reused
+            // --db file must stay as populated.
+            let copy = path + ".linked-\(getpid())"
+            try await offPool { try FileManager.default.copyItem(atPath: path, toPath: copy) }
+            defer {
+                for suffix in ["", "-wal", "-shm"] {
+                    try? FileManager.default.removeItem(atPath: copy + suffix)
+                }
+            }
+            let linkedStore = try await SQLiteCargoStore.open(path: copy)
+            for lane in linkedLanes() { try await linkedStore.putLane(lane) }
+            let (linked, linkedOutcomes) = try await linkedDecisions(
+                data: data, vehicles: slices[0], nodes: 1
+            ) { _, keys, listener, logger in
+                try await CentralAssembly(
+                    Self.nodeOptions(
+                        store: linkedStore, statePath: nil, data: data, policy: policy, keys: keys,
+                        listener: listener, logger: logger))
+            }
+            print(
+                "  (c) linked lanes         \(linked.summary)   [\(lanes) LaneLinkClients over TCP → clearanced's LaneHub → store; one node]"
+            )
+            print("  ratio (a)/(c)            \(String(format: "%.1f", raw.perSecond / linked.perSecond))x")
+            print("  decisions  " + describe(linkedOutcomes))
+            results.append(
+                Figure(
+                    store: "SQLite", run: "(c) \(lanes) linked lanes, 1 node", measurement: linked,
+                    baseline: raw))
         }
-        print(
-            "  (c) linked lanes         \(linked.summary)   [\(lanes) LaneLinkClients over TCP → clearanced's LaneHub → store; one node]"
-        )
-        print("  ratio (a)/(c)            \(String(format: "%.1f", raw.perSecond / linked.perSecond))x")
-        print(
-            "  decisions  "
-                + linkedOutcomes.sorted { $0.value > $1.value }.map { "\($0.key) \($0.value)" }.joined(
-                    separator: ", "))
+
+        var server: String?
+        if let postgres {
+            let figures: [Figure]
+            (figures, server) = try await PostgresRuns(
+                bench: self, location: try PostgresLocation(url: postgres),
+                password: passwordFile.map { .file($0) } ?? .none, data: data, policy: policy,
+                keys: keys, vehicles: (slices[1], slices[2])
+            ).run(source: store)
+            results += figures
+        }
+
+        print("")
+        print("  machine   \(await Machine.describe(server: server))")
+        print("")
+        printTable(results)
+    }
+
+    func describe(_ outcomes: [String: Int]) -> String {
+        outcomes.sorted { $0.value > $1.value }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
     }
 
     /// The linked lanes: half inbound, half outbound at Lok Ma Chau, each
-    /// asking about vehicles of its own (every vehicle has an active bundle
-    /// in both directions), so no two decisions race for one bundle.
-    func linkedDecisions(data: Dataset, policy: DecisionPolicy, makeNode: @escaping LinkedLanes.MakeNode)
+    /// asking about vehicles of its own from `vehicles` (every vehicle has
+    /// an active bundle in both directions), so no two decisions race for
+    /// one bundle; lanes are spread round-robin over `nodes` nodes.
+    func linkedDecisions(
+        data: Dataset, vehicles: [Int], nodes: Int, run: Int = 0, makeNode: @escaping LinkedLanes.MakeNode
+    )
         async throws -> (Measurement, [String: Int])
     {
         let laneList = linkedLanes()
         var requests: [LaneID: [VRN]] = [:]
-        var vehicles = Array(0..<data.vehicles)
-        vehicles.shuffle()
         for (n, lane) in laneList.enumerated() {
             requests[lane.id] = vehicles[(n * perLane)..<((n + 1) * perLane)].map(data.vrn)
         }
         let directory = FileManager.default.temporaryDirectory
-            .appendingPathComponent("clearance-bench-lanes-\(getpid())").path
+            .appendingPathComponent("clearance-bench-lanes-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+            .path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        return try await LinkedLanes(lanes: laneList, nodes: 1, directory: directory).run(
+        return try await LinkedLanes(lanes: laneList, nodes: nodes, directory: directory, run: run).run(
             requests: requests, arrivedAt: data.now, makeNode: makeNode)
     }
 
@@ -225,7 +291,8 @@ struct ClearanceBench: AsyncParsableCommand {
     /// Central as `clearanced serve` assembles it, without HTTP, on the
     /// bench's fixed business clock.
     static func nodeOptions(
-        store: SQLiteCargoStore, data: Dataset, policy: DecisionPolicy, keys: LinkKeyring,
+        store: any CargoRepository, statePath: String?, data: Dataset, policy: DecisionPolicy,
+        keys: LinkKeyring,
         listener: TCPLinkListener, logger: Logger
     ) async throws -> CentralOptions {
         var options = CentralOptions(
@@ -234,6 +301,7 @@ struct ClearanceBench: AsyncParsableCommand {
         var link = CentralOptions.Link(keys: keys, tcp: .bound(listener))
         link.configuration.session.handshakeTimeout = .seconds(120)
         link.cacheFeed = nil
+        link.statePath = statePath
         options.link = link
         return options
     }
@@ -247,11 +315,14 @@ struct Measurement: Sendable {
 
     var perSecond: Double { Double(samples.count) / seconds(total) }
 
-    var summary: String {
+    func percentile(_ p: Double) -> Duration {
         let sorted = samples.sorted()
-        func pct(_ p: Double) -> Duration { sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] }
+        return sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]
+    }
+
+    var summary: String {
         let rate = String(format: "%9.0f/s", perSecond)
-        return "\(rate)  p50 \(micro(pct(0.50)))  p99 \(micro(pct(0.99)))"
+        return "\(rate)  p50 \(micro(percentile(0.50)))  p99 \(micro(percentile(0.99)))"
     }
 }
 

@@ -15,14 +15,19 @@ import Synchronization
 /// answer from the moment the request entered its outbox to the moment the
 /// decision reached its handler.
 struct LinkedLanes {
-    /// Builds one node of central around its bound link listener.
+    /// Builds node `node` (from 0) of central around its bound link listener.
     typealias MakeNode =
-        @Sendable (_ keys: LinkKeyring, _ listener: TCPLinkListener, _ logger: Logger) async throws
+        @Sendable (_ node: Int, _ keys: LinkKeyring, _ listener: TCPLinkListener, _ logger: Logger)
+        async throws
         -> CentralAssembly
 
     var lanes: [Lane]
     var nodes: Int
     var directory: String
+    /// Which run on one store this is: request ids differ between runs, or
+    /// central would take a later run's request for a resend of an earlier
+    /// one's (same lane, same id, another truck) and refuse it.
+    var run: Int = 0
 
     /// Runs the traffic: each lane asks about its own list of vehicles in turn.
     /// - Returns: the latencies, the outcomes by instruction and reason.
@@ -35,15 +40,16 @@ struct LinkedLanes {
         let keyring = LinkKeyring(Array(keys.values))
         var listeners: [TCPLinkListener] = []
         var running: [Task<Void, Never>] = []
-        for _ in 0..<nodes {
+        for n in 0..<nodes {
             let listener = try await TCPLinkListener(host: "127.0.0.1", port: 0)
-            let node = try await makeNode(keyring, listener, logger)
+            let node = try await makeNode(n, keyring, listener, logger)
             listeners.append(listener)
             running.append(Task { _ = try? await node.run() })
         }
         defer { for task in running { task.cancel() } }
 
         let answers = Answers()
+        let cached = Arrivals(expected: lanes.count)
         var clients: [(Lane, LaneLinkClient, Task<Void, any Error>)] = []
         for (index, lane) in lanes.enumerated() {
             let port = listeners[index % nodes].port
@@ -57,11 +63,24 @@ struct LinkedLanes {
             let outbox = try await offPool { try SQLiteOutbox(path: path) }
             let client = LaneLinkClient(configuration: configuration, outbox: outbox, logger: logger) {
                 message in
-                if case .decision(let decision) = message { answers.answer(decision) }
+                switch message {
+                case .decision(let decision): answers.answer(decision)
+                case .bundleCache(let chunk) where chunk.index + 1 == chunk.count: cached.arrived(lane.id)
+                default: break
+                }
             }
             clients.append((lane, client, Task { try await client.run() }))
         }
         defer { for (_, _, task) in clients { task.cancel() } }
+
+        // Central pushes every lane its whole cache when its session starts;
+        // the decisions are timed once every lane has it, as in a day's
+        // steady running, not while 200 sessions start at once.
+        let connecting = ContinuousClock.now
+        await cached.all()
+        print(
+            "  link      \(lanes.count) lanes linked and sent their caches in \(format(ContinuousClock.now - connecting))"
+        )
 
         let tally = Tally()
         let start = ContinuousClock.now
@@ -71,7 +90,7 @@ struct LinkedLanes {
                 let laneID = lane.id
                 group.addTask {
                     for (n, vrn) in vehicles.enumerated() {
-                        let id = UInt64(index * 1_000_000 + n + 1)
+                        let id = UInt64(run) << 40 + UInt64(index * 1_000_000 + n + 1)
                         let request = DecisionRequestMessage(
                             requestID: id, passageID: id, lane: laneID, vrn: vrn, arrivedAt: arrivedAt,
                             unladenPressed: false)
@@ -106,6 +125,40 @@ final class Tally: Sendable {
     }
 
     var result: ([Duration], [String: Int]) { state.withLock { $0 } }
+}
+
+/// Which lanes have received the whole of a cache push; ``all()`` returns
+/// once every lane has.
+final class Arrivals: Sendable {
+    private struct State {
+        var lanes: Set<LaneID> = []
+        var waiter: CheckedContinuation<Void, Never>?
+    }
+    private let expected: Int
+    private let state = Mutex(State())
+
+    init(expected: Int) { self.expected = expected }
+
+    func arrived(_ lane: LaneID) {
+        let waiter = state.withLock { s -> CheckedContinuation<Void, Never>? in
+            s.lanes.insert(lane)
+            guard s.lanes.count >= expected else { return nil }
+            defer { s.waiter = nil }
+            return s.waiter
+        }
+        waiter?.resume()
+    }
+
+    func all() async {
+        await withCheckedContinuation { continuation in
+            let done = state.withLock { s -> Bool in
+                if s.lanes.count >= expected { return true }
+                s.waiter = continuation
+                return false
+            }
+            if done { continuation.resume() }
+        }
+    }
 }
 
 /// Decisions by request id, handed to whoever waits for them.
