@@ -128,7 +128,8 @@ let package = Package(
         .executableTarget(
             name: "ClearanceBench",
             dependencies: [
-                "RoadCargo", "ClearanceCore", "CargoStore", "Central", "LaneLink", "LinkCore", "PostgresSupport",
+                "RoadCargo", "ClearanceCore", "CargoStore", "Central", "LaneLink", "LinkCore",
+                "PostgresSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
