@@ -165,23 +165,8 @@ struct ClearanceBench: AsyncParsableCommand {
                 lane: key.direction == .inbound ? data.inbound : data.outbound, vrn: key.vrn,
                 arrivedAt: arrivedAt, unladenPressed: false)
         }
-        for key in keys.prefix(2_000) {
-            _ = DecisionCore.decide(try await store.decisionCase(for: request(key)), policy: policy)
-        }
-        var samples = [Duration]()
-        samples.reserveCapacity(keys.count)
-        var outcomes: [String: Int] = [:]
-        let start = ContinuousClock.now
-        for key in keys {
-            let t = ContinuousClock.now
-            let decision = DecisionCore.decide(
-                try await store.decisionCase(for: request(key)), policy: policy)
-            samples.append(ContinuousClock.now - t)
-            outcomes["\(decision.instruction.rawValue) \(decision.reason.rawValue)", default: 0] += 1
-        }
-        let full = Measurement(
-            samples: samples, total: ContinuousClock.now - start,
-            found: outcomes["CLEARED BUNDLE_OK", default: 0])
+        let (full, outcomes) = try await Self.storeDecisions(
+            store, keys: keys[...], warmUp: 2_000, policy: policy, request: request)
 
         print("  (a) raw indexed lookups  \(raw.summary)   [\(sql)]")
         print("  (b) full decisions       \(full.summary)   [decisionCase(for:) + DecisionCore.decide]")
@@ -253,6 +238,34 @@ struct ClearanceBench: AsyncParsableCommand {
 
     func describe(_ outcomes: [String: Int]) -> String {
         outcomes.sorted { $0.value > $1.value }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+    }
+
+    /// (b) What a lane's question costs in the store: load the case through
+    /// the public API (one read transaction each), then decide; `warmUp`
+    /// untimed first. Returns the timings and the outcomes by instruction
+    /// and reason.
+    static func storeDecisions(
+        _ store: any CargoRepository, keys: ArraySlice<Dataset.Key>, warmUp: Int, policy: DecisionPolicy,
+        request: (Dataset.Key) -> DecisionRequest
+    ) async throws -> (Measurement, [String: Int]) {
+        for key in keys.prefix(warmUp) {
+            _ = DecisionCore.decide(try await store.decisionCase(for: request(key)), policy: policy)
+        }
+        var samples = [Duration]()
+        samples.reserveCapacity(keys.count)
+        var outcomes: [String: Int] = [:]
+        let start = ContinuousClock.now
+        for key in keys {
+            let t = ContinuousClock.now
+            let decision = DecisionCore.decide(
+                try await store.decisionCase(for: request(key)), policy: policy)
+            samples.append(ContinuousClock.now - t)
+            outcomes["\(decision.instruction.rawValue) \(decision.reason.rawValue)", default: 0] += 1
+        }
+        let measurement = Measurement(
+            samples: samples, total: ContinuousClock.now - start,
+            found: outcomes["CLEARED BUNDLE_OK", default: 0])
+        return (measurement, outcomes)
     }
 
     /// The linked lanes: half inbound, half outbound at Lok Ma Chau, each

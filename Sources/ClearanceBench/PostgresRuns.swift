@@ -128,22 +128,8 @@ struct PostgresRuns {
 
         // (b) The store's decisionCase(for:), one read snapshot each.
         let decisionKeys = keys.prefix(bench.postgresDecisions)
-        for key in decisionKeys.prefix(500) {
-            _ = DecisionCore.decide(try await store.decisionCase(for: request(key)), policy: policy)
-        }
-        var samples = [Duration]()
-        var outcomes: [String: Int] = [:]
-        let begin = ContinuousClock.now
-        for key in decisionKeys {
-            let t = ContinuousClock.now
-            let decision = DecisionCore.decide(
-                try await store.decisionCase(for: request(key)), policy: policy)
-            samples.append(ContinuousClock.now - t)
-            outcomes["\(decision.instruction.rawValue) \(decision.reason.rawValue)", default: 0] += 1
-        }
-        let full = Measurement(
-            samples: samples, total: ContinuousClock.now - begin,
-            found: outcomes["CLEARED BUNDLE_OK", default: 0])
+        let (full, outcomes) = try await ClearanceBench.storeDecisions(
+            store, keys: decisionKeys, warmUp: 500, policy: policy, request: request)
         print("  (b) full decisions       \(full.summary)   [\(decisionKeys.count) decisions]")
         print("  decisions  " + bench.describe(outcomes))
         var figures = [
