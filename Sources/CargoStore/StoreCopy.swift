@@ -28,9 +28,6 @@ public enum StoreCopy {
         }
     }
 
-    /// Rows per INSERT statement.
-    static let batch = 500
-
     /// Primary keys, for reading the source in a stable order.
     static let order: [String: String] = [
         "issued_numbers": "number", "accounts": "name", "bundles": "ubr", "consignments": "ccrn",
@@ -56,14 +53,20 @@ public enum StoreCopy {
             }
             guard found.isEmpty else { throw TargetNotEmpty(found: found) }
             var counts: [TableCount] = []
+            // The feed is the source's, position and all; the triggers would
+            // note every copied bundle and watch entry in it again. Only this
+            // transaction sees them off: ALTER TABLE is transactional.
+            for table in feedTriggered {
+                try await db.rows(
+                    PostgresQuery(unsafeSQL: "ALTER TABLE \(table) DISABLE TRIGGER USER"), logger)
+            }
             for table in PostgresSchema.tables {
-                if table == "cache_changes" {
-                    // The triggers noted every copied bundle and watch entry;
-                    // the feed is the source's instead, position and all.
-                    try await db.rows("DELETE FROM cache_changes", logger)
-                }
                 let rows = try await copyTable(table, types: types[table] ?? [:], source, db, logger)
                 counts.append(TableCount(table: table, rows: rows))
+            }
+            for table in feedTriggered {
+                try await db.rows(
+                    PostgresQuery(unsafeSQL: "ALTER TABLE \(table) ENABLE TRIGGER USER"), logger)
             }
             try await moveSequences(source, db, logger)
             return counts
@@ -85,6 +88,16 @@ public enum StoreCopy {
         return types
     }
 
+    /// Rows read from the source at a time, and streamed as one piece of COPY data.
+    static let page = 2000
+
+    /// Tables whose own triggers note changes in the cache feed; they are
+    /// off while the copy runs, because the feed is copied as it is.
+    static let feedTriggered = ["bundles", "consignments", "watch_list"]
+
+    /// Streams one table through `COPY … FROM STDIN` (text format): a million
+    /// bundles cost one statement and a stream of bytes, not thousands of
+    /// INSERTs with a trigger each.
     private static func copyTable(
         _ table: String, types: [String: String], _ source: SQLiteCargoStore, _ db: PostgresConnection,
         _ logger: Logger
@@ -92,73 +105,83 @@ public enum StoreCopy {
         let keys = (Self.order[table] ?? "id").split(separator: ",").map {
             $0.trimmingCharacters(in: .whitespaces)
         }
-        let keyList = keys.joined(separator: ", ")
-        // Keyset paging: each page starts after the previous page's last
-        // key, through the primary key's index, so a million rows cost a
-        // million steps (OFFSET would walk every skipped row again).
-        var last: [DatabaseValue]?
+        var (columns, rows) = try await readPage(table, keys: keys, after: nil, source)
+        guard !rows.isEmpty else { return 0 }
+        let keyIndexes = try keys.map { key in
+            guard let index = columns.firstIndex(of: key) else {
+                throw StoreError.incompatible("the source's \(table) has no column \(key)")
+            }
+            return index
+        }
+        let columnTypes = columns.map { types[$0] ?? "text" }
         var copied = 0
-        while true {
-            // Plain values out of the read: GRDB's rows stay on its queue.
-            let (columns, page) = try await source.writer.read { [last] sqlite in
-                let rows: [Row]
-                if let last {
-                    let marks = Array(repeating: "?", count: last.count).joined(separator: ", ")
-                    rows = try Row.fetchAll(
-                        sqlite,
-                        sql:
-                            "SELECT * FROM \(table) WHERE (\(keyList)) > (\(marks)) ORDER BY \(keyList) LIMIT ?",
-                        arguments: StatementArguments(last + [batch.databaseValue]))
-                } else {
-                    rows = try Row.fetchAll(
-                        sqlite, sql: "SELECT * FROM \(table) ORDER BY \(keyList) LIMIT ?", arguments: [batch])
+        try await db.copyFrom(table: table, columns: columns, logger: logger) { writer in
+            while let final = rows.last {
+                var text = ""
+                for row in rows {
+                    for (i, value) in row.enumerated() {
+                        if i > 0 { text += "\t" }
+                        text += try copyText(value, as: columnTypes[i])
+                    }
+                    text += "\n"
                 }
-                return (rows.first.map { Array($0.columnNames) } ?? [], rows.map { Array($0.databaseValues) })
+                try await writer.write(ByteBuffer(string: text))
+                copied += rows.count
+                // Keyset paging: each page starts after the previous page's
+                // last key, through the primary key's index, so a million rows
+                // cost a million steps (OFFSET would walk every skipped row again).
+                (columns, rows) = try await readPage(
+                    table, keys: keys, after: keyIndexes.map { final[$0] }, source)
             }
-            guard !page.isEmpty, let final = page.last else { return copied }
-            var binds = PostgresBindings(capacity: page.count * columns.count)
-            var tuples: [String] = []
-            for row in page {
-                var placeholders: [String] = []
-                for (i, column) in columns.enumerated() {
-                    let type = types[column] ?? "text"
-                    try bind(row[i], as: type, into: &binds)
-                    placeholders.append("$\(binds.count)" + (type == "jsonb" ? "::jsonb" : ""))
-                }
-                tuples.append("(" + placeholders.joined(separator: ", ") + ")")
+        }
+        return copied
+    }
+
+    /// One page of `table` in key order, after `last` (a key's values) if given.
+    private static func readPage(
+        _ table: String, keys: [String], after last: [DatabaseValue]?, _ source: SQLiteCargoStore
+    ) async throws -> (columns: [String], rows: [[DatabaseValue]]) {
+        let keyList = keys.joined(separator: ", ")
+        // Plain values out of the read: GRDB's rows stay on its queue.
+        return try await source.writer.read { sqlite in
+            let rows: [Row]
+            if let last {
+                let marks = Array(repeating: "?", count: last.count).joined(separator: ", ")
+                rows = try Row.fetchAll(
+                    sqlite,
+                    sql: "SELECT * FROM \(table) WHERE (\(keyList)) > (\(marks)) ORDER BY \(keyList) LIMIT ?",
+                    arguments: StatementArguments(last + [page.databaseValue]))
+            } else {
+                rows = try Row.fetchAll(
+                    sqlite, sql: "SELECT * FROM \(table) ORDER BY \(keyList) LIMIT ?", arguments: [page])
             }
-            let sql =
-                "INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES "
-                + tuples.joined(separator: ", ")
-            try await db.rows(PostgresQuery(unsafeSQL: sql, binds: binds), logger)
-            copied += page.count
-            last = try keys.map { key in
-                guard let index = columns.firstIndex(of: key) else {
-                    throw StoreError.incompatible("the source's \(table) has no column \(key)")
-                }
-                return final[index]
-            }
+            return (rows.first.map { Array($0.columnNames) } ?? [], rows.map { Array($0.databaseValues) })
         }
     }
 
-    /// One SQLite value as the PostgreSQL column's type.
-    private static func bind(_ value: DatabaseValue, as type: String, into binds: inout PostgresBindings)
-        throws
-    {
+    /// One SQLite value as COPY's text format writes the PostgreSQL column's type.
+    static func copyText(_ value: DatabaseValue, as type: String) throws -> String {
         switch value.storage {
         case .null:
-            binds.appendNull()
+            return "\\N"
         case .int64(let n):
-            switch type {
-            case "boolean": binds.append(n != 0)
-            case "double precision": binds.append(Double(n))
-            case "text", "jsonb": binds.append(String(n))
-            default: binds.append(n)
-            }
+            return type == "boolean" ? (n != 0 ? "t" : "f") : String(n)
         case .double(let d):
-            binds.append(d)
+            return String(d)
         case .string(let s):
-            binds.append(s)
+            // COPY's text format: backslash escapes, tab between columns, newline between rows.
+            var escaped = ""
+            escaped.reserveCapacity(s.utf8.count)
+            for character in s.unicodeScalars {
+                switch character {
+                case "\\": escaped += "\\\\"
+                case "\t": escaped += "\\t"
+                case "\n": escaped += "\\n"
+                case "\r": escaped += "\\r"
+                default: escaped.unicodeScalars.append(character)
+                }
+            }
+            return escaped
         case .blob:
             throw StoreError.incompatible("a blob in the source store, where LaneKiosk writes none")
         }

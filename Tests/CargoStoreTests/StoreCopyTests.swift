@@ -26,6 +26,10 @@ struct StoreCopyTests {
         try await store.putLane(Fixture.outboundLane)
         _ = try await store.addWatch(
             .vrn(try VRN("WATCH1")), note: "tip", by: Fixture.officer, at: Fixture.t0)
+        // Text that COPY's text format must escape comes through as it was.
+        _ = try await store.addWatch(
+            .vrn(try VRN("WATCH2")), note: "line 1\n\tline 2\r \\N back\\slash 貨車 🚚", by: Fixture.officer,
+            at: Fixture.t0)
         var bundles: [CargoBundle] = []
         for vrn in ["AA1", "BB2", "CC3", "DD4"] {
             let c = try await store.submitConsignment(
