@@ -52,6 +52,11 @@ struct ClearanceBench: AsyncParsableCommand {
     var passwordFile: String?
 
     @Option(
+        name: .customLong("cache-wait"),
+        help: "Seconds to wait for every linked lane to receive its cache before the run is abandoned.")
+    var cacheWait = 1800
+
+    @Option(
         name: .customLong("postgres-decisions"),
         help: "With --postgres: timed store-level decisions there (each is several round trips).")
     var postgresDecisions = 20_000
@@ -63,6 +68,7 @@ struct ClearanceBench: AsyncParsableCommand {
         }
         guard lookups >= 1 else { throw ValidationError("--lookups must be at least 1") }
         guard (0...1000).contains(lanes) else { throw ValidationError("--lanes is 0 to 1000") }
+        guard cacheWait >= 1 else { throw ValidationError("--cache-wait must be at least 1 second") }
         guard perLane >= 1 else { throw ValidationError("--per-lane must be at least 1") }
         // Each linked run (SQLite; PostgreSQL with one node, with two)
         // claims bundles of vehicles of its own.
@@ -287,7 +293,9 @@ struct ClearanceBench: AsyncParsableCommand {
             .path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        return try await LinkedLanes(lanes: laneList, nodes: nodes, directory: directory, run: run).run(
+        return try await LinkedLanes(
+            lanes: laneList, nodes: nodes, directory: directory, run: run, cacheWait: .seconds(cacheWait)
+        ).run(
             requests: requests, arrivedAt: data.now, makeNode: makeNode)
     }
 

@@ -28,6 +28,10 @@ struct LinkedLanes {
     /// central would take a later run's request for a resend of an earlier
     /// one's (same lane, same id, another truck) and refuse it.
     var run: Int = 0
+    /// How long every lane may take to receive its cache before the run is
+    /// abandoned, naming how many did: a lane that never gets one would
+    /// otherwise hold the bench for ever.
+    var cacheWait: Duration = .seconds(1800)
 
     /// Runs the traffic: each lane asks about its own list of vehicles in turn.
     /// - Returns: the latencies, the outcomes by instruction and reason.
@@ -49,7 +53,7 @@ struct LinkedLanes {
         defer { for task in running { task.cancel() } }
 
         let answers = Answers()
-        let cached = Arrivals(expected: lanes.count)
+        let cached = Arrivals()
         var clients: [(Lane, LaneLinkClient, Task<Void, any Error>)] = []
         for (index, lane) in lanes.enumerated() {
             let port = listeners[index % nodes].port
@@ -77,7 +81,14 @@ struct LinkedLanes {
         // the decisions are timed once every lane has it, as in a day's
         // steady running, not while 200 sessions start at once.
         let connecting = ContinuousClock.now
-        await cached.all()
+        while cached.count < lanes.count {
+            guard ContinuousClock.now - connecting < cacheWait else {
+                throw CachesNotPushed(had: cached.count, lanes: lanes.count, waited: cacheWait)
+            }
+            // Polled: a figure in seconds needs no event, and a deadline
+            // around a continuation would need cancellation handling besides.
+            try await Task.sleep(for: .milliseconds(100))
+        }
         print(
             "  link      \(lanes.count) lanes linked and sent their caches in \(format(ContinuousClock.now - connecting))"
         )
@@ -127,37 +138,24 @@ final class Tally: Sendable {
     var result: ([Duration], [String: Int]) { state.withLock { $0 } }
 }
 
-/// Which lanes have received the whole of a cache push; ``all()`` returns
-/// once every lane has.
+/// Which lanes have received the whole of a cache push.
 final class Arrivals: Sendable {
-    private struct State {
-        var lanes: Set<LaneID> = []
-        var waiter: CheckedContinuation<Void, Never>?
-    }
-    private let expected: Int
-    private let state = Mutex(State())
-
-    init(expected: Int) { self.expected = expected }
+    private let lanes = Mutex<Set<LaneID>>([])
 
     func arrived(_ lane: LaneID) {
-        let waiter = state.withLock { s -> CheckedContinuation<Void, Never>? in
-            s.lanes.insert(lane)
-            guard s.lanes.count >= expected else { return nil }
-            defer { s.waiter = nil }
-            return s.waiter
-        }
-        waiter?.resume()
+        _ = lanes.withLock { $0.insert(lane) }
     }
 
-    func all() async {
-        await withCheckedContinuation { continuation in
-            let done = state.withLock { s -> Bool in
-                if s.lanes.count >= expected { return true }
-                s.waiter = continuation
-                return false
-            }
-            if done { continuation.resume() }
-        }
+    var count: Int { lanes.withLock { $0.count } }
+}
+
+/// Some linked lanes never received their cache within `--cache-wait`.
+struct CachesNotPushed: Error, CustomStringConvertible {
+    var had: Int
+    var lanes: Int
+    var waited: Duration
+    var description: String {
+        "only \(had) of \(lanes) lanes had received their whole cache after \(waited); raise --cache-wait, or look at central"
     }
 }
 
