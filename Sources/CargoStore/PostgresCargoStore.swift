@@ -114,13 +114,15 @@ public final class PostgresCargoStore: CargoRepository {
         _ begin: PostgresQuery, _ body: (PostgresConnection) async throws -> T
     ) async throws -> T {
         try await database.client.withConnection { connection in
-            try await connection.query(begin, logger: logger)
+            try await connection.rows(begin, logger)
             do {
                 let result = try await body(connection)
-                try await connection.query("COMMIT", logger: logger)
+                try await connection.rows("COMMIT", logger)
                 return result
             } catch {
-                _ = try? await connection.query("ROLLBACK", logger: logger)
+                // A closed connection has nothing to roll back (the server
+                // did), and a query on it would never return.
+                if !connection.isClosed { _ = try? await connection.query("ROLLBACK", logger: logger) }
                 throw error
             }
         }

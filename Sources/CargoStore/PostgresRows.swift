@@ -2,6 +2,7 @@ import ClearanceCore
 import Foundation
 import Logging
 import PostgresNIO
+import PostgresSupport
 import RoadCargo
 
 /// A PostgresNIO row as ``StoredRow``: the same mapping as SQLite's rows.
@@ -20,6 +21,7 @@ extension PostgresConnection {
     /// Every row of one statement.
     @discardableResult
     func rows(_ query: PostgresQuery, _ logger: Logger) async throws -> [PGRow] {
+        try requireOpen()
         var out: [PGRow] = []
         for try await row in try await self.query(query, logger: logger) {
             out.append(PGRow(row: row.makeRandomAccess()))

@@ -86,6 +86,42 @@ struct PostgresSchemaTests {
         await store.close()
     }
 
+    @Test(
+        "a node stalled inside a decision's transaction (cut off from the database) does not hold another node's decisions"
+    )
+    func stalledNodeReleased() async throws {
+        let location = try await PostgresTestServer.freshDatabase()
+        let stalled = try await open(location)
+        let other = try await open(location)
+        let race = ClaimRaceTests()
+        let bundle = try await race.bundled(other)
+        #expect(
+            try await other.rows("SHOW idle_in_transaction_session_timeout")[0].text(
+                "idle_in_transaction_session_timeout") == "5s")
+        let (locked, lockedSignal) = AsyncStream<Void>.makeStream()
+        let (release, releaseSignal) = AsyncStream<Void>.makeStream()
+        // Node A takes the cache feed's lock as a decision does, then its
+        // server hears nothing more: its network is gone.
+        let holder = Task {
+            try await stalled.transaction(lockingFeed: true) { db in
+                lockedSignal.yield()
+                for await _ in release { break }
+                // The node's next statement, once its network is back.
+                try await db.rows("SELECT 1", Self.logger)
+            }
+        }
+        for await _ in locked { break }
+        // Node B's lanes: without the server's timeout these wait for ever.
+        let decisions = try await race.race([other], round: 0)
+        try await race.expectOneClaim(decisions, bundle, other)
+        releaseSignal.finish()
+        // A's transaction was ended by the server: its next statement fails
+        // at once (it does not hang, and nothing commits later).
+        await #expect(throws: PostgresConnectionLost.self) { try await holder.value }
+        await stalled.close()
+        await other.close()
+    }
+
     /// Waits (bounded) until `n` sessions of the database wait on a lock.
     /// On a connection of its own: the lanes' requests hold every pooled one.
     func eventuallyWaiting(_ store: PostgresCargoStore, atLeast n: Int) async throws {
