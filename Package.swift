@@ -373,7 +373,7 @@ let package = Package(
             name: "LaneLinkTests",
             dependencies: [
                 "LaneLink", "LinkCore", "LinkTestSupport", "TestKit", "RoadCargo", "SerialPort",
-                "ShimmedChildSupport",
+                "ShimmedChildSupport", "AnyJSON",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

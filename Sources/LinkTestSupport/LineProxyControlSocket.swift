@@ -67,7 +67,8 @@ public final class LineProxyControlSocket: Sendable {
                         id: nil,
                         LineProxyFailure(
                             code: "busy",
-                            message: "\(Self.maximumConnections) control connections are open already; closing")
+                            message:
+                                "\(Self.maximumConnections) control connections are open already; closing")
                     ).bytes)
                 return
             }
@@ -84,7 +85,8 @@ public final class LineProxyControlSocket: Sendable {
                         LineProxyResponse.failure(
                             id: nil,
                             LineProxyFailure.badRequest(
-                                "a request line is longer than \(LineProxyCommand.maximumLine / 1024) KiB; closing")
+                                "a request line is longer than \(LineProxyCommand.maximumLine / 1024) KiB; closing"
+                            )
                         ).bytes)
                     return
                 }

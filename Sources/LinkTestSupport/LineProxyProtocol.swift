@@ -29,7 +29,8 @@ public enum LineProxyCommand: Sendable, Hashable {
 
     /// Reads one request line: the `id` to echo (nil when absent) and the
     /// command, or the refusal to answer with that `id`.
-    public static func parse(_ line: [UInt8]) -> (id: JSONValue?, Result<LineProxyCommand, LineProxyFailure>) {
+    public static func parse(_ line: [UInt8]) -> (id: JSONValue?, Result<LineProxyCommand, LineProxyFailure>)
+    {
         guard case .object(let object)? = JSONValue.parse(Data(line)) else {
             let text = String(decoding: line.prefix(80), as: UTF8.self)
             return (nil, .failure(.badRequest("not a JSON object: '\(text)'")))
@@ -48,15 +49,18 @@ public enum LineProxyCommand: Sendable, Hashable {
         }
         guard let members = Self.names.first(where: { $0.name == name })?.members else {
             let known = Self.names.map(\.name).joined(separator: ", ")
-            throw LineProxyFailure(code: "unknown_command", message: "unknown command '\(name)'; commands: \(known)")
+            throw LineProxyFailure(
+                code: "unknown_command", message: "unknown command '\(name)'; commands: \(known)")
         }
         for key in object.keys.sorted() where !(["id", "command"] + members).contains(key) {
-            let takes = members.isEmpty ? "no other fields" : members.map { "'\($0)'" }.joined(separator: ", ")
+            let takes =
+                members.isEmpty ? "no other fields" : members.map { "'\($0)'" }.joined(separator: ", ")
             throw .badRequest("unknown field '\(key)': \(name) takes \(takes)")
         }
         switch name {
         case "impair":
-            self = .impair(directions: try Self.directions(object["direction"]), model: try Self.model(object["model"]))
+            self = .impair(
+                directions: try Self.directions(object["direction"]), model: try Self.model(object["model"]))
         case "clear": self = .clear
         case "cut": self = .cut
         case "restore": self = .restore
@@ -84,12 +88,15 @@ public enum LineProxyCommand: Sendable, Hashable {
             throw .badRequest("field 'model' must be an object, e.g. {\"drop\": 0.01}")
         }
         for key in members.keys.sorted() where !modelMembers.contains(key) {
-            throw .badRequest("unknown field 'model.\(key)'; a model has \(modelMembers.joined(separator: ", "))")
+            throw .badRequest(
+                "unknown field 'model.\(key)'; a model has \(modelMembers.joined(separator: ", "))")
         }
         func probability(_ key: String) throws(LineProxyFailure) -> Double {
             guard let member = members[key] else { return 0 }
             guard let value = member.double, (0...1).contains(value) else {
-                throw .badRequest("field 'model.\(key)' must be a probability from 0 to 1, not \(member.rendered(pretty: false))")
+                throw .badRequest(
+                    "field 'model.\(key)' must be a probability from 0 to 1, not \(member.rendered(pretty: false))"
+                )
             }
             return value
         }
@@ -97,7 +104,8 @@ public enum LineProxyCommand: Sendable, Hashable {
             -> ClosedRange<Double>?
         {
             guard let member = members[key], member != .null else { return nil }
-            guard let pair = member.array, pair.count == 2, let low = pair[0].double, let high = pair[1].double,
+            guard let pair = member.array, pair.count == 2, let low = pair[0].double,
+                let high = pair[1].double,
                 bounds.contains(low), bounds.contains(high), low <= high
             else {
                 throw .badRequest(
@@ -106,9 +114,11 @@ public enum LineProxyCommand: Sendable, Hashable {
             }
             return low...high
         }
-        func whole(_ range: ClosedRange<Double>?, _ key: String) throws(LineProxyFailure) -> ClosedRange<Int>? {
+        func whole(_ range: ClosedRange<Double>?, _ key: String) throws(LineProxyFailure) -> ClosedRange<Int>?
+        {
             guard let range else { return nil }
-            guard range.lowerBound.rounded() == range.lowerBound, range.upperBound.rounded() == range.upperBound
+            guard range.lowerBound.rounded() == range.lowerBound,
+                range.upperBound.rounded() == range.upperBound
             else { throw .badRequest("field 'model.\(key)' must hold whole numbers of bytes") }
             return Int(range.lowerBound)...Int(range.upperBound)
         }
@@ -231,11 +241,14 @@ public struct LineProxyStatus: Codable, Sendable, Hashable {
         listen = proxy.address
         target = proxy.target
         connections = Connections(
-            open: proxy.openConnections, forwarded: proxy.connectionsForwarded, refused: proxy.connectionsRefused)
+            open: proxy.openConnections, forwarded: proxy.connectionsForwarded,
+            refused: proxy.connectionsRefused)
         laneToCentral = Direction(
-            model: LineModelDescription(proxy.impairment(.laneToCentral)), counters: proxy.counters(.laneToCentral))
+            model: LineModelDescription(proxy.impairment(.laneToCentral)),
+            counters: proxy.counters(.laneToCentral))
         centralToLane = Direction(
-            model: LineModelDescription(proxy.impairment(.centralToLane)), counters: proxy.counters(.centralToLane))
+            model: LineModelDescription(proxy.impairment(.centralToLane)),
+            counters: proxy.counters(.centralToLane))
     }
 
     static func name(_ direction: LineDirection) -> String {

@@ -136,4 +136,3 @@ import Testing
         #expect(swaps == counters.chunksReordered || swaps == counters.chunksReordered - 1)
     }
 }
-

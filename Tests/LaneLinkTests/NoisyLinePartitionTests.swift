@@ -105,7 +105,9 @@ import Testing
         var atLane = InboundReader(lane)
         try await eventually("the lane held open") { proxy.openConnections == 1 }
         try await lane.write([1, 2])
-        try await eventually("its bytes discarded") { proxy.counters(.laneToCentral).bytesLostToBlackhole == 2 }
+        try await eventually("its bytes discarded") {
+            proxy.counters(.laneToCentral).bytesLostToBlackhole == 2
+        }
         #expect(proxy.connectionsRefused == 0)
 
         proxy.heal()
