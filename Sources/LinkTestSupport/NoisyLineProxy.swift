@@ -222,7 +222,8 @@ public final class NoisyLineProxy: Sendable {
                 // proxy has no half-open state. Through a partition the news
                 // travels only once it heals (or a cut or close ends the other side).
                 await group.next()
-                if line.isBlackholed {
+                // (A lane held open with no target has nobody left to tell.)
+                if line.isBlackholed, central != nil {
                     group.addTask { await line.waitUntilHealed() }
                     await group.next()
                 }

@@ -109,6 +109,11 @@ import Testing
             proxy.counters(.laneToCentral).bytesLostToBlackhole == 2
         }
         #expect(proxy.connectionsRefused == 0)
+        // One that hangs up in the partition is gone at once: there is nobody to tell.
+        let quitter = try await TCPLinkConnector(host: "127.0.0.1", port: proxy.port).connect()
+        try await eventually("the second lane held open") { proxy.openConnections == 2 }
+        await quitter.close()
+        try await eventually("the second lane gone") { proxy.openConnections == 1 }
 
         proxy.heal()
         #expect(await atLane.readToEnd().error as? LinkTransportError == .peerClosed(peer: lane.peer))
