@@ -190,9 +190,21 @@ let package = Package(
         .target(
             name: "LinkTestSupport",
             dependencies: [
-                "LaneLink", "LinkCore", "TestKit",
+                "LaneLink", "LinkCore", "TestKit", "AnyJSON",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strict),
+
+        // lineproxy: the noisy-line proxy as a process the fault campaign puts
+        // in front of lane links and database connections, steered over a
+        // control socket (docs/lineproxy.md). A test tool, not a deliverable.
+        .executableTarget(
+            name: "lineproxy",
+            dependencies: [
+                "LinkTestSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict),
 
@@ -361,7 +373,7 @@ let package = Package(
             name: "LaneLinkTests",
             dependencies: [
                 "LaneLink", "LinkCore", "LinkTestSupport", "TestKit", "RoadCargo", "SerialPort",
-                "ShimmedChildSupport",
+                "ShimmedChildSupport", "AnyJSON",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

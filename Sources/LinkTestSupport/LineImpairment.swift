@@ -6,8 +6,9 @@ import TestKit
 /// that cut to a random length first, so that damage lands at random places
 /// rather than where the sender's writes happened to end. For each chunk, in
 /// this order: garbage may be injected before it, it may be dropped, each byte
-/// may have one bit flipped, it may be delayed, and it may be sent twice.
-/// Every choice comes from a seeded generator, so a failing run can be replayed.
+/// may have one bit flipped, it may be delayed, it may be sent twice, and it
+/// may be held back and sent after the next chunk (reordered). Every choice
+/// comes from a seeded generator, so a failing run can be replayed.
 public struct LineImpairment: Sendable, Hashable {
     /// Probability that a byte has one of its bits flipped.
     public var bitFlipPerByte: Double
@@ -24,13 +25,17 @@ public struct LineImpairment: Sendable, Hashable {
     public var delayChunk: Double
     /// How long a delayed chunk waits.
     public var delay: ClosedRange<Duration>
+    /// Probability that a chunk is held back and sent after the next one (the
+    /// two swap places). A held chunk that no next chunk passes within the
+    /// pump's reorder window is sent on its own, so a quiet line does not stall.
+    public var reorderChunk: Double
     /// Cut reads into chunks of a random length in this range; `nil` keeps reads whole.
     public var chunkSize: ClosedRange<Int>?
 
     public init(
         bitFlipPerByte: Double = 0, dropChunk: Double = 0, duplicateChunk: Double = 0,
         garbageBeforeChunk: Double = 0, garbageLength: ClosedRange<Int> = 1...16, delayChunk: Double = 0,
-        delay: ClosedRange<Duration> = .milliseconds(1) ... .milliseconds(5),
+        delay: ClosedRange<Duration> = .milliseconds(1) ... .milliseconds(5), reorderChunk: Double = 0,
         chunkSize: ClosedRange<Int>? = nil
     ) {
         precondition(garbageLength.lowerBound >= 1, "an injection adds at least one byte")
@@ -42,6 +47,7 @@ public struct LineImpairment: Sendable, Hashable {
         self.garbageLength = garbageLength
         self.delayChunk = delayChunk
         self.delay = delay
+        self.reorderChunk = reorderChunk
         self.chunkSize = chunkSize
     }
 
@@ -57,12 +63,12 @@ public struct LineImpairment: Sendable, Hashable {
     /// Whether this model can change, lose, add or hold back anything.
     public var isTransparent: Bool {
         bitFlipPerByte == 0 && dropChunk == 0 && duplicateChunk == 0 && garbageBeforeChunk == 0
-            && delayChunk == 0
+            && delayChunk == 0 && reorderChunk == 0
     }
 }
 
 /// What a noisy line did, one direction, summed over its connections.
-public struct LineCounters: Sendable, Hashable {
+public struct LineCounters: Sendable, Hashable, Codable {
     /// Bytes read from the sending side.
     public var bytesIn = 0
     /// Bytes written to the receiving side, garbage and duplicates included.
@@ -77,8 +83,12 @@ public struct LineCounters: Sendable, Hashable {
     public var garbageInjections = 0
     public var garbageBytes = 0
     public var chunksDelayed = 0
+    /// Chunks held back and sent after the chunk that followed them.
+    public var chunksReordered = 0
     /// Bytes that arrived while the cable was cut and went nowhere.
     public var bytesLostToCut = 0
+    /// Bytes read while the line was blackholed and discarded.
+    public var bytesLostToBlackhole = 0
 
     public init() {}
 
@@ -93,7 +103,9 @@ public struct LineCounters: Sendable, Hashable {
         lhs.garbageInjections += rhs.garbageInjections
         lhs.garbageBytes += rhs.garbageBytes
         lhs.chunksDelayed += rhs.chunksDelayed
+        lhs.chunksReordered += rhs.chunksReordered
         lhs.bytesLostToCut += rhs.bytesLostToCut
+        lhs.bytesLostToBlackhole += rhs.bytesLostToBlackhole
     }
 }
 
@@ -112,12 +124,28 @@ struct LinePiece: Sendable, Equatable {
 }
 
 extension LineImpairment {
-    /// Applies the model to one read's worth of bytes.
+    /// Applies the model to one read's worth of bytes, as one call: a chunk
+    /// still held back for reordering at the end is sent last.
     func apply(to input: [UInt8], using rng: inout SeededGenerator, counting counters: inout LineCounters)
         -> [LinePiece]
     {
+        var held: [LinePiece] = []
+        var pieces = apply(to: input, using: &rng, holding: &held, counting: &counters)
+        counters.bytesOut += held.reduce(0) { $0 + $1.bytes.count }
+        pieces += held
+        return pieces
+    }
+
+    /// Applies the model to one read's worth of bytes. `held` carries a chunk
+    /// held back for reordering from one read to the next: the first chunk
+    /// that passes it releases it. Its bytes count in `bytesOut` once they are
+    /// returned (or flushed by the caller).
+    func apply(
+        to input: [UInt8], using rng: inout SeededGenerator, holding held: inout [LinePiece],
+        counting counters: inout LineCounters
+    ) -> [LinePiece] {
         counters.bytesIn += input.count
-        guard !isTransparent || chunkSize != nil else {
+        guard !isTransparent || chunkSize != nil || !held.isEmpty else {
             counters.chunks += 1
             counters.bytesOut += input.count
             return [LinePiece(delay: .zero, bytes: input)]
@@ -127,7 +155,7 @@ extension LineImpairment {
         while start < input.count {
             let length = chunkSize.map { Int.random(in: $0, using: &rng) } ?? input.count
             let end = min(input.count, start + length)
-            pieces += impair(Array(input[start..<end]), using: &rng, counting: &counters)
+            pieces += impair(Array(input[start..<end]), using: &rng, holding: &held, counting: &counters)
             start = end
         }
         counters.bytesOut += pieces.reduce(0) { $0 + $1.bytes.count }
@@ -135,10 +163,9 @@ extension LineImpairment {
     }
 
     private func impair(
-        _ chunk: [UInt8], using rng: inout SeededGenerator, counting counters: inout LineCounters
-    )
-        -> [LinePiece]
-    {
+        _ chunk: [UInt8], using rng: inout SeededGenerator, holding held: inout [LinePiece],
+        counting counters: inout LineCounters
+    ) -> [LinePiece] {
         counters.chunks += 1
         var pieces: [LinePiece] = []
         if rng.chance(garbageBeforeChunk) {
@@ -166,10 +193,21 @@ extension LineImpairment {
             wait = Self.random(in: delay, using: &rng)
             counters.chunksDelayed += 1
         }
-        pieces.append(LinePiece(delay: wait, bytes: bytes))
+        var own = [LinePiece(delay: wait, bytes: bytes)]
         if rng.chance(duplicateChunk) {
             counters.chunksDuplicated += 1
-            pieces.append(LinePiece(delay: .zero, bytes: bytes))
+            own.append(LinePiece(delay: .zero, bytes: bytes))
+        }
+        if !held.isEmpty {
+            // This chunk passes the one held back, which follows it at once.
+            pieces += own + held
+            held = []
+        } else if rng.chance(reorderChunk) {
+            // Garbage already on the line stays where it is; the chunk waits.
+            counters.chunksReordered += 1
+            held = own
+        } else {
+            pieces += own
         }
         return pieces
     }

@@ -70,4 +70,69 @@ import Testing
         #expect(differences.reduce(0, +) == counters.bitsFlipped)
         #expect((850...1150).contains(counters.bitsFlipped))
     }
+
+    /// Reordering, chunk by chunk: each held chunk follows the one after it.
+    @Test(arguments: [
+        // chunk size, input length, expected order of the 4-byte chunks
+        (4, 16, [1, 0, 3, 2]),
+        (4, 12, [1, 0, 2]),  // the last chunk, held with nothing after it, goes last
+        (4, 4, [0]),
+    ])
+    func everyChunkReorderedSwapsWithTheNext(size: Int, length: Int, order: [Int]) {
+        var rng = SeededGenerator(seed: 7)
+        var counters = LineCounters()
+        let input = (0..<length).map { UInt8($0) }
+        let model = LineImpairment(reorderChunk: 1, chunkSize: size...size)
+        let output = model.apply(to: input, using: &rng, counting: &counters).flatMap(\.bytes)
+        #expect(output == order.flatMap { Array(input[($0 * size)..<($0 * size + size)]) })
+        #expect(counters.chunksReordered == (length / size + 1) / 2)
+        #expect(counters.bytesIn == length && counters.bytesOut == length)
+    }
+
+    @Test func aHeldChunkWaitsForTheNextRead() {
+        var rng = SeededGenerator(seed: 8)
+        var counters = LineCounters()
+        var held: [LinePiece] = []
+        let model = LineImpairment(reorderChunk: 1)
+        let first = model.apply(to: [1, 2, 3], using: &rng, holding: &held, counting: &counters)
+        #expect(first.isEmpty && held.flatMap(\.bytes) == [1, 2, 3])
+        #expect(counters.bytesIn == 3 && counters.bytesOut == 0 && counters.chunksReordered == 1)
+        // The model went perfect meanwhile: the held chunk still follows the next read.
+        let second = LineImpairment.none.apply(to: [4, 5], using: &rng, holding: &held, counting: &counters)
+        #expect(second.flatMap(\.bytes) == [4, 5, 1, 2, 3] && held.isEmpty)
+        #expect(counters.bytesIn == 5 && counters.bytesOut == 5 && counters.chunksReordered == 1)
+    }
+
+    @Test(arguments: [0.01, 0.1, 0.5])
+    func reorderingKeepsEveryByteAndHappensAtItsRate(rate: Double) {
+        var rng = SeededGenerator(seed: 99)
+        var counters = LineCounters()
+        // Distinct 4-byte words, so that undoing the swaps must give the input back.
+        let words = (0..<20_000).map { UInt32($0) }
+        let input = words.flatMap { word in (0..<4).map { UInt8(truncatingIfNeeded: word >> (8 * $0)) } }
+        let model = LineImpairment(reorderChunk: rate, chunkSize: 4...4)
+        let output = model.apply(to: input, using: &rng, counting: &counters).flatMap(\.bytes)
+        #expect(counters.bytesOut == input.count && output.count == input.count)
+        // A chunk is held only when none is, so holds are rate / (1 + rate) of the chunks.
+        let expected = Double(counters.chunks) * rate / (1 + rate)
+        #expect(abs(Double(counters.chunksReordered) - expected) < expected * 0.15 + 5)
+        // Undo: wherever a word is out of place, it and the next one swapped.
+        var got = stride(from: 0, to: output.count, by: 4).map { start in
+            (0..<4).reduce(UInt32(0)) { $0 | UInt32(output[start + $1]) << (8 * $1) }
+        }
+        var swaps = 0
+        var index = 0
+        while index < got.count {
+            if got[index] != words[index] {
+                #expect(index + 1 < got.count && got[index + 1] == words[index])
+                if index + 1 < got.count { got.swapAt(index, index + 1) }
+                swaps += 1
+                index += 1
+            }
+            index += 1
+        }
+        #expect(got == words)
+        // A last chunk held with none to pass it goes out in place.
+        #expect(swaps == counters.chunksReordered || swaps == counters.chunksReordered - 1)
+    }
 }
