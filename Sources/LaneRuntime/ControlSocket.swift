@@ -129,6 +129,9 @@ public final class ControlSocket: Sendable {
         } catch let failure as ControlFailure {
             // Refusals by the types (a field) and by the lane (its state, a VRN, virtual inputs).
             return ControlResponse.failure(id: envelope.id, failure)
+        } catch LaneControllerError.journalFailed {
+            return ControlResponse.failure(
+                id: envelope.id, ControlFailure(.laneState, "\(LaneControllerError.journalFailed)"))
         } catch {
             return ControlResponse.failure(id: envelope.id, ControlFailure(.internal, "\(error)"))
         }
@@ -185,9 +188,9 @@ public final class ControlSocket: Sendable {
             var previous: Int64?
             if let seconds {
                 previous = offset.current
-                do { try await controller.submit(.clockStepped(fromSeconds: previous ?? 0, toSeconds: seconds)) } catch
-                    LaneControllerError.journalFailed
-                {
+                do {
+                    try await controller.submit(.clockStepped(fromSeconds: previous ?? 0, toSeconds: seconds))
+                } catch LaneControllerError.journalFailed {
                     throw ControlFailure(
                         .laneState, "the clock was not stepped: the lane's journal cannot be written to record it")
                 }

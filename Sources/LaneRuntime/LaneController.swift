@@ -285,7 +285,13 @@ public actor LaneController {
             }
             let actions = machine.handle(input, now: parts.clock.now())
             followUps = await execute(actions, received: item.received, input: input)
-            item.reply?.resume()
+            // An input the journal did not take was not carried out: its
+            // sender (an `arrive` on the control socket) must not hear "done".
+            if journalFault != nil {
+                item.reply?.resume(throwing: LaneControllerError.journalFailed)
+            } else {
+                item.reply?.resume()
+            }
             await handle(followUps)
             heartbeat()
         }
