@@ -140,12 +140,21 @@ import Testing
         _ = await Self.run("/bin/dd", ["if=/dev/zero", "of=\(filler)", "bs=4k"])
 
         let refusal = try await Self.fill(lane)
+        // laned restarted on the full disk (systemd's Restart=, a reboot):
+        // it starts, closed, instead of exiting and being restarted in a loop.
+        try await lane.waitFor("the lane closed, journal full") { $0.journal == "full" }
+        await lane.stop()
+        let again = try await rig.startLane(journal: disk + "/journal.sqlite")
+        let restarted = try await again.waitFor("the restarted lane closed, journal full") {
+            $0.journal == "full" && $0.phase == "closed" && $0.drawn
+        }
+        #expect(restarted.faults.contains("journal_failed"))
         try await Self.checkFullThenResume(
-            rig: rig, lane: lane, truck: truck, before: before, refusal: refusal
+            rig: rig, lane: again, truck: truck, before: before, refusal: refusal
         ) {
             try FileManager.default.removeItem(atPath: filler)
         }
-        await lane.stop()
+        await again.stop()
     }
 
     static func run(_ tool: String, _ arguments: [String]) async -> Int32 {
