@@ -192,7 +192,8 @@ public final class ControlSocket: Sendable {
                     try await controller.submit(.clockStepped(fromSeconds: previous ?? 0, toSeconds: seconds))
                 } catch LaneControllerError.journalFailed {
                     throw ControlFailure(
-                        .laneState, "the clock was not stepped: the lane's journal cannot be written to record it")
+                        .laneState,
+                        "the clock was not stepped: the lane's journal cannot be written to record it")
                 }
             }
             return try ControlResponse.success(

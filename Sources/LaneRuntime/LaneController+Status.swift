@@ -82,9 +82,11 @@ extension LaneController {
         var actions: [LaneAction]
         do {
             let recovered = try await parts.journal.recover()
-            (lane, actions) = LaneStateMachine.recovering(settings: machine.settings, from: recovered, now: now)
+            (lane, actions) = LaneStateMachine.recovering(
+                settings: machine.settings, from: recovered, now: now)
             let code = LaneFaultCode.journalFailed.name
-            let outage = "\(fault.full ? "disk full" : "write failed") since \(HongKongTime.iso8601(fault.since)): \(fault.text)"
+            let outage =
+                "\(fault.full ? "disk full" : "write failed") since \(HongKongTime.iso8601(fault.since)): \(fault.text)"
             actions += lane.handle(.fault(code: code, text: outage), now: now)
             actions += lane.handle(.faultCleared(code: code), now: now)
             try await commit(actions, now: now)
@@ -95,7 +97,9 @@ extension LaneController {
         }
         parts.logger.notice(
             "the journal can be written again: the lane resumes from it",
-            metadata: ["journal": "\(parts.journal.path)", "closed_since": "\(HongKongTime.iso8601(fault.since))"])
+            metadata: [
+                "journal": "\(parts.journal.path)", "closed_since": "\(HongKongTime.iso8601(fault.since))",
+            ])
         // Timers of the lane before the outage must not reach the new one.
         for timer in LaneTimer.allCases where timer != .journalProbe { parts.timers.cancel(timer) }
         timerGenerations = [:]

@@ -266,7 +266,8 @@ enum PNGInfo {
 struct ClockCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "clock",
-        abstract: "Show the lane's clock, or step it (--offset: lanes with control.allow_virtual_inputs only).",
+        abstract:
+            "Show the lane's clock, or step it (--offset: lanes with control.allow_virtual_inputs only).",
         discussion: """
             Without --offset, prints the lane's time (Hong Kong) and the offset laned adds to \
             the host's clock. With --offset, laned's clock becomes the host's clock plus that \

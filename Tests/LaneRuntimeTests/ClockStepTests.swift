@@ -34,7 +34,8 @@ import Testing
         let opened = try #require(entries.last { $0.kind == "lane_opened" })
         let arrival = try #require(entries.last { $0.kind == "arrival" })
         // Journal times are to the millisecond: compare their whole seconds.
-        #expect(opened.at.prefix(19) == HongKongTime.iso8601(rig.clock.now()).prefix(19), "before: the old time")
+        #expect(
+            opened.at.prefix(19) == HongKongTime.iso8601(rig.clock.now()).prefix(19), "before: the old time")
         #expect(step.at.prefix(19) == back.now.prefix(19), "from the step on: the new time")
         #expect(arrival.at.prefix(19) == back.now.prefix(19))
         #expect(opened.seq < step.seq && step.seq < arrival.seq)
@@ -73,6 +74,36 @@ import Testing
         #expect(failure.message.contains("offset_seconds"), "\(failure.message)")
         #expect(try await open.call(.clock(), ControlClockResult.self).offsetSeconds == 0)
         await open.stop()
+    }
+
+    /// Central decides with the arrival time the lane sends, without
+    /// refusing the link or the request: a lane an hour behind sends a truck
+    /// 31 minutes past its earliest crossing to inspection as early; one an
+    /// hour ahead clears it all the same (and would clear one up to an hour
+    /// early). The crossing at central carries the lane's time.
+    @Test(
+        arguments: [(-3600, "INSPECT", "EARLY_CROSSING"), (3600, "CLEARED", "BUNDLE_OK")]
+            as [(Int64, String, String)])
+    func centralDecidesByTheLanesArrivalTime(step: Int64, instruction: String, reason: String) async throws {
+        let rig = try await LaneRig()
+        let truck = try VRN("HR1234")
+        try await rig.bundle(truck)
+        // A session that stays up: a new hello an hour ahead would be refused
+        // (docs/laned.md, "Clock steps"), which is not what this test is about.
+        let lane = try await rig.startLane(deadAfter: "60s")
+        try await lane.waitFor("the link up") { $0.link == "up" }
+        try await lane.call(.open(officer: "chan"))
+        try await lane.call(.clock(offsetSeconds: step), ControlClockResult.self)
+        try await lane.call(.arrive(vrn: truck.value))
+        let shown = try await lane.waitFor("central's decision") { $0.phase == "decided" && $0.drawn }
+        #expect(shown.xdb == instruction)
+        #expect(shown.reason == reason)
+        #expect(shown.link == "up", "central kept the link")
+        let crossing = try #require(try await rig.crossings(truck).first)
+        #expect(
+            Int64(crossing.arrivedAt.timeIntervalSince(rig.clock.now()).rounded()) == step,
+            "central stored the lane's arrival time: \(crossing.arrivedAt) against \(rig.clock.now())")
+        await lane.stop()
     }
 
     /// Rule 4 on the host's monotonic clock, as laned runs it: the clock

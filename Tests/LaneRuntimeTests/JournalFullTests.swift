@@ -119,7 +119,8 @@ import Testing
         try FileManager.default.createDirectory(atPath: disk, withIntermediateDirectories: true)
         guard await Self.run("/bin/mount", ["-t", "tmpfs", "-o", "size=1m", "tmpfs", disk]) == 0 else {
             try Test.cancel(
-                "cannot mount a tmpfs here (not root, or no mount namespace); the max_page_count test covers it")
+                "cannot mount a tmpfs here (not root, or no mount namespace); the max_page_count test covers it"
+            )
         }
         var failure: (any Error)?
         do { try await Self.fillAndFree(rig: rig, disk: disk) } catch { failure = error }

@@ -296,7 +296,8 @@ final class LaneSocketDouble: Sendable {
             if let seconds {
                 lane.clockOffset = seconds
                 lane.append("clock_stepped")
-                lane.journal[lane.journal.count - 1].detail = "from_offset_s=\(previous) to_offset_s=\(seconds)"
+                lane.journal[lane.journal.count - 1].detail =
+                    "from_offset_s=\(previous) to_offset_s=\(seconds)"
             }
             let format = ISO8601DateFormatter()
             format.timeZone = TimeZone(secondsFromGMT: 8 * 3600)
