@@ -275,7 +275,10 @@ struct ClockCommand: ParsableCommand {
             as clock_stepped. Timers keep running on the monotonic clock.
             """)
 
-    @Option(help: "Seconds to add to the host's clock, -604800 to 604800 (7 days); 0 undoes a step.")
+    @Option(
+        help:
+            "Seconds to add to the host's clock, -604800 to 604800 (7 days), a negative one as --offset=-3600; 0 undoes a step."
+    )
     var offset: Int64?
 
     @OptionGroup var target: LaneOptions
