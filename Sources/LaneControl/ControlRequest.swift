@@ -19,7 +19,7 @@ public enum ControlProtocol {
 /// Every command laned accepts, in the order the docs and the
 /// `unknown_command` message list them.
 public enum ControlCommand: String, CaseIterable, Codable, Sendable {
-    case status, press, arrive, leave, open, close, journal, screenshot
+    case status, press, arrive, leave, open, close, journal, screenshot, clock
 
     /// The request fields the command reads, besides `id` and `command`.
     public var fields: [String] {
@@ -30,6 +30,7 @@ public enum ControlCommand: String, CaseIterable, Codable, Sendable {
         case .open, .close: ["officer"]
         case .journal: ["limit", "after"]
         case .screenshot: ["board"]
+        case .clock: ["offset_seconds"]
         }
     }
 
@@ -39,7 +40,7 @@ public enum ControlCommand: String, CaseIterable, Codable, Sendable {
     public var isVirtualInput: Bool {
         switch self {
         case .press, .arrive, .leave: true
-        case .status, .open, .close, .journal, .screenshot: false
+        case .status, .open, .close, .journal, .screenshot, .clock: false
         }
     }
 
@@ -91,7 +92,13 @@ public enum ControlRequest: Sendable, Hashable {
     /// entries after that sequence number; oldest first either way.
     case journal(limit: Int? = nil, after: Int64? = nil)
     case screenshot(board: ControlBoard)
+    /// Without `offsetSeconds`, the lane's clock and its offset; with it, the
+    /// clock stepped to the host's time plus that many seconds (a virtual
+    /// input: a fault campaign's clock step).
+    case clock(offsetSeconds: Int64? = nil)
 
+    /// The largest clock offset either way: 7 days.
+    public static let clockOffsetLimit: Int64 = 7 * 24 * 3600
     public static let defaultOfficer = "lanectl"
     public static let defaultJournalLimit = 20
     public static let journalLimits = 1...1000
@@ -106,6 +113,7 @@ public enum ControlRequest: Sendable, Hashable {
         case .close: .close
         case .journal: .journal
         case .screenshot: .screenshot
+        case .clock: .clock
         }
     }
 
@@ -147,7 +155,26 @@ public enum ControlRequest: Sendable, Hashable {
                 throw ControlFailure(.badRequest, "field 'board' must be xdb or aiop")
             }
             self = .screenshot(board: board)
+        case .clock:
+            guard let raw = object["offset_seconds"], raw != .null else {
+                self = .clock()
+                return
+            }
+            guard let seconds = raw.exactInteger, abs(seconds) <= Self.clockOffsetLimit else {
+                throw ControlFailure(
+                    .badRequest,
+                    "field 'offset_seconds' must be a whole number of seconds from -\(Self.clockOffsetLimit) to \(Self.clockOffsetLimit) (7 days), not \(raw.rendered(pretty: false))"
+                )
+            }
+            self = .clock(offsetSeconds: seconds)
         }
+    }
+
+    /// Whether the request changes the lane as a virtual input does: the
+    /// virtual inputs, and a `clock` that steps the clock (reading it does not).
+    public var isVirtualInput: Bool {
+        if case .clock(let offset) = self { return offset != nil }
+        return command.isVirtualInput
     }
 
     /// The request's members as they go on the wire, `command` included.
@@ -165,6 +192,8 @@ public enum ControlRequest: Sendable, Hashable {
             if let limit { members["limit"] = .integer(Int64(limit)) }
             if let after { members["after"] = .integer(after) }
         case .screenshot(let board): members["board"] = .string(board.rawValue)
+        case .clock(let offset):
+            if let offset { members["offset_seconds"] = .integer(offset) }
         }
         return members
     }
@@ -211,6 +240,13 @@ public struct ControlRequestLine: Sendable {
     /// The request's members, checked.
     public func request() throws(ControlFailure) -> ControlRequest {
         try ControlRequest(command, object)
+    }
+
+    /// Whether the request needs `control.allow_virtual_inputs`, decided
+    /// before its fields are checked: a virtual input, or a `clock` that
+    /// carries `offset_seconds`.
+    public var needsVirtualInputs: Bool {
+        command.isVirtualInput || (command == .clock && object["offset_seconds"].map { $0 != .null } == true)
     }
 }
 

@@ -164,3 +164,23 @@ public struct ControlScreenshotResult: Codable, Sendable, Hashable {
         case pngBase64 = "png_base64"
     }
 }
+
+/// The result of `clock`: the lane's time now (Hong Kong, whole seconds)
+/// and the offset added to the host's clock; after a step, also the offset
+/// it replaced.
+public struct ControlClockResult: Codable, Sendable, Hashable {
+    public var now: String
+    public var offsetSeconds: Int64
+    /// Present when the request stepped the clock.
+    public var previousOffsetSeconds: Int64?
+
+    public init(now: String, offsetSeconds: Int64, previousOffsetSeconds: Int64? = nil) {
+        self.now = now
+        self.offsetSeconds = offsetSeconds
+        self.previousOffsetSeconds = previousOffsetSeconds
+    }
+
+    public enum CodingKeys: String, CodingKey, CaseIterable {
+        case now, offsetSeconds = "offset_seconds", previousOffsetSeconds = "previous_offset_seconds"
+    }
+}

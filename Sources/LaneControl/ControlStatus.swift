@@ -49,6 +49,10 @@ public struct ControlStatus: Codable, Sendable, Hashable {
     public var passages: Int
     public var latency: Latency
     public var now: String
+    /// `ok`, `full` (the journal's disk has no room) or `failed` (it cannot
+    /// be written for another reason); while not `ok` the lane is closed and
+    /// tries again every 2 s. Absent from laned before issue 17.
+    public var journal: String?
 
     public struct LastDecision: Codable, Sendable, Hashable {
         public var instruction: String
@@ -126,7 +130,7 @@ public struct ControlStatus: Codable, Sendable, Hashable {
         lastDecision: LastDecision? = nil, help: String, unladenAcknowledged: Bool,
         officerMessage: OfficerMessage? = nil, language: String, drawn: Bool, faults: [String],
         outboxPending: Int, offlineUnreconciled: Int?, passages: Int, latency: Latency, now: String,
-        central: String? = nil
+        central: String? = nil, journal: String? = nil
     ) {
         self.lane = lane
         self.direction = direction
@@ -155,6 +159,7 @@ public struct ControlStatus: Codable, Sendable, Hashable {
         self.passages = passages
         self.latency = latency
         self.now = now
+        self.journal = journal
     }
 
     public enum CodingKeys: String, CodingKey, CaseIterable {
@@ -165,7 +170,7 @@ public struct ControlStatus: Codable, Sendable, Hashable {
         case lastDecision = "last_decision", help, unladenAcknowledged = "unladen_acknowledged"
         case officerMessage = "officer_message", language, drawn, faults, outboxPending = "outbox_pending"
         case offlineUnreconciled = "offline_unreconciled"
-        case passages, latency, now
+        case passages, latency, now, journal
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -198,6 +203,7 @@ public struct ControlStatus: Codable, Sendable, Hashable {
         try c.encode(passages, forKey: .passages)
         try c.encode(latency, forKey: .latency)
         try c.encode(now, forKey: .now)
+        try c.encodeIfPresent(journal, forKey: .journal)
     }
 }
 

@@ -86,8 +86,12 @@ extension LaneStateMachine {
         if let v = newRequest {
             m.sendRequest(
                 for: v, supersedes: nil, why: "the lane restarted before a decision was shown", &out)
-            // What is left of the grace counts from the arrival, not the restart.
-            let left = settings.unladenGrace - .milliseconds(milliseconds(now.timeIntervalSince(v.arrivedAt)))
+            // What is left of the grace counts from the arrival, not the
+            // restart; never more than the whole grace, since a clock stepped
+            // back since the arrival would make it run for the step's length.
+            let left = min(
+                settings.unladenGrace,
+                settings.unladenGrace - .milliseconds(milliseconds(now.timeIntervalSince(v.arrivedAt))))
             if !v.unladenPressed, left > .zero {
                 m.startTimer(.unladenGrace, after: left, &out)
             }

@@ -381,6 +381,10 @@ extension LaneStateMachine {
                     .inputIgnored, vrn: v.vrn, requestID: v.request,
                     detail: base + ["why": "request \(v.request) is not waiting for an answer"])
             }
+        case (.journalProbe, _):
+            // Unreachable: the machine never starts it, so the guard above
+            // journals it as ignored.
+            break
         case (.decisionTimeout, .idle), (.decisionTimeout, .closed):
             out.journal(.inputIgnored, detail: base + ["why": "no vehicle at the lane"])
         case (.unladenGrace, .idle(.some(let early))):

@@ -334,6 +334,12 @@ public struct LaneStateMachine: Sendable, Hashable {
             let wasActive = faults.removeValue(forKey: code) != nil
             out.journal(.faultCleared, detail: ["code": code, "was_active": "\(wasActive)"])
             out.append(.report(.faultCleared(code: code)))
+        case .clockStepped(let from, let to):
+            // The journal's times jump here; a reader (the campaign's
+            // checker, an officer) needs to see where and by how much.
+            out.journal(
+                .clockStepped, vrn: currentVRN,
+                detail: ["from_offset_s": "\(from)", "to_offset_s": "\(to)", "step_s": "\(to - from)"])
         }
         draw(&out)
         return out

@@ -47,6 +47,9 @@ public enum LaneTimer: String, Sendable, Hashable, CaseIterable, Codable {
     case decisionTimeout
     /// The unladen grace time after an arrival (or after a press before one) ended.
     case unladenGrace
+    /// The shell's own: while the journal cannot be written (a full disk),
+    /// try it again. The machine never starts it and never sees it fire.
+    case journalProbe
 }
 
 /// Everything that can happen to a lane: the machine's only input.
@@ -86,6 +89,10 @@ public enum LaneInput: Sendable, Hashable {
     /// A device fault (stuck button, vanished GPIO chip, display lost) or its end.
     case fault(code: String, text: String)
     case faultCleared(code: String)
+    /// The lane's wall clock was stepped from one offset to another (seconds
+    /// added to the host's time; a fault campaign's injected step). Journaled
+    /// only: timers run on the monotonic clock and do not move.
+    case clockStepped(fromSeconds: Int64, toSeconds: Int64)
 }
 
 /// What a journal entry records. Raw values are the journal's `kind` column.
@@ -126,6 +133,8 @@ public enum JournalKind: String, Sendable, Hashable, CaseIterable, Codable {
     /// The unladen grace time ended: a held no-bundle answer is shown, or a
     /// press made before any arrival lapses.
     case unladenGraceEnded = "unladen_grace_ended"
+    /// The lane's clock was stepped: entries after it carry the new time.
+    case clockStepped = "clock_stepped"
 }
 
 /// One journal line: what happened, to which vehicle and request, and the

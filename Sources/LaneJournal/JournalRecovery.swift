@@ -91,7 +91,7 @@ struct JournalRecovery: Sendable, Hashable, Codable {
             .decisionTimeout,
             .override, .linkUp, .linkDown, .helpAnswered, .helpHeld, .officerMessage, .languageSelected,
             .fault,
-            .faultCleared, .recovered, .inputIgnored, .unladenGraceEnded:
+            .faultCleared, .recovered, .inputIgnored, .unladenGraceEnded, .clockStepped:
             break
         }
     }

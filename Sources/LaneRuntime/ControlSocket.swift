@@ -124,11 +124,14 @@ public final class ControlSocket: Sendable {
         }
         do {
             // Virtual inputs are refused before their fields are looked at.
-            if envelope.command.isVirtualInput { try requireVirtual(envelope.command) }
+            if envelope.needsVirtualInputs { try requireVirtual(envelope.command) }
             return try await run(envelope.request(), id: envelope.id)
         } catch let failure as ControlFailure {
             // Refusals by the types (a field) and by the lane (its state, a VRN, virtual inputs).
             return ControlResponse.failure(id: envelope.id, failure)
+        } catch LaneControllerError.journalFailed {
+            return ControlResponse.failure(
+                id: envelope.id, ControlFailure(.laneState, "\(LaneControllerError.journalFailed)"))
         } catch {
             return ControlResponse.failure(id: envelope.id, ControlFailure(.internal, "\(error)"))
         }
@@ -178,6 +181,26 @@ public final class ControlSocket: Sendable {
         case .screenshot(let board):
             let png = try await controller.screenshot(board == .xdb ? .xdb : .aiop)
             return try ControlResponse.success(id: id, result: ControlScreenshotResult(png: Data(png)))
+        case .clock(let seconds):
+            guard let offset = controller.clockOffset else {
+                throw ControlFailure(.notAllowed, "this lane's clock has no offset to step or report")
+            }
+            var previous: Int64?
+            if let seconds {
+                previous = offset.current
+                do {
+                    try await controller.submit(.clockStepped(fromSeconds: previous ?? 0, toSeconds: seconds))
+                } catch LaneControllerError.journalFailed {
+                    throw ControlFailure(
+                        .laneState,
+                        "the clock was not stepped: the lane's journal cannot be written to record it")
+                }
+            }
+            return try ControlResponse.success(
+                id: id,
+                result: ControlClockResult(
+                    now: HongKongTime.iso8601(controller.clockNow()), offsetSeconds: offset.current,
+                    previousOffsetSeconds: previous))
         }
         return try ControlResponse.success(id: id, result: ControlEmptyResult())
     }

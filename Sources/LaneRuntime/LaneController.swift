@@ -35,13 +35,16 @@ public actor LaneController {
         public var clock: any WallClock
         public var offline: OfflineDecider?
         public var logger: Logger
+        /// The offset under `clock` that the control socket's `clock` command
+        /// steps; nil when the lane's clock cannot be stepped.
+        public var clockOffset: ClockOffset?
 
         public init(
             lane: Lane, settings: LaneSettings, journal: LaneJournal, outbox: SQLiteOutbox,
             link: LaneLinkClient?,
             boards: any LaneBoards, lamps: (any LaneLamps)?, voice: any VoicePath,
             timers: any LaneTimerScheduler,
-            clock: any WallClock, offline: OfflineDecider?, logger: Logger
+            clock: any WallClock, offline: OfflineDecider?, logger: Logger, clockOffset: ClockOffset? = nil
         ) {
             self.lane = lane
             self.settings = settings
@@ -55,6 +58,7 @@ public actor LaneController {
             self.clock = clock
             self.offline = offline
             self.logger = logger
+            self.clockOffset = clockOffset
         }
     }
 
@@ -92,7 +96,7 @@ public actor LaneController {
     var nextObserver: UInt64 = 0
     // The machine knows timers by name only; a fire already queued when its
     // timer was cancelled or restarted must not reach it.
-    private var timerGenerations: [LaneTimer: UInt64] = [:]
+    var timerGenerations: [LaneTimer: UInt64] = [:]
     private var lastTimerGeneration: UInt64 = 0
     // Set once a journal write fails; the lane is closed from then on.
     var journalFault: JournalFault?
@@ -251,6 +255,11 @@ public actor LaneController {
             // Cancelled: stop at once; the item's waiter (and those of any
             // still queued, as the stream lets go of them) gets CancellationError.
             if Task.isCancelled { item.reply?.resume(throwing: CancellationError()); break }
+            if case .timerFired(.journalProbe) = item.input {
+                await probeJournal()
+                item.reply?.resume()
+                continue
+            }
             if journalFault != nil {
                 refuseWithoutJournal(item.input)
                 item.reply?.resume(throwing: LaneControllerError.journalFailed)
@@ -263,9 +272,26 @@ public actor LaneController {
                 }
                 timerGenerations[timer] = nil
             }
-            let actions = machine.handle(item.input, now: parts.clock.now())
-            followUps = await execute(actions, received: item.received, input: item.input)
-            item.reply?.resume()
+            var input = item.input
+            if case .clockStepped(_, let to) = input {
+                // Stepped here, between two inputs, so that every entry
+                // before `clock_stepped` has the old time and every one
+                // from it on the new.
+                guard let offset = parts.clockOffset else {
+                    item.reply?.resume(throwing: LaneControllerError.clockFixed)
+                    continue
+                }
+                input = .clockStepped(fromSeconds: offset.set(to), toSeconds: to)
+            }
+            let actions = machine.handle(input, now: parts.clock.now())
+            followUps = await execute(actions, received: item.received, input: input)
+            // An input the journal did not take was not carried out: its
+            // sender (an `arrive` on the control socket) must not hear "done".
+            if journalFault != nil {
+                item.reply?.resume(throwing: LaneControllerError.journalFailed)
+            } else {
+                item.reply?.resume()
+            }
             await handle(followUps)
             heartbeat()
         }
@@ -274,7 +300,7 @@ public actor LaneController {
     /// Inputs that carrying out an input raised (a board that would not
     /// draw, or draws again): handled next, before any queued input, so the
     /// machine's fault list is current when the next input looks at it.
-    private func handle(_ followUps: [LaneInput]) async {
+    func handle(_ followUps: [LaneInput]) async {
         var pending = followUps
         while !pending.isEmpty, !Task.isCancelled {
             let input = pending.removeFirst()
@@ -287,6 +313,12 @@ public actor LaneController {
         }
     }
 
+    /// The offset under the lane's clock (``Parts/clockOffset``).
+    public nonisolated var clockOffset: ClockOffset? { parts.clockOffset }
+
+    /// The lane's business clock now.
+    public nonisolated func clockNow() -> Date { parts.clock.now() }
+
     /// Stops ``run()`` after the inputs queued so far.
     public nonisolated func finish() { inputs.finish() }
 
@@ -294,13 +326,14 @@ public actor LaneController {
 
     /// Carries out one input's actions; returns the inputs they raised
     /// (display faults and their end).
-    private func execute(_ actions: [LaneAction], received: ContinuousClock.Instant, input: LaneInput?) async
-        -> [LaneInput]
-    {
+    func execute(
+        _ actions: [LaneAction], received: ContinuousClock.Instant, input: LaneInput?,
+        alreadyCommitted: Bool = false
+    ) async -> [LaneInput] {
         let now = parts.clock.now()
         if case .vehicleArrived = input { arrivalStarted = received }
         do {
-            try await commit(actions, now: now)
+            if !alreadyCommitted { try await commit(actions, now: now) }
             committed = machine
         } catch is CancellationError {
             // laned is stopping: GRDB gave up the write before it ran. The
@@ -397,7 +430,7 @@ public actor LaneController {
     /// It runs (and fsyncs) on the journal's writer queue through GRDB's
     /// async API: the actor waits for it without holding a cooperative
     /// thread, and ``run()`` handles the next input only after it committed.
-    private func commit(_ actions: [LaneAction], now: Date) async throws {
+    func commit(_ actions: [LaneAction], now: Date) async throws {
         var entries: [JournalEntry] = []
         var messages: [LaneMessage] = []
         var used: [UBR] = []

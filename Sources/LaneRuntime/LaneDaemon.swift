@@ -23,10 +23,12 @@ public final class LaneDaemon: Sendable {
     /// What a caller may put in place of what the config says.
     public struct Environment: Sendable {
         /// The lane's business clock: journal times, arrival times, decisions.
+        /// The daemon reads it through ``LaneDaemon/clockOffset``.
         public var clock: any WallClock
-        /// Signs link frames: always real time, since central checks
-        /// signatures against its own real clock even when the business
-        /// clock is simulated.
+        /// Stamps the link's hello counters: always real time, since central
+        /// checks them against its own real clock even when the business
+        /// clock is simulated. Read through the same offset as `clock`: a
+        /// step of the host's clock moves both (docs/laned.md, "Clock steps").
         public var linkClock: any WallClock
         /// Nil: timers on the host's monotonic clock.
         public var timers: (any LaneTimerScheduler)?
@@ -79,6 +81,9 @@ public final class LaneDaemon: Sendable {
     public let buttons: any ButtonBackend
     public let link: LaneLinkClient
     public let control: ControlSocket
+    /// Seconds added to both of the lane's clocks; the control socket's
+    /// `clock` command steps it. Zero unless stepped.
+    public let clockOffset: ClockOffset
     let displays: BoardDisplays
     let readerFeed: ReaderFeed?
     let inbox: LinkInbox
@@ -95,6 +100,11 @@ public final class LaneDaemon: Sendable {
     public init(configuration config: LaneConfiguration, environment env: Environment)
         async throws(StartError)
     {
+        var env = env
+        let clockOffset = ClockOffset()
+        self.clockOffset = clockOffset
+        env.clock = OffsetWallClock(base: env.clock, offset: clockOffset)
+        env.linkClock = OffsetWallClock(base: env.linkClock, offset: clockOffset)
         let logger = env.logger
         self.logger = logger
         partStopped = env.partStopped
@@ -190,7 +200,7 @@ public final class LaneDaemon: Sendable {
             clock: env.clock,
             offline: OfflineDecider(
                 lane: lane, policy: policy, lookup: OfflineDecider.journalLookup(journal)),
-            logger: logger)
+            logger: logger, clockOffset: clockOffset)
         let controller = try await step("journal") { try await LaneController(parts: parts, inputs: inputs) }
         self.controller = controller
 

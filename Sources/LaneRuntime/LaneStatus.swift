@@ -44,6 +44,10 @@ public struct LaneStatus: Sendable, Encodable {
     public var passages: Int
     public var latency: Latency
     public var now: Date
+    /// `ok`; `full` while the journal's disk has no room (SQLITE_FULL);
+    /// `failed` while it cannot be written for another reason. Either way
+    /// the lane is closed and tries the journal again every 2 s.
+    public var journal: String
 
     public var open: Bool { board.phase != .closed }
 
@@ -104,7 +108,7 @@ public struct LaneStatus: Sendable, Encodable {
                 arrivalToStop: latency.arrivalToStop?.control,
                 arrivalToDecision: latency.arrivalToDecision?.control,
                 pressToDisplay: latency.pressToDisplay?.control),
-            now: HongKongTime.iso8601(now), central: central)
+            now: HongKongTime.iso8601(now), central: central, journal: journal)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -123,10 +127,13 @@ extension LatencyFigures {
 public enum LaneControllerError: Error, CustomStringConvertible {
     /// A journal write failed earlier: the lane is closed until laned restarts.
     case journalFailed
+    /// The lane's clock has no offset to step (a lane built without one).
+    case clockFixed
 
     public var description: String {
         switch self {
         case .journalFailed: "the lane is closed: its journal cannot be written (fault journal_failed)"
+        case .clockFixed: "this lane's clock cannot be stepped"
         }
     }
 }

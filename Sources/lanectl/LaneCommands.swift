@@ -262,3 +262,43 @@ enum PNGInfo {
         return (word(16), word(20))
     }
 }
+
+struct ClockCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "clock",
+        abstract:
+            "Show the lane's clock, or step it (--offset: lanes with control.allow_virtual_inputs only).",
+        discussion: """
+            Without --offset, prints the lane's time (Hong Kong) and the offset laned adds to \
+            the host's clock. With --offset, laned's clock becomes the host's clock plus that \
+            many seconds (negative steps it back), as an NTP step would; the step is journaled \
+            as clock_stepped. Timers keep running on the monotonic clock.
+            """)
+
+    @Option(
+        help:
+            "Seconds to add to the host's clock, -604800 to 604800 (7 days), a negative one as --offset=-3600; 0 undoes a step."
+    )
+    var offset: Int64?
+
+    @OptionGroup var target: LaneOptions
+
+    func validate() throws {
+        if let offset, abs(offset) > ControlRequest.clockOffsetLimit {
+            throw ValidationError(
+                "--offset \(offset) is out of range; expected -\(ControlRequest.clockOffsetLimit) to \(ControlRequest.clockOffsetLimit) seconds (7 days)"
+            )
+        }
+    }
+
+    func run() throws {
+        let result = try target.connect().call(.clock(offsetSeconds: offset))
+        let now = result["now"]?.text ?? "?"
+        let current = result["offset_seconds"]?.text ?? "?"
+        if let previous = result["previous_offset_seconds"]?.text, !previous.isEmpty {
+            Output.line("clock stepped: offset \(previous) s -> \(current) s; lane time now \(now)")
+        } else {
+            Output.line("lane time \(now), offset \(current) s")
+        }
+    }
+}

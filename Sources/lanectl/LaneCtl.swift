@@ -32,7 +32,7 @@ struct LaneCtl: AsyncParsableCommand {
                 name: "Lane (laned's control socket)",
                 subcommands: [
                     Status.self, Press.self, Arrive.self, Leave.self, Open.self, Close.self, Journal.self,
-                    Screenshot.self,
+                    Screenshot.self, ClockCommand.self,
                 ]),
             CommandGroup(
                 name: "Central (clearanced's HTTP API)",

@@ -59,7 +59,7 @@ import Testing
         let full: [ControlRequest] = [
             .status, .press(button: .help, action: .press), .arrive(vrn: "AB1234"), .leave,
             .open(officer: "Li"), .close(officer: "Li"), .journal(limit: 5, after: 2),
-            .screenshot(board: .xdb),
+            .screenshot(board: .xdb), .clock(offsetSeconds: -3600),
         ]
         #expect(Set(full.map(\.command)) == Set(ControlCommand.allCases))
         for request in full {
@@ -84,6 +84,9 @@ import Testing
             keys(table["arrive"]?.result ?? "")
                 == Set(ControlArriveResult.CodingKeys.allCases.map(\.stringValue)))
         #expect(keys(table["journal"]?.result ?? "") == ["entries"])
+        #expect(
+            keys(table["clock"]?.result ?? "")
+                == Set(ControlClockResult.CodingKeys.allCases.map(\.stringValue)))
         #expect(
             keys(table["screenshot"]?.result ?? "")
                 == Set(ControlScreenshotResult.CodingKeys.allCases.map(\.stringValue)))

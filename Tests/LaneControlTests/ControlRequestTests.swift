@@ -33,6 +33,11 @@ import Testing
         (#"{"command":"journal","limit":1000,"after":812}"#, .journal(limit: 1000, after: 812)),
         (#"{"command":"journal","limit":5.0,"after":7.9}"#, .journal(limit: 5, after: 7)),
         (#"{"command":"screenshot","board":"aiop"}"#, .screenshot(board: .aiop)),
+        (#"{"command":"clock"}"#, .clock(offsetSeconds: nil)),
+        (#"{"command":"clock","offset_seconds":null}"#, .clock(offsetSeconds: nil)),
+        (#"{"command":"clock","offset_seconds":-3600}"#, .clock(offsetSeconds: -3600)),
+        (#"{"command":"clock","offset_seconds":604800}"#, .clock(offsetSeconds: 604_800)),
+        (#"{"command":"clock","offset_seconds":60.0}"#, .clock(offsetSeconds: 60)),
     ]
 
     @Test(arguments: accepted.indices)
@@ -48,7 +53,7 @@ import Testing
         (#"{"id":2,"command":7}"#, .integer(2), .badRequest, "field 'command' is missing or not a string"),
         (
             #"{"id":3,"command":"explode"}"#, .integer(3), .unknownCommand,
-            "unknown command 'explode'; commands: status, press, arrive, leave, open, close, journal, screenshot"
+            "unknown command 'explode'; commands: status, press, arrive, leave, open, close, journal, screenshot, clock"
         ),
         (#"{"id":4,"command":"press"}"#, .integer(4), .badRequest, "field 'button' must be unladen or help"),
         (
@@ -71,7 +76,39 @@ import Testing
             #"{"id":9,"command":"screenshot","board":"both"}"#, .integer(9), .badRequest,
             "field 'board' must be xdb or aiop"
         ),
+        (
+            #"{"id":10,"command":"clock","offset_seconds":604801}"#, .integer(10), .badRequest,
+            "field 'offset_seconds' must be a whole number of seconds from -604800 to 604800 (7 days), not 604801"
+        ),
+        (
+            #"{"id":11,"command":"clock","offset_seconds":-604801}"#, .integer(11), .badRequest,
+            "field 'offset_seconds' must be a whole number of seconds from -604800"
+        ),
+        (
+            #"{"id":12,"command":"clock","offset_seconds":1.5}"#, .integer(12), .badRequest,
+            "field 'offset_seconds' must be a whole number of seconds"
+        ),
+        (
+            #"{"id":13,"command":"clock","offset_seconds":"3600"}"#, .integer(13), .badRequest,
+            "field 'offset_seconds' must be a whole number of seconds"
+        ),
     ]
+
+    /// Stepping the clock is a virtual input; reading it is not. Decided
+    /// from the envelope, before the fields are checked, as for `arrive`.
+    @Test func onlyAClockStepNeedsVirtualInputs() throws {
+        func needs(_ line: String) throws -> Bool {
+            try ControlRequestLine.parse(Array(line.utf8)).get().needsVirtualInputs
+        }
+        #expect(try needs(#"{"command":"clock","offset_seconds":60}"#))
+        #expect(try needs(#"{"command":"clock","offset_seconds":"junk"}"#))
+        #expect(try !needs(#"{"command":"clock"}"#))
+        #expect(try !needs(#"{"command":"clock","offset_seconds":null}"#))
+        #expect(try needs(#"{"command":"arrive","vrn":"AB1"}"#))
+        #expect(try !needs(#"{"command":"status"}"#))
+        #expect(ControlRequest.clock(offsetSeconds: 0).isVirtualInput)
+        #expect(!ControlRequest.clock().isVirtualInput)
+    }
 
     @Test(arguments: refused.indices)
     func aBadRequestIsRefusedWithItsIDAndTheFieldNamed(index: Int) {

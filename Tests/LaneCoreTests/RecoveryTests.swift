@@ -87,6 +87,19 @@ struct RecoveryTests {
         #expect(m.board.unladenAcknowledged)
     }
 
+    @Test(
+        "an arrival stamped after now (the clock stepped back since) gets the whole grace, not the step's length"
+    )
+    func arrivalAfterNow() {
+        let (_, got, _) = recover(
+            RecoveredLane(
+                open: true,
+                vehicle: .init(
+                    vrn: plate("AB1234"), arrivedAt: now.addingTimeInterval(3600), unladenPressed: false,
+                    shown: nil)))
+        #expect(got.contains("start unladenGrace 20s"), "\(got)")
+    }
+
     @Test("a grace that ran out during the restart is not started again")
     func graceOver() {
         let (_, got, _) = recover(

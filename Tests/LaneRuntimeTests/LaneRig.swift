@@ -173,9 +173,10 @@ final class LaneRig: Sendable {
     /// - Parameter deadAfter: how long the lane waits for central's frames
     ///   before it drops the session (central heartbeats less often than
     ///   that, so the session restarts every second or so: longer keeps one).
-    func configuration(allowVirtualInputs: Bool = true, extra: String = "", deadAfter: String = "1s") throws
-        -> LaneConfiguration
-    {
+    func configuration(
+        allowVirtualInputs: Bool = true, extra: String = "", deadAfter: String = "1s",
+        journal: String = "journal.sqlite"
+    ) throws -> LaneConfiguration {
         let yaml = """
             lane: {id: LMC-IN-01, control_point: LMC, direction: import}
             decision: {timeout: 2s, unladen_grace: 20s}
@@ -187,7 +188,7 @@ final class LaneRig: Sendable {
               dead_after: \(deadAfter)
             gpio: {backend: virtual}
             displays: {backend: headless, output_dir: boards}
-            journal: {path: journal.sqlite}
+            journal: {path: \(journal)}
             control: {socket: \(directory)/lane.sock, allow_virtual_inputs: \(allowVirtualInputs)}
             watchdog: {enabled: false}
             \(extra)
@@ -202,7 +203,8 @@ final class LaneRig: Sendable {
     ///   - run: runs the daemon (its own group by default).
     func startLane(
         allowVirtualInputs: Bool = true, extra: String = "", timers: (any LaneTimerScheduler)? = nil,
-        deadAfter: String = "1s", partStopped: (@Sendable (LanePart) -> Void)? = nil,
+        deadAfter: String = "1s", journal: String = "journal.sqlite",
+        partStopped: (@Sendable (LanePart) -> Void)? = nil,
         run: @escaping @Sendable (LaneDaemon) async throws -> Void = { try await $0.run() }
     ) async throws -> RunningLane {
         var logger = Logger(label: "LaneRig.lane")
@@ -213,7 +215,7 @@ final class LaneRig: Sendable {
         backoff.cap = .milliseconds(300)
         let daemon = try await LaneDaemon(
             configuration: try configuration(
-                allowVirtualInputs: allowVirtualInputs, extra: extra, deadAfter: deadAfter),
+                allowVirtualInputs: allowVirtualInputs, extra: extra, deadAfter: deadAfter, journal: journal),
             environment: .init(
                 clock: clock, timers: timers ?? self.timers, buttons: buttons, linkKey: key,
                 backoff: backoff, logger: logger, partStopped: partStopped))

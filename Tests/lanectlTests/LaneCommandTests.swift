@@ -142,6 +142,26 @@ import Testing
         }
     }
 
+    @Test func clockReadsAndStepsTheLanesClock() async throws {
+        try await withLane { lane, socket in
+            let read = try await Tool.lanectl(["clock"] + socket)
+            #expect(read.status == 0, "\(read)")
+            #expect(read.stdout == "lane time 2026-11-26T09:30:02+08:00, offset 0 s\n")
+            #expect(lane.requests.last?["offset_seconds"] == nil)
+
+            let back = try await Tool.lanectl(["clock", "--offset=-3600"] + socket)
+            #expect(back.status == 0, "\(back)")
+            #expect(
+                back.stdout
+                    == "clock stepped: offset 0 s -> -3600 s; lane time now 2026-11-26T08:30:02+08:00\n")
+            #expect(lane.requests.last?["offset_seconds"] as? Int == -3600)
+
+            let far = try await Tool.lanectl(["clock", "--offset", "700000"] + socket)
+            #expect(far.status != 0)
+            #expect(far.stderr.contains("--offset 700000 is out of range"), "\(far)")
+        }
+    }
+
     @Test func aGarbagePlateIsRefusedByTheLane() async throws {
         try await withLane { _, socket in
             let run = try await Tool.lanectl(["arrive", "AB-1234!"] + socket)

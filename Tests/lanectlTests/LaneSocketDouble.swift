@@ -72,6 +72,8 @@ final class LaneSocketDouble: Sendable {
         var failingCommands: Set<String> = []
         /// Every request line as it arrived.
         var requests: [String] = []
+        /// The clock's offset, as `clock` steps it.
+        var clockOffset: Int64 = 0
 
         mutating func append(
             _ kind: String, vrn: String? = nil, request: Int64? = nil, officer: String? = nil
@@ -232,7 +234,7 @@ final class LaneSocketDouble: Sendable {
             }
         }
         let request = try ControlRequest(ControlCommand(request: object), object)
-        if request.command.isVirtualInput, !lane.allowVirtualInputs { throw virtualOff }
+        if request.isVirtualInput, !lane.allowVirtualInputs { throw virtualOff }
         switch request {
         case .status:
             let board = !lane.open ? "CLOSED" : lane.vrn == nil ? "WELCOME" : "STOP"
@@ -289,6 +291,22 @@ final class LaneSocketDouble: Sendable {
                 id: id, result: ControlJournalResult(entries: entries.map(\.control)))
         case .screenshot:
             return try ControlResponse.success(id: id, result: ControlScreenshotResult(png: Self.png))
+        case .clock(let seconds):
+            let previous = lane.clockOffset
+            if let seconds {
+                lane.clockOffset = seconds
+                lane.append("clock_stepped")
+                lane.journal[lane.journal.count - 1].detail =
+                    "from_offset_s=\(previous) to_offset_s=\(seconds)"
+            }
+            let format = ISO8601DateFormatter()
+            format.timeZone = TimeZone(secondsFromGMT: 8 * 3600)
+            let base = format.date(from: "2026-11-26T09:30:02+08:00") ?? Date()
+            return try ControlResponse.success(
+                id: id,
+                result: ControlClockResult(
+                    now: format.string(from: base.addingTimeInterval(TimeInterval(lane.clockOffset))),
+                    offsetSeconds: lane.clockOffset, previousOffsetSeconds: seconds == nil ? nil : previous))
         }
         return try ControlResponse.success(id: id, result: ControlEmptyResult())
     }

@@ -21,7 +21,7 @@ import Testing
         let root = try await commandTree()
         let commands = try #require(root["subcommands"] as? [[String: Any]])
             .filter { $0["commandName"] as? String != "help" }
-        #expect(commands.count == 13)
+        #expect(commands.count == 14)
         // Option entries: `.It Fl -follow` or `.It Fl o , -output Ar file`.
         let optionWords = Set(
             page.split(separator: "\n").filter { $0.hasPrefix(".It Fl ") }
