@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages LaneKiosk needs, only those missing.
-# Usage: scripts/install-deps.sh [build|test|demo|field|load|postgres]
+# Usage: scripts/install-deps.sh [build|test|demo|field|load|postgres|campaign]
 # Uses sudo when not root. The Swift toolchain itself is not a Debian
 # package; it must be on PATH (see README).
 set -euo pipefail
@@ -14,13 +14,15 @@ demo) want+=(jq) ;;
 load) want+=(stress-ng) ;;
 # scripts/with-postgres.sh: a throwaway PostgreSQL 15 cluster (issue 16).
 postgres) want+=(postgresql-15 postgresql-client-15 python3) ;;
+# scripts/fault-campaign: PostgreSQL, and hosts made of network namespaces (issue 17).
+campaign) want+=(postgresql-15 postgresql-client-15 python3 iproute2 util-linux coreutils) ;;
 # The field tests' VM: the kernel, its headers and its sources come as one set
 # from the archive's metapackages (same Debian version), so the gpio-sim
 # module builds against the kernel that boots.
 field) want+=(qemu-system-x86 linux-image-amd64 linux-headers-amd64 linux-source-6.1 busybox-static
     cpio gcc make libc6-dev xz-utils python3 gpiod libgpiod-dev fonts-noto-cjk tzdata) ;;
 build) ;;
-*) echo "usage: $0 [build|test|demo|field|load|postgres]" >&2; exit 64 ;;
+*) echo "usage: $0 [build|test|demo|field|load|postgres|campaign]" >&2; exit 64 ;;
 esac
 
 missing=()

@@ -91,6 +91,12 @@ scripts/with-postgres.sh -- python3 scripts/cluster-test.py --bin "$(swift build
 echo "== PostgreSQL store test (store copy from SQLite, two serve --store nodes on one database)"
 scripts/with-postgres.sh -- python3 scripts/pgstore-test.py --bin "$(swift build --show-bin-path)"
 
+# A fault campaign (issue 17): PostgreSQL, two clearanced nodes and six
+# laned on a simulated network of namespaces; every kind of fault once on a
+# fixed seed; the checker reads the whole history (docs/faults.md).
+echo "== fault campaign (4.5 min, seed 1: partitions, a noisy link, kills and stops of lanes, nodes and the database, clock steps, a full disk; zero violations)"
+scripts/fault-campaign --bin "$(swift build --show-bin-path)" --minutes 4.5 --seed 1 --out .build/fault-campaign
+
 # Every Swift test beside a throwaway PostgreSQL server: the store suite
 # runs on both backends; REQUIRE turns a missing server into a failure
 # rather than skipped PostgreSQL tests.
