@@ -11,10 +11,10 @@ nemesis can delay, blackhole or cut that path. Lanes list both nodes as
 import datetime
 import json
 import os
-import socket
 import subprocess
 import urllib.request
 
+import lanerig
 import processes
 from processes import Process, wait_for
 
@@ -209,17 +209,8 @@ offline: {{phase: full, laden_rate: 0, unladen_rate: 0}}
     # -- talking to lanes
 
     def control(self, lane, command, **fields):
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
-            s.settimeout(15)
-            s.connect(lane.socket)
-            s.sendall((json.dumps({"id": 1, "command": command, **fields}) + "\n").encode())
-            data = b""
-            while not data.endswith(b"\n"):
-                chunk = s.recv(65536)
-                if not chunk:
-                    raise OSError(f"{lane.id} closed the control socket during '{command}'")
-                data += chunk
-        reply = json.loads(data)
+        """One request on a lane's control socket (docs/control-socket.md); its result."""
+        reply = lanerig.control(lane.socket, command, **fields)
         if not reply.get("ok"):
             raise RuntimeError(f"{lane.id}: {command} refused: {reply.get('error')}")
         return reply["result"]
@@ -233,17 +224,8 @@ offline: {{phase: full, laden_rate: 0, unladen_rate: 0}}
             raise
 
     def proxy_command(self, proxy, command, **fields):
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
-            s.settimeout(10)
-            s.connect(proxy.control)
-            s.sendall((json.dumps({"command": command, **fields}) + "\n").encode())
-            data = b""
-            while not data.endswith(b"\n"):
-                chunk = s.recv(65536)
-                if not chunk:
-                    raise OSError(f"{proxy.name} closed its control socket")
-                data += chunk
-        return json.loads(data)
+        """One request on a lineproxy's control socket (docs/lineproxy.md), the same protocol."""
+        return lanerig.control(proxy.control, command, **fields)
 
     def node_url(self, node):
         return f"http://{self.network.address(node)}:{HTTP_PORT}"
