@@ -8,12 +8,18 @@
 /// Prefer waiting on an event (a stream, a continuation) where the code under
 /// test offers one; poll only for state that announces nothing.
 ///
+/// The default wait is a minute of naps: when the whole suite starts, some
+/// 800 tests share two cores and a debug build's handshakes, and 20 s of
+/// naps ran out in CI before 20 link requests were answered (the condition
+/// held a moment later). A condition that never holds fails all the same,
+/// only later.
+///
 /// - Parameters:
 ///   - timeout: how long to wait, measured on `clock`.
 ///   - poll: the nap between two looks at `condition`.
 ///   - clock: the clock the naps run on; a test's own clock where it has one.
 public func eventually<C: Clock<Duration>>(
-    within timeout: Duration = .seconds(20), every poll: Duration = .milliseconds(20),
+    within timeout: Duration = .seconds(60), every poll: Duration = .milliseconds(20),
     on clock: C = ContinuousClock(), _ condition: () async throws -> Bool
 ) async rethrows -> Bool {
     var waited = Duration.zero
@@ -32,7 +38,7 @@ public func eventually<C: Clock<Duration>>(
 /// again on everything that follows from it.
 /// - Throws: ``WaitTimedOut``, or what `condition` throws.
 public func eventually<C: Clock<Duration>>(
-    _ what: String, within timeout: Duration = .seconds(20), every poll: Duration = .milliseconds(20),
+    _ what: String, within timeout: Duration = .seconds(60), every poll: Duration = .milliseconds(20),
     on clock: C = ContinuousClock(), fileID: String = #fileID, line: Int = #line,
     _ condition: () async throws -> Bool
 ) async throws {
