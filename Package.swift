@@ -202,7 +202,7 @@ let package = Package(
         .executableTarget(
             name: "lineproxy",
             dependencies: [
-                "LinkTestSupport",
+                "LaneLink", "LinkTestSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],

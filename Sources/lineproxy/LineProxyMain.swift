@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LaneLink
 import LinkTestSupport
 import UnixSignals
 
@@ -35,10 +36,10 @@ struct LineProxyMain: AsyncParsableCommand {
     var maxConnections = 1024
 
     func validate() throws {
-        guard Address(listen, allowingPortZero: true) != nil else {
+        guard HostAndPort(listen, allowingPortZero: true) != nil else {
             throw ValidationError("--listen \(listen): use HOST:PORT, e.g. 10.231.0.21:4711 or 127.0.0.1:0")
         }
-        guard Address(target, allowingPortZero: false) != nil else {
+        guard HostAndPort(target, allowingPortZero: false) != nil else {
             throw ValidationError("--target \(target): use HOST:PORT with a port from 1 to 65535")
         }
         // sun_path holds 108 bytes, the terminating zero included.
@@ -51,8 +52,8 @@ struct LineProxyMain: AsyncParsableCommand {
     }
 
     func run() async throws {
-        guard let listen = Address(listen, allowingPortZero: true),
-            let target = Address(target, allowingPortZero: false)
+        guard let listen = HostAndPort(listen, allowingPortZero: true),
+            let target = HostAndPort(target, allowingPortZero: false)
         else { throw ExitCode.validationFailure }
         // Trapped before anything starts, so an early SIGTERM is not the default death.
         let signals = await UnixSignalsSequence(trapping: .sigterm, .sigint)
@@ -79,21 +80,6 @@ struct LineProxyMain: AsyncParsableCommand {
         serving.cancel()
         _ = await serving.result
         await proxy.close()
-    }
-}
-
-/// HOST:PORT, with [v6]:PORT accepted.
-struct Address {
-    var host: String
-    var port: Int
-
-    init?(_ raw: String, allowingPortZero: Bool) {
-        guard let colon = raw.lastIndex(of: ":"), let port = Int(raw[raw.index(after: colon)...]),
-            ((allowingPortZero ? 0 : 1)...65_535).contains(port)
-        else { return nil }
-        host = String(raw[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
-        self.port = port
-        guard !host.isEmpty else { return nil }
     }
 }
 

@@ -56,7 +56,7 @@ struct LinkProbe: AsyncParsableCommand {
         guard (tcp == nil) != (serial == nil) else {
             throw ValidationError("give exactly one of --tcp and --serial")
         }
-        if let tcp, TCPTarget(tcp) == nil {
+        if let tcp, HostAndPort(tcp) == nil {
             throw ValidationError("--tcp \(tcp): use HOST:PORT, e.g. 127.0.0.1:4711")
         }
         guard requests > 0 else { throw ValidationError("--requests \(requests): send at least one") }
@@ -83,7 +83,7 @@ struct LinkProbe: AsyncParsableCommand {
         let box = try SQLiteOutbox(path: outbox)
         let state = try ProbeState(writer: box.writer)
         let line: LaneLinkClient.Line =
-            if let tcp, let target = TCPTarget(tcp) {
+            if let tcp, let target = HostAndPort(tcp) {
                 .tcp(TCPLinkConnector(host: target.host, port: target.port))
             } else {
                 .serial(path: serial ?? "")
@@ -127,21 +127,6 @@ struct LinkProbe: AsyncParsableCommand {
         runner.cancel()
         _ = await runner.result
         if answered < requests { throw ExitCode(1) }
-    }
-}
-
-/// HOST:PORT, with [v6]:PORT accepted.
-struct TCPTarget {
-    var host: String
-    var port: Int
-
-    init?(_ raw: String) {
-        guard let colon = raw.lastIndex(of: ":"), let port = Int(raw[raw.index(after: colon)...]),
-            (1...65_535).contains(port)
-        else { return nil }
-        host = String(raw[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
-        self.port = port
-        guard !host.isEmpty else { return nil }
     }
 }
 
