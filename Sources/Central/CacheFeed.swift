@@ -274,7 +274,7 @@ extension LaneDispatcher {
                     "lane link: no cache for a lane central does not know", metadata: ["lane": "\(id)"])
                 return
             }
-            let push = try await pushCache(to: lane, cause: .session, by: nil)
+            let push = try await pushCache(to: lane, cause: .session, by: nil, fresh: true)
             logger.notice(
                 "lane link: full cache push to resynchronise a lane",
                 metadata: ["lane": "\(id)", "why": "\(why)", "generation": "\(push.record.generation)"])

@@ -67,6 +67,9 @@ public final class LaneDispatcher: Sendable {
     /// The lanes whose caches this process keeps current (CacheFeed.swift).
     let followers = Mutex(CacheFollowers())
     let feedGate = FeedGate()
+    let snapshots = CacheSnapshots()
+    /// How old a shared snapshot may be for a session's push.
+    public let snapshotMaxAge: Duration
     let clusterSlot = Mutex<ClusterNode?>(nil)
 
     /// What a cache push queued.
@@ -101,10 +104,14 @@ public final class LaneDispatcher: Sendable {
     ///   - maxPayload: the link's largest payload; smaller only in tests
     ///     that want many chunks from few bundles.
     ///   - maxBundles: the most bundles a lane's cache holds; smaller only in tests.
+    ///   - snapshotMaxAge: how long lanes whose sessions start may share one
+    ///     store snapshot of their direction's cache; zero reads for each.
     public init(
         server: LaneLinkServer, repository: any CargoRepository, clock: any WallClock, logger: Logger,
-        maxPayload: Int = FrameFormat.maxPayload, maxBundles: Int = OfflineCache.maxBundles
+        maxPayload: Int = FrameFormat.maxPayload, maxBundles: Int = OfflineCache.maxBundles,
+        snapshotMaxAge: Duration = .seconds(30)
     ) {
+        self.snapshotMaxAge = snapshotMaxAge
         self.server = server
         self.repository = repository
         self.clock = clock
@@ -191,46 +198,56 @@ public final class LaneDispatcher: Sendable {
             action: sent, messageID: id, cache: cache, delivery: .sent(node: cluster?.me.value))
     }
 
-    /// Builds the lane's cache from one store snapshot and queues it as the
-    /// chunks of a new generation; changes after the snapshot then follow
-    /// as deltas numbered from 1 (``pollCacheFeed(limit:)``).
-    public func pushCache(to lane: Lane, cause: CachePushCause, by officer: String?) async throws -> CachePush
+    /// Queues the lane's cache as the chunks of a new generation; changes
+    /// after its snapshot then follow as deltas numbered from 1
+    /// (``pollCacheFeed(limit:)``). A session's push shares a snapshot of
+    /// its direction read within ``snapshotMaxAge`` (CacheSnapshots.swift);
+    /// every other cause reads the store afresh.
+    public func pushCache(to lane: Lane, cause: CachePushCause, by officer: String?, fresh: Bool? = nil)
+        async throws -> CachePush
     {
-        let cache = OfflineCache(
-            try await repository.offlineCacheSource(direction: lane.direction), maxPayload: maxPayload,
-            maxBundles: maxBundles)
-        // The generation only fills a fixed-size field, so the split does
-        // not depend on it: split first, to record the chunk count with it.
-        var chunks = try cache.chunks(generation: 0, maxPayload: maxPayload)
+        let repository = repository
+        let clock = clock
+        let (maxPayload, maxBundles) = (maxPayload, maxBundles)
+        let snapshot = try await snapshots.snapshot(
+            of: lane.direction, fresh: fresh ?? (cause != .session), now: clock.now(), maxAge: snapshotMaxAge
+        ) {
+            let readAt = clock.now()
+            let cache = OfflineCache(
+                try await repository.offlineCacheSource(direction: lane.direction), maxPayload: maxPayload,
+                maxBundles: maxBundles)
+            // The generation only fills a fixed-size field, so the split does
+            // not depend on it: split once, for every lane that shares it.
+            return try CacheSnapshot(cache, maxPayload: maxPayload, readAt: readAt)
+        }
+        var chunks = snapshot.chunks
         let record = try await repository.recordCachePush(
             lane: lane.id, floor: Self.microseconds(clock.now()), cause: cause, requestedBy: officer,
-            bundles: cache.bundles.count, watchTargets: cache.watchList.count, omitted: cache.omitted.count,
+            bundles: snapshot.bundles, watchTargets: snapshot.watchTargets, omitted: snapshot.omitted.count,
             chunks: chunks.count, at: clock.now())
-        var ids: [UInt64] = []
-        for i in chunks.indices {
-            chunks[i].generation = record.generation
-            ids.append(try await server.send(.bundleCache(chunks[i]), to: lane.id))
-        }
+        for i in chunks.indices { chunks[i].generation = record.generation }
+        // One outbox transaction for the whole push, not one per chunk.
+        let ids = try await server.send(chunks.map { .bundleCache($0) }, to: lane.id)
         // Only now: a delta of this generation queued before its chunks
         // would reach the lane before the generation it applies to.
         followers.withLock {
             $0.pushed(
                 lane: lane.id, direction: lane.direction, generation: record.generation,
-                position: cache.feedPosition)
+                position: snapshot.feedPosition)
         }
-        if cache.overLimit > 0 {
+        if snapshot.overLimit > 0 {
             logger.error(
                 "lane link: more active bundles than a lane's cache holds; offline, the rest go to inspection",
                 metadata: [
-                    "lane": "\(lane.id)", "limit": "\(maxBundles)", "leftOut": "\(cache.overLimit)",
+                    "lane": "\(lane.id)", "limit": "\(maxBundles)", "leftOut": "\(snapshot.overLimit)",
                 ])
         }
-        if cache.omitted.count > cache.overLimit {
+        if snapshot.omitted.count > snapshot.overLimit {
             logger.warning(
                 "lane link: bundles too large for a lane's cache; offline, their vehicles go to inspection",
                 metadata: [
-                    "lane": "\(lane.id)", "count": "\(cache.omitted.count - cache.overLimit)",
-                    "ubrs": "\(cache.omitted.prefix(20).map(\.value))",
+                    "lane": "\(lane.id)", "count": "\(snapshot.omitted.count - snapshot.overLimit)",
+                    "ubrs": "\(snapshot.omitted.prefix(20).map(\.value))",
                 ])
         }
         logger.info(
@@ -238,10 +255,13 @@ public final class LaneDispatcher: Sendable {
             metadata: [
                 "lane": "\(lane.id)", "generation": "\(record.generation)", "cause": "\(cause.rawValue)",
                 "bundles": "\(record.bundles)", "watchTargets": "\(record.watchTargets)",
-                "chunks": "\(ids.count)",
+                "chunks": "\(ids.count)", "snapshotPosition": "\(snapshot.feedPosition)",
             ])
-        return CachePush(record: record, messageIDs: ids, omitted: cache.omitted)
+        return CachePush(record: record, messageIDs: ids, omitted: snapshot.omitted)
     }
+
+    /// Store reads for cache pushes so far (shared ones count once).
+    public var cacheSnapshotReads: Int { get async { await snapshots.reads } }
 
     /// Microseconds since 1970: a floor for generations that keeps them in
     /// time order; the store keeps them increasing if the clock steps back.

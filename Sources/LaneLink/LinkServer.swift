@@ -339,6 +339,18 @@ public final class LaneLinkServer: Sendable {
         return id
     }
 
+    /// Stores `messages` in `lane`'s outbox in one transaction (all or
+    /// none), then offers them in order like ``send(_:to:)``. Returns their
+    /// message ids, increasing.
+    @discardableResult
+    public func send(_ messages: [LaneMessage], to lane: LaneID) async throws -> [UInt64] {
+        let encoded = try messages.map { (topic: $0.name, payload: try EndpointPayload.encode($0)) }
+        let outbox = try await outbox(for: lane)
+        let ids = try await outbox.append(encoded)
+        for (id, message) in zip(ids, encoded) { offer(id: id, payload: message.payload, to: lane) }
+        return ids
+    }
+
     // MARK: Status
 
     /// The lane's link now.

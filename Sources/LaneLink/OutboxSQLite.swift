@@ -99,6 +99,14 @@ public final class SQLiteOutbox: Outbox {
         try await writer.write { [self] db in try enqueue(in: db, topic: topic, payload: payload) }
     }
 
+    /// Several messages in one transaction, in order: all are stored or none.
+    /// Returns their ids, increasing.
+    public func append(_ messages: [(topic: String, payload: [UInt8])]) async throws -> [UInt64] {
+        try await writer.write { [self] db in
+            try messages.map { try enqueue(in: db, topic: $0.topic, payload: $0.payload) }
+        }
+    }
+
     /// ``pending(limit:)`` without blocking.
     public func readPending(limit: Int? = nil) async throws -> [OutboxMessage] {
         try await writer.read { [self] db in try pending(db, limit: limit) }

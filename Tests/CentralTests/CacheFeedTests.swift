@@ -14,7 +14,7 @@ import Testing
 /// full push, through the real link.
 @Suite("Live bundle cache: central's feed")
 struct CacheFeedTests {
-    static let other = try! LaneID("LMC-IN-02")
+    static let other = LaneLinkRig.lmc2
 
     /// Store-level cargo, as the API would make it.
     struct Cargo {
@@ -222,6 +222,70 @@ struct CacheFeedTests {
         }
         await lane.stop()
         await rig.stop()
+    }
+
+    @Test func lanesWhoseSessionsStartTogetherShareOneStoreReadAndDeltasBringTheLaterOneUpToDate()
+        async throws
+    {
+        let (rig, cargo) = try await rig()
+        let early = try await cargo.bundle("AB1234")
+        let first = try rig.lane()
+        _ = try await firstPush(rig, first)
+        #expect(await rig.dispatcher.cacheSnapshotReads == 1)
+
+        // Bundled after the snapshot was read: the second lane's session
+        // push is the same snapshot, and the bundle follows as a delta.
+        let late = try await cargo.bundle("CD5678")
+        let second = try rig.lane(Self.other)
+        try await eventually("the second lane's cache push") { !second.chunks.isEmpty }
+        try await rig.drained(Self.other)
+        #expect(await rig.dispatcher.cacheSnapshotReads == 1, "one store read for both lanes")
+        #expect(second.chunks.flatMap(\.bundles).map(\.ubr) == [early.ubr])
+        try await rig.dispatcher.pollCacheFeed()
+        try await rig.drained(Self.other)
+        try await rig.drained()
+        #expect(put(second.deltas.flatMap(\.changes)) == [late.ubr])
+        #expect(put(first.deltas.flatMap(\.changes)) == [late.ubr])
+
+        // An officer's push reads the store as it is; so does a session
+        // once the shared snapshot is older than the dispatcher allows.
+        let officers = try await rig.dispatcher.pushCache(
+            to: try #require(try await cargo.store.lane(Self.other)), cause: .officer, by: "officer")
+        #expect(await rig.dispatcher.cacheSnapshotReads == 2)
+        #expect(officers.record.bundles == 2)
+        await second.stop()
+        _ = cargo.clock.advance(by: TimeInterval(rig.dispatcher.snapshotMaxAge.components.seconds) + 1)
+        let again = try rig.lane(Self.other)
+        try await eventually("a new session's push") {
+            again.chunks.contains { $0.generation > officers.record.generation }
+        }
+        #expect(await rig.dispatcher.cacheSnapshotReads == 3)
+        await again.stop()
+        await first.stop()
+        await rig.stop()
+    }
+
+    @Test func whichSnapshotAPushUses() {
+        let now = Harness.start
+        let age = Duration.seconds(30)
+        func choose(
+            fresh: Bool = false, readAgo: TimeInterval?, reading: Bool = false, maxAge: Duration = age
+        )
+            -> CacheSnapshotChoice
+        {
+            CacheSnapshotChoice.choose(
+                fresh: fresh, newest: readAgo.map { now.addingTimeInterval(-$0) }, reading: reading, now: now,
+                maxAge: maxAge)
+        }
+        #expect(choose(readAgo: nil) == .read, "nothing read yet")
+        #expect(choose(readAgo: nil, reading: true) == .join)
+        #expect(choose(readAgo: 0) == .reuse)
+        #expect(choose(readAgo: 30) == .reuse)
+        #expect(choose(readAgo: 30.5) == .read, "too old")
+        #expect(choose(readAgo: 30.5, reading: true) == .join)
+        #expect(choose(readAgo: -5) == .read, "read in the future: the clock stepped back")
+        #expect(choose(fresh: true, readAgo: 0, reading: true) == .read, "an officer's push reads for itself")
+        #expect(choose(readAgo: 0, maxAge: .zero) == .read, "sharing turned off")
     }
 
     @Test func aChangeMadeByAnotherCentralProcessOnTheSameFileIsInTheFeed() async throws {

@@ -20,6 +20,9 @@ import Testing
 final class LaneLinkRig: Sendable {
     static let lmc = try! LaneID("LMC-IN-01")
     static let mkt = try! LaneID("MKT-OUT-01")
+    /// Has a key but is not in the store: a test that wants a second lane
+    /// facing the same way as ``lmc`` adds it.
+    static let lmc2 = try! LaneID("LMC-IN-02")
 
     let h: Harness
     let central: CentralApp
@@ -55,7 +58,8 @@ final class LaneLinkRig: Sendable {
             FileManager.default.temporaryDirectory
             .appendingPathComponent("lane-link-rig-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        keys = [Self.lmc: LinkKey.generate(for: Self.lmc), Self.mkt: LinkKey.generate(for: Self.mkt)]
+        keys = Dictionary(
+            uniqueKeysWithValues: [Self.lmc, Self.mkt, Self.lmc2].map { ($0, LinkKey.generate(for: $0)) })
         var logger = Logger(label: "LaneLinkRig")
         logger.logLevel = .critical
         let listener = try await TCPLinkListener(host: "127.0.0.1", port: 0)
