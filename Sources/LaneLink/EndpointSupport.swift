@@ -66,6 +66,9 @@ public struct EndpointCounters: Sendable, Hashable {
     /// Hellos whose counter was at or below the lane's last accepted one
     /// (a replay, refused; central).
     public var helloReplays = 0
+    /// Hellos whose counter was ahead of central's clock by more than the
+    /// window (a lane's clock stepped forward; refused, not recorded; central).
+    public var helloAhead = 0
     /// Connections refused at accept by the connection caps (central).
     public var connectionsRefused = 0
     /// Connections closed because the lane never proved its keys in time.
@@ -92,6 +95,7 @@ public struct EndpointCounters: Sendable, Hashable {
         sum.closedForBadTags += b.closedForBadTags
         sum.helloRateLimited += b.helloRateLimited
         sum.helloReplays += b.helloReplays
+        sum.helloAhead += b.helloAhead
         sum.connectionsRefused += b.connectionsRefused
         sum.unconfirmedTimeouts += b.unconfirmedTimeouts
         sum.session.staleDropped += b.session.staleDropped

@@ -114,7 +114,7 @@ public final class LaneLinkClient: Sendable {
         var linkedCentral: String?
         /// Counters of the connections that have ended.
         var finished = EndpointCounters()
-        /// Hello counters, strictly increasing across connections.
+        /// Hello counters across connections (``SigningTimestamper``).
         var helloCounters = SigningTimestamper()
         var sessionsEstablished = 0
         var connectsFailed = 0
@@ -320,6 +320,7 @@ public final class LaneLinkClient: Sendable {
                     _ = s.rotation.handle(.established(at: now), using: &random)
                     s.linkedCentral = central
                     s.sessionsEstablished += 1
+                    s.helloCounters.didOpen(helloCounter)
                     s.up = true
                 }
                 self?.connectionChanged(true)

@@ -51,6 +51,7 @@ extension LaneLinkServer {
         let ceiling =
             UInt64(max(0, WireTime.microseconds(now))) &+ UInt64(configuration.windowSeconds * 1_000_000)
         guard counter <= ceiling else {
+            state.withLock { $0.own.helloAhead += 1 }
             logger.warning(
                 "hello refused: its counter is ahead of our clock",
                 metadata: ["lane": "\(hello.laneID)", "counter": "\(counter)"])

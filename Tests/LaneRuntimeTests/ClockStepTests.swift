@@ -1,5 +1,6 @@
 import Foundation
 import LaneControl
+import LaneLink
 import LaneRuntime
 import RoadCargo
 import TestKit
@@ -103,6 +104,30 @@ import Testing
         #expect(
             Int64(crossing.arrivedAt.timeIntervalSince(rig.clock.now()).rounded()) == step,
             "central stored the lane's arrival time: \(crossing.arrivedAt) against \(rig.clock.now())")
+        await lane.stop()
+    }
+
+    /// A forward step undone: central refused the hellos sent during it (too
+    /// far ahead of its clock), and the lane links again as soon as the step
+    /// is undone, not an hour later when real time would catch up with the
+    /// counters it sent. The session restarts every second or so here
+    /// (`dead_after: 1s`), so the lane says hello many times meanwhile.
+    @Test func aLaneLinksAgainAsSoonAsAForwardStepIsUndone() async throws {
+        let rig = try await LaneRig()
+        let lane = try await rig.startLane()
+        try await lane.waitFor("the link up") { $0.link == "up" }
+        try await lane.call(.clock(offsetSeconds: 3600), ControlClockResult.self)
+        try await eventually("central refused hellos from an hour ahead") {
+            (rig.linkCounters()?.helloAhead ?? 0) >= 3
+        }
+        try await lane.call(.clock(offsetSeconds: 0), ControlClockResult.self)
+        let refusedBefore = rig.linkCounters()?.helloAhead ?? 0
+        try await lane.waitFor("the link up again") { $0.link == "up" }
+        #expect(
+            (rig.linkCounters()?.helloAhead ?? 0) - refusedBefore <= 3,
+            "at most one made before the undo, one counting from the highest, then one from the last accepted"
+        )
+        #expect(rig.linkCounters()?.helloReplays == 0, "no hello was taken for a replay")
         await lane.stop()
     }
 

@@ -117,6 +117,11 @@ final class LaneRig: Sendable {
         central.withLock { $0[node]?.assembly.link?.server }?.connectedLanes.contains(Self.laneID) ?? false
     }
 
+    /// Central node `node`'s link counters over every connection so far.
+    func linkCounters(node: Int = 0) -> EndpointCounters? {
+        central.withLock { $0[node]?.assembly.link?.server }?.counters
+    }
+
     /// The lane's config names node `node` so (`lanectl status`'s `central`).
     func endpoint(ofNode node: Int) -> String { "127.0.0.1:\(ports[node])" }
 
