@@ -38,6 +38,7 @@ extension LaneStateMachine {
             return
         }
         linkUp = up
+        linkKnownDown = !up
         out.journal(up ? .linkUp : .linkDown, vrn: currentVRN)
     }
 

@@ -122,15 +122,48 @@ extension LaneStateMachine {
         if let supersedes { detail.add("supersedes", "\(supersedes)") }
         if let why { detail.add("why", why) }
         out.journal(.decisionRequested, vrn: vehicle.vrn, requestID: vehicle.request, detail: detail)
+        // The request still goes: it waits in the outbox, and central's
+        // answer is taken when the link is back, as after a timeout.
+        let request = LaneAction.requestDecision(
+            LaneDecisionRequest(
+                PassageRequest(
+                    requestID: vehicle.request, passageID: vehicle.passage, vrn: vehicle.vrn,
+                    arrivedAt: vehicle.arrivedAt, unladenPressed: vehicle.unladenPressed),
+                offline: offline))
+        if linkKnownDown && !offline {
+            // Rule 4 at once: waiting out the timeout for a link already
+            // known to be down only keeps the driver waiting.
+            giveUpWaiting(why: "the link to central is down", &out)
+            out.append(request)
+            return
+        }
+        draw(&out)
+        out.append(request)
+        startTimer(.decisionTimeout, after: settings.decisionTimeout, &out)
+    }
+
+    /// Rule 4 for the vehicle waiting for central: STOP with
+    /// SYSTEM_UNAVAILABLE, journaled as the decision timeout (with `why`
+    /// when it is not the timeout itself), and an alert to the officers. A
+    /// decision that comes later is still taken.
+    mutating func giveUpWaiting(why: String?, _ out: inout [LaneAction]) {
+        guard case .vehicle(var v) = state, case .awaiting = v.step else { return }
+        v.step = .unavailable
+        state = .vehicle(v)
+        cancelTimer(.decisionTimeout, &out)
+        let after = Self.milliseconds(Self.seconds(settings.decisionTimeout))
+        var detail: Detail = why == nil ? ["after_ms": "\(after)"] : ["after_ms": "0"]
+        if let why { detail.add("why", why) }
+        out.journal(
+            .decisionTimeout, vrn: v.vrn, requestID: v.request, instruction: .stop,
+            reason: .systemUnavailable, detail: detail)
         draw(&out)
         out.append(
-            .requestDecision(
-                LaneDecisionRequest(
-                    PassageRequest(
-                        requestID: vehicle.request, passageID: vehicle.passage, vrn: vehicle.vrn,
-                        arrivedAt: vehicle.arrivedAt, unladenPressed: vehicle.unladenPressed),
-                    offline: offline)))
-        startTimer(.decisionTimeout, after: settings.decisionTimeout, &out)
+            .report(
+                .officerAlert(
+                    reason: .systemUnavailable,
+                    text: "lane \(settings.lane): no decision for \(v.vrn) (request \(v.request)) "
+                        + (why.map { "because \($0)" } ?? "within \(after) ms"))))
     }
 
     /// The vehicle is gone: journal and report it (with the UBR of the
@@ -359,23 +392,10 @@ extension LaneStateMachine {
             return
         }
         switch (timer, state) {
-        case (.decisionTimeout, .vehicle(var v)):
+        case (.decisionTimeout, .vehicle(let v)):
             switch v.step {
             case .awaiting:
-                v.step = .unavailable
-                state = .vehicle(v)
-                let after = Self.milliseconds(Self.seconds(settings.decisionTimeout))
-                out.journal(
-                    .decisionTimeout, vrn: v.vrn, requestID: v.request, instruction: .stop,
-                    reason: .systemUnavailable, detail: ["after_ms": "\(after)"])
-                draw(&out)
-                out.append(
-                    .report(
-                        .officerAlert(
-                            reason: .systemUnavailable,
-                            text:
-                                "lane \(settings.lane): no decision for \(v.vrn) (request \(v.request)) within \(after) ms"
-                        )))
+                giveUpWaiting(why: nil, &out)
             case .unavailable, .held, .shown:
                 out.journal(
                     .inputIgnored, vrn: v.vrn, requestID: v.request,

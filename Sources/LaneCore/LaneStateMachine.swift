@@ -164,6 +164,10 @@ public struct LaneStateMachine: Sendable, Hashable {
     var state: State
     var offline = false
     var linkUp = false
+    /// The link went down and has not come up since: a dead peer was
+    /// detected. Not while it is only not up yet after a start, when the
+    /// first session may be a moment away.
+    var linkKnownDown = false
     var language: BoardState.Language
     var officerMessage: BoardState.OfficerMessage?
     var help = HelpCall.idle

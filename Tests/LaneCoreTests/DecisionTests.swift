@@ -137,14 +137,39 @@ struct DecisionTests {
             name: "the link going down never switches offline mode on",
             steps: [
                 step(.link(false), "journal link_down", "show WELCOME link-down"),
-                step(.arrive("AB1234"), arrival("AB1234", " link-down")),
-                step(
-                    .fire(.decisionTimeout),
-                    [
-                        "journal decision_timeout", "show SYSTEM_UNAVAILABLE AB1234 link-down",
-                        "report officer-alert SYSTEM_UNAVAILABLE",
-                    ], after: 2),
+                step(.arrive("AB1234"), unavailableAtOnce("AB1234")),
             ], board: "SYSTEM_UNAVAILABLE AB1234 link-down"),
+        Scenario(
+            name: "the link known down: rule 4 at once; central's answer is still taken when it comes",
+            steps: [
+                step(.link(false), "journal link_down", "show WELCOME link-down"),
+                step(.arrive("AB1234"), unavailableAtOnce("AB1234")),
+                step(.link(true), "journal link_up", "show SYSTEM_UNAVAILABLE AB1234"),
+                step(
+                    .decide(.cleared, .bundleOK),
+                    "journal decision_late", "cancel unladenGrace", "show CLEARED/BUNDLE_OK AB1234",
+                    "journal instruction_shown", "report shown CLEARED"),
+            ], board: "CLEARED/BUNDLE_OK AB1234"),
+        Scenario(
+            // A session that drops and comes back within the timeout (a
+            // blip) still brings central's answer in time: no rule 4 early.
+            name: "the link going down while a vehicle waits: the timeout still decides",
+            steps: [
+                step(.arrive("AB1234"), arrival("AB1234")),
+                step(.link(false), "journal link_down", "show STOP AB1234 link-down"),
+                step(.link(true), "journal link_up", "show STOP AB1234"),
+                step(.decide(.cleared, .bundleOK), shown("CLEARED/BUNDLE_OK AB1234", "CLEARED")),
+            ], board: "CLEARED/BUNDLE_OK AB1234"),
+        Scenario(
+            name: "offline mode with the link down: the lane decides, no rule 4 at once",
+            steps: [
+                step(.offline(true), "journal offline_mode", "show WELCOME offline"),
+                step(.link(false), "journal link_down", "show WELCOME offline link-down"),
+                step(
+                    .arrive("AB1234"),
+                    "journal arrival", "journal decision_requested", "show STOP AB1234 offline link-down",
+                    "request offline", "start decisionTimeout 2s", "start unladenGrace 20s"),
+            ], board: "STOP AB1234 offline link-down"),
         Scenario(
             name: "offline mode switched on with a decision shown does not ask again",
             steps: [

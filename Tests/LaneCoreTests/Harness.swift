@@ -262,6 +262,16 @@ func arrival(_ vrn: String, _ marks: String = "", request: String = "request") -
 }
 
 /// A decision for the current request shown at once.
+/// An arrival while the link is known down: rule 4's STOP at once, the
+/// request still queued for central, no decision timeout.
+func unavailableAtOnce(_ vrn: String) -> [String] {
+    [
+        "journal arrival", "journal decision_requested", "journal decision_timeout",
+        "show SYSTEM_UNAVAILABLE \(vrn) link-down", "report officer-alert SYSTEM_UNAVAILABLE", "request",
+        "start unladenGrace 20s",
+    ]
+}
+
 func shown(_ board: String, _ instruction: String, grace: Bool = true) -> [String] {
     ["journal decision_received", "cancel decisionTimeout"] + (grace ? ["cancel unladenGrace"] : [])
         + ["show \(board)", "journal instruction_shown", "report shown \(instruction)"]

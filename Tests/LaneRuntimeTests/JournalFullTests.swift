@@ -111,13 +111,18 @@ import Testing
         await lane.stop()
     }
 
-    /// The real thing: the journal on a 1 MiB tmpfs that a file fills up.
+    /// The real thing: the journal on a 4 MiB tmpfs that a file fills up.
+    /// Freeing the file is the room made, so the file must be larger than
+    /// what the resumed lane writes: on a 1 MiB one under heavy load the
+    /// resumed lane once failed again at its next arrival, most likely
+    /// because its journal had grown before the fill and left the file only
+    /// a few pages.
     /// Needs root (mount); skipped, saying so, where mount is refused.
     @Test func aJournalOnAFullFileSystemClosesTheLaneUntilSpaceIsFreed() async throws {
         let rig = try await LaneRig()
         let disk = rig.directory + "/disk"
         try FileManager.default.createDirectory(atPath: disk, withIntermediateDirectories: true)
-        guard await Self.run("/bin/mount", ["-t", "tmpfs", "-o", "size=1m", "tmpfs", disk]) == 0 else {
+        guard await Self.run("/bin/mount", ["-t", "tmpfs", "-o", "size=4m", "tmpfs", disk]) == 0 else {
             try Test.cancel(
                 "cannot mount a tmpfs here (not root, or no mount namespace); the max_page_count test covers it"
             )

@@ -4,6 +4,7 @@ import LaneCore
 import LaneRuntime
 import RoadCargo
 import Synchronization
+import TestKit
 import Testing
 
 /// A scheduler that keeps every fire, even of timers cancelled since: the
@@ -37,10 +38,22 @@ final class RacyTimerScheduler: LaneTimerScheduler {
 
         try await lane.call(.leave)
 
-        // The next truck waits for an answer (central is gone) when the first
-        // truck's timeout, cancelled when its answer came, fires after all.
-        await rig.stopCentral()
-        try await lane.waitFor("the link down") { $0.link == "down" }
+        // The next truck waits for an answer (central is slow: its store's
+        // writer is held, the link stays up) when the first truck's timeout,
+        // cancelled when its answer came, fires after all. (With the link
+        // known down the lane would not wait at all.)
+        let release = DispatchSemaphore(value: 0)
+        let holding = Mutex(false)
+        let held = Task.detached {
+            try await rig.store.writer.write { _ in
+                holding.withLock { $0 = true }
+                release.wait()
+            }
+        }
+        // Whatever fails below, the store is let go (a second signal is harmless).
+        defer { release.signal() }
+        try await eventually("central's store held") { holding.withLock { $0 } }
+        try await lane.waitFor("the link up") { $0.link == "up" }
         try await lane.call(.arrive(vrn: "ST5678"))
         await timers.fire(.decisionTimeout, start: 0)
         let status = try await lane.status()
@@ -51,6 +64,8 @@ final class RacyTimerScheduler: LaneTimerScheduler {
         try await lane.waitFor("rule 4 for the second truck") {
             $0.phase == "system_unavailable"
         }
+        release.signal()
+        try await held.value
         await lane.stop()
     }
 }
