@@ -67,8 +67,9 @@ struct FrameComposer {
 /// A board drawn by SDL's software renderer into a surface: for tests, the
 /// README's pictures, `lanectl screenshot` and lanes without a screen.
 ///
-/// Presenting a frame means copying it out of the surface and, when an output
-/// path is set, replacing that PNG file atomically.
+/// Presenting a frame means, when an output path is set, copying it out of
+/// the surface and replacing that PNG file atomically; without one the frame
+/// stays on the surface until a snapshot reads it.
 public final class HeadlessBoardRenderer: BoardRenderer {
     public let board: BoardKind
     public let layouter: BoardLayouter
@@ -79,7 +80,13 @@ public final class HeadlessBoardRenderer: BoardRenderer {
     public private(set) var framesDrawn = 0
     private let composer: FrameComposer
     private let canvas: Canvas
+    private let texts = TextTextures()
+    /// The board's frame as last read back: when a PNG is written, or when
+    /// a snapshot asks for it after a draw (nil until then).
     private var presented: RGBAImage?
+    /// Whether the canvas holds the board's frame (a failed draw may leave
+    /// part of a new one there).
+    private var canvasIsPresented = false
 
     /// - Throws: ``DisplayError`` when the surface cannot be made.
     public init(
@@ -106,32 +113,67 @@ public final class HeadlessBoardRenderer: BoardRenderer {
 
     public func presentSolidFrame(_ color: RGBAColor) throws(DisplayError) {
         try canvas.clear(color)
-        try present()
+        presented = nil
+        canvasIsPresented = true
+        if let outputPath { try writeFrame(to: outputPath) }
         state = nil
         layout = nil
     }
 
-    public func snapshot() throws(DisplayError) -> RGBAImage? { presented }
+    public func snapshot() throws(DisplayError) -> RGBAImage? {
+        if presented == nil && canvasIsPresented { presented = try canvas.snapshot().opaque() }
+        return presented
+    }
 
+    deinit {
+        withSDLLock { texts.removeAll() }
+    }
+
+    /// Draws `state`; on failure the board keeps its last frame.
     private func draw(_ state: BoardState) throws(DisplayError) {
         let layout = composer.layout(state)
-        try canvas.draw(layout, fonts: composer.fonts)
-        try present()
+        do {
+            try ScreenPainter.paint(layout, on: canvas.renderer, fonts: composer.fonts, texts: texts)
+        } catch {
+            // The canvas holds part of the new frame. A frame already read
+            // back stays the board's; one that was not is drawn again.
+            if presented == nil, canvasIsPresented, let shown = self.layout {
+                canvasIsPresented =
+                    (try? ScreenPainter.paint(shown, on: canvas.renderer, fonts: composer.fonts, texts: texts))
+                    != nil
+            } else {
+                canvasIsPresented = false
+            }
+            throw error
+        }
+        if let outputPath {
+            do {
+                try writeFrame(to: outputPath)
+            } catch {
+                // The file, and so the board, still has the last frame.
+                canvasIsPresented = false
+                throw error
+            }
+        } else {
+            // Nothing reads the frame on its way to the glass: it is read
+            // back only when a snapshot asks for it.
+            presented = nil
+        }
+        canvasIsPresented = true
         self.state = state
         self.layout = layout
         framesDrawn += 1
     }
 
-    /// Copies the finished frame out and, with an output path, replaces the PNG file.
-    private func present() throws(DisplayError) {
+    /// Reads the frame back and replaces the PNG file at `path` with it;
+    /// it is the board's frame once the file has it.
+    private func writeFrame(to path: String) throws(DisplayError) {
         let image = try canvas.snapshot().opaque()
-        if let outputPath {
-            let png = try image.pngData()
-            do {
-                try Data(png).write(to: URL(fileURLWithPath: outputPath), options: .atomic)
-            } catch {
-                throw .writeFailed(path: outputPath, message: error.localizedDescription)
-            }
+        let png = try image.pngData()
+        do {
+            try Data(png).write(to: URL(fileURLWithPath: path), options: .atomic)
+        } catch {
+            throw .writeFailed(path: path, message: error.localizedDescription)
         }
         presented = image
     }
@@ -155,6 +197,8 @@ public final class WindowBoardRenderer: BoardRenderer {
     public let windowID: UInt32
     private let context: SDLContext
     private let composer: FrameComposer
+    /// Lines rendered before, as textures of ``renderer``.
+    private let texts = TextTextures()
     /// Owned `SDL_Window *`, `SDL_Renderer *` and two `SDL_Texture *`.
     private let window: OpaquePointer
     private let renderer: OpaquePointer
@@ -236,6 +280,7 @@ public final class WindowBoardRenderer: BoardRenderer {
 
     deinit {
         withSDLLock {
+            texts.removeAll()
             SDL_DestroyTexture(frames.0)
             SDL_DestroyTexture(frames.1)
             SDL_DestroyRenderer(renderer)
@@ -282,7 +327,7 @@ public final class WindowBoardRenderer: BoardRenderer {
         try withSDLLock { () throws(DisplayError) in
             try ScreenPainter.check("SDL_SetRenderTarget", SDL_SetRenderTarget(renderer, back))
             defer { SDL_SetRenderTarget(renderer, nil) }
-            try ScreenPainter.paint(layout, on: renderer, fonts: composer.fonts)
+            try ScreenPainter.paint(layout, on: renderer, fonts: composer.fonts, texts: texts)
         }
         frontIsFirst.toggle()
         hasFrame = true

@@ -6,8 +6,11 @@ import CSDL2
 /// texture. All calls take the SDL lock.
 enum ScreenPainter {
     /// Draws the whole of `layout`, replacing what the target held.
-    static func paint(_ layout: ScreenLayout, on renderer: OpaquePointer, fonts: FontSet) throws(DisplayError)
-    {
+    /// - Parameter texts: lines rendered for this renderer before, kept for
+    ///   the next frames; nil renders every line afresh.
+    static func paint(
+        _ layout: ScreenLayout, on renderer: OpaquePointer, fonts: FontSet, texts: TextTextures? = nil
+    ) throws(DisplayError) {
         try withSDLLock { () throws(DisplayError) in
             try setColor(layout.background, blend: false, on: renderer)
             try check("SDL_RenderClear", SDL_RenderClear(renderer))
@@ -36,19 +39,29 @@ enum ScreenPainter {
                 case .pictogram(let placement):
                     try draw(placement, on: renderer)
                 case .text(let block):
-                    let font = try fonts.font(for: block.style)
-                    for line in block.lines {
-                        try draw(line.text, font: font, color: block.color, at: line.origin, on: renderer)
+                    if let texts {
+                        for line in block.lines where !line.text.isEmpty {
+                            _ = try texts.draw(
+                                .init(text: line.text, style: block.style, color: block.color),
+                                font: { () throws(DisplayError) in try fonts.font(for: block.style) },
+                                at: line.origin, on: renderer)
+                        }
+                    } else {
+                        let font = try fonts.font(for: block.style)
+                        for line in block.lines {
+                            try draw(line.text, font: font, color: block.color, at: line.origin, on: renderer)
+                        }
                     }
                 }
             }
         }
     }
 
-    /// Fills `rect` with `color`, blending by its alpha.
+    /// Fills `rect` with `color`, blending by its alpha (an opaque colour
+    /// replaces what is there: the same pixels without the per-pixel blend).
     static func fill(_ rect: Rect, with color: RGBAColor, on renderer: OpaquePointer) throws(DisplayError) {
         try withSDLLock { () throws(DisplayError) in
-            try setColor(color, blend: true, on: renderer)
+            try setColor(color, blend: color.alpha < 255, on: renderer)
             var area = sdlRect(rect)
             try check("SDL_RenderFillRect", SDL_RenderFillRect(renderer, &area))
         }
