@@ -47,7 +47,9 @@ import Testing
         ] {
             #expect(kinds.contains(kind), "journal lacks \(kind): \(kinds)")
         }
-        #expect(kinds.last == "vehicle_left")
+        // The rig's session restarts every second or so (`dead_after: 1s`):
+        // link entries may come after the departure.
+        #expect(kinds.last { $0 != "link_up" && $0 != "link_down" } == "vehicle_left", "\(kinds)")
         let crossings = try await rig.crossings(Self.truck)
         #expect(crossings.count == 1)
         #expect(crossings.first?.decision.ubr == bundle.ubr)
