@@ -107,19 +107,10 @@ enum ScreenPainter {
         // SDL_ttf refuses empty text ("Text has zero width") rather than drawing nothing.
         guard !text.isEmpty else { return Rect(origin: origin, size: .zero) }
         return try withSDLLock { () throws(DisplayError) -> Rect in
-            let sdlColor = SDL_Color(r: color.red, g: color.green, b: color.blue, a: color.alpha)
-            guard let rendered = TTF_RenderUTF8_Blended(font.handle, text, sdlColor) else {
-                throw .sdl(call: "TTF_RenderUTF8_Blended", message: lastSDLError())
-            }
-            defer { SDL_FreeSurface(rendered) }
-            guard let texture = SDL_CreateTextureFromSurface(renderer, rendered) else {
-                throw .sdl(call: "SDL_CreateTextureFromSurface", message: lastSDLError())
-            }
+            let (texture, size) = try TextTextures.render(text, color: color, font: font, on: renderer)
             // Destroying the texture flushes any batched copy that uses it.
             defer { SDL_DestroyTexture(texture) }
-            try check("SDL_SetTextureBlendMode", SDL_SetTextureBlendMode(texture, SDL_BLENDMODE_BLEND))
-            let area = Rect(
-                origin: origin, size: Size(width: Int(rendered.pointee.w), height: Int(rendered.pointee.h)))
+            let area = Rect(origin: origin, size: size)
             var destination = sdlRect(area)
             try check("SDL_RenderCopy", SDL_RenderCopy(renderer, texture, nil, &destination))
             return area

@@ -63,7 +63,7 @@ final class TextTextures {
             size = entry.size
         } else {
             misses += 1
-            (texture, size) = try Self.render(key, font: try font(), on: renderer)
+            (texture, size) = try Self.render(key.text, color: key.color, font: try font(), on: renderer)
             let bytes = size.width * size.height * 4
             if bytes <= budget {
                 entries[key] = Entry(texture: texture, size: size, bytes: bytes, lastUse: uses)
@@ -98,11 +98,13 @@ final class TextTextures {
         }
     }
 
-    private static func render(_ key: Key, font: Font, on renderer: OpaquePointer) throws(DisplayError) -> (
-        OpaquePointer, Size
-    ) {
-        let color = SDL_Color(r: key.color.red, g: key.color.green, b: key.color.blue, a: key.color.alpha)
-        guard let rendered = TTF_RenderUTF8_Blended(font.handle, key.text, color) else {
+    /// `text` rendered anti-aliased (SDL_ttf "blended") as a texture that
+    /// blends by its alpha, and its size; the caller destroys it.
+    static func render(_ text: String, color: RGBAColor, font: Font, on renderer: OpaquePointer)
+        throws(DisplayError) -> (OpaquePointer, Size)
+    {
+        let color = SDL_Color(r: color.red, g: color.green, b: color.blue, a: color.alpha)
+        guard let rendered = TTF_RenderUTF8_Blended(font.handle, text, color) else {
             throw .sdl(call: "TTF_RenderUTF8_Blended", message: lastSDLError())
         }
         defer { SDL_FreeSurface(rendered) }
