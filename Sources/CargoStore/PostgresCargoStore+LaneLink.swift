@@ -123,7 +123,7 @@ extension PostgresCargoStore {
     ) async throws -> CachePushRecord {
         let now = SQLiteCargoStore.normalised(now)
         let floor = Int64(clamping: floor)
-        return try await transaction { db in
+        return try await serialised(on: "cache_pushes") { db in
             let last =
                 try await db.rows("SELECT max(generation) AS g FROM cache_pushes", logger)[0].optionalInt("g")
                 ?? 0

@@ -19,12 +19,14 @@ enum StoreBackend: String, Sendable, CustomTestStringConvertible {
     var testDescription: String { rawValue }
 
     /// A new empty store: SQLite in memory, or PostgreSQL in a fresh database.
-    func makeStore() async throws -> any CargoRepository {
+    /// - Parameter connections: PostgreSQL's pool; more for a test of
+    ///   writers at once, as a node under load has them.
+    func makeStore(connections: Int = 2) async throws -> any CargoRepository {
         switch self {
         case .sqlite: try SQLiteCargoStore.inMemory()
         case .postgres:
             try await PostgresCargoStore(
-                database: try await PostgresTestServer.openFresh(maximumConnections: 2))
+                database: try await PostgresTestServer.openFresh(maximumConnections: connections))
         }
     }
 
