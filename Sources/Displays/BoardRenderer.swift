@@ -18,7 +18,8 @@ public protocol BoardRenderer: AnyObject {
     var state: BoardState? { get }
     /// The layout of the frame on the board now.
     var layout: ScreenLayout? { get }
-    /// How many frames were drawn: equal states draw none.
+    /// How many frames were drawn: equal states draw none, nor does a
+    /// change of state that lays out the same screen on this board.
     var framesDrawn: Int { get }
 
     /// Draws and presents `state`, unless the board already shows it.
@@ -103,12 +104,19 @@ public final class HeadlessBoardRenderer: BoardRenderer {
     @discardableResult
     public func show(_ state: BoardState) throws(DisplayError) -> Bool {
         guard state != self.state else { return false }
-        try draw(state)
+        let layout = composer.layout(state)
+        // A change this board does not show (the AIOP's language on the
+        // XDB) draws nothing.
+        guard layout != self.layout else {
+            self.state = state
+            return false
+        }
+        try draw(state, layout)
         return true
     }
 
     public func redraw() throws(DisplayError) {
-        if let state { try draw(state) }
+        if let state { try draw(state, composer.layout(state)) }
     }
 
     public func presentSolidFrame(_ color: RGBAColor) throws(DisplayError) {
@@ -129,9 +137,8 @@ public final class HeadlessBoardRenderer: BoardRenderer {
         withSDLLock { texts.removeAll() }
     }
 
-    /// Draws `state`; on failure the board keeps its last frame.
-    private func draw(_ state: BoardState) throws(DisplayError) {
-        let layout = composer.layout(state)
+    /// Draws `state` as `layout`; on failure the board keeps its last frame.
+    private func draw(_ state: BoardState, _ layout: ScreenLayout) throws(DisplayError) {
         do {
             try ScreenPainter.paint(layout, on: canvas.renderer, fonts: composer.fonts, texts: texts)
         } catch {
@@ -300,12 +307,19 @@ public final class WindowBoardRenderer: BoardRenderer {
     @discardableResult
     public func show(_ state: BoardState) throws(DisplayError) -> Bool {
         guard state != self.state else { return false }
-        try draw(state)
+        let layout = composer.layout(state)
+        // A change this board does not show (the AIOP's language on the
+        // XDB) draws nothing.
+        guard layout != self.layout else {
+            self.state = state
+            return false
+        }
+        try draw(state, layout)
         return true
     }
 
     public func redraw() throws(DisplayError) {
-        if let state { try draw(state) }
+        if let state { try draw(state, composer.layout(state)) }
     }
 
     public func presentSolidFrame(_ color: RGBAColor) throws(DisplayError) {
@@ -322,8 +336,7 @@ public final class WindowBoardRenderer: BoardRenderer {
         layout = nil
     }
 
-    private func draw(_ state: BoardState) throws(DisplayError) {
-        let layout = composer.layout(state)
+    private func draw(_ state: BoardState, _ layout: ScreenLayout) throws(DisplayError) {
         try withSDLLock { () throws(DisplayError) in
             try ScreenPainter.check("SDL_SetRenderTarget", SDL_SetRenderTarget(renderer, back))
             defer { SDL_SetRenderTarget(renderer, nil) }

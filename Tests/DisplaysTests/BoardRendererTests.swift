@@ -34,6 +34,22 @@ import Testing
         #expect(headline?.joined(separator: " ") == "Please Stop")
     }
 
+    /// The XDB shows Chinese and English whatever the driver chose on the
+    /// AIOP: a language switch lays out the same XDB screen, and draws nothing there.
+    @Test func aChangeTheBoardDoesNotShowDrawsNothing() throws {
+        let rig = try Rig()
+        let xdb = try rig.renderer(.xdb256)
+        let aiop = try rig.renderer(.aiop800)
+        try xdb.show(stop)
+        try aiop.show(stop)
+        var english = stop
+        english.language = .english
+        #expect(try !xdb.show(english))
+        #expect(try aiop.show(english))
+        #expect(xdb.framesDrawn == 1 && aiop.framesDrawn == 2)
+        #expect(xdb.state == english, "the board knows the state it shows")
+    }
+
     @Test func headlessWritesEachFrameAsAPNGFile() throws {
         let rig = try Rig()
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
