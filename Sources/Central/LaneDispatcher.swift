@@ -203,6 +203,9 @@ public final class LaneDispatcher: Sendable {
     /// (``pollCacheFeed(limit:)``). A session's push shares a snapshot of
     /// its direction read within ``snapshotMaxAge`` (CacheSnapshots.swift);
     /// every other cause reads the store afresh.
+    /// - Parameter fresh: whether to read the store afresh; by default only
+    ///   a session's push may share (a lane the feed could not serve passes
+    ///   true: the shared snapshot may be the one that failed it).
     public func pushCache(to lane: Lane, cause: CachePushCause, by officer: String?, fresh: Bool? = nil)
         async throws -> CachePush
     {
