@@ -96,4 +96,11 @@ public struct BoardState: Sendable, Hashable {
         case .decided(let instruction, _, _): instruction
         }
     }
+
+    /// The instruction this state shows on the AIOP: as the XDB, except that
+    /// rule 4's STOP asks the driver to drop the manifest.
+    public var aiopInstruction: Instruction {
+        if case .systemUnavailable = phase { return .dropManifest }
+        return xdbInstruction
+    }
 }

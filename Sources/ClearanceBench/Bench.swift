@@ -57,6 +57,26 @@ struct ClearanceBench: AsyncParsableCommand {
     var cacheWait = 1800
 
     @Option(
+        help: """
+            The data's time (ISO 8601): active bundles were completed an hour or two before it. \
+            Default: a fixed time, so a reused file decides the same on every run.
+            """)
+    var now: String?
+
+    @Option(
+        name: .customLong("early-every"),
+        help: """
+            Every Kth vehicle's active import bundle is completed an hour after --now, so a truck \
+            arriving at --now is early (EARLY_CROSSING): scripts/bench-laned.py's mixed workload.
+            """)
+    var earlyEvery: Int?
+
+    @Flag(
+        name: .customLong("populate-only"),
+        help: "Populate --db and stop: the data for a benchmark that runs clearanced itself.")
+    var populateOnly = false
+
+    @Option(
         name: .customLong("postgres-decisions"),
         help: "With --postgres: timed store-level decisions there (each is several round trips).")
     var postgresDecisions = 20_000
@@ -87,6 +107,16 @@ struct ClearanceBench: AsyncParsableCommand {
             }
         }
         guard postgresDecisions >= 1 else { throw ValidationError("--postgres-decisions must be at least 1") }
+        if let now, (try? HongKongTime.parse(now)) == nil {
+            throw ValidationError("--now \(now): give an ISO 8601 time, e.g. 2026-12-07T10:00:00+08:00")
+        }
+        if let earlyEvery, earlyEvery < 2 {
+            throw ValidationError(
+                "--early-every \(earlyEvery): give 2 or more (every vehicle early leaves none on time)")
+        }
+        if populateOnly && db == nil {
+            throw ValidationError("--populate-only needs --db: the populated file is what it makes")
+        }
     }
 
     func run() async throws {
@@ -101,7 +131,9 @@ struct ClearanceBench: AsyncParsableCommand {
                 }
             }
         }
-        let data = Dataset(bundles: bundles)
+        let data = Dataset(
+            bundles: bundles, now: try now.map(HongKongTime.parse) ?? Dataset.fixedNow, earlyEvery: earlyEvery
+        )
         let store = try await SQLiteCargoStore.open(path: path)
         let stored = try await store.writer.read {
             try Int.fetchOne($0, sql: "SELECT count(*) FROM bundles")!
@@ -121,6 +153,10 @@ struct ClearanceBench: AsyncParsableCommand {
             sum + ((try? FileManager.default.attributesOfItem(atPath: path + suffix)[.size] as? Int) ?? 0)
         }
 
+        if populateOnly {
+            print("clearance-bench: \(path) holds \(bundles) bundles (\(populate))")
+            return
+        }
         print("clearance-bench")
         print(
             "  data      \(bundles) bundles (\(data.vehicles * 2) active) over \(data.vehicles) vehicles, \(bundles) consignments"
@@ -366,14 +402,20 @@ struct Dataset: Sendable {
     let bundles: Int
     /// A tenth of the bundles: each vehicle has about ten, five per direction.
     let vehicles: Int
-    /// A fixed time, so that decisions (and random selection) are the same
-    /// on every run and on a reused file.
-    let now = try! HongKongTime.parse("2025-01-06T10:00:00+08:00")
+    /// The data's time: by default a fixed one, so that decisions (and
+    /// random selection) are the same on every run and on a reused file.
+    let now: Date
+    /// Every `earlyEvery`th vehicle's active import bundle lets it cross
+    /// only after `now` (nil: none).
+    let earlyEvery: Int?
+    static let fixedNow = try! HongKongTime.parse("2025-01-06T10:00:00+08:00")
     let inbound = Lane(id: try! LaneID("LMC-IN-01"), controlPoint: .lokMaChau, direction: .inbound)
     let outbound = Lane(id: try! LaneID("LMC-OUT-01"), controlPoint: .lokMaChau, direction: .outbound)
 
-    init(bundles: Int) {
+    init(bundles: Int, now: Date = fixedNow, earlyEvery: Int? = nil) {
         self.bundles = bundles
+        self.now = now
+        self.earlyEvery = earlyEvery
         vehicles = bundles / 10
     }
 
@@ -431,7 +473,8 @@ struct Dataset: Sendable {
                 let (j, r) = (i % vehicles, i / vehicles)
                 let direction: Direction = r % 2 == 0 ? .inbound : .outbound
                 let active = i + 2 * vehicles >= bundles
-                let completed = now.addingTimeInterval(-3600 * Double(rounds - r))
+                let early = active && direction == .inbound && earlyEvery.map { j % $0 == $0 - 1 } == true
+                let completed = now.addingTimeInterval(early ? 3600 : -3600 * Double(rounds - r))
                 let submitted = completed.addingTimeInterval(-3600)
                 let k = i % 100
                 let consignment = Consignment(

@@ -26,7 +26,7 @@ public enum ControlCommand: String, CaseIterable, Codable, Sendable {
         switch self {
         case .status, .leave: []
         case .press: ["button", "action"]
-        case .arrive: ["vrn"]
+        case .arrive: ["vrn", "wait_ms"]
         case .open, .close: ["officer"]
         case .journal: ["limit", "after"]
         case .screenshot: ["board"]
@@ -84,7 +84,9 @@ public enum ControlRequest: Sendable, Hashable {
     case status
     case press(button: ControlButton, action: ControlPressAction = .click)
     /// The plate as read; laned normalises it (`invalid_vrn` when it cannot).
-    case arrive(vrn: String)
+    /// With `waitMilliseconds`, laned replies once the vehicle's decision (or
+    /// rule 4) is on both boards, or when that long has passed.
+    case arrive(vrn: String, waitMilliseconds: Int? = nil)
     case leave
     case open(officer: String? = nil)
     case close(officer: String? = nil)
@@ -102,6 +104,9 @@ public enum ControlRequest: Sendable, Hashable {
     public static let defaultOfficer = "lanectl"
     public static let defaultJournalLimit = 20
     public static let journalLimits = 1...1000
+    /// `arrive`'s `wait_ms`: up to a minute, past any decision timeout a
+    /// lane is configured with, so a waiting client is never held longer.
+    public static let arriveWaits = 1...60_000
 
     public var command: ControlCommand {
         switch self {
@@ -140,7 +145,18 @@ public enum ControlRequest: Sendable, Hashable {
             guard case .string(let vrn)? = object["vrn"] else {
                 throw ControlFailure(.badRequest, "field 'vrn' is missing or not a string")
             }
-            self = .arrive(vrn: vrn)
+            guard let raw = object["wait_ms"], raw != .null else {
+                self = .arrive(vrn: vrn)
+                return
+            }
+            guard let wait = raw.exactInteger.flatMap({ Int(exactly: $0) }), Self.arriveWaits.contains(wait)
+            else {
+                throw ControlFailure(
+                    .badRequest,
+                    "field 'wait_ms' must be a whole number of milliseconds from 1 to 60000, not \(raw.rendered(pretty: false))"
+                )
+            }
+            self = .arrive(vrn: vrn, waitMilliseconds: wait)
         case .open, .close:
             let officer = object["officer"]?.string
             self = command == .open ? .open(officer: officer) : .close(officer: officer)
@@ -185,7 +201,9 @@ public enum ControlRequest: Sendable, Hashable {
         case .press(let button, let action):
             members["button"] = .string(button.rawValue)
             members["action"] = .string(action.rawValue)
-        case .arrive(let vrn): members["vrn"] = .string(vrn)
+        case .arrive(let vrn, let wait):
+            members["vrn"] = .string(vrn)
+            if let wait { members["wait_ms"] = .integer(Int64(wait)) }
         case .open(let officer), .close(let officer):
             if let officer { members["officer"] = .string(officer) }
         case .journal(let limit, let after):

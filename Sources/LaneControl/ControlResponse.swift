@@ -133,14 +133,38 @@ public struct ControlEmptyResult: Codable, Sendable, Hashable {
 public struct ControlArriveResult: Codable, Sendable, Hashable {
     public var vrn: String
     public var requestID: UInt64?
+    /// With `wait_ms`: what both boards showed for the vehicle when laned
+    /// replied; nil without it, or when nothing was decided in time.
+    public var shown: Shown?
 
-    public init(vrn: String, requestID: UInt64?) {
+    /// The decision (or rule 4's STOP) on the boards, as `status` names it.
+    public struct Shown: Codable, Sendable, Hashable {
+        public var xdb: String
+        public var aiop: String
+        public var reason: String
+        /// Hong Kong time, whole seconds; EARLY_CROSSING only.
+        public var earliestCrossing: String?
+
+        public init(xdb: String, aiop: String, reason: String, earliestCrossing: String? = nil) {
+            self.xdb = xdb
+            self.aiop = aiop
+            self.reason = reason
+            self.earliestCrossing = earliestCrossing
+        }
+
+        public enum CodingKeys: String, CodingKey, CaseIterable {
+            case xdb, aiop, reason, earliestCrossing = "earliest_crossing"
+        }
+    }
+
+    public init(vrn: String, requestID: UInt64?, shown: Shown? = nil) {
         self.vrn = vrn
         self.requestID = requestID
+        self.shown = shown
     }
 
     public enum CodingKeys: String, CodingKey, CaseIterable {
-        case vrn, requestID = "request_id"
+        case vrn, requestID = "request_id", shown
     }
 }
 

@@ -154,15 +154,23 @@ public final class ControlSocket: Sendable {
                 try await buttons(button, true)
                 try await buttons(button, false)
             }
-        case .arrive(let raw):
+        case .arrive(let raw, let wait):
             let vrn: VRN
             do { vrn = try VRN(raw) } catch {
                 throw ControlFailure(.invalidVRN, "'\(raw)' is not a VRN: \(error)")
             }
+            // Watched from before the arrival, so no board of this vehicle's
+            // is drawn unseen between the two.
+            let drawn = wait == nil ? nil : await controller.drawnBoards()
             try await controller.submit(.vehicleArrived(vrn, source: .simulated))
             let status = await controller.status()
+            var shown: ControlArriveResult.Shown?
+            if let wait, let drawn {
+                shown = await Self.firstDecision(in: drawn, within: .milliseconds(wait))
+            }
             return try ControlResponse.success(
-                id: id, result: ControlArriveResult(vrn: vrn.value, requestID: status.pendingRequestID))
+                id: id,
+                result: ControlArriveResult(vrn: vrn.value, requestID: status.pendingRequestID, shown: shown))
         case .leave:
             try await controller.submit(.vehicleLeft)
         case .open(let officer), .close(let officer):
@@ -203,6 +211,29 @@ public final class ControlSocket: Sendable {
                     previousOffsetSeconds: previous))
         }
         return try ControlResponse.success(id: id, result: ControlEmptyResult())
+    }
+
+    /// The first decision or rule-4 STOP drawn on both boards, or nil when
+    /// none is drawn within `limit` (a bound on the request, in real time
+    /// like a socket timeout, not the lane's business clock).
+    static func firstDecision(in drawn: AsyncStream<BoardState>, within limit: Duration) async
+        -> ControlArriveResult.Shown?
+    {
+        await withTaskGroup(of: ControlArriveResult.Shown?.self) { group in
+            group.addTask {
+                for await board in drawn {
+                    if let shown = board.controlShown { return shown }
+                }
+                return nil
+            }
+            group.addTask {
+                try? await Task.sleep(for: limit)
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
     }
 
     /// SIGHUP: `control.allow_virtual_inputs` applies from the next request.

@@ -63,24 +63,11 @@ public struct LaneStatus: Sendable, Encodable {
     }
 
     /// What the AIOP's main message is (it differs from the XDB for rule 4).
-    public var aiopInstruction: Instruction {
-        if case .systemUnavailable = board.phase { return .dropManifest }
-        return board.xdbInstruction
-    }
+    public var aiopInstruction: Instruction { board.aiopInstruction }
 
     /// The lane as the control socket's `status` gives it.
     public var control: ControlStatus {
-        var reason: String?
-        var earliestCrossing: String?
-        switch board.phase {
-        case .decided(_, let shown, let earliest):
-            reason = shown.rawValue
-            earliestCrossing = earliest.map(HongKongTime.iso8601)
-        case .systemUnavailable:
-            reason = Reason.systemUnavailable.rawValue
-        default:
-            break
-        }
+        let shown = board.controlShown
         let help: String =
             switch board.help {
             case .idle: "idle"
@@ -90,8 +77,10 @@ public struct LaneStatus: Sendable, Encodable {
         return ControlStatus(
             lane: lane.id.value, direction: lane.direction.rawValue, controlPoint: lane.controlPoint.rawValue,
             open: open, offline: board.offline, link: linkUp.map { $0 ? "up" : "down" } ?? "none",
-            xdb: board.xdbInstruction.rawValue, aiop: aiopInstruction.rawValue, phase: phase, reason: reason,
-            earliestCrossing: earliestCrossing, vrn: board.vrn?.value, pendingRequestID: pendingRequestID,
+            xdb: board.xdbInstruction.rawValue, aiop: aiopInstruction.rawValue, phase: phase,
+            reason: shown?.reason,
+            earliestCrossing: shown?.earliestCrossing, vrn: board.vrn?.value,
+            pendingRequestID: pendingRequestID,
             requestID: currentRequestID,
             lastDecision: lastDecision.map {
                 ControlStatus.LastDecision(
@@ -113,6 +102,25 @@ public struct LaneStatus: Sendable, Encodable {
 
     public func encode(to encoder: any Encoder) throws {
         try control.encode(to: encoder)
+    }
+}
+
+extension BoardState {
+    /// A decision or rule 4's STOP as `arrive` with `wait_ms` reports it; nil
+    /// in every other phase.
+    var controlShown: ControlArriveResult.Shown? {
+        switch phase {
+        case .decided(_, let reason, let earliest):
+            ControlArriveResult.Shown(
+                xdb: xdbInstruction.rawValue, aiop: aiopInstruction.rawValue, reason: reason.rawValue,
+                earliestCrossing: earliest.map(HongKongTime.iso8601))
+        case .systemUnavailable:
+            ControlArriveResult.Shown(
+                xdb: xdbInstruction.rawValue, aiop: aiopInstruction.rawValue,
+                reason: Reason.systemUnavailable.rawValue)
+        case .closed, .welcome, .stop:
+            nil
+        }
     }
 }
 

@@ -153,10 +153,20 @@ final class LineState: Sendable {
                         }
                     }
                     add(counters, direction)
+                    // Pieces go out in as few writes as their delays allow:
+                    // the receiver sees the same bytes in the same order, and
+                    // a read cut into 8-byte chunks is not thousands of
+                    // writes, which a busy machine took minutes over.
+                    var pending: [UInt8] = []
                     for piece in pieces {
-                        if piece.delay > .zero { try await Task.sleep(for: piece.delay) }
-                        try await sink?.write(piece.bytes)
+                        if piece.delay > .zero {
+                            if !pending.isEmpty { try await sink?.write(pending) }
+                            pending = []
+                            try await Task.sleep(for: piece.delay)
+                        }
+                        pending += piece.bytes
                     }
+                    if !pending.isEmpty { try await sink?.write(pending) }
                     if case .end = event { break loop }
                 }
             } catch {

@@ -53,6 +53,14 @@ struct Arrive: ParsableCommand {
     @Argument(help: "The plate as read, e.g. 'AB 1234'.")
     var vrn: String
 
+    @Flag(
+        help: ArgumentHelp(
+            "Wait for the decision on both boards and print it.",
+            discussion:
+                "Waits up to --timeout; a vehicle without a bundle waits out the unladen grace (20 s by default) first, so give it --timeout 30."
+        ))
+    var wait = false
+
     @OptionGroup var target: LaneOptions
 
     func validate() throws {
@@ -62,13 +70,30 @@ struct Arrive: ParsableCommand {
     }
 
     func run() throws {
-        let result = try target.connect().call(.arrive(vrn: vrn))
+        // laned answers a little before lanectl stops listening, so a slow
+        // decision is reported as such and not as a silent laned.
+        let waitMilliseconds = min(
+            ControlRequest.arriveWaits.upperBound, max(1, Int(target.timeout * 1000) - 250))
+        let result = try target.connect().call(
+            .arrive(vrn: vrn, waitMilliseconds: wait ? waitMilliseconds : nil))
         let plate = result["vrn"]?.text ?? vrn
         if let request = result["request_id"]?.text, !request.isEmpty {
             Output.line("arrived: \(plate), decision requested (request \(request))")
         } else {
             Output.line("arrived: \(plate)")
         }
+        guard wait else { return }
+        guard let shown = result["shown"], let xdb = shown["xdb"]?.text else {
+            throw Failure(
+                .timedOut,
+                "no decision on the boards for \(plate) within \(waitMilliseconds / 1000) s; the vehicle is still at the lane (lanectl status)"
+            )
+        }
+        var line = "shown: XDB \(xdb), AIOP \(shown["aiop"]?.text ?? "?") (\(shown["reason"]?.text ?? "?"))"
+        if let earliest = shown["earliest_crossing"]?.text, !earliest.isEmpty {
+            line += ", earliest crossing \(earliest)"
+        }
+        Output.line(line)
     }
 }
 

@@ -57,7 +57,8 @@ import Testing
     /// `fields` is what the requests really carry, every optional member set.
     @Test func theFieldListsMatchWhatRequestsSend() {
         let full: [ControlRequest] = [
-            .status, .press(button: .help, action: .press), .arrive(vrn: "AB1234"), .leave,
+            .status, .press(button: .help, action: .press), .arrive(vrn: "AB1234", waitMilliseconds: 2000),
+            .leave,
             .open(officer: "Li"), .close(officer: "Li"), .journal(limit: 5, after: 2),
             .screenshot(board: .xdb), .clock(offsetSeconds: -3600),
         ]

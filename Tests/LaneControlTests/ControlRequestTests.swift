@@ -26,6 +26,9 @@ import Testing
         // A non-string action clicks, as it always has.
         (#"{"command":"press","button":"help","action":5}"#, .press(button: .help, action: .click)),
         (#"{"command":"arrive","vrn":"ab 1234"}"#, .arrive(vrn: "ab 1234")),
+        (#"{"command":"arrive","vrn":"AB1","wait_ms":null}"#, .arrive(vrn: "AB1")),
+        (#"{"command":"arrive","vrn":"AB1","wait_ms":60000}"#, .arrive(vrn: "AB1", waitMilliseconds: 60_000)),
+        (#"{"command":"arrive","vrn":"AB1","wait_ms":1.0}"#, .arrive(vrn: "AB1", waitMilliseconds: 1)),
         (#"{"command":"leave"}"#, .leave),
         (#"{"command":"open"}"#, .open(officer: nil)),
         (#"{"command":"close","officer":"Li Wai"}"#, .close(officer: "Li Wai")),
@@ -91,6 +94,18 @@ import Testing
         (
             #"{"id":13,"command":"clock","offset_seconds":"3600"}"#, .integer(13), .badRequest,
             "field 'offset_seconds' must be a whole number of seconds"
+        ),
+        (
+            #"{"id":14,"command":"arrive","vrn":"AB1","wait_ms":0}"#, .integer(14), .badRequest,
+            "field 'wait_ms' must be a whole number of milliseconds from 1 to 60000, not 0"
+        ),
+        (
+            #"{"id":15,"command":"arrive","vrn":"AB1","wait_ms":60001}"#, .integer(15), .badRequest,
+            "field 'wait_ms' must be a whole number of milliseconds from 1 to 60000, not 60001"
+        ),
+        (
+            #"{"id":16,"command":"arrive","vrn":"AB1","wait_ms":"soon"}"#, .integer(16), .badRequest,
+            "field 'wait_ms' must be a whole number of milliseconds"
         ),
     ]
 

@@ -142,6 +142,31 @@ import Testing
         }
     }
 
+    @Test func arriveWaitsForTheDecisionAndPrintsIt() async throws {
+        try await withLane { lane, socket in
+            lane.update {
+                $0.decision = .init(
+                    xdb: "INSPECT", aiop: "INSPECT", reason: "EARLY_CROSSING",
+                    earliestCrossing: "2026-11-26T10:00:00+08:00")
+            }
+            let run = try await Tool.lanectl(["arrive", "--wait", "AB1234"] + socket)
+            #expect(run.status == 0, "\(run)")
+            #expect(
+                run.stdout == "arrived: AB1234, decision requested (request 1790000000000017)\n"
+                    + "shown: XDB INSPECT, AIOP INSPECT (EARLY_CROSSING), earliest crossing 2026-11-26T10:00:00+08:00\n"
+            )
+            // laned is asked to answer a little before lanectl's 5 s --timeout.
+            #expect(lane.requests.last?["wait_ms"] as? Int == 4750)
+            _ = try await Tool.lanectl(["leave"] + socket)
+
+            lane.update { $0.decision = nil }
+            let late = try await Tool.lanectl(["arrive", "--wait", "--timeout", "30", "AB1234"] + socket)
+            #expect(late.status == 75, "\(late)")
+            #expect(lane.requests.last?["wait_ms"] as? Int == 29_750)
+            #expect(late.stderr.contains("no decision on the boards for AB1234 within 29 s"), "\(late)")
+        }
+    }
+
     @Test func clockReadsAndStepsTheLanesClock() async throws {
         try await withLane { lane, socket in
             let read = try await Tool.lanectl(["clock"] + socket)

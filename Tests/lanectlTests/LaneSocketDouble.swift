@@ -65,6 +65,9 @@ final class LaneSocketDouble: Sendable {
         /// `central` in status; nil leaves it out, as a lane whose link is
         /// down (or a laned before issue 16) does.
         var central: String?
+        /// What an `arrive` with `wait_ms` says the boards show; nil is a
+        /// wait that ran out.
+        var decision: ControlArriveResult.Shown?
         var behaviour = Behaviour.answers
         /// Commands this lane answers unknown_command to, as an older laned would.
         var unknownCommands: Set<String> = []
@@ -255,7 +258,7 @@ final class LaneSocketDouble: Sendable {
         case .press(let button, let action):
             lane.append("button_\(action.rawValue)", officer: nil)
             lane.journal[lane.journal.count - 1].detail = button.rawValue
-        case .arrive(let raw):
+        case .arrive(let raw, let wait):
             let vrn = raw.replacingOccurrences(of: " ", with: "").uppercased()
             guard (1...8).contains(vrn.count), vrn.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) })
             else {
@@ -268,7 +271,9 @@ final class LaneSocketDouble: Sendable {
             lane.pendingRequest = request
             lane.append("vehicle_arrived", vrn: vrn, request: request)
             return try ControlResponse.success(
-                id: id, result: ControlArriveResult(vrn: vrn, requestID: UInt64(request)))
+                id: id,
+                result: ControlArriveResult(
+                    vrn: vrn, requestID: UInt64(request), shown: wait == nil ? nil : lane.decision))
         case .leave:
             guard let vrn = lane.vrn else { throw ControlFailure(.laneState, "no vehicle is in the lane") }
             lane.append("vehicle_left", vrn: vrn)
