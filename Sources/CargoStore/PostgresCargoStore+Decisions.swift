@@ -138,19 +138,19 @@ extension PostgresCargoStore {
         }
         var targets: [WatchTarget] = []
         if try await isWatched(.vrn(request.vrn)) { targets.append(.vrn(request.vrn)) }
-        var consignments: [CCRN: Consignment] = [:]
+        var facts: [CCRN: ConsignmentFacts] = [:]
         if let bundle {
             for ccrn in bundle.ccrns {
-                guard let consignment = try await PGRows.consignment(db, ccrn, logger) else { continue }
-                consignments[ccrn] = consignment
+                guard let fact = try await PGRows.consignmentFacts(db, ccrn, logger) else { continue }
+                facts[ccrn] = fact
                 if try await isWatched(.ccrn(ccrn)) { targets.append(.ccrn(ccrn)) }
-                let consignee = WatchTarget.consignee(consignment.submission.consignee.name)
-                if try await isWatched(consignee) { targets.append(consignee) }
+                if let name = fact.consignee, try await isWatched(.consignee(name)) {
+                    targets.append(.consignee(name))
+                }
             }
         }
         return (
-            DecisionCase(
-                request: request, bundle: bundle, consignments: consignments, watchList: WatchList(targets)),
+            DecisionCase(request: request, bundle: bundle, facts: facts, watchList: WatchList(targets)),
             state
         )
     }

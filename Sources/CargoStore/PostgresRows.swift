@@ -40,6 +40,15 @@ enum PGRows {
             .map(RowMapping.consignment)
     }
 
+    /// As ``Rows/consignmentFacts(_:_:)``: no submission decoded.
+    static func consignmentFacts(_ db: PostgresConnection, _ ccrn: CCRN, _ logger: Logger) async throws
+        -> ConsignmentFacts?
+    {
+        try await db.rows(
+            "SELECT valid_until, consignee_name FROM consignments WHERE ccrn = \(Column.number(ccrn))", logger
+        ).first.map(RowMapping.consignmentFacts)
+    }
+
     static func insert(
         _ c: Consignment, _ db: PostgresConnection, _ logger: Logger, submissionJSON: String? = nil
     ) async throws {

@@ -13,6 +13,15 @@ enum Rows {
         return try Row.fetchOne(stmt, arguments: [Column.number(ccrn)]).map(consignment(from:))
     }
 
+    /// What a decision needs of a consignment, without decoding its
+    /// submission: the validity day and the consignee's name (as stored,
+    /// normalised as the watch list compares it).
+    static func consignmentFacts(_ db: Database, _ ccrn: CCRN) throws -> ConsignmentFacts? {
+        let stmt = try db.cachedStatement(
+            sql: "SELECT valid_until, consignee_name FROM consignments WHERE ccrn = ?")
+        return try Row.fetchOne(stmt, arguments: [Column.number(ccrn)]).map(RowMapping.consignmentFacts)
+    }
+
     static func consignment(from row: Row) throws -> Consignment {
         try RowMapping.consignment(row)
     }

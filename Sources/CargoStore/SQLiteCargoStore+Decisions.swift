@@ -150,19 +150,19 @@ extension SQLiteCargoStore {
         // probe, so the cost of a decision does not grow with the watch list.
         var targets: [WatchTarget] = []
         if try isWatched(.vrn(request.vrn)) { targets.append(.vrn(request.vrn)) }
-        var consignments: [CCRN: Consignment] = [:]
+        var facts: [CCRN: ConsignmentFacts] = [:]
         if let bundle {
             for ccrn in bundle.ccrns {
-                guard let consignment = try Rows.consignment(db, ccrn) else { continue }
-                consignments[ccrn] = consignment
+                guard let fact = try Rows.consignmentFacts(db, ccrn) else { continue }
+                facts[ccrn] = fact
                 if try isWatched(.ccrn(ccrn)) { targets.append(.ccrn(ccrn)) }
-                let consignee = WatchTarget.consignee(consignment.submission.consignee.name)
-                if try isWatched(consignee) { targets.append(consignee) }
+                if let name = fact.consignee, try isWatched(.consignee(name)) {
+                    targets.append(.consignee(name))
+                }
             }
         }
         return (
-            DecisionCase(
-                request: request, bundle: bundle, consignments: consignments, watchList: WatchList(targets)),
+            DecisionCase(request: request, bundle: bundle, facts: facts, watchList: WatchList(targets)),
             state
         )
     }

@@ -53,6 +53,13 @@ enum RowMapping {
             bundledIn: try row.optionalInt("bundled_in").map(Column.ubr))
     }
 
+    /// What a decision needs of a consignment: `valid_until` and `consignee_name`.
+    static func consignmentFacts(_ row: some StoredRow) throws -> ConsignmentFacts {
+        ConsignmentFacts(
+            validUntil: CalendarDay(daysSinceEpoch: Int(try row.int("valid_until"))),
+            consignee: try row.text("consignee_name"))
+    }
+
     /// A bundle from its row and its CCRNs in order (from `bundle_ccrns`).
     static func bundle(_ row: some StoredRow, ccrns: [Int64]) throws -> CargoBundle {
         CargoBundle(
