@@ -5,6 +5,7 @@ import LaneLink
 import LinkCore
 import Logging
 import RoadCargo
+import ServiceSupport
 import Synchronization
 
 /// An officer's command to a lane, before the officer's name is attached.
@@ -260,6 +261,8 @@ public final class LaneDispatcher: Sendable {
                 "bundles": "\(record.bundles)", "watchTargets": "\(record.watchTargets)",
                 "chunks": "\(ids.count)", "snapshotPosition": "\(snapshot.feedPosition)",
             ])
+        // The chunks' buffers are in the outbox now, and free here.
+        HeapTrim.soon()
         return CachePush(record: record, messageIDs: ids, omitted: snapshot.omitted)
     }
 

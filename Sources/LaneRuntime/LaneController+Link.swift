@@ -25,6 +25,9 @@ extension LaneController {
                 parts.logger.info(
                     "bundle cache installed",
                     metadata: ["generation": "\(generation.generation)", "bundles": "\(generation.bundles)"])
+                // The push's chunks were decoded and written; their buffers
+                // are free now, and a lane in a cabinet should not keep them.
+                HeapTrim.soon()
             }
         case .bundleCacheDelta(let delta):
             try await apply(delta)
