@@ -130,25 +130,17 @@ extension PostgresCargoStore {
         var life: BundleLife.State?
         if let found { life = try await PGRows.lifeState(found, db, logger) }
         let (bundle, state) = StoreRules.judgeOpenBundle(found, life: life, claimant: claimant, at: now)
-        func isWatched(_ target: WatchTarget) async throws -> Bool {
-            !(try await db.rows(
-                "SELECT 1 FROM watch_list WHERE kind = \(target.kind) AND value = \(target.value) LIMIT 1",
-                logger
-            ).isEmpty)
+        // Two round trips whatever the bundle holds: its consignments' facts
+        // in one statement, then every watch-list entry that could match
+        // (the VRN, each CCRN, each consignee) in another.
+        let facts = try await PGRows.consignmentFacts(db, bundle?.ccrns ?? [], logger)
+        var candidates: [WatchTarget] = [.vrn(request.vrn)]
+        for ccrn in bundle?.ccrns ?? [] {
+            guard let fact = facts[ccrn] else { continue }
+            candidates.append(.ccrn(ccrn))
+            if let name = fact.consignee { candidates.append(.consignee(name)) }
         }
-        var targets: [WatchTarget] = []
-        if try await isWatched(.vrn(request.vrn)) { targets.append(.vrn(request.vrn)) }
-        var facts: [CCRN: ConsignmentFacts] = [:]
-        if let bundle {
-            for ccrn in bundle.ccrns {
-                guard let fact = try await PGRows.consignmentFacts(db, ccrn, logger) else { continue }
-                facts[ccrn] = fact
-                if try await isWatched(.ccrn(ccrn)) { targets.append(.ccrn(ccrn)) }
-                if let name = fact.consignee, try await isWatched(.consignee(name)) {
-                    targets.append(.consignee(name))
-                }
-            }
-        }
+        let targets = try await PGRows.watched(candidates, db, logger)
         return (
             DecisionCase(request: request, bundle: bundle, facts: facts, watchList: WatchList(targets)),
             state

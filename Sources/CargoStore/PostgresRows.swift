@@ -40,13 +40,39 @@ enum PGRows {
             .map(RowMapping.consignment)
     }
 
-    /// As ``Rows/consignmentFacts(_:_:)``: no submission decoded.
-    static func consignmentFacts(_ db: PostgresConnection, _ ccrn: CCRN, _ logger: Logger) async throws
-        -> ConsignmentFacts?
+    /// As ``Rows/consignmentFacts(_:_:)``, for several CCRNs in one
+    /// statement: no submission decoded. A CCRN with no row is absent.
+    static func consignmentFacts(_ db: PostgresConnection, _ ccrns: [CCRN], _ logger: Logger) async throws
+        -> [CCRN: ConsignmentFacts]
     {
-        try await db.rows(
-            "SELECT valid_until, consignee_name FROM consignments WHERE ccrn = \(Column.number(ccrn))", logger
-        ).first.map(RowMapping.consignmentFacts)
+        guard !ccrns.isEmpty else { return [:] }
+        let numbers = ccrns.map(Column.number)
+        var facts: [CCRN: ConsignmentFacts] = [:]
+        for row in try await db.rows(
+            "SELECT ccrn, valid_until, consignee_name FROM consignments WHERE ccrn = ANY(\(numbers))", logger)
+        {
+            facts[Column.ccrn(try row.int("ccrn"))] = try RowMapping.consignmentFacts(row)
+        }
+        return facts
+    }
+
+    /// Those of `candidates` on the watch list, in one statement.
+    static func watched(_ candidates: [WatchTarget], _ db: PostgresConnection, _ logger: Logger) async throws
+        -> [WatchTarget]
+    {
+        guard !candidates.isEmpty else { return [] }
+        let kinds = candidates.map(\.kind)
+        let values = candidates.map(\.value)
+        var found: Set<[String]> = []
+        for row in try await db.rows(
+            """
+            SELECT w.kind, w.value FROM unnest(\(kinds)::text[], \(values)::text[]) AS c(kind, value)
+            JOIN watch_list w ON w.kind = c.kind AND w.value = c.value
+            """, logger)
+        {
+            found.insert([try row.text("kind"), try row.text("value")])
+        }
+        return candidates.filter { found.contains([$0.kind, $0.value]) }
     }
 
     static func insert(

@@ -39,6 +39,36 @@ struct CrossingTests {
     }
 
     @Test(
+        "a watched VRN, CCRN or consignee each makes the case TARGETED, and only that one entry",
+        arguments: StoreBackend.all)
+    func eachKindOfWatchEntryMatches(_ backend: StoreBackend) async throws {
+        let request = Fixture.request(at: Fixture.t0.addingTimeInterval(3600))
+        for kind in ["vrn", "ccrn", "consignee"] {
+            let store = try await backend.makeStore()
+            let b = try await bundled(store, consignee: "Kwun  tong Freight")
+            let target: WatchTarget =
+                switch kind {
+                case "vrn": .vrn(request.vrn)
+                case "ccrn": .ccrn(b.ccrns[0])
+                default: .consignee("KWUN TONG FREIGHT")
+                }
+            // Entries for others around it, which must not match.
+            for other in [WatchTarget.vrn(try VRN("ZZ9")), .ccrn(CCRN(payload: 1)), .consignee("Other Co")] {
+                _ = try await store.addWatch(other, note: "other", by: Fixture.officer, at: Fixture.t0)
+            }
+            _ = try await store.addWatch(target, note: kind, by: Fixture.officer, at: Fixture.t0)
+            let c = try await store.decisionCase(for: request)
+            #expect(
+                c.consignments[b.ccrns[0]]?.validUntil != nil, "\(kind): the consignment's facts are read")
+            #expect(
+                c.watchList.vrns.count + c.watchList.ccrns.count + c.watchList.consignees.count == 1,
+                "\(kind): \(c.watchList)")
+            let d = DecisionCore.decide(c, policy: Fixture.policy)
+            #expect(d.instruction == .inspect && d.reason == .targeted, "\(kind)")
+        }
+    }
+
+    @Test(
         "the case holds the bundle, its consignments and only matching watch entries",
         arguments: StoreBackend.all)
     func decisionCase(_ backend: StoreBackend) async throws {
