@@ -139,14 +139,20 @@ public enum TextWrapper {
             || (0x20000...0x3FFFF).contains(scalar)
     }
 
+    // Sets of scalars, not a String's `contains`: that walks the string's
+    // grapheme clusters for every character asked about, and the layout's
+    // size search asks for every character of every line at every size.
+    private static let closing = Set("，。、：；！？）」』〉》】,.:;!?)".unicodeScalars)
+    private static let wideOpening = Set("（「『〈《【".unicodeScalars)
+
     /// Never at the start of a line.
     static func isClosing(_ character: Character) -> Bool {
-        "，。、：；！？）」』〉》】,.:;!?)".contains(character)
+        character.unicodeScalars.count == 1 && closing.contains(character.unicodeScalars.first!)
     }
 
     /// Never at the end of a line (wide forms only; a Latin "(" is part of its word).
     static func isWideOpening(_ character: Character) -> Bool {
-        "（「『〈《【".contains(character)
+        character.unicodeScalars.count == 1 && wideOpening.contains(character.unicodeScalars.first!)
     }
 
     static func trimmedTrailingSpaces(_ text: String) -> String {

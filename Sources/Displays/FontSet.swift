@@ -50,7 +50,7 @@ public final class FontSet: TextMeasurer {
     }
 
     private struct WidthKey: Hashable {
-        var text: String
+        var text: ByteKey
         var style: TextStyle
     }
 
@@ -82,7 +82,7 @@ public final class FontSet: TextMeasurer {
     }
 
     public func width(of text: String, in style: TextStyle) -> Int {
-        let key = WidthKey(text: text, style: style)
+        let key = WidthKey(text: ByteKey(text), style: style)
         if let width = widths[key] { return width }
         guard !text.isEmpty else { return 0 }
         let width: Int

@@ -16,9 +16,15 @@ import CSDL2
 /// belong to it).
 final class TextTextures {
     struct Key: Hashable {
-        var text: String
+        var text: ByteKey
         var style: TextStyle
         var color: RGBAColor
+
+        init(text: String, style: TextStyle, color: RGBAColor) {
+            self.text = ByteKey(text)
+            self.style = style
+            self.color = color
+        }
     }
 
     private struct Entry {
@@ -63,7 +69,7 @@ final class TextTextures {
             size = entry.size
         } else {
             misses += 1
-            (texture, size) = try Self.render(key.text, color: key.color, font: try font(), on: renderer)
+            (texture, size) = try Self.render(key.text.text, color: key.color, font: try font(), on: renderer)
             let bytes = size.width * size.height * 4
             if bytes <= budget {
                 entries[key] = Entry(texture: texture, size: size, bytes: bytes, lastUse: uses)
