@@ -76,30 +76,9 @@ def main():
     env = dict(os.environ, SDL_VIDEODRIVER="offscreen", TZ="UTC")
     procs = []
     try:
-        os.mkdir(f"{work}/keys", 0o700)
-        subprocess.run([f"{bindir}/clearanced", "lane", "add", "--db", f"{work}/central.db", "--id", LANE,
-                        "--control-point", "LMC", "--direction", "import", "--keys-dir", f"{work}/keys"],
-                       check=True, stdout=subprocess.DEVNULL)
-        central = subprocess.Popen(
-            [f"{bindir}/clearanced", "serve", "--db", f"{work}/central.db", "--port", "0", "--link-keys",
-             f"{work}/keys", "--link-port", "0", "--phase", "full", "--laden-rate", "0", "--unladen-rate", "0",
-             "--log-level", "warning"],
-            stdout=open(f"{work}/central.out", "w"), stderr=open(f"{work}/central.err", "w"), env=env)
+        central, port = start_central(bindir, f"{work}/central.db", work, env)
         procs.append(central)
-        port = wait_for_link_port(f"{work}/central.out")
-        sock = f"{work}/lane.sock"
-        with open(f"{work}/lane.yaml", "w") as f:
-            f.write(f"""
-lane: {{id: {LANE}, control_point: LMC, direction: import}}
-decision: {{timeout: 2s, unladen_grace: 20s}}
-link: {{tcp: {{host: 127.0.0.1, port: {port}}}, key_file: {work}/keys/{LANE}.key}}
-gpio: {{backend: virtual}}
-displays: {{backend: headless}}
-journal: {{path: {work}/journal.sqlite}}
-control: {{socket: {sock}, allow_virtual_inputs: true}}
-watchdog: {{enabled: false}}
-log: {{level: warning}}
-""")
+        sock = write_lane_config(work, port, grace="20s")
         laned = subprocess.Popen([f"{bindir}/laned", "--config", f"{work}/lane.yaml"],
                                  stderr=open(f"{work}/laned.err", "w"), env=env)
         procs.append(laned)
@@ -197,32 +176,11 @@ def mix(args, bindir):
                 # ZY and ZZ marks: beyond any plate clearance-bench makes.
                 trucks.append((kind, f"{'ZY' if kind == 'unladen' else 'ZZ'}{i + 1}"))
 
-        os.mkdir(f"{work}/keys", 0o700)
-        subprocess.run([f"{bindir}/clearanced", "lane", "add", "--db", db, "--id", LANE,
-                        "--control-point", "LMC", "--direction", "import", "--keys-dir", f"{work}/keys"],
-                       check=True, stdout=subprocess.DEVNULL)
-        central = subprocess.Popen(
-            [f"{bindir}/clearanced", "serve", "--db", db, "--port", "0", "--link-keys",
-             f"{work}/keys", "--link-port", "0", "--phase", "full", "--laden-rate", "0", "--unladen-rate", "0",
-             "--log-level", "warning"],
-            stdout=open(f"{work}/central.out", "w"), stderr=open(f"{work}/central.err", "w"), env=env)
+        central, port = start_central(bindir, db, work, env)
         procs.append(central)
-        port = wait_for_link_port(f"{work}/central.out")
         time.sleep(2)
         central_idle = memory(central.pid)
-        sock = f"{work}/lane.sock"
-        with open(f"{work}/lane.yaml", "w") as f:
-            f.write(f"""
-lane: {{id: {LANE}, control_point: LMC, direction: import}}
-decision: {{timeout: 2s, unladen_grace: {int(GRACE * 1000)}ms}}
-link: {{tcp: {{host: 127.0.0.1, port: {port}}}, key_file: {work}/keys/{LANE}.key}}
-gpio: {{backend: virtual}}
-displays: {{backend: headless}}
-journal: {{path: {work}/journal.sqlite}}
-control: {{socket: {sock}, allow_virtual_inputs: true}}
-watchdog: {{enabled: false}}
-log: {{level: warning}}
-""")
+        sock = write_lane_config(work, port, grace=f"{int(GRACE * 1000)}ms")
         started = time.monotonic()
         laned = subprocess.Popen([f"{bindir}/laned", "--config", f"{work}/lane.yaml"],
                                  stderr=open(f"{work}/laned.err", "w"), env=env)
@@ -309,6 +267,39 @@ log: {{level: warning}}
             print(f"bench-laned: kept {work}", file=sys.stderr)
         else:
             shutil.rmtree(work, ignore_errors=True)
+
+
+def start_central(bindir, db, work, env):
+    """Adds the lane to central's store `db` (its key in work/keys) and
+    starts clearanced on it; returns the process and its link port."""
+    os.mkdir(f"{work}/keys", 0o700)
+    subprocess.run([f"{bindir}/clearanced", "lane", "add", "--db", db, "--id", LANE,
+                    "--control-point", "LMC", "--direction", "import", "--keys-dir", f"{work}/keys"],
+                   check=True, stdout=subprocess.DEVNULL)
+    central = subprocess.Popen(
+        [f"{bindir}/clearanced", "serve", "--db", db, "--port", "0", "--link-keys",
+         f"{work}/keys", "--link-port", "0", "--phase", "full", "--laden-rate", "0", "--unladen-rate", "0",
+         "--log-level", "warning"],
+        stdout=open(f"{work}/central.out", "w"), stderr=open(f"{work}/central.err", "w"), env=env)
+    return central, wait_for_link_port(f"{work}/central.out")
+
+
+def write_lane_config(work, port, grace):
+    """Writes work/lane.yaml for the bench's lane; returns its control socket."""
+    sock = f"{work}/lane.sock"
+    with open(f"{work}/lane.yaml", "w") as f:
+        f.write(f"""
+lane: {{id: {LANE}, control_point: LMC, direction: import}}
+decision: {{timeout: 2s, unladen_grace: {grace}}}
+link: {{tcp: {{host: 127.0.0.1, port: {port}}}, key_file: {work}/keys/{LANE}.key}}
+gpio: {{backend: virtual}}
+displays: {{backend: headless}}
+journal: {{path: {work}/journal.sqlite}}
+control: {{socket: {sock}, allow_virtual_inputs: true}}
+watchdog: {{enabled: false}}
+log: {{level: warning}}
+""")
+    return sock
 
 
 def wait_for_cache(journal, started, seconds):
