@@ -112,29 +112,18 @@ def main():
         print(f"laned benchmark: {args.passages} passages in {elapsed:.1f} s "
               f"({args.passages / elapsed:.1f} passages/s, each 4 to 6 control requests)")
         print(f"{'measure':<44} {'median':>10} {'p99':>10} {'samples':>8}")
-        for key, name in (("press_to_display", "button edge -> boards drawn (in laned)"),
-                          ("arrival_to_stop", "arrival -> STOP drawn (in laned)"),
-                          ("arrival_to_decision", "arrival -> decision drawn (in laned)")):
-            figures = latency.get(key)
-            if figures:
-                print(f"{name:<44} {ms(figures['median_us'] / 1e6):>10} {ms(figures['p99_us'] / 1e6):>10} "
-                      f"{figures['samples']:>8}")
-        print(f"{'client: arrive round trip (STOP drawn)':<44} {ms(median(arrive_rtt)):>10} "
-              f"{ms(p99(arrive_rtt)):>10} {len(arrive_rtt):>8}")
-        print(f"{'baseline: status round trip, same socket':<44} {ms(median(status_rtt)):>10} "
-              f"{ms(p99(status_rtt)):>10} {len(status_rtt):>8}")
+        print_laned_figures(latency, (("press_to_display", "button edge -> boards drawn (in laned)"),
+                                      ("arrival_to_stop", "arrival -> STOP drawn (in laned)"),
+                                      ("arrival_to_decision", "arrival -> decision drawn (in laned)")), 44)
+        print_row("client: arrive round trip (STOP drawn)", arrive_rtt, 44)
+        print_row("baseline: status round trip, same socket", status_rtt, 44)
         print(f"arrive / status at the median: x{median(arrive_rtt) / median(status_rtt):.1f}")
         print(f"laned memory idle:             VmRSS {idle['VmRSS']}, VmHWM {idle['VmHWM']}")
         print(f"laned memory after {args.passages} passages: VmRSS {after['VmRSS']}, VmHWM {after['VmHWM']}")
         print(f"journal file: {os.path.getsize(f'{work}/journal.sqlite') / 1e6:.1f} MB "
               f"({json.dumps(status['passages'])} passages counted by laned)")
     finally:
-        for p in reversed(procs):
-            p.terminate()
-            try:
-                p.wait(10)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        stop(procs)
         subprocess.run(["rm", "-rf", work])
 
 
@@ -228,21 +217,14 @@ def mix(args, bindir):
         print(f"laned benchmark, mixed workload: {n} arrivals in {elapsed:.1f} s; central holds {args.bundles} "
               f"bundles ({len(rows)} active imports, populated in {populated:.0f} s)")
         print(f"{'measure':<52} {'median':>10} {'p99':>10} {'samples':>8}")
-        print(f"{'client: arrival -> decision on both boards, all':<52} {ms(median(every)):>10} "
-              f"{ms(p99(every)):>10} {len(every):>8}")
+        print_row("client: arrival -> decision on both boards, all", every, 52)
         for kind in ("bundled", "early", "unladen", "unknown"):
             xs = by_kind.get(kind, [])
             if xs:
-                name = f"  {kind} (after the {GRACE} s grace)" if kind == "unknown" else f"  {kind}"
-                print(f"{name:<52} {ms(median(xs)):>10} {ms(p99(xs)):>10} {len(xs):>8}")
-        for key, name in (("arrival_to_stop", "laned: arrival -> STOP drawn (its own figure)"),
-                          ("arrival_to_decision", "laned: arrival -> decision drawn (own; grace in)")):
-            figures = latency.get(key)
-            if figures:
-                print(f"{name:<52} {ms(figures['median_us'] / 1e6):>10} {ms(figures['p99_us'] / 1e6):>10} "
-                      f"{figures['samples']:>8}")
-        print(f"{'baseline: status round trip, same socket':<52} {ms(median(status_rtt)):>10} "
-              f"{ms(p99(status_rtt)):>10} {len(status_rtt):>8}")
+                print_row(f"  {kind} (after the {GRACE} s grace)" if kind == "unknown" else f"  {kind}", xs, 52)
+        print_laned_figures(latency, (("arrival_to_stop", "laned: arrival -> STOP drawn (its own figure)"),
+                                      ("arrival_to_decision", "laned: arrival -> decision drawn (own; grace in)")), 52)
+        print_row("baseline: status round trip, same socket", status_rtt, 52)
         print(f"arrival / status at the median: x{median(every) / median(status_rtt):.1f}")
         print(f"start to ready (control socket answers): {ready * 1000:.0f} ms")
         print(f"lane cache: {cache_rows} bundles installed {cache_took:.1f} s after start")
@@ -257,16 +239,21 @@ def mix(args, bindir):
             print(f"WRONG decisions: {len(wrong)}, e.g. {wrong[:5]}")
             raise SystemExit(1)
     finally:
-        for p in reversed(procs):
-            p.terminate()
-            try:
-                p.wait(10)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        stop(procs)
         if args.keep:
             print(f"bench-laned: kept {work}", file=sys.stderr)
         else:
             shutil.rmtree(work, ignore_errors=True)
+
+
+def stop(procs):
+    """Stops the daemons, the last started first."""
+    for p in reversed(procs):
+        p.terminate()
+        try:
+            p.wait(10)
+        except subprocess.TimeoutExpired:
+            p.kill()
 
 
 def start_central(bindir, db, work, env):
@@ -369,6 +356,20 @@ def memory(pid):
         if key in ("VmRSS", "VmHWM"):
             fields[key] = value.strip()
     return fields
+
+
+def print_row(name, seconds, width):
+    """One line of the figures table: median, p99 and count of `seconds`."""
+    print(f"{name:<{width}} {ms(median(seconds)):>10} {ms(p99(seconds)):>10} {len(seconds):>8}")
+
+
+def print_laned_figures(latency, rows, width):
+    """Lines for laned's own figures (`status.latency`), those it has."""
+    for key, name in rows:
+        figures = latency.get(key)
+        if figures:
+            print(f"{name:<{width}} {ms(figures['median_us'] / 1e6):>10} {ms(figures['p99_us'] / 1e6):>10} "
+                  f"{figures['samples']:>8}")
 
 
 def median(xs):
