@@ -166,7 +166,7 @@ public final class ControlSocket: Sendable {
             let status = await controller.status()
             var shown: ControlArriveResult.Shown?
             if let wait, let drawn {
-                shown = await Self.firstDecision(in: drawn, within: .milliseconds(wait))
+                shown = await Self.firstDecision(for: vrn, in: drawn, within: .milliseconds(wait))
             }
             return try ControlResponse.success(
                 id: id,
@@ -213,15 +213,16 @@ public final class ControlSocket: Sendable {
         return try ControlResponse.success(id: id, result: ControlEmptyResult())
     }
 
-    /// The first decision or rule-4 STOP drawn on both boards, or nil when
-    /// none is drawn within `limit` (a bound on the request, in real time
-    /// like a socket timeout, not the lane's business clock).
-    static func firstDecision(in drawn: AsyncStream<BoardState>, within limit: Duration) async
+    /// The first decision or rule-4 STOP drawn on both boards for `vrn`, or
+    /// nil when none is drawn within `limit` (a bound on the request, in real
+    /// time like a socket timeout, not the lane's business clock). Boards of
+    /// a vehicle before it, drawn after the watch began, are passed over.
+    static func firstDecision(for vrn: VRN, in drawn: AsyncStream<BoardState>, within limit: Duration) async
         -> ControlArriveResult.Shown?
     {
         await withTaskGroup(of: ControlArriveResult.Shown?.self) { group in
             group.addTask {
-                for await board in drawn {
+                for await board in drawn where board.vrn == vrn {
                     if let shown = board.controlShown { return shown }
                 }
                 return nil
