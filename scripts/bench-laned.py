@@ -167,7 +167,6 @@ def mix(args, bindir):
 
         central, port = start_central(bindir, db, work, env)
         procs.append(central)
-        time.sleep(2)
         central_idle = memory(central.pid)
         sock = write_lane_config(work, port, grace=f"{int(GRACE * 1000)}ms")
         started = time.monotonic()
@@ -205,7 +204,6 @@ def mix(args, bindir):
             if i % 500 == 0:
                 print(f"bench-laned: {i} arrivals", file=sys.stderr, flush=True)
         elapsed = time.monotonic() - run_started
-        time.sleep(1)
         laned_after = memory(laned.pid)
         central_after = memory(central.pid)
         latency = client.call("status")["latency"]
