@@ -48,8 +48,11 @@ chmod 644 "$password_file"
 "${as_postgres[@]}" "$bin/initdb" -D "$data" -U postgres --auth-local=trust --auth-host=scram-sha-256 \
     -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; exit 1; }
 # -w: pg_ctl returns once the server accepts connections (or fails), no guessing.
+# max_connections: the Swift tests run in parallel, each PostgreSQL store
+# with its own pool (a two-node race test alone holds 16), and the default
+# 100 ran out once on CI ("remaining connection slots are reserved").
 if ! "${as_postgres[@]}" "$bin/pg_ctl" -D "$data" -l "$dir/server.log" -w -t 60 \
-    -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=on" start >/dev/null; then
+    -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=on -c max_connections=400" start >/dev/null; then
     echo "with-postgres: the server did not start; its log:" >&2
     cat "$dir/server.log" >&2
     exit 1
