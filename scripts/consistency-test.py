@@ -134,7 +134,10 @@ def case_offline_then_online(rig, checks):
     checks.expect("while central is away A's outbox holds it: outbox_pending > 0, offline_unreconciled 1",
                   (True, 1), (away["outbox_pending"] > 0, away.get("offline_unreconciled")))
     rig.start_central()
-    rig.wait_link(A, "up")
+    # B too: its link fell with central's, and a lane whose link is known
+    # down answers an arrival with rule 4 at once (fail fast).
+    for lane in (A, B):
+        rig.wait_link(lane, "up")
     rig.drained(A)
     checks.expect("central back, A's outbox drained: the bundle used", "used", rig.bundle_status(ubr))
     checks.expect("A's status: offline_unreconciled 0", 0, rig.status(A).get("offline_unreconciled"))
@@ -394,7 +397,17 @@ class Rig:
             time.sleep(every)
 
     def wait_link(self, lane, state):
-        self.poll(lambda: self.status(lane)["link"] == state, f"{lane}'s link to be {state}", every=0.05)
+        """Until the lane's status says the link is `state` and its state
+        machine has taken it too: the newest link entry in its journal is
+        link_<state> (status reads the link client, which knows a moment
+        before the machine, and only the machine decides fail fast)."""
+        def linked():
+            if self.status(lane)["link"] != state:
+                return False
+            entries = self.control(lane, "journal", limit=200)["entries"]
+            last = next((e["kind"] for e in reversed(entries) if e["kind"] in ("link_up", "link_down")), None)
+            return last in (None, f"link_{state}")
+        self.poll(linked, f"{lane}'s link to be {state}", every=0.05)
 
     def drained(self, lane):
         self.poll(lambda: self.status(lane)["outbox_pending"] == 0, f"{lane}'s outbox to drain", every=0.05)
